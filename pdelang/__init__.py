@@ -1,0 +1,41 @@
+"""pdelang: write a PDE system once, as SymPy expressions or a `.pde` file.
+
+    import pdelang as pl
+    system = pl.load("examples/heat1d.pde")        # or pl.PDESystem(...) from SymPy
+    print(system)                                   # the validated system, as math
+
+The result is the IR (`System`) that the compilers in `compiler/` lower.
+"""
+
+from .api import At, Differential, PDESystem, Periodic, Sampled, Unknown
+from .errors import (
+    PdeDataError,
+    PdeError,
+    PdeLimitError,
+    PdeSemanticError,
+    PdeSyntaxError,
+    Span,
+)
+from .ir import (
+    Condition,
+    Coordinate,
+    Equation,
+    Exact,
+    Field,
+    FieldInfo,
+    Observations,
+    Param,
+    Samples,
+    System,
+)
+from .printing import expression_to_pde
+from .text import load, parse
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "At", "Condition", "Coordinate", "Differential", "Equation", "Exact", "Field", "FieldInfo",
+    "Observations", "Param", "PDESystem", "PdeDataError", "PdeError", "PdeLimitError",
+    "PdeSemanticError", "PdeSyntaxError", "Periodic", "Samples", "Sampled", "Span", "System",
+    "Unknown", "expression_to_pde", "load", "parse",
+]

@@ -1,0 +1,73 @@
+"""Declarations to IR: the one path both front ends take, checks first, then normal form."""
+
+from __future__ import annotations
+
+from .analysis import field_info
+from .declarations import Declarations
+from .errors import Span
+from .expressions import check_size
+from .ir import Exact, System
+from .normalize import normalize_condition, normalize_equation, order_derivatives
+from .scope import Scope
+from .validate import check_coordinates, check_expression, check_field_args, check_names
+from .wellposed import check_boundaries, check_counts, check_initial, check_unknown_params
+
+
+def check_declarations(decls: Declarations) -> Scope:
+    """Check the declared names and return the scope that expressions are checked in."""
+    check_names(decls.coordinates, decls.fields, decls.params)
+    coordinates = check_coordinates(decls.coordinates)
+    check_field_args(decls.fields, coordinates, "field")
+    check_field_args([p for p in decls.params if p.is_field], coordinates, "parameter")
+    return Scope(coordinates, tuple(decls.fields), tuple(decls.params))
+
+
+def build_system(decls: Declarations, scope: Scope | None = None) -> System:
+    """Validate `decls` and return the IR; raises a `PdeError` subclass at the culprit."""
+    scope = scope or check_declarations(decls)
+    for e in decls.equations:
+        check_size(e.lhs, e.span), check_size(e.rhs, e.span)
+    for p in scope.params:
+        for expr in (p.value, p.guess):
+            if expr is not None:
+                check_size(expr, p.span)
+                check_expression(expr, scope, p.span, context=f"value of `{p.name}`",
+                                 coordinates=p.args, fields_allowed=False)
+    equations = tuple(normalize_equation(e, scope) for e in decls.equations)
+    conditions = tuple(normalize_condition(c, scope) for c in decls.conditions)
+    exact = tuple(_exact(e, scope) for e in decls.exact)
+    system_span = Span(file=decls.file or "<input>", label=decls.file or "the system")
+    check_counts(scope.fields, equations, system_span)
+    infos = field_info(scope.fields, equations, scope.coordinates)
+    check_initial(scope.fields, infos, conditions, scope.time, system_span)
+    check_boundaries(scope.fields, infos, conditions, tuple(decls.data),
+                     {c.name for c in scope.coordinates if not c.is_time})
+    check_unknown_params(scope.params, tuple(decls.data))
+    return System(
+        name=decls.name,
+        coordinates=scope.coordinates,
+        fields=scope.fields,
+        params=tuple(sorted(scope.params, key=lambda p: p.name)),
+        equations=equations,
+        conditions=conditions,
+        exact=exact,
+        data=tuple(decls.data),
+        info=infos,
+        source=decls.file,
+    )
+
+
+def _exact(exact: Exact, scope: Scope) -> Exact:
+    from .errors import PdeSemanticError
+
+    field = scope.field(exact.field)
+    if field is None:
+        kind = scope.kind(exact.field)
+        if kind is None:
+            raise scope.unknown_name(exact.field, exact.span)
+        raise PdeSemanticError(f"`exact` gives the solution of a field, and `{exact.field}` is "
+                               f"a {kind}", exact.span)
+    check_size(exact.expr, exact.span)
+    check_expression(exact.expr, scope, exact.span, context=f"exact solution of `{field.name}`",
+                     coordinates=field.args, fields_allowed=False)
+    return Exact(exact.field, order_derivatives(exact.expr, scope), exact.span)

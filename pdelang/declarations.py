@@ -1,0 +1,50 @@
+"""What a front end hands to the builder: declarations as the user wrote them.
+
+Coordinates, fields, parameters, exact solutions and observations are already IR nodes;
+equations and conditions are raw `lhs = rhs` pairs that the builder still has to check and
+bring into normal form (faces found, derivatives ordered).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import sympy as sp
+
+from .errors import Span
+from .ir import Coordinate, Exact, Field, Observations, Param
+
+
+@dataclass(frozen=True)
+class EquationDecl:
+    lhs: sp.Expr
+    rhs: sp.Expr
+    span: Span
+
+
+@dataclass(frozen=True)
+class ConditionDecl:
+    """`lhs = rhs`, optionally `at coordinate = value`; or `periodic` in a coordinate.
+
+    `keyword` is "bc" or "ic" when the text said which, None from SymPy.
+    """
+
+    lhs: sp.Expr
+    rhs: sp.Expr
+    span: Span
+    at: tuple[str, sp.Expr] | None = None
+    keyword: str | None = None
+    periodic: str | None = None
+
+
+@dataclass
+class Declarations:
+    name: str = ""
+    file: str = ""
+    coordinates: list[Coordinate] = field(default_factory=list)
+    fields: list[Field] = field(default_factory=list)
+    params: list[Param] = field(default_factory=list)
+    equations: list[EquationDecl] = field(default_factory=list)
+    conditions: list[ConditionDecl] = field(default_factory=list)
+    exact: list[Exact] = field(default_factory=list)
+    data: list[Observations] = field(default_factory=list)

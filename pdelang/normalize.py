@@ -1,0 +1,179 @@
+"""Bringing equations and conditions into the IR's normal form.
+
+- derivatives list their variables in the field's argument order (so `u_yx == u_xy`);
+- a condition is tied to exactly one face: found from `at x = 0`, from a positional call
+  such as `u(t, 0)`, or from a SymPy `Subs`; its residual then uses the full field `u(t, x)`
+  and has the face value put in for the coordinate everywhere outside the field.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import sympy as sp
+from sympy.core.function import AppliedUndef
+
+from .declarations import ConditionDecl, EquationDecl
+from .errors import PdeSemanticError, Span
+from .expressions import applied_functions
+from .ir import Condition, Coordinate, Equation
+from .scope import Scope
+from .validate import check_expression, numeric
+
+
+def order_derivatives(expr: sp.Expr, scope: Scope) -> sp.Expr:
+    """Rewrite every derivative of a field with its variables in argument order."""
+
+    def canonical(derivative: sp.Derivative) -> sp.Expr:
+        inner = derivative.expr
+        if not isinstance(inner, AppliedUndef):
+            return derivative.doit()
+        args = scope.args_of(inner.func.__name__)
+        counts: dict[sp.Symbol, int] = defaultdict(int)
+        for variable, count in derivative.variable_count:
+            counts[variable] += int(count)
+        ordered = sorted(counts.items(), key=lambda vc: _index(args, vc[0].name))
+        return sp.Derivative(inner, *ordered)
+
+    return expr.replace(lambda e: isinstance(e, sp.Derivative), canonical)
+
+
+def _index(args: tuple[str, ...], name: str) -> int:
+    return args.index(name) if name in args else len(args)
+
+
+def normalize_equation(decl: EquationDecl, scope: Scope) -> Equation:
+    residual = decl.lhs - decl.rhs
+    check_expression(residual, scope, decl.span, context="equation")
+    if not any(scope.kind(f.func.__name__) == "field" for f in applied_functions(residual)):
+        raise PdeSemanticError("the equation involves no field", decl.span,
+                               hint="every `pde` line must constrain at least one field")
+    lhs, rhs = (order_derivatives(side, scope) for side in (decl.lhs, decl.rhs))
+    return Equation(order_derivatives(residual, scope), lhs, rhs, decl.span)
+
+
+def normalize_condition(decl: ConditionDecl, scope: Scope) -> Condition:
+    if decl.periodic is not None:
+        return _periodic(decl, scope)
+    residual = decl.lhs - decl.rhs
+    check_expression(residual, scope, decl.span, context="condition", positional=True)
+    fields = [f for f in applied_functions(residual) if scope.kind(f.func.__name__) == "field"]
+    if not fields:
+        raise PdeSemanticError("the condition involves no field", decl.span)
+    faces, replacements = _faces(residual, scope)
+    if decl.at is not None:
+        faces.append(decl.at)
+    if not faces:
+        time = scope.time
+        if decl.keyword == "ic" and time is not None:
+            faces.append((time.name, time.lower))
+        else:
+            raise PdeSemanticError("the condition does not say where it holds", decl.span,
+                                   hint="add the face, e.g. `at x = 0`, or use the positional "
+                                        "form `u(0) = ...`")
+    coordinate, side = _one_face(faces, scope, decl)
+    kind = "initial" if coordinate.is_time else "boundary"
+    _check_keyword(decl, coordinate, side, kind)
+    for f in fields:
+        args = scope.args_of(f.func.__name__)
+        if coordinate.name not in args:
+            raise PdeSemanticError(
+                f"the condition holds at {coordinate.name} = {coordinate.value(side)}, but the "
+                f"field `{f.func.__name__}` is declared {f.func.__name__}({', '.join(args)}) "
+                f"and has no coordinate `{coordinate.name}`", decl.span)
+    value = coordinate.value(side)
+
+    def on_face(expr: sp.Expr) -> sp.Expr:
+        expr = order_derivatives(expr.xreplace(replacements), scope)
+        return _substitute_outside_fields(expr, coordinate.symbol, value)
+
+    return Condition(kind, coordinate.name, side, on_face(residual), on_face(decl.lhs),
+                     on_face(decl.rhs), decl.span)
+
+
+def _periodic(decl: ConditionDecl, scope: Scope) -> Condition:
+    name = decl.periodic
+    coordinate = scope.coordinate(name)
+    if coordinate is None:
+        raise scope.unknown_name(name, decl.span)
+    if coordinate.is_time:
+        raise PdeSemanticError(f"`{name}` is the time coordinate; only space can be periodic",
+                               decl.span)
+    return Condition("periodic", name, None, span=decl.span)
+
+
+def _faces(expr: sp.Expr, scope: Scope) -> tuple[list[tuple[str, sp.Expr]], dict]:
+    """Faces named by positional calls `u(t, 0)` and by `Subs`, and how to undo them."""
+    faces: list[tuple[str, sp.Expr]] = []
+    replacements: dict[sp.Expr, sp.Expr] = {}
+    for app in applied_functions(expr):
+        if scope.kind(app.func.__name__) != "field":
+            continue
+        args = scope.args_of(app.func.__name__)
+        full = app.func(*(sp.Symbol(a) for a in args))
+        if app != full:
+            faces += [(a, v) for a, v in zip(args, app.args) if v != sp.Symbol(a)]
+            replacements[app] = full
+    for node in sp.preorder_traversal(expr):
+        if isinstance(node, sp.Subs):
+            faces += [(v.name, p) for v, p in zip(node.variables, node.point)]
+            replacements[node] = node.expr
+    return faces, replacements
+
+
+def _one_face(faces: list[tuple[str, sp.Expr]], scope: Scope,
+              decl: ConditionDecl) -> tuple[Coordinate, str]:
+    located: dict[str, set[str]] = defaultdict(set)
+    for name, value in faces:
+        coordinate = scope.coordinate(name)
+        if coordinate is None:
+            raise scope.unknown_name(name, decl.span)
+        located[name].add(_side(coordinate, value, scope, decl.span))
+    if len(located) > 1:
+        raise PdeSemanticError(
+            f"the condition is evaluated on more than one face ({', '.join(located)}); a "
+            "condition holds on one face of the domain", decl.span)
+    name, sides = next(iter(located.items()))
+    if len(sides) > 1:
+        raise PdeSemanticError(f"the condition mixes both ends of `{name}`", decl.span)
+    return scope.coordinate(name), next(iter(sides))
+
+
+def _side(coordinate: Coordinate, value: sp.Expr, scope: Scope, span: Span) -> str:
+    number = numeric(sp.sympify(value).xreplace(scope.constants()))
+    lower, upper = coordinate.bounds
+    tolerance = 1e-9 * max(1.0, abs(lower), abs(upper))
+    if number is not None and abs(number - lower) <= tolerance:
+        return "lower"
+    if number is not None and abs(number - upper) <= tolerance:
+        return "upper"
+    raise PdeSemanticError(
+        f"the condition is not on a face of the domain: {coordinate.name} = {value} is not an "
+        f"end of {coordinate.name} in [{coordinate.lower}, {coordinate.upper}]", span,
+        hint=f"a condition holds at {coordinate.name} = {coordinate.lower} or "
+             f"{coordinate.name} = {coordinate.upper}")
+
+
+def _check_keyword(decl: ConditionDecl, coordinate: Coordinate, side: str, kind: str) -> None:
+    if kind == "initial" and side == "upper":
+        raise PdeSemanticError(
+            f"the condition is at the final time {coordinate.name} = {coordinate.upper}; "
+            f"initial conditions hold at {coordinate.name} = {coordinate.lower}", decl.span)
+    if decl.keyword == "ic" and kind != "initial":
+        raise PdeSemanticError(
+            f"`ic` holds at the start of time, but this condition is at "
+            f"{coordinate.name} = {coordinate.value(side)}", decl.span,
+            hint="use `bc` for a condition on a space boundary")
+    if decl.keyword == "bc" and kind == "initial":
+        raise PdeSemanticError(
+            f"a condition at {coordinate.name} = {coordinate.lower} is an initial condition",
+            decl.span, hint="write it as `ic ...`")
+
+
+def _substitute_outside_fields(expr: sp.Expr, symbol: sp.Symbol, value: sp.Expr) -> sp.Expr:
+    """Put `value` in for `symbol`, leaving fields and their derivatives untouched."""
+    protected = [n for n in sp.preorder_traversal(expr)
+                 if isinstance(n, (sp.Derivative, AppliedUndef))]
+    placeholders = {node: sp.Dummy() for node in protected}
+    restored = {d: node for node, d in placeholders.items()}
+    return expr.xreplace(placeholders).subs(symbol, value).xreplace(restored)

@@ -1,0 +1,354 @@
+"""Parse tree to declarations: the `.pde` front end.
+
+Two passes over the statements. The first collects what every name is (coordinate, field,
+parameter) so that the second can turn expressions into SymPy objects with each name
+checked where it is used: an unknown name, a field called with the wrong arguments or a
+derivative by a non-coordinate is reported at its own line and column. Nothing here
+evaluates text: every SymPy object is built from a tree node by our own code.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import sympy as sp
+from lark import Token, Tree
+
+from . import expressions as ex
+from .data import load_observations, load_samples
+from .declarations import ConditionDecl, Declarations, EquationDecl
+from .errors import PdeSemanticError, Span
+from .ir import Coordinate, Exact, Field, Param
+from .limits import MAX_DERIVATIVE_ORDER
+from .scope import Scope
+from .validate import check_names, numeric, shorthand_suffix, split_coordinates
+
+COMPARISONS = {"<": sp.Lt, "<=": sp.Le, ">": sp.Gt, ">=": sp.Ge}
+
+
+class TextFrontEnd:
+    """Turns the statements of one `.pde` text into `Declarations`."""
+
+    def __init__(self, text: str, file: str, base: str | Path | None) -> None:
+        self.lines = text.splitlines()
+        self.file = file
+        self.base = base
+        self.scope = Scope((), (), ())
+
+    # -- positions ------------------------------------------------------------------------
+    def span(self, node: Tree | Token) -> Span:
+        if isinstance(node, Token):
+            line, column = node.line or 1, node.column or 1
+            end_line, end_column = node.end_line or line, node.end_column or column + 1
+        else:
+            meta = node.meta
+            line, column = getattr(meta, "line", 1), getattr(meta, "column", 1)
+            end_line = getattr(meta, "end_line", line)
+            end_column = getattr(meta, "end_column", column + 1)
+        source = self.lines[line - 1] if 0 < line <= len(self.lines) else ""
+        length = end_column - column if end_line == line else len(source) - column + 1
+        return Span(self.file, line, column, max(length, 1), source)
+
+    def error(self, message: str, node: Tree | Token, hint: str = "") -> PdeSemanticError:
+        return PdeSemanticError(message, self.span(node), hint)
+
+    # -- the two passes -----------------------------------------------------------------
+    def read(self, tree: Tree) -> tuple[Declarations, Scope]:
+        statements = [s for s in tree.children if isinstance(s, Tree)]
+        decls = Declarations(file=self.file)
+        pending_params: list[Tree] = []
+        pending_intervals: list[tuple[Tree, bool]] = []
+        for st in statements:
+            if st.data == "problem":
+                if decls.name:
+                    raise self.error("the problem is named twice", st)
+                decls.name = _string(st.children[0])
+            elif st.data in ("space", "time"):
+                pending_intervals += [(i, st.data == "time") for i in st.children]
+            elif st.data == "field":
+                decls.fields += [Field(str(s.children[0]), _names(s.children[1]), self.span(s))
+                                 for s in st.children]
+            elif st.data in ("param_known", "param_unknown"):
+                pending_params.append(st)
+        placeholders = [self._param_name(st) for st in pending_params]
+        coordinates = [Coordinate(str(i.children[0]), sp.S.Zero, sp.S.One, is_time,
+                                  self.span(i)) for i, is_time in pending_intervals]
+        check_names(coordinates, decls.fields, placeholders)
+        self.scope = Scope(tuple(coordinates), tuple(decls.fields), tuple(placeholders))
+        decls.params = self._params(pending_params)
+        self.scope = Scope(tuple(coordinates), tuple(decls.fields), tuple(decls.params))
+        decls.coordinates = [self._interval(i, t) for i, t in pending_intervals]
+        self.scope = Scope(tuple(decls.coordinates), tuple(decls.fields), tuple(decls.params))
+        for st in statements:
+            self._statement(st, decls)
+        return decls, self.scope
+
+    def _param_name(self, st: Tree) -> Param:
+        name, args = _param_head(st)
+        guess = sp.S.Zero if st.data == "param_unknown" else None
+        return Param(name, args, guess=guess, span=self.span(st))
+
+    def _params(self, statements: list[Tree]) -> list[Param]:
+        """Parameter values in order; a constant may use the constants declared before it."""
+        params: list[Param] = []
+        values: dict[sp.Symbol, sp.Expr] = {}
+        for st in statements:
+            name, args = _param_head(st)
+            body = st.children[-1]
+            span = self.span(st)
+            if _is_load(body):
+                if st.data == "param_unknown" or not args:
+                    raise self.error("load() defines a coefficient field: write "
+                                     f"`param {name}(x, ...) = load(\"file.npy\")`", body)
+                path = _string(body.children[1].children[0].children[0])
+                params.append(Param(name, args, samples=load_samples(
+                    path, self.base, len(args), self.span(body)), span=span))
+                continue
+            expr = self.expr(body)
+            if not args:
+                expr = expr.xreplace(values)
+                if numeric(expr) is None:
+                    used = ", ".join(sorted(str(s) for s in expr.free_symbols))
+                    raise self.error(f"the value of `{name}` must be a number" +
+                                     (f"; it uses {used}" if used else ""), body,
+                                     hint="constants may use constants declared above them")
+            if st.data == "param_known":
+                params.append(Param(name, args, value=expr, span=span))
+                if not args:
+                    values[sp.Symbol(name)] = expr
+            else:
+                params.append(Param(name, args, guess=expr, span=span))
+        return params
+
+    def _interval(self, node: Tree, is_time: bool) -> Coordinate:
+        name, lower, upper = node.children
+        constants = self.scope.constants()
+        ends = []
+        for end in (lower, upper):
+            value = self.expr(end).xreplace(constants)
+            if numeric(value) is None:
+                raise self.error(f"the end of the interval of `{name}` must be a number", end)
+            ends.append(value)
+        return Coordinate(str(name), ends[0], ends[1], is_time, self.span(node))
+
+    def _statement(self, st: Tree, decls: Declarations) -> None:
+        span = self.span(st)
+        if st.data == "pde":
+            lhs, rhs = self._equation(st.children[0])
+            decls.equations.append(EquationDecl(lhs, rhs, span))
+        elif st.data in ("bc", "ic"):
+            lhs, rhs = self._equation(st.children[0])
+            at = self._location(st.children[1]) if len(st.children) > 1 else None
+            decls.conditions.append(ConditionDecl(lhs, rhs, span, at, st.data))
+        elif st.data == "periodic":
+            decls.conditions += [ConditionDecl(sp.S.Zero, sp.S.Zero, self.span(n),
+                                               periodic=str(n)) for n in st.children]
+        elif st.data == "exact":
+            name, body = st.children
+            decls.exact.append(Exact(str(name), self.expr(body), span))
+        elif st.data == "data":
+            known = set(self.scope.names()) - {p.name for p in self.scope.params}
+            decls.data.append(load_observations(_string(st.children[0]), self.base, known, span))
+
+    def _equation(self, node: Tree) -> tuple[sp.Expr, sp.Expr]:
+        lhs, rhs = node.children
+        return self.expr(lhs), self.expr(rhs)
+
+    def _location(self, node: Tree) -> tuple[str, sp.Expr]:
+        name, value = node.children
+        if self.scope.kind(str(name)) != "coordinate":
+            if self.scope.kind(str(name)) is None:
+                raise self.scope.unknown_name(str(name), self.span(name))
+            raise self.error(f"`at` names a coordinate, and `{name}` is a "
+                             f"{self.scope.kind(str(name))}", name)
+        number = self.expr(value)
+        if number.free_symbols - set(self.scope.constants()):
+            raise self.error("the face of a condition is a number, e.g. `at x = 0`", value)
+        return str(name), number
+
+    # -- expressions ----------------------------------------------------------------------
+    def expr(self, node: Tree | Token) -> sp.Expr:
+        """The SymPy expression of an expression node, checked as it is built."""
+        if isinstance(node, Token):
+            raise self.error(f"unexpected {node!s}", node)
+        rule = node.data
+        if rule == "number":
+            return ex.number(str(node.children[0]), self.span(node))
+        if rule == "name":
+            return self.name(node.children[0])
+        if rule == "call":
+            return self.call(node)
+        if rule in ("comparison", "string"):
+            what = "a comparison" if rule == "comparison" else "a string"
+            raise self.error(f"{what} is only allowed as the first argument of where()"
+                             if rule == "comparison" else
+                             f"{what} is only allowed in load(\"file.npy\")", node)
+        span = self.span(node)
+        if rule == "neg":
+            return -self.expr(node.children[0])
+        if rule == "pos":
+            return self.expr(node.children[0])
+        if rule == "pow":
+            base, _, exponent = node.children
+            return ex.power(self.expr(base), self.expr(exponent), span)
+        a, b = (self.expr(c) for c in node.children)
+        if rule == "add":
+            return a + b
+        if rule == "sub":
+            return a - b
+        if rule == "mul":
+            return ex.real(a * b, span)
+        if rule == "div":
+            if b == 0:
+                raise PdeSemanticError("division by zero", span)
+            return ex.real(a / b, span)
+        raise self.error(f"unexpected expression ({rule})", node)
+
+    def name(self, token: Token) -> sp.Expr:
+        name = str(token)
+        kind = self.scope.kind(name)
+        if kind in ("coordinate", "constant"):
+            return sp.Symbol(name)
+        if kind in ("field", "coefficient"):
+            return sp.Function(name)(*(sp.Symbol(a) for a in self.scope.args_of(name)))
+        if name == "pi":
+            return sp.pi
+        if name in ex.FUNCTIONS or name in ("d", "laplace", "where", "load"):
+            raise self.error(f"`{name}` is a function: call it as {name}(...)", token)
+        derivative = self._shorthand(name)
+        if derivative is not None:
+            return derivative
+        raise self.scope.unknown_name(name, self.span(token))
+
+    def _shorthand(self, name: str) -> sp.Expr | None:
+        for f in self.scope.fields:
+            suffix = shorthand_suffix(name, f)
+            if suffix is None:
+                continue
+            variables = split_coordinates(suffix, set(f.args))
+            if variables:
+                return sp.diff(f.applied, *(sp.Symbol(v) for v in variables))
+        return None
+
+    def call(self, node: Tree) -> sp.Expr:
+        token, args_node = node.children
+        name = str(token)
+        args = list(args_node.children)
+        if name == "d":
+            return self._derivative(node, args)
+        if name == "laplace":
+            return self._laplace(node, args)
+        if name == "where":
+            return self._where(node, args)
+        if name == "load":
+            raise self.error('load() only defines a coefficient field: '
+                             '`param c(x, y) = load("c.npy")`', node)
+        if name in ex.FUNCTIONS:
+            return ex.call(name, [self.expr(a) for a in args], self.span(node))
+        kind = self.scope.kind(name)
+        if kind in ("field", "coefficient"):
+            return self._application(node, name, args)
+        if kind is not None:
+            raise self.error(f"`{name}` is a {kind}, not a function", token)
+        raise self.scope.unknown_name(name, self.span(token), extra=tuple(ex.FUNCTIONS))
+
+    def _application(self, node: Tree, name: str, args: list[Tree]) -> sp.Expr:
+        declared = self.scope.args_of(name)
+        signature = f"{name}({', '.join(declared)})"
+        if len(args) != len(declared):
+            raise self.error(f"`{name}` is declared as {signature} but is called with "
+                             f"{len(args)} argument(s)", node)
+        values = []
+        constants = self.scope.constants()
+        for arg, expected in zip(args, declared):
+            value = self.expr(arg)
+            if value != sp.Symbol(expected):
+                value = value.xreplace(constants)
+                if numeric(value) is None:
+                    raise self.error(f"argument {len(values) + 1} of `{name}` must be `{expected}` "
+                                     f"or a number (the face {expected} = ...), as in "
+                                     f"{signature}", arg)
+            values.append(value)
+        return sp.Function(name)(*values)
+
+    def _derivative(self, node: Tree, args: list[Tree]) -> sp.Expr:
+        if len(args) < 2:
+            raise self.error("d() needs an expression and a coordinate, e.g. d(u, x) or "
+                             "d(u, x, 2)", node)
+        target = self.expr(args[0])
+        variables: list[tuple[sp.Symbol, int]] = []
+        for arg in args[1:]:
+            if arg.data == "number" and variables:
+                count = ex.number(str(arg.children[0]), self.span(arg))
+                if not (count.is_Integer and 1 <= int(count) <= MAX_DERIVATIVE_ORDER):
+                    raise self.error(f"a derivative order is a whole number from 1 to "
+                                     f"{MAX_DERIVATIVE_ORDER}", arg)
+                variables[-1] = (variables[-1][0], int(count))
+            elif arg.data == "name" and self.scope.kind(str(arg.children[0])) == "coordinate":
+                variables.append((sp.Symbol(str(arg.children[0])), 1))
+            else:
+                raise self.error("the arguments after the first of d() are coordinates, each "
+                                 "optionally followed by its order: d(u, x, 2), d(u, x, y)", arg)
+        return self._differentiate(target, variables, node)
+
+    def _differentiate(self, target: sp.Expr, variables: list[tuple[sp.Symbol, int]],
+                       node: Tree) -> sp.Expr:
+        faces: dict[sp.Symbol, sp.Expr] = {}
+        full: dict[sp.Expr, sp.Expr] = {}
+        for app in ex.applied_functions(target):
+            declared = self.scope.args_of(app.func.__name__)
+            for variable, _ in variables:
+                if variable.name not in declared:
+                    raise self.error(
+                        f"`{app.func.__name__}` is declared {app.func.__name__}"
+                        f"({', '.join(declared)}) and does not depend on `{variable}`", node)
+            for arg, expected in zip(app.args, declared):
+                if arg != sp.Symbol(expected):
+                    faces[sp.Symbol(expected)] = arg
+                    full[app] = app.func(*(sp.Symbol(a) for a in declared))
+        result = sp.diff(target.xreplace(full), *variables)
+        if faces:
+            result = sp.Subs(result, tuple(faces), tuple(faces.values()))
+        return result
+
+    def _laplace(self, node: Tree, args: list[Tree]) -> sp.Expr:
+        if len(args) != 1:
+            raise self.error(f"laplace() takes 1 argument, got {len(args)}", node)
+        target = self.expr(args[0])
+        space = [c.name for c in self.scope.coordinates if not c.is_time]
+        apps = ex.applied_functions(target)
+        if apps:
+            used = {a for app in apps for a in self.scope.args_of(app.func.__name__)}
+            space = [c for c in space if c in used]
+        if not space:
+            raise self.error("laplace() of an expression that depends on no space coordinate",
+                             node)
+        return sp.Add(*(self._differentiate(target, [(sp.Symbol(c), 2)], node) for c in space))
+
+    def _where(self, node: Tree, args: list[Tree]) -> sp.Expr:
+        if len(args) != 3 or args[0].data != "comparison":
+            raise self.error("where() takes a comparison and two values: "
+                             "where(x < 0.5, 1, 0)", node)
+        left, operator, right = args[0].children
+        condition = COMPARISONS[str(operator)](self.expr(left), self.expr(right))
+        return sp.Piecewise((self.expr(args[1]), condition), (self.expr(args[2]), True))
+
+
+def _string(token: Token) -> str:
+    return str(token)[1:-1]
+
+
+def _names(node: Tree) -> tuple[str, ...]:
+    return tuple(str(t) for t in node.children)
+
+
+def _param_head(st: Tree) -> tuple[str, tuple[str, ...]]:
+    name = str(st.children[0])
+    args = _names(st.children[1]) if len(st.children) == 3 else ()
+    return name, args
+
+
+def _is_load(node: Tree) -> bool:
+    return (isinstance(node, Tree) and node.data == "call" and str(node.children[0]) == "load"
+            and len(node.children[1].children) == 1
+            and node.children[1].children[0].data == "string")

@@ -1,0 +1,219 @@
+"""Checks of declarations and expressions, shared by both front ends.
+
+Each check raises `PdeSemanticError` at the span of the offending declaration; text
+input therefore gets line, column and caret, SymPy input the equation or condition label.
+"""
+
+from __future__ import annotations
+
+import math
+
+import sympy as sp
+from sympy.core.function import AppliedUndef
+
+from .errors import PdeSemanticError, Span
+from .expressions import BAD_NUMBERS, BUILTIN_NAMES, SUPPORTED_FUNCTIONS
+from .ir import Coordinate, Field, Param
+from .limits import MAX_DERIVATIVE_ORDER, MAX_FIELDS, MAX_NAMES, check
+from .scope import Scope
+
+KEYWORDS = frozenset({"problem", "param", "space", "time", "field", "pde", "bc", "ic", "at",
+                      "periodic", "data", "exact", "in"})
+
+
+# -- names ------------------------------------------------------------------------------
+
+def check_names(coordinates: list[Coordinate], fields: list[Field], params: list[Param]) -> None:
+    """Every name declared once, none reserved, none that reads as a derivative shorthand."""
+    declared: dict[str, Span] = {}
+    items = [("coordinate", c) for c in coordinates] + [("field", f) for f in fields] + \
+        [("parameter", p) for p in params]
+    span0 = items[0][1].span if items else Span()
+    check(len(items) <= MAX_NAMES, f"{len(items)} names are declared; at most {MAX_NAMES}", span0)
+    check(len(fields) <= MAX_FIELDS, f"{len(fields)} fields are declared; at most {MAX_FIELDS}",
+          fields[MAX_FIELDS].span if len(fields) > MAX_FIELDS else span0)
+    for what, item in items:
+        name = item.name
+        if not name.isidentifier() or not name.isascii():
+            raise PdeSemanticError(f"{name!r} is not a valid name (ASCII letters, digits and "
+                                   "_, not starting with a digit)", item.span)
+        if name in BUILTIN_NAMES or name in KEYWORDS:
+            raise PdeSemanticError(f"`{name}` is a built-in name and cannot name a {what}",
+                                   item.span, hint="choose another name")
+        if name in declared:
+            first = declared[name]
+            where = f" (first declared at line {first.line})" if first.has_position else ""
+            raise PdeSemanticError(f"`{name}` is declared twice{where}", item.span)
+        declared[name] = item.span
+    coordinate_names = {c.name for c in coordinates}
+    for what, item in items:
+        for f in fields:
+            suffix = shorthand_suffix(item.name, f)
+            if suffix is not None and split_coordinates(suffix, set(f.args) & coordinate_names):
+                raise PdeSemanticError(
+                    f"`{item.name}` is both a declared {what} and the derivative shorthand of "
+                    f"field `{f.name}`", item.span, hint=f"rename the {what}")
+
+
+def shorthand_suffix(name: str, field: Field) -> str | None:
+    prefix = field.name + "_"
+    return name[len(prefix):] if name.startswith(prefix) and len(name) > len(prefix) else None
+
+
+def split_coordinates(suffix: str, coordinates: set[str]) -> list[str] | None:
+    """Split `xxy` into coordinate names (`x`, `x`, `y`), or None if it does not split."""
+    if not suffix:
+        return []
+    for name in sorted(coordinates, key=len, reverse=True):
+        if suffix.startswith(name):
+            rest = split_coordinates(suffix[len(name):], coordinates)
+            if rest is not None:
+                return [name] + rest
+    return None
+
+
+# -- coordinates, fields, params ------------------------------------------------------
+
+def check_coordinates(coordinates: list[Coordinate]) -> tuple[Coordinate, ...]:
+    """Intervals with finite ends, end above start; at most one time; time first."""
+    if not coordinates:
+        raise PdeSemanticError("the system declares no coordinates", Span(label="the system"),
+                               hint="add `space x in [0, 1]` or `time t in [0, 1]`")
+    times = [c for c in coordinates if c.is_time]
+    if len(times) > 1:
+        names = ", ".join(c.name for c in times)
+        raise PdeSemanticError(f"more than one time coordinate ({names})", times[1].span,
+                               hint="declare the others with `space`")
+    for c in coordinates:
+        ends = []
+        for end in (c.lower, c.upper):
+            value = numeric(end)
+            if value is None:
+                raise PdeSemanticError(f"the interval of `{c.name}` has the end {end}, which "
+                                       "is not a finite real number", c.span)
+            ends.append(value)
+        if not ends[1] > ends[0]:
+            raise PdeSemanticError(
+                f"the interval of `{c.name}` is [{c.lower}, {c.upper}]: its end is not above "
+                f"its start", c.span, hint=f"write `{c.name} in [{c.upper}, {c.lower}]`?"
+                if ends[1] < ends[0] else "give an interval of positive length")
+    return tuple(times + [c for c in coordinates if not c.is_time])
+
+
+def check_field_args(items: list[Field] | list[Param], coordinates: tuple[Coordinate, ...],
+                     what: str) -> None:
+    names = [c.name for c in coordinates]
+    for item in items:
+        if what == "field" and not item.args:
+            raise PdeSemanticError(f"field `{item.name}` has no arguments", item.span,
+                                   hint=f"write `field {item.name}({', '.join(names)})`")
+        for arg in item.args:
+            if arg not in names:
+                raise PdeSemanticError(
+                    f"{what} `{item.name}` has the argument `{arg}`, which is not a declared "
+                    f"coordinate (coordinates: {', '.join(names)})", item.span)
+        if len(set(item.args)) != len(item.args):
+            raise PdeSemanticError(f"{what} `{item.name}` names a coordinate twice", item.span)
+
+
+def numeric(value: sp.Expr) -> float | None:
+    """The finite real value of a constant expression, else None."""
+    try:
+        number = complex(sp.N(value))
+    except (TypeError, ValueError, OverflowError):
+        return None
+    if number.imag != 0 or not math.isfinite(number.real):
+        return None
+    return number.real
+
+
+# -- expressions ----------------------------------------------------------------------
+
+def check_expression(expr: sp.Expr, scope: Scope, span: Span, *, context: str,
+                     coordinates: tuple[str, ...] | None = None, positional: bool = False,
+                     fields_allowed: bool = True) -> None:
+    """Names declared, fields called with their own arguments, derivatives by coordinates.
+
+    `coordinates` limits which coordinates may appear (for exact solutions and coefficient
+    fields); `positional` admits face values as field arguments (conditions only).
+    """
+    if not isinstance(expr, sp.Basic):
+        raise PdeSemanticError(f"the {context} is {type(expr).__name__} {expr!r}, not a SymPy "
+                               "expression", span)
+    if expr.has(*BAD_NUMBERS) or expr.has(sp.I):
+        raise PdeSemanticError(f"the {context} contains a value that is not a finite real "
+                               "number (a division by zero, or an imaginary unit?)", span)
+    for symbol in sorted(expr.free_symbols, key=str):
+        kind = scope.kind(symbol.name)
+        if kind == "coordinate":
+            if coordinates is not None and symbol.name not in coordinates:
+                raise PdeSemanticError(f"the {context} uses the coordinate `{symbol.name}`, "
+                                       f"which it does not depend on (allowed: "
+                                       f"{', '.join(coordinates) or 'none'})", span)
+        elif kind != "constant":
+            if kind in ("field", "coefficient"):
+                args = ", ".join(scope.args_of(symbol.name))
+                raise PdeSemanticError(f"`{symbol.name}` is a function of ({args}); write "
+                                       f"`{symbol.name}({args})`", span)
+            raise scope.unknown_name(symbol.name, span)
+    for node in sp.preorder_traversal(expr):
+        if isinstance(node, AppliedUndef):
+            _check_application(node, scope, span, context, positional, fields_allowed)
+        elif isinstance(node, sp.Derivative):
+            _check_derivative(node, scope, span, context)
+        elif isinstance(node, sp.Subs):
+            if not positional:
+                raise PdeSemanticError(f"the {context} evaluates an expression at a point "
+                                       "(Subs); that belongs in a condition", span)
+        elif isinstance(node, sp.Function) and not isinstance(node, SUPPORTED_FUNCTIONS):
+            supported = ", ".join(sorted(f.__name__ for f in SUPPORTED_FUNCTIONS))
+            raise PdeSemanticError(f"the function `{type(node).__name__}` in the {context} is "
+                                   f"not supported (supported: {supported})", span)
+
+
+def _check_application(node: AppliedUndef, scope: Scope, span: Span, context: str,
+                       positional: bool, fields_allowed: bool) -> None:
+    name = node.func.__name__
+    kind = scope.kind(name)
+    if kind not in ("field", "coefficient"):
+        if kind is None:
+            raise scope.unknown_name(name, span)
+        raise PdeSemanticError(f"`{name}` is a {kind}, not a function; write it without "
+                               "arguments", span)
+    if kind == "field" and not fields_allowed:
+        raise PdeSemanticError(f"the {context} cannot depend on the field `{name}`", span)
+    declared = scope.args_of(name)
+    if len(node.args) != len(declared):
+        raise PdeSemanticError(
+            f"`{name}` is declared as {name}({', '.join(declared)}) but is used with "
+            f"{len(node.args)} argument(s): {node}", span)
+    for arg, expected in zip(node.args, declared):
+        if arg == sp.Symbol(expected):
+            continue
+        if positional and kind == "field" and not arg.free_symbols and numeric(arg) is not None:
+            continue
+        if positional and kind == "field":
+            raise PdeSemanticError(
+                f"`{node}`: each argument of `{name}` must be its coordinate or a face value "
+                f"(declared {name}({', '.join(declared)}))", span)
+        raise PdeSemanticError(
+            f"`{name}` is declared as {name}({', '.join(declared)}) but is used as {node}"
+            + ("; a field evaluated on a face belongs in a condition"
+               if kind == "field" and not arg.free_symbols else ""), span)
+
+
+def _check_derivative(node: sp.Derivative, scope: Scope, span: Span, context: str) -> None:
+    inner = node.expr
+    names = [f.func.__name__ for f in inner.atoms(AppliedUndef)]
+    for variable, count in node.variable_count:
+        if not isinstance(variable, sp.Symbol) or scope.kind(variable.name) != "coordinate":
+            raise PdeSemanticError(f"the derivative {node} is taken with respect to "
+                                   f"`{variable}`, which is not a coordinate", span)
+        check(int(count) <= MAX_DERIVATIVE_ORDER, f"derivative of order {count} in "
+              f"`{variable}`; at most {MAX_DERIVATIVE_ORDER}", span)
+        for name in names:
+            if variable.name not in scope.args_of(name):
+                raise PdeSemanticError(
+                    f"the derivative with respect to `{variable}` of `{name}`, which is "
+                    f"declared {name}({', '.join(scope.args_of(name))}) and does not depend on "
+                    f"`{variable}`", span)

@@ -1,0 +1,97 @@
+"""Checks that the system can determine its unknowns: counts, initial and boundary data."""
+
+from __future__ import annotations
+
+import sympy as sp
+from sympy.core.function import AppliedUndef
+
+from .errors import PdeSemanticError, Span
+from .ir import Condition, Coordinate, Equation, Field, FieldInfo, Observations, Param
+
+
+def check_counts(fields: tuple[Field, ...], equations: tuple[Equation, ...],
+                 system_span: Span) -> None:
+    if len(fields) > len(equations):
+        names = ", ".join(f.name for f in fields)
+        raise PdeSemanticError(
+            f"more unknowns than equations: {len(fields)} field(s) ({names}) but "
+            f"{len(equations)} equation(s)", fields[-1].span if equations else system_span,
+            hint="add a `pde` line for each field, or remove a field")
+    if len(equations) > len(fields):
+        raise PdeSemanticError(
+            f"more equations than unknowns: {len(equations)} equations for {len(fields)} "
+            "field(s)", equations[len(fields)].span, hint="remove an equation or add a field")
+    for f in fields:
+        if not any(_mentions(e.residual, f.name) for e in equations):
+            raise PdeSemanticError(f"the field `{f.name}` appears in no equation", f.span)
+
+
+def check_initial(fields: tuple[Field, ...], infos: tuple[FieldInfo, ...],
+                  conditions: tuple[Condition, ...], time: Coordinate | None,
+                  system_span: Span) -> None:
+    """Each field of order k in time needs its value and first k-1 time derivatives at t0."""
+    if time is None:
+        return
+    initial = [c for c in conditions if c.kind == "initial"]
+    if not initial and any(i.time_order for i in infos):
+        raise PdeSemanticError(
+            f"the problem depends on time `{time.name}` but has no initial condition",
+            system_span, hint=f"add `ic {fields[0].name} = ... at {time.name} = {time.lower}`")
+    for f, info in zip(fields, infos):
+        given = {_time_order(c.residual, f.name, time.name) for c in initial
+                 if f.name in c.fields}
+        for k in range(info.time_order):
+            if k not in given:
+                target = f.name if k == 0 else f"d({f.name}, {time.name}" + (
+                    f", {k})" if k > 1 else ")")
+                raise PdeSemanticError(
+                    f"`{f.name}` is of order {info.time_order} in time and needs an initial "
+                    f"condition for {target} at {time.name} = {time.lower}", f.span,
+                    hint=f"add `ic {target} = ... at {time.name} = {time.lower}`")
+
+
+def check_boundaries(fields: tuple[Field, ...], infos: tuple[FieldInfo, ...],
+                     conditions: tuple[Condition, ...], data: tuple[Observations, ...],
+                     space: set[str]) -> None:
+    """A field with derivatives in a space coordinate needs conditions on its faces.
+
+    First order needs one face (the inflow), higher orders both; periodicity covers both.
+    Inverse problems with observations may leave faces open.
+    """
+    if data:
+        return
+    periodic = {c.coordinate for c in conditions if c.kind == "periodic"}
+    for f, info in zip(fields, infos):
+        for coordinate, order in info.orders:
+            if order == 0 or coordinate in periodic or coordinate not in space:
+                continue
+            sides = {c.side for c in conditions if c.kind == "boundary"
+                     and c.coordinate == coordinate and f.name in c.fields}
+            missing = {"lower", "upper"} - sides
+            if (order >= 2 and missing) or (order == 1 and len(missing) == 2):
+                where = " and ".join(sorted(missing)) if order >= 2 else "either"
+                raise PdeSemanticError(
+                    f"`{f.name}` has derivatives of order {order} in `{coordinate}` but no "
+                    f"condition on the {where} end of `{coordinate}`", f.span,
+                    hint=f"add `bc ... at {coordinate} = ...` or `bc periodic {coordinate}`")
+
+
+def check_unknown_params(params: tuple[Param, ...], data: tuple[Observations, ...]) -> None:
+    unknown = [p for p in params if p.is_unknown]
+    if unknown and not data:
+        raise PdeSemanticError(
+            f"the parameter `{unknown[0].name}` is unknown (`~`) but there are no observations "
+            "to infer it from", unknown[0].span, hint='add `data "observations.csv"`')
+
+
+def _mentions(expr: sp.Expr, name: str) -> bool:
+    return any(a.func.__name__ == name for a in expr.atoms(AppliedUndef))
+
+
+def _time_order(expr: sp.Expr, name: str, time: str) -> int:
+    """The highest time-derivative order of field `name` in an initial condition."""
+    order = 0
+    for node in expr.atoms(sp.Derivative):
+        if isinstance(node.expr, AppliedUndef) and node.expr.func.__name__ == name:
+            order = max(order, sum(int(n) for v, n in node.variable_count if v.name == time))
+    return order

@@ -1,0 +1,1 @@
+"""Running compiled systems: time integration, steady solves, training, results, CLI."""
