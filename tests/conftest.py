@@ -1,0 +1,22 @@
+"""Strict test setup: float64 on for the FD/ODIL checks, keys from a fixture."""
+
+import os
+
+os.environ.setdefault("MPLBACKEND", "Agg")
+
+import jax  # noqa: E402
+import pytest  # noqa: E402
+
+jax.config.update("jax_enable_x64", True)
+
+EXAMPLES = os.path.join(os.path.dirname(__file__), "..", "examples")
+
+
+@pytest.fixture
+def key():
+    return jax.random.PRNGKey(0)
+
+
+@pytest.fixture
+def examples_dir():
+    return os.path.abspath(EXAMPLES)
