@@ -1,0 +1,116 @@
+"""Boundary closures for time stepping: each condition solved for its boundary nodes.
+
+A condition such as `d(u, x) + 2*u = 1 at x = 0` becomes, with the one-sided stencil of
+the normal derivative written out, an equation in the boundary value u0 and the values
+u1, u2, ... next to it. Solved for u0 (it must be linear in u0), it is a formula that
+sets the boundary nodes from the inner ones before every evaluation of the right-hand
+side, so the interior stencils see boundary values that satisfy the condition.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+
+import jax.numpy as jnp
+import sympy as sp
+from sympy.core.function import AppliedUndef
+
+from pdelang import System
+
+from ..errors import LoweringError
+from ..stencils import central, window
+from .accesses import collect
+from .conditions import Face, FieldNodes
+from .kernels import Access, Kernel, Layout, make_kernel
+from .options import FDOptions
+
+Closure = Callable[[jnp.ndarray, Mapping[str, jnp.ndarray], Mapping[str, jnp.ndarray]],
+                   dict[str, jnp.ndarray]]
+
+
+def solve_face(face: Face, nodes: FieldNodes, system: System, layout: Layout,
+               options: FDOptions) -> tuple[sp.Expr, dict[sp.Symbol, Access], sp.Expr]:
+    """The boundary value of `face` as an expression of neighbour layers and other terms.
+
+    Returns (formula with placeholders, the layer accesses, the boundary symbol's equation
+    as shown by `pdelang show`).
+    """
+    c = face.condition
+    info = layout.axes[face.axis]
+    size = info.size
+    index0 = 0 if face.side == "lower" else size - 1
+    u0 = sp.Symbol(f"{face.field}[{index0}]")
+    layers: dict[int, sp.Symbol] = {}
+    replacements: dict[sp.Expr, sp.Expr] = {}
+    for node in sp.preorder_traversal(c.residual):
+        if isinstance(node, AppliedUndef) and node.func.__name__ == face.field:
+            replacements[node] = u0
+        elif isinstance(node, sp.Derivative) and isinstance(node.expr, AppliedUndef) \
+                and node.expr.func.__name__ == face.field:
+            variables = {v.name: int(n) for v, n in node.variable_count}
+            if set(variables) != {face.axis}:
+                raise LoweringError(
+                    f"the condition at {face.axis} = "
+                    f"{system.coordinate(face.axis).value(face.side)} has the derivative "
+                    f"{node}, which is not normal to the face; the fd method takes normal "
+                    "derivatives in time-dependent boundary conditions", c.span)
+            order = variables[face.axis]
+            stencil = window(central(order, options.accuracy), index0, size, options.accuracy)
+            total = sp.S.Zero
+            for offset, weight in zip(stencil.offsets, stencil.weights):
+                depth = abs(offset)
+                node_index = index0 + offset
+                symbol = u0 if depth == 0 else layers.setdefault(
+                    depth, sp.Symbol(f"{face.field}[{node_index}]"))
+                total += sp.Float(weight) * symbol
+            replacements[node] = total / sp.Float(info.h) ** order
+    equation = c.residual.xreplace(replacements)
+    slope = sp.diff(equation, u0)
+    if slope == 0 or slope.has(u0):
+        raise LoweringError(
+            f"the condition at {face.axis} = {system.coordinate(face.axis).value(face.side)} "
+            f"cannot be solved for the boundary value of `{face.field}` (it must be linear in "
+            "it)", c.span)
+    formula = sp.simplify(-equation.subs(u0, 0) / slope) if len(layers) < 4 else \
+        -equation.subs(u0, 0) / slope
+    accesses = {}
+    for depth, symbol in layers.items():
+        index = depth if face.side == "lower" else size - 1 - depth
+        accesses[symbol] = Access("state", face.field, nodes.axes, layer=(face.axis, index))
+    return formula, accesses, sp.Eq(u0, formula)
+
+
+def make_face_kernel(face: Face, nodes: FieldNodes, system: System, layout: Layout,
+                     options: FDOptions, constants: tuple[str, ...]) -> tuple[Kernel, sp.Expr]:
+    formula, layer_accesses, shown = solve_face(face, nodes, system, layout, options)
+    collected = collect(formula, system, options, where=" (boundary condition)")
+    accesses = {**collected.accesses, **layer_accesses}
+    time = system.time.symbol if system.time is not None else None
+    region = nodes.face_region(face, whole=True)
+    return make_kernel(collected.expr, accesses, region, layout, time, constants), shown
+
+
+def make_closure(fields: dict[str, FieldNodes], system: System, layout: Layout,
+                 options: FDOptions, constants: tuple[str, ...]) -> tuple[Closure, list]:
+    """A function that sets every boundary node from its condition, and what it does."""
+    steps = []
+    shown = []
+    for nodes in fields.values():
+        for face in nodes.faces:
+            kernel, equation = make_face_kernel(face, nodes, system, layout, options, constants)
+            index = nodes.face_region(face, whole=True).index()
+            steps.append((face, nodes.field, index, kernel))
+            shown.append((face, equation))
+    # Dirichlet faces last, so that they own the corners they share with other faces;
+    # non-Dirichlet faces first read the Dirichlet values of the previous pass.
+    dirichlet = [s for s in steps if s[0].dirichlet]
+    others = [s for s in steps if not s[0].dirichlet]
+    ordered = (dirichlet if others else []) + others + dirichlet
+
+    def closure(t, U, params):
+        U = dict(U)
+        for _, name, index, kernel in ordered:
+            U[name] = U[name].at[index].set(kernel(t, U, params).astype(U[name].dtype))
+        return U
+
+    return closure, shown

@@ -1,0 +1,400 @@
+"""The finite-difference driver: IR to a pure JAX program, stage by stage.
+
+    lower_fd(system, options) runs, in order:
+      1. inline_time_coefficients   coefficient fields of time written into the equations
+      2. make_grid                  a uniform grid per space coordinate
+      3. parameter values           constants as scalars, coefficient fields on the grid
+      4. assign_equations           each equation to its field, in method-of-lines form
+      5. apply_conditions           the nodes each equation and each condition owns
+      6. collect_derivatives        every derivative as an access with its stencil
+      7. make_rhs / make_residual   the jit-able functions
+and returns an `FDProgram` holding every stage for `pdelang show`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+import jax.numpy as jnp
+import numpy as np
+import sympy as sp
+
+from pdelang import System
+from pdelang.analysis import is_linear_in, occurrences
+from pdelang.printing import expression_to_pde
+
+from ..coefficients import coefficient_on_grid, constant_values, inline_time_coefficients
+from ..errors import LoweringError
+from ..grid import Grid, make_grid
+from .accesses import Collected, collect, describe_step, time_key
+from .closure import make_closure
+from .conditions import FieldNodes, apply_conditions
+from .equations import Assigned, assign_equations
+from .kernels import Kernel, Layout, Region, make_kernel
+from .options import FDOptions
+
+Array = jnp.ndarray
+State = dict[str, Array]
+
+
+@dataclass(frozen=True)
+class Stage:
+    name: str
+    lines: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class FDProgram:
+    """A lowered finite-difference system: pure functions plus what they work on.
+
+    Time-dependent systems have `rhs(t, U, params) -> dU/dt`; steady ones have
+    `residual(U, params) -> R`. `closure(t, U, params)` sets boundary nodes from the
+    conditions; `initial(params)` gives the state at the initial time (time-dependent)
+    or a first guess (steady). States are dicts of arrays keyed by `state_keys`.
+    """
+
+    system: System
+    grid: Grid
+    options: FDOptions
+    state_keys: tuple[str, ...]
+    shapes: Mapping[str, tuple[int, ...]]
+    params: Mapping[str, np.ndarray]
+    nodes: Mapping[str, FieldNodes]
+    closure: Callable[[Array, State, State], State]
+    initial: Callable[[State], State]
+    rhs: Callable[[Array, State, State], State] | None = None
+    residual: Callable[[State, State], State] | None = None
+    reach: int = 1
+    linear: bool = True
+    stages: tuple[Stage, ...] = field(default=(), repr=False)
+
+    @property
+    def dtype(self):
+        return jnp.float64 if self.options.dtype == "float64" else jnp.float32
+
+    def axes_of(self, name: str) -> tuple[str, ...]:
+        return self.nodes[name].axes if name in self.nodes else ()
+
+    def output_coordinates(self) -> dict[str, np.ndarray]:
+        return {a.name: a.coordinates() for a in self.grid.axes}
+
+    def to_output(self, name: str, values: np.ndarray) -> np.ndarray:
+        """Field values with the periodic end points repeated, as output files show them."""
+        values = np.asarray(values)
+        lead = values.ndim - len(self.axes_of(name))
+        for k, axis in enumerate(self.axes_of(name)):
+            if self.grid.axis(axis).periodic:
+                first = np.take(values, [0], axis=lead + k)
+                values = np.concatenate([values, first], axis=lead + k)
+        return values
+
+
+def lower_fd(system: System, options: FDOptions | None = None) -> FDProgram:
+    """Lower `system` to a finite-difference program (see the module docstring)."""
+    options = options or FDOptions()
+    system = inline_time_coefficients(system)
+    grid = make_grid(system, options.grid_spec)
+    layout = Layout({a.name: a.info() for a in grid.axes},
+                    {a.name: a.node_coordinates() for a in grid.axes}, options.accuracy)
+    params = _parameter_values(system, grid)
+    constants = tuple(p.name for p in system.params if not p.is_field)
+    assigned = assign_equations(system)
+    shapes = {f.name: grid.shape(tuple(a for a in f.args if a in grid.names))
+              for f in system.fields}
+    nodes = apply_conditions(system, shapes, {a.name for a in grid.axes if a.periodic})
+    time = system.time.symbol if system.time is not None else None
+    show = _printer(system)
+    stages = [_grid_stage(grid), _params_stage(system, params),
+              _equation_stage(assigned, nodes, show)]
+    if system.time is not None:
+        closure, closure_shown = make_closure(nodes, system, layout, options, constants)
+        stages.append(Stage("boundary closures", tuple(
+            f"{face.field} at {face.axis} = {_face_value(system, face.axis, face.side)}: "
+            f"{show(eq.lhs)} = {show(eq.rhs)}"
+            for face, eq in closure_shown)))
+    else:
+        closure = _no_closure
+    kernels, collected = _equation_kernels(assigned, nodes, system, layout, options, constants)
+    stages.append(_stencil_stage(collected, grid, show))
+    state = _state(system, assigned, shapes)
+    state_keys = tuple(state)
+    state_shapes = {key: shapes[name] for key, (name, _) in state.items()}
+    reach = _reach(collected, options)
+    common = dict(system=system, grid=grid, options=options, state_keys=state_keys,
+                  shapes=state_shapes, params=params, nodes=nodes, closure=closure, reach=reach,
+                  linear=_is_linear(system))
+    if system.time is not None:
+        rhs = _make_rhs(assigned, kernels, nodes, closure, state_shapes)
+        initial = _make_initial(system, state, shapes, layout, options, constants, closure)
+        stages.append(_program_stage("rhs(t, U, params) -> dU/dt", state_shapes, params))
+        return FDProgram(**common, initial=initial, rhs=rhs, stages=tuple(stages))
+    residual, face_shown = _make_residual(assigned, kernels, nodes, system, layout, options,
+                                          constants, time, show)
+    stages.insert(3, Stage("boundary rows", tuple(face_shown)))
+    stages.append(_program_stage("residual(U, params) -> R", state_shapes, params))
+    initial = _make_guess(state_shapes, jnp.float64 if options.dtype == "float64" else jnp.float32)
+    return FDProgram(**common, initial=initial, residual=residual, stages=tuple(stages))
+
+
+# -- parameters -------------------------------------------------------------------------
+
+def _parameter_values(system: System, grid: Grid) -> dict[str, np.ndarray]:
+    values = {name: np.asarray(v) for name, v in constant_values(system).items()}
+    coordinates = {a.name: a.node_coordinates() for a in grid.axes}
+    for p in system.params:
+        if p.is_field:
+            values[p.name] = coefficient_on_grid(p, system, coordinates)
+    return values
+
+
+# -- equations ------------------------------------------------------------------------
+
+def _uses_upwind(a: Assigned, system: System, options: FDOptions) -> bool:
+    if a.rhs is None or options.scheme == "central":
+        return False
+    if options.scheme in ("upwind", "upwind2"):
+        return True
+    space = {c.name for c in system.space}
+    orders = [int(n) for d in a.rhs.atoms(sp.Derivative) for v, n in d.variable_count
+              if v.name in space]
+    return a.time_order == 1 and bool(orders) and max(orders) == 1
+
+
+def _equation_kernels(assigned, nodes, system, layout, options, constants):
+    time = system.time.symbol if system.time is not None else None
+    kernels: list[Kernel] = []
+    collected: list[Collected] = []
+    for a in assigned:
+        expr = a.rhs if a.rhs is not None else a.equation.residual
+        upwind = _uses_upwind(a, system, options)
+        c = collect(expr, system, options, upwind_terms=upwind, where=f" (equation of {a.field})")
+        region = nodes[a.field].interior
+        velocities = {}
+        if c.velocities:
+            plain = collect(expr, system, options)
+            central = dict(zip(c.accesses, plain.accesses.values()))
+            for symbol, velocity in c.velocities.items():
+                velocities[symbol] = make_kernel(velocity, central, region, layout, time,
+                                                 constants)
+        kernels.append(make_kernel(c.expr, c.accesses, region, layout, time, constants,
+                                   velocities))
+        collected.append(c)
+    return kernels, collected
+
+
+def _state(system: System, assigned: tuple[Assigned, ...],
+           shapes: dict[str, tuple[int, ...]]) -> dict[str, tuple[str, int]]:
+    """State keys in order, each naming (field, time-derivative order): u, u_t, v, ..."""
+    keys = {}
+    for f in system.fields:
+        order = max((a.time_order for a in assigned if a.field == f.name), default=0)
+        if order > 2:
+            raise LoweringError(f"`{f.name}` is of order {order} in time; the fd method "
+                                "integrates first- and second-order equations", f.span)
+        for k in range(max(order, 1)):
+            keys[time_key(f.name, k)] = (f.name, k)
+    return keys
+
+
+def _pad(value: Array, region: Region, shape: tuple[int, ...]) -> Array:
+    widths = [(lo, n - hi) for (lo, hi), n in zip(region.ranges, shape)]
+    if all(w == (0, 0) for w in widths):
+        return value
+    return jnp.pad(value, widths)
+
+
+def _make_rhs(assigned, kernels, nodes, closure, shapes):
+    plan = [(a, kernel, nodes[a.field].interior) for a, kernel in zip(assigned, kernels)]
+
+    def rhs(t: Array, U: State, params: State) -> State:
+        U = closure(t, U, params)
+        out: State = {}
+        for a, kernel, region in plan:
+            shape = shapes[a.field]
+            value = kernel(t, U, params).astype(U[a.field].dtype)
+            if a.time_order == 2:
+                velocity = time_key(a.field, 1)
+                out[a.field] = _pad(U[velocity][region.index()], region, shape)
+                out[velocity] = _pad(value, region, shape)
+            else:
+                out[a.field] = _pad(value, region, shape)
+        return out
+
+    return rhs
+
+
+def _make_residual(assigned, kernels, nodes, system, layout, options, constants, time, show):
+    plan = []
+    shown = []
+    for a, kernel in zip(assigned, kernels):
+        n = nodes[a.field]
+        faces = []
+        for face, slab in zip(n.faces, n.slabs):
+            c = collect(face.condition.residual, system, options,
+                        where=" (boundary condition)")
+            faces.append((slab.index(), make_kernel(c.expr, c.accesses, slab, layout, time,
+                                                    constants)))
+            shown.append(f"{face.field} at {face.axis} = "
+                         f"{_face_value(system, face.axis, face.side)}: "
+                         f"{show(face.condition.residual)} = 0 "
+                         f"on nodes {_show_region(slab)}")
+        plan.append((a, kernel, n.interior, faces))
+    zero = jnp.zeros(())
+
+    def residual(U: State, params: State) -> State:
+        out: State = {}
+        for a, kernel, region, faces in plan:
+            value = _pad(kernel(zero, U, params).astype(U[a.field].dtype), region,
+                         U[a.field].shape)
+            for index, face_kernel in faces:
+                value = value.at[index].set(face_kernel(zero, U, params).astype(value.dtype))
+            out[a.field] = value
+        return out
+
+    return residual, shown
+
+
+def _make_initial(system, state, shapes, layout, options, constants, closure):
+    kernels = {}
+    for key, (name, order) in state.items():
+        expr = _initial_value(system, name, order, key)
+        axes = tuple(a for a in system.field(name).args if a in layout.axes)
+        region = Region(axes, tuple((0, n) for n in shapes[name]))
+        c = collect(expr, system, options, where=" (initial condition)")
+        if c.accesses:
+            raise LoweringError(f"the initial condition of `{key}` refers to fields; the fd "
+                                "method needs initial values as expressions of the coordinates")
+        kernels[key] = make_kernel(expr, {}, region, layout, None, constants)
+    t0 = float(system.time.lower)
+    dtype = jnp.float64 if options.dtype == "float64" else jnp.float32
+
+    def initial(params: State) -> State:
+        t = jnp.asarray(t0, dtype)
+        U = {key: kernel(t, {}, params).astype(dtype) for key, kernel in kernels.items()}
+        return closure(t, U, params)
+
+    return initial
+
+
+def _initial_value(system: System, name: str, order: int, key: str) -> sp.Expr:
+    """The value of the `order`-th time derivative of `name` at t0, from its `ic` line."""
+    time = system.time.symbol
+    target = system.field(name).applied
+    if order:
+        target = sp.Derivative(target, (time, order))
+    for c in system.conditions:
+        if c.kind != "initial" or name not in c.fields or not c.residual.has(target):
+            continue
+        if _time_order_in(c.residual, name, time.name) != order:
+            continue
+        slope = sp.diff(c.residual, target)
+        if slope == 0 or slope.has(target):
+            raise LoweringError(f"the initial condition of `{key}` must be linear in it",
+                                c.span)
+        return (-c.residual.subs(target, 0) / slope).subs(time, system.time.lower)
+    raise LoweringError(f"no initial condition gives `{key}`")
+
+
+def _time_order_in(expr: sp.Expr, name: str, time: str) -> int:
+    return max((sum(int(n) for v, n in d.variable_count if v.name == time)
+                for d in expr.atoms(sp.Derivative)
+                if getattr(d.expr, "func", None) is not None
+                and d.expr.func.__name__ == name), default=0)
+
+
+def _make_guess(shapes, dtype):
+    def initial(params: State) -> State:
+        return {k: jnp.zeros(s, dtype) for k, s in shapes.items()}
+
+    return initial
+
+
+def _no_closure(t, U, params):
+    return U
+
+
+def _is_linear(system: System) -> bool:
+    names = {f.name for f in system.fields}
+    if not all(i.linear for i in system.info):
+        return False
+    for c in system.conditions:
+        found = occurrences(c.residual, names)
+        if not is_linear_in(c.residual, found, found):
+            return False
+    return True
+
+
+def _reach(collected: list[Collected], options: FDOptions) -> int:
+    reach = 1
+    for c in collected:
+        for _, step in c.stencils:
+            for stencil in (step.stencil, step.backward, step.forward):
+                if stencil is not None:
+                    reach = max(reach, stencil.reach, stencil.order + options.accuracy - 1)
+    return reach
+
+
+# -- stages for `pdelang show` ----------------------------------------------------------
+
+def _face_value(system: System, axis: str, side: str) -> str:
+    return expression_to_pde(system.coordinate(axis).value(side))
+
+
+def _show_region(region: Region) -> str:
+    return ", ".join(f"{a}[{lo}:{hi}]" for a, (lo, hi) in zip(region.axes, region.ranges))
+
+
+def _grid_stage(grid: Grid) -> Stage:
+    lines = [f"{a.name}: {a.points} points on [{a.lower:g}, {a.upper:g}], h = {a.h:.6g}"
+             + (", periodic (last point = first)" if a.periodic else "") for a in grid.axes]
+    return Stage("grid", tuple(lines) or ("no space coordinates (ODE system)",))
+
+
+def _params_stage(system: System, params: Mapping[str, np.ndarray]) -> Stage:
+    lines = []
+    for p in system.params:
+        value = params.get(p.name)
+        if p.is_field:
+            how = "samples interpolated" if p.samples is not None else "expression"
+            lines.append(f"{p.name}({', '.join(p.args)}): array {np.shape(value)} ({how})")
+        else:
+            lines.append(f"{p.name} = {float(value):g}" + (" (unknown, guess)"
+                                                             if p.is_unknown else ""))
+    return Stage("parameters", tuple(lines) or ("none",))
+
+
+def _printer(system: System) -> Callable[[sp.Expr], str]:
+    signatures = {f.name: f.args for f in system.fields}
+    signatures.update({p.name: p.args for p in system.params if p.is_field})
+    return lambda expr: expression_to_pde(expr, signatures, shorthand=True)
+
+
+def _equation_stage(assigned, nodes, show) -> Stage:
+    lines = []
+    for a in assigned:
+        region = _show_region(nodes[a.field].interior)
+        if a.rhs is not None:
+            lhs = f"d({a.field}, t{', ' + str(a.time_order) if a.time_order > 1 else ''})"
+            lines.append(f"{lhs} = {show(a.rhs)}   on nodes {region}")
+        else:
+            lines.append(f"{show(a.equation.residual)} = 0   on nodes {region}")
+    return Stage("equations", tuple(lines))
+
+
+def _stencil_stage(collected: list[Collected], grid: Grid, show) -> Stage:
+    seen = {}
+    for c in collected:
+        for term, step in c.stencils:
+            seen.setdefault((show(term), step.axis), describe_step(step, f"h{step.axis}"))
+    lines = [f"{term}: {text}" for (term, _), text in seen.items()]
+    spacing = [f"h{a.name} = {a.h:.6g}" for a in grid.axes]
+    return Stage("stencils", tuple(lines + spacing) or ("no derivatives in space",))
+
+
+def _program_stage(signature: str, shapes, params) -> Stage:
+    lines = [signature, "U: " + ", ".join(f"{k}{list(s)}" for k, s in shapes.items()),
+             "params: " + (", ".join(f"{k}{list(np.shape(v))}" for k, v in params.items())
+                           or "none"),
+             f"unknowns: {sum(int(np.prod(s)) for s in shapes.values())}"]
+    return Stage("program", tuple(lines))

@@ -1,0 +1,42 @@
+"""Options of the finite-difference compiler, as one frozen object."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from ..errors import LoweringError
+
+SCHEMES = ("central", "upwind", "upwind2")
+ACCURACIES = (2, 4)
+
+
+@dataclass(frozen=True)
+class FDOptions:
+    """`grid`: points per space coordinate (an int for all, a mapping per name, None for
+    defaults). `accuracy`: 2 or 4. `scheme`: how first derivatives in transport terms are
+    taken: "central", "upwind" (first order), "upwind2" (second order); None picks upwind2
+    for first-order hyperbolic equations and central otherwise. `dtype`: "float64" or
+    "float32"."""
+
+    grid: int | Mapping[str, int] | None = None
+    accuracy: int = 2
+    scheme: str | None = None
+    dtype: str = "float64"
+
+    def __post_init__(self) -> None:
+        if self.accuracy not in ACCURACIES:
+            raise LoweringError(f"accuracy {self.accuracy} is not available; choose one of "
+                                f"{', '.join(map(str, ACCURACIES))}")
+        if self.scheme is not None and self.scheme not in SCHEMES:
+            raise LoweringError(f"scheme {self.scheme!r} is not available; choose one of "
+                                f"{', '.join(SCHEMES)}")
+        if self.dtype not in ("float64", "float32"):
+            raise LoweringError(f"dtype {self.dtype!r} is not available; choose float64 or "
+                                "float32")
+        if isinstance(self.grid, Mapping):
+            object.__setattr__(self, "grid", tuple(sorted(self.grid.items())))
+
+    @property
+    def grid_spec(self) -> int | dict[str, int] | None:
+        return dict(self.grid) if isinstance(self.grid, tuple) else self.grid
