@@ -1,1 +1,11 @@
-"""Running compiled systems: time integration, steady solves, training, results, CLI."""
+"""Running compiled systems: time integration, steady solves, training, results, CLI.
+
+    import runtime
+    sol = runtime.solve(system, method="fd", grid=65)
+"""
+
+from .errors import OptionError, SolveError
+from .solution import Solution
+from .solve import METHODS, solve
+
+__all__ = ["METHODS", "OptionError", "Solution", "SolveError", "solve"]

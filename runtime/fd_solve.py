@@ -1,0 +1,148 @@
+"""`method="fd"`: lower the system to stencils, then integrate in time or solve the steady
+algebraic system, and wrap the result as a `Solution`."""
+
+from __future__ import annotations
+
+import time as clock
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from compiler.fd import FDOptions, FDProgram, lower_fd
+from pdelang import System
+
+from .errors import OptionError
+from .meta import base_meta
+from .solution import Solution
+
+INTEGRATORS = ("auto", "rk4", "ssprk3", "dopri5", "sdirk2")
+DEFAULT_FRAMES = 21
+STIFF_STEPS = 20_000          # above this many explicit steps, "auto" picks the implicit scheme
+
+
+@dataclass(frozen=True)
+class FDSolveOptions:
+    """Everything `solve(..., method="fd")` accepts; see `runtime.solve`."""
+
+    grid: int | dict[str, int] | None = None
+    accuracy: int = 2
+    scheme: str | None = None
+    dtype: str = "float64"
+    integrator: str = "auto"
+    dt: float | None = None
+    frames: int | Sequence[float] = DEFAULT_FRAMES
+    rtol: float = 1e-6
+    atol: float = 1e-9
+    tol: float = 1e-10
+    max_iter: int = 50
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if self.integrator not in INTEGRATORS:
+            raise OptionError(f"integrator {self.integrator!r} is not available; choose one of "
+                              f"{', '.join(INTEGRATORS)}")
+        if self.dt is not None and not self.dt > 0:
+            raise OptionError(f"dt must be positive, not {self.dt}")
+        if isinstance(self.frames, int) and self.frames < 2:
+            raise OptionError(f"frames must be at least 2 (the start and the end), not "
+                              f"{self.frames}")
+
+
+def solve_fd(system: System, options: FDSolveOptions,
+             observers: Sequence[Callable] = ()) -> Solution:
+    """Solve with finite differences, in `options.dtype` (scoped: no global JAX switch)."""
+    with jax.enable_x64(options.dtype == "float64"):
+        return _solve(system, options, observers)
+
+
+def _solve(system: System, options: FDSolveOptions, observers: Sequence[Callable]) -> Solution:
+    started = clock.perf_counter()
+    program = lower_fd(system, FDOptions(options.grid, options.accuracy, options.scheme,
+                                         options.dtype))
+    dtype = program.dtype
+    params = {k: jnp.asarray(v, dtype) for k, v in program.params.items()}
+    if program.system.time is None:
+        values, extra = _steady(program, params, options, observers)
+        grid = program.output_coordinates()
+    else:
+        values, times, extra = _evolve(program, params, options, observers)
+        grid = {program.system.time.name: times, **program.output_coordinates()}
+    meta = base_meta("fd", system, {
+        "grid": {a.name: a.points for a in program.grid.axes}, "accuracy": options.accuracy,
+        "scheme": options.scheme or "auto", "dtype": options.dtype,
+        "integrator": extra.get("integrator"), "dt": extra.get("dt")})
+    meta.update(extra)
+    meta["wall_time_s"] = clock.perf_counter() - started
+    solution = Solution(system, grid, values, {}, meta)
+    errors = solution.errors()
+    if errors:
+        meta["relative_l2_error"] = errors
+    return solution
+
+
+def _evolve(program: FDProgram, params, options: FDSolveOptions, observers):
+    from .integrate import integrate
+
+    system = program.system
+    t0, t1 = system.time.bounds
+    t_eval = _output_times(options.frames, t0, t1)
+    U0 = program.initial(params)
+    method = options.integrator
+    if method == "auto":
+        method = _auto_integrator(program, U0, params, t1 - t0, options)
+    trajectory = integrate(program.rhs, U0, params, t_eval, method=method, dt=options.dt,
+                           rtol=options.rtol, atol=options.atol, observers=observers,
+                           key=jax.random.PRNGKey(options.seed))
+    closed = jax.vmap(program.closure, in_axes=(0, 0, None))(
+        jnp.asarray(trajectory.t, program.dtype), trajectory.U, params)
+    values = {}
+    for f in system.fields:
+        array = np.asarray(program.to_output(f.name, closed[f.name]))
+        # the trajectory has time first, then the field's space axes in argument order
+        order = [system.time.name] + [a for a in f.args if a != system.time.name]
+        values[f.name] = np.transpose(array, [order.index(a) for a in f.args])
+    stats = dict(trajectory.stats)
+    extra = {"integrator": method, "dt": stats.get("dt"), "steps": stats.get("steps"),
+             "final_time": float(trajectory.t[-1])}
+    return values, np.asarray(trajectory.t), extra
+
+
+def _steady(program: FDProgram, params, options: FDSolveOptions, observers):
+    from .sparse_jacobian import Sparsity
+    from .steady import solve_steady
+
+    periodic = {key: tuple(program.grid.axis(a).periodic for a in program.axes_of(key))
+                for key in program.state_keys}
+    result = solve_steady(program.residual, program.initial(params), params,
+                          Sparsity(program.reach, periodic), linear=program.linear,
+                          tol=options.tol, max_iter=options.max_iter, observers=observers)
+    values = {f.name: np.asarray(program.to_output(f.name, result.U[f.name]))
+              for f in program.system.fields}
+    extra = {"solver": result.method, "iterations": result.iterations,
+             "final_residual": float(result.residual_norm)}
+    return values, extra
+
+
+def _output_times(frames: int | Sequence[float], t0: float, t1: float) -> np.ndarray:
+    if isinstance(frames, int):
+        return np.linspace(t0, t1, frames)
+    times = np.asarray(sorted(set(float(t) for t in frames) | {t0, t1}))
+    if times[0] < t0 or times[-1] > t1:
+        raise OptionError(f"output times must lie in [{t0:g}, {t1:g}]")
+    return times
+
+
+def _auto_integrator(program: FDProgram, U0, params, span: float,
+                     options: FDSolveOptions) -> str:
+    """RK4 unless the stability limit would need more than STIFF_STEPS steps."""
+    from .stability import spectral_radius, stable_dt
+
+    if options.dt is not None:
+        return "rk4"
+    radius = spectral_radius(program.rhs, jnp.asarray(float(program.system.time.lower)), U0,
+                             params, jax.random.PRNGKey(options.seed))
+    limit = stable_dt("rk4", float(radius))
+    return "sdirk2" if span / limit > STIFF_STEPS else "rk4"

@@ -1,0 +1,86 @@
+"""Default pictures of a solution with matplotlib (Agg, no screen needed).
+
+1-D fields are drawn as lines (a family of curves over time), 2-D fields as heat maps with
+a colour bar (the final time of a time-dependent field), fields of time alone as curves.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from .files import write_atomically
+
+MAX_CURVES = 6
+
+
+def plot_solution(solution, path: str | Path | None = None, fields: list[str] | None = None):
+    """One panel per field; returns the figure, and writes it to `path` when given."""
+    import matplotlib
+
+    if path is not None:
+        matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    names = fields or list(solution.values)
+    figure, axes = plt.subplots(1, len(names), figsize=(5.2 * len(names), 4.2), squeeze=False)
+    for ax, name in zip(axes[0], names):
+        _panel(ax, figure, solution, name)
+    title = solution.system.name or "solution"
+    figure.suptitle(f"{title} ({solution.method})")
+    figure.tight_layout()
+    if path is not None:
+        path = Path(path)
+        fmt = path.suffix.lstrip(".") or "png"
+        write_atomically(path, lambda f: figure.savefig(f, format=fmt, dpi=110))
+        plt.close(figure)
+    return figure
+
+
+def _panel(ax, figure, solution, name: str) -> None:
+    field = solution.system.field(name)
+    time = solution.system.time
+    values = np.asarray(solution.values[name])
+    args = list(field.args)
+    space = [a for a in args if time is None or a != time.name]
+    if time is not None and time.name in args:
+        values = np.moveaxis(values, args.index(time.name), 0)
+        times = solution.grid[time.name]
+    else:
+        values, times = values[None], None
+    if not space:
+        ax.plot(solution.grid[time.name], values, label=name)
+        ax.set_xlabel(time.name)
+        ax.set_ylabel(name)
+    elif len(space) == 1:
+        x = solution.grid[space[0]]
+        picks = np.unique(np.linspace(0, len(values) - 1, min(MAX_CURVES, len(values))).astype(int))
+        colors = _colormap()(np.linspace(0.15, 0.95, len(picks)))
+        for color, k in zip(colors, picks):
+            label = f"{time.name} = {times[k]:.3g}" if times is not None else name
+            ax.plot(x, values[k], color=color, label=label)
+        ax.set_xlabel(space[0])
+        ax.set_ylabel(name)
+        ax.legend(fontsize=8)
+    else:
+        x, y = solution.grid[space[0]], solution.grid[space[1]]
+        frame = values[-1]
+        while frame.ndim > 2:
+            frame = frame[..., frame.shape[-1] // 2]
+        image = ax.pcolormesh(x, y, frame.T, shading="auto", cmap="viridis")
+        figure.colorbar(image, ax=ax, label=name)
+        ax.set_xlabel(space[0])
+        ax.set_ylabel(space[1])
+        ax.set_aspect("equal")
+        if times is not None:
+            ax.set_title(f"{name} at {time.name} = {times[-1]:.3g}")
+    ax.grid(alpha=0.25) if len(space) < 2 else None
+    if not ax.get_title():
+        ax.set_title(name)
+
+
+def _colormap():
+    import matplotlib
+
+    return matplotlib.colormaps["viridis"]

@@ -1,0 +1,44 @@
+"""`runtime.solve(system, method=..., **options)`: the one-call entry of SPEC section 3."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Sequence
+
+from pdelang import System
+
+from .errors import OptionError
+from .solution import Solution
+
+METHODS = ("fd", "pinn", "odil")
+
+
+def solve(system: System, method: str = "fd", *, observers: Sequence[Callable] = (),
+          **options) -> Solution:
+    """Solve `system` with `method` ("fd", "pinn" or "odil").
+
+    fd options: grid (int or {name: points}), accuracy (2 or 4), scheme ("central",
+    "upwind", "upwind2"; default: upwind2 for first-order hyperbolic equations), dtype
+    ("float64"), integrator ("auto", "rk4", "ssprk3", "dopri5", "sdirk2"), dt, frames
+    (number of output times, or the times), rtol, atol, tol and max_iter (steady solves).
+    """
+    if not isinstance(system, System):
+        raise OptionError(f"solve() takes a system from pl.PDESystem(...) or pl.load(...), "
+                          f"not {type(system).__name__}")
+    if method == "fd":
+        from .fd_solve import FDSolveOptions, solve_fd
+
+        return solve_fd(system, _options(FDSolveOptions, options, method), observers)
+    if method in METHODS:
+        raise OptionError(f"method {method!r} is not available in this version yet; use "
+                          "method=\"fd\"")
+    raise OptionError(f"unknown method {method!r}; choose one of {', '.join(METHODS)}")
+
+
+def _options(kind, given: dict, method: str):
+    names = [f.name for f in dataclasses.fields(kind)]
+    unknown = [k for k in given if k not in names]
+    if unknown:
+        raise OptionError(f"{', '.join(unknown)} is not an option of method {method!r} "
+                          f"(options: {', '.join(names)})")
+    return kind(**given)
