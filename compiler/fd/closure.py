@@ -21,7 +21,7 @@ from ..errors import LoweringError
 from ..stencils import central, window
 from .accesses import collect
 from .conditions import Face, FieldNodes
-from .kernels import Access, Kernel, Layout, make_kernel
+from .kernels import Access, CompiledKernel, Layout, make_kernel
 from .options import FDOptions
 
 Closure = Callable[[jnp.ndarray, Mapping[str, jnp.ndarray], Mapping[str, jnp.ndarray]],
@@ -81,7 +81,8 @@ def solve_face(face: Face, nodes: FieldNodes, system: System, layout: Layout,
 
 
 def make_face_kernel(face: Face, nodes: FieldNodes, system: System, layout: Layout,
-                     options: FDOptions, constants: tuple[str, ...]) -> tuple[Kernel, sp.Expr]:
+                     options: FDOptions,
+                     constants: tuple[str, ...]) -> tuple[CompiledKernel, sp.Expr]:
     formula, layer_accesses, shown = solve_face(face, nodes, system, layout, options)
     collected = collect(formula, system, options, where=" (boundary condition)")
     accesses = {**collected.accesses, **layer_accesses}
@@ -91,8 +92,9 @@ def make_face_kernel(face: Face, nodes: FieldNodes, system: System, layout: Layo
 
 
 def make_closure(fields: dict[str, FieldNodes], system: System, layout: Layout,
-                 options: FDOptions, constants: tuple[str, ...]) -> tuple[Closure, list]:
-    """A function that sets every boundary node from its condition, and what it does."""
+                 options: FDOptions, constants: tuple[str, ...]) -> tuple[Closure, list, list]:
+    """A function that sets every boundary node from its condition, what it does, and its
+    kernels."""
     steps = []
     shown = []
     for nodes in fields.values():
@@ -113,4 +115,4 @@ def make_closure(fields: dict[str, FieldNodes], system: System, layout: Layout,
             U[name] = U[name].at[index].set(kernel(t, U, params).astype(U[name].dtype))
         return U
 
-    return closure, shown
+    return closure, shown, [s[3] for s in steps]

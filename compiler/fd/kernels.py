@@ -76,41 +76,131 @@ class Layout:
 
 
 Kernel = Callable[[Array, Mapping[str, Array], Mapping[str, Array]], Array]
+HOISTED = "~"           # prefix of the params keys that hold hoisted invariant arrays
+
+
+@dataclass(frozen=True)
+class CompiledKernel:
+    """A kernel and the parts of it that change with neither time nor the state.
+
+    Those parts (a source term's spatial profile, `c**2` of a coefficient field) are
+    computed once per solve by `prepare` and read from `params` under their key; a
+    kernel called with unprepared params computes them itself.
+    """
+
+    run: Kernel
+    invariants: tuple[tuple[str, Callable[[Mapping[str, Array]], Array]], ...] = ()
+
+    def __call__(self, t: Array, U: Mapping[str, Array], params: Mapping[str, Array]) -> Array:
+        return self.run(t, U, params)
+
+
+def prepare(kernels, params: Mapping[str, Array]) -> dict[str, Array]:
+    """`params` with every hoisted invariant array of `kernels` added."""
+    out = dict(params)
+    for kernel in kernels:
+        for key, compute in kernel.invariants:
+            out[key] = compute(params)
+    return out
 
 
 def make_kernel(expr: sp.Expr, accesses: Mapping[sp.Symbol, Access], region: Region,
                 layout: Layout, time: sp.Symbol | None, constants: tuple[str, ...],
-                velocities: Mapping[sp.Symbol, Kernel] | None = None) -> Kernel:
+                velocities: Mapping[sp.Symbol, Kernel] | None = None) -> CompiledKernel:
     """A function (t, U, params) -> array of `expr` on `region`.
 
     `accesses` maps the placeholder symbols in `expr` to what they stand for; coordinates
     and constants appear as their own symbols. `velocities` gives, for upwinded accesses,
     the kernel of the transport velocity whose sign picks the stencil.
     """
-    placeholders = list(accesses)
+    variant = {s for s, a in accesses.items() if a.source == "state"}
+    if time is not None:
+        variant.add(time)
+    arrays = {s for s, a in accesses.items() if a.source == "params"} | \
+        {sp.Symbol(a) for a in region.axes}
+    expr, hoisted = hoist(expr, variant, arrays)
+    invariants = tuple((f"{HOISTED}{abs(hash((sub, region))) % 10**12}",
+                        _params_only(_function(sub, accesses, region, layout, None, constants)))
+                       for sub in hoisted.values())
+    keys = {symbol: key for symbol, (key, _) in zip(hoisted, invariants)}
+    compute = dict(invariants)
+    used = {s: a for s, a in accesses.items() if s in expr.free_symbols}
+    evaluate = _function(expr, used, region, layout, time, constants, tuple(keys),
+                         velocities)
+
+    def run(t: Array, U: Mapping[str, Array], params: Mapping[str, Array]) -> Array:
+        extra = [params[k] if k in params else compute[k](params) for k in keys.values()]
+        return evaluate(params, U, t, extra)
+
+    return CompiledKernel(run, invariants)
+
+
+def hoist(expr: sp.Expr, variant: set[sp.Symbol],
+          arrays: set[sp.Symbol]) -> tuple[sp.Expr, dict[sp.Symbol, sp.Expr]]:
+    """Replace the largest parts of `expr` free of `variant` symbols that are arrays (they
+    contain a coordinate or a coefficient field) by new symbols; return both."""
+    table: dict[sp.Symbol, sp.Expr] = {}
+
+    def invariant(e: sp.Expr) -> bool:
+        return not (e.free_symbols & variant)
+
+    def name(e: sp.Expr) -> sp.Expr:
+        if e.is_Symbol or e.is_Number or not (e.free_symbols & arrays):
+            return e
+        symbol = sp.Dummy("hoisted")
+        table[symbol] = e
+        return symbol
+
+    def walk(e: sp.Expr) -> sp.Expr:
+        if invariant(e):
+            return name(e)
+        if e.is_Add or e.is_Mul:
+            fixed = [a for a in e.args if invariant(a)]
+            moving = [walk(a) for a in e.args if not invariant(a)]
+            if fixed:
+                moving.insert(0, name(e.func(*fixed)))
+            return e.func(*moving)
+        if not e.args or isinstance(e, sp.Piecewise) or e.is_Relational:
+            return e
+        return e.func(*(walk(a) for a in e.args))
+
+    return walk(expr), table
+
+
+def _function(expr: sp.Expr, accesses: Mapping[sp.Symbol, Access], region: Region,
+              layout: Layout, time: sp.Symbol | None, constants: tuple[str, ...],
+              extra: tuple[sp.Symbol, ...] = (),
+              velocities: Mapping[sp.Symbol, Kernel] | None = None):
+    """`expr` as a JAX function of (params, U, t, extra values) on `region`."""
+    placeholders = [s for s in accesses if s in expr.free_symbols]
     coordinate_names = [a for a in region.axes if sp.Symbol(a) in expr.free_symbols]
-    constant_symbols = [sp.Symbol(c) for c in constants]
-    arguments = placeholders + [sp.Symbol(c) for c in coordinate_names] + constant_symbols
+    used_constants = [c for c in constants if sp.Symbol(c) in expr.free_symbols]
+    arguments = placeholders + [sp.Symbol(c) for c in coordinate_names] + \
+        [sp.Symbol(c) for c in used_constants] + list(extra)
     if time is not None:
         arguments.append(time)
     function = sp.lambdify(arguments, expr, modules="jax", cse=True)
     coordinate_values = [_coordinate(layout, region, name) for name in coordinate_names]
     velocities = velocities or {}
 
-    def kernel(t: Array, U: Mapping[str, Array], params: Mapping[str, Array]) -> Array:
+    def evaluate(params, U, t=None, extra_values=()):
         values = []
         for symbol in placeholders:
             velocity = velocities.get(symbol)
             speed = velocity(t, U, params) if velocity is not None else None
             values.append(evaluate_access(accesses[symbol], U, params, region, layout, speed))
         values += coordinate_values
-        values += [params[c] for c in constants]
+        values += [params[c] for c in used_constants]
+        values += list(extra_values)
         if time is not None:
             values.append(t)
-        result = function(*values)
-        return jnp.broadcast_to(result, region.shape)
+        return jnp.broadcast_to(function(*values), region.shape)
 
-    return kernel
+    return evaluate
+
+
+def _params_only(evaluate):
+    return lambda params: evaluate(params, {}, None, ())
 
 
 def evaluate_access(access: Access, U: Mapping[str, Array], params: Mapping[str, Array],

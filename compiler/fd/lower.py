@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 
 import jax.numpy as jnp
 import numpy as np
@@ -31,7 +32,7 @@ from .accesses import Collected, collect, describe_step, time_key
 from .closure import make_closure
 from .conditions import FieldNodes, apply_conditions
 from .equations import Assigned, assign_equations
-from .kernels import Kernel, Layout, Region, make_kernel
+from .kernels import CompiledKernel, Layout, Region, make_kernel, prepare
 from .options import FDOptions
 
 Array = jnp.ndarray
@@ -52,6 +53,8 @@ class FDProgram:
     `residual(U, params) -> R`. `closure(t, U, params)` sets boundary nodes from the
     conditions; `initial(params)` gives the state at the initial time (time-dependent)
     or a first guess (steady). States are dicts of arrays keyed by `state_keys`.
+    `prepare(params)` adds the arrays that depend on neither time nor the state (hoisted
+    out of the loop); the functions accept prepared or plain params alike.
     """
 
     system: System
@@ -68,6 +71,7 @@ class FDProgram:
     reach: int = 1
     linear: bool = True
     stages: tuple[Stage, ...] = field(default=(), repr=False)
+    prepare: Callable[[State], State] = field(default=dict, repr=False)
 
     @property
     def dtype(self):
@@ -108,14 +112,17 @@ def lower_fd(system: System, options: FDOptions | None = None) -> FDProgram:
     stages = [_grid_stage(grid), _params_stage(system, params),
               _equation_stage(assigned, nodes, show)]
     if system.time is not None:
-        closure, closure_shown = make_closure(nodes, system, layout, options, constants)
+        closure, closure_shown, closure_kernels = make_closure(nodes, system, layout, options,
+                                                               constants)
         stages.append(Stage("boundary closures", tuple(
             f"{face.field} at {face.axis} = {_face_value(system, face.axis, face.side)}: "
             f"{show(eq.lhs)} = {show(eq.rhs)}"
             for face, eq in closure_shown)))
     else:
-        closure = _no_closure
-    kernels, collected = _equation_kernels(assigned, nodes, system, layout, options, constants)
+        closure, closure_kernels = _no_closure, []
+    kernels, collected, velocity_kernels = _equation_kernels(assigned, nodes, system, layout,
+                                                             options, constants)
+    every_kernel = closure_kernels + kernels + velocity_kernels
     stages.append(_stencil_stage(collected, grid, show))
     state = _state(system, assigned, shapes)
     state_keys = tuple(state)
@@ -128,13 +135,15 @@ def lower_fd(system: System, options: FDOptions | None = None) -> FDProgram:
         rhs = _make_rhs(assigned, kernels, nodes, closure, state_shapes)
         initial = _make_initial(system, state, shapes, layout, options, constants, closure)
         stages.append(_program_stage("rhs(t, U, params) -> dU/dt", state_shapes, params))
-        return FDProgram(**common, initial=initial, rhs=rhs, stages=tuple(stages))
-    residual, face_shown = _make_residual(assigned, kernels, nodes, system, layout, options,
-                                          constants, time, show)
+        return FDProgram(**common, initial=initial, rhs=rhs, stages=tuple(stages),
+                         prepare=partial(prepare, tuple(every_kernel)))
+    residual, face_shown, face_kernels = _make_residual(assigned, kernels, nodes, system, layout,
+                                                        options, constants, time, show)
     stages.insert(3, Stage("boundary rows", tuple(face_shown)))
     stages.append(_program_stage("residual(U, params) -> R", state_shapes, params))
     initial = _make_guess(state_shapes, jnp.float64 if options.dtype == "float64" else jnp.float32)
-    return FDProgram(**common, initial=initial, residual=residual, stages=tuple(stages))
+    return FDProgram(**common, initial=initial, residual=residual, stages=tuple(stages),
+                     prepare=partial(prepare, tuple(every_kernel + face_kernels)))
 
 
 # -- parameters -------------------------------------------------------------------------
@@ -163,7 +172,8 @@ def _uses_upwind(a: Assigned, system: System, options: FDOptions) -> bool:
 
 def _equation_kernels(assigned, nodes, system, layout, options, constants):
     time = system.time.symbol if system.time is not None else None
-    kernels: list[Kernel] = []
+    kernels: list[CompiledKernel] = []
+    velocity_kernels: list[CompiledKernel] = []
     collected: list[Collected] = []
     for a in assigned:
         expr = a.rhs if a.rhs is not None else a.equation.residual
@@ -177,10 +187,11 @@ def _equation_kernels(assigned, nodes, system, layout, options, constants):
             for symbol, velocity in c.velocities.items():
                 velocities[symbol] = make_kernel(velocity, central, region, layout, time,
                                                  constants)
+                velocity_kernels.append(velocities[symbol])
         kernels.append(make_kernel(c.expr, c.accesses, region, layout, time, constants,
                                    velocities))
         collected.append(c)
-    return kernels, collected
+    return kernels, collected, velocity_kernels
 
 
 def _state(system: System, assigned: tuple[Assigned, ...],
@@ -240,6 +251,7 @@ def _make_residual(assigned, kernels, nodes, system, layout, options, constants,
                          f"{show(face.condition.residual)} = 0 "
                          f"on nodes {_show_region(slab)}")
         plan.append((a, kernel, n.interior, faces))
+    face_kernels = [k for *_, faces in plan for _, k in faces]
     zero = jnp.zeros(())
 
     def residual(U: State, params: State) -> State:
@@ -252,7 +264,7 @@ def _make_residual(assigned, kernels, nodes, system, layout, options, constants,
             out[a.field] = value
         return out
 
-    return residual, shown
+    return residual, shown, face_kernels
 
 
 def _make_initial(system, state, shapes, layout, options, constants, closure):
