@@ -10,7 +10,7 @@ param sigma = 10                            # width of the source, m
 param c(x, y) = load("data/velocity.npy")   # velocity, m/s, sampled on the domain
 
 space x in [0, 1000], y in [0, 1000]        # metres
-time  t in [0, 0.4]                         # seconds
+time  t in [0, 0.3]                         # seconds
 
 field p(t, x, y)                            # pressure
 

@@ -118,7 +118,8 @@ def run_solve(args: argparse.Namespace) -> int:
                    integrator=args.integrator, frames=args.frames, dtype=dtype, seed=args.seed)
     from .progress import Progress
 
-    with Progress(enabled=not args.quiet) as progress:
+    span = system.time.bounds if system.time is not None else None
+    with Progress(enabled=not args.quiet, span=span) as progress:
         solution = runtime.solve(system, method, observers=(progress,), **options)
     print(solution.summary())
     if args.out:

@@ -84,11 +84,12 @@ def _solve(system: System, options: FDSolveOptions, observers: Sequence[Callable
 
 
 def _evolve(program: FDProgram, params, options: FDSolveOptions, observers):
-    from .integrate import integrate
+    from .timeloop import integrate
 
     system = program.system
     t0, t1 = system.time.bounds
     t_eval = _output_times(options.frames, t0, t1)
+    params = program.prepare(params)
     U0 = program.initial(params)
     method = options.integrator
     if method == "auto":
@@ -104,9 +105,9 @@ def _evolve(program: FDProgram, params, options: FDSolveOptions, observers):
         # the trajectory has time first, then the field's space axes in argument order
         order = [system.time.name] + [a for a in f.args if a != system.time.name]
         values[f.name] = np.transpose(array, [order.index(a) for a in f.args])
-    stats = dict(trajectory.stats)
-    extra = {"integrator": method, "dt": stats.get("dt"), "steps": stats.get("steps"),
-             "final_time": float(trajectory.t[-1])}
+    stats = trajectory.stats
+    extra = {"integrator": method, "dt": stats.dt, "steps": stats.steps,
+             "rejected_steps": stats.rejected, "final_time": float(trajectory.t[-1])}
     return values, np.asarray(trajectory.t), extra
 
 
@@ -116,6 +117,7 @@ def _steady(program: FDProgram, params, options: FDSolveOptions, observers):
 
     periodic = {key: tuple(program.grid.axis(a).periodic for a in program.axes_of(key))
                 for key in program.state_keys}
+    params = program.prepare(params)
     result = solve_steady(program.residual, program.initial(params), params,
                           Sparsity(program.reach, periodic), linear=program.linear,
                           tol=options.tol, max_iter=options.max_iter, observers=observers)

@@ -24,9 +24,15 @@ def plot_solution(solution, path: str | Path | None = None, fields: list[str] | 
     import matplotlib.pyplot as plt
 
     names = fields or list(solution.values)
+    if len(names) == 1 and _is_2d_in_time(solution, names[0]):
+        return _snapshots(solution, names[0], path, plt)
     figure, axes = plt.subplots(1, len(names), figsize=(5.2 * len(names), 4.2), squeeze=False)
     for ax, name in zip(axes[0], names):
         _panel(ax, figure, solution, name)
+    return _finish(figure, solution, path, plt)
+
+
+def _finish(figure, solution, path, plt):
     title = solution.system.name or "solution"
     figure.suptitle(f"{title} ({solution.method})")
     figure.tight_layout()
@@ -34,6 +40,43 @@ def plot_solution(solution, path: str | Path | None = None, fields: list[str] | 
         path = Path(path)
         fmt = path.suffix.lstrip(".") or "png"
         write_atomically(path, lambda f: figure.savefig(f, format=fmt, dpi=110))
+        plt.close(figure)
+    return figure
+
+
+def _is_2d_in_time(solution, name: str) -> bool:
+    time = solution.system.time
+    args = solution.system.field(name).args
+    return time is not None and time.name in args and len(args) == 3
+
+
+def _snapshots(solution, name: str, path, plt, count: int = 4):
+    """A row of heat maps of a 2-D field at evenly spaced output times, one colour scale."""
+    field = solution.system.field(name)
+    time = solution.system.time
+    args = list(field.args)
+    values = np.moveaxis(np.asarray(solution.values[name]), args.index(time.name), 0)
+    space = [a for a in args if a != time.name]
+    times = solution.grid[time.name]
+    picks = np.unique(np.linspace(0, len(times) - 1, min(count, len(times))).astype(int))
+    limit = float(np.max(np.abs(values[picks]))) or 1.0
+    figure, axes = plt.subplots(1, len(picks), figsize=(3.6 * len(picks) + 1.0, 3.8),
+                                squeeze=False)
+    x, y = solution.grid[space[0]], solution.grid[space[1]]
+    for ax, k in zip(axes[0], picks):
+        image = ax.pcolormesh(x, y, values[k].T, shading="auto", cmap="RdBu_r", vmin=-limit,
+                              vmax=limit)
+        ax.set_title(f"{time.name} = {times[k]:.3g}")
+        ax.set_xlabel(space[0])
+        ax.set_aspect("equal")
+    axes[0][0].set_ylabel(space[1])
+    figure.colorbar(image, ax=list(axes[0]), label=name, shrink=0.85)
+    title = solution.system.name or "solution"
+    figure.suptitle(f"{title} ({solution.method})")
+    if path is not None:
+        fmt = Path(path).suffix.lstrip(".") or "png"
+        write_atomically(Path(path), lambda f: figure.savefig(f, format=fmt, dpi=110,
+                                                              bbox_inches="tight"))
         plt.close(figure)
     return figure
 

@@ -82,27 +82,42 @@ def solve_face(face: Face, nodes: FieldNodes, system: System, layout: Layout,
 
 def make_face_kernel(face: Face, nodes: FieldNodes, system: System, layout: Layout,
                      options: FDOptions,
-                     constants: tuple[str, ...]) -> tuple[CompiledKernel, sp.Expr]:
+                     constants: tuple[str, ...]) -> tuple[CompiledKernel, sp.Expr, bool]:
+    """The kernel of a face's boundary values, their formula, and whether they change in
+    time (they depend on t or on the state)."""
     formula, layer_accesses, shown = solve_face(face, nodes, system, layout, options)
     collected = collect(formula, system, options, where=" (boundary condition)")
     accesses = {**collected.accesses, **layer_accesses}
     time = system.time.symbol if system.time is not None else None
     region = nodes.face_region(face, whole=True)
-    return make_kernel(collected.expr, accesses, region, layout, time, constants), shown
+    changing = any(a.source == "state" for a in accesses.values()) or (
+        time is not None and time in collected.expr.free_symbols)
+    kernel = make_kernel(collected.expr, accesses, region, layout, time, constants)
+    return kernel, shown, changing
 
 
 def make_closure(fields: dict[str, FieldNodes], system: System, layout: Layout,
-                 options: FDOptions, constants: tuple[str, ...]) -> tuple[Closure, list, list]:
-    """A function that sets every boundary node from its condition, what it does, and its
-    kernels."""
+                 options: FDOptions,
+                 constants: tuple[str, ...]) -> tuple[Closure, Closure, list, list]:
+    """Functions that set the boundary nodes from their conditions: all of them (for the
+    initial state and outputs), and only those that change in time (for every evaluation
+    of the right-hand side, which leaves boundary nodes alone); what they do; their kernels.
+    """
     steps = []
     shown = []
     for nodes in fields.values():
         for face in nodes.faces:
-            kernel, equation = make_face_kernel(face, nodes, system, layout, options, constants)
+            kernel, equation, changing = make_face_kernel(face, nodes, system, layout, options,
+                                                          constants)
             index = nodes.face_region(face, whole=True).index()
-            steps.append((face, nodes.field, index, kernel))
+            steps.append((face, nodes.field, index, kernel, changing))
             shown.append((face, equation))
+    every = _closure(steps)
+    changing = _closure([s for s in steps if s[4]])
+    return every, changing, shown, [s[3] for s in steps]
+
+
+def _closure(steps: list) -> Closure:
     # Dirichlet faces last, so that they own the corners they share with other faces;
     # non-Dirichlet faces first read the Dirichlet values of the previous pass.
     dirichlet = [s for s in steps if s[0].dirichlet]
@@ -110,9 +125,11 @@ def make_closure(fields: dict[str, FieldNodes], system: System, layout: Layout,
     ordered = (dirichlet if others else []) + others + dirichlet
 
     def closure(t, U, params):
+        if not ordered:
+            return U
         U = dict(U)
-        for _, name, index, kernel in ordered:
+        for _, name, index, kernel, _ in ordered:
             U[name] = U[name].at[index].set(kernel(t, U, params).astype(U[name].dtype))
         return U
 
-    return closure, shown, [s[3] for s in steps]
+    return closure

@@ -54,7 +54,9 @@ class FDProgram:
     conditions; `initial(params)` gives the state at the initial time (time-dependent)
     or a first guess (steady). States are dicts of arrays keyed by `state_keys`.
     `prepare(params)` adds the arrays that depend on neither time nor the state (hoisted
-    out of the loop); the functions accept prepared or plain params alike.
+    out of the loop); the functions accept prepared or plain params alike. `rhs` sets only
+    the boundary nodes that change in time: the others keep the values that `initial` and
+    `closure` gave them (it returns zero rates there).
     """
 
     system: System
@@ -112,14 +114,14 @@ def lower_fd(system: System, options: FDOptions | None = None) -> FDProgram:
     stages = [_grid_stage(grid), _params_stage(system, params),
               _equation_stage(assigned, nodes, show)]
     if system.time is not None:
-        closure, closure_shown, closure_kernels = make_closure(nodes, system, layout, options,
-                                                               constants)
+        closure, changing, closure_shown, closure_kernels = make_closure(
+            nodes, system, layout, options, constants)
         stages.append(Stage("boundary closures", tuple(
             f"{face.field} at {face.axis} = {_face_value(system, face.axis, face.side)}: "
             f"{show(eq.lhs)} = {show(eq.rhs)}"
             for face, eq in closure_shown)))
     else:
-        closure, closure_kernels = _no_closure, []
+        closure, changing, closure_kernels = _no_closure, _no_closure, []
     kernels, collected, velocity_kernels = _equation_kernels(assigned, nodes, system, layout,
                                                              options, constants)
     every_kernel = closure_kernels + kernels + velocity_kernels
@@ -132,7 +134,7 @@ def lower_fd(system: System, options: FDOptions | None = None) -> FDProgram:
                   shapes=state_shapes, params=params, nodes=nodes, closure=closure, reach=reach,
                   linear=_is_linear(system))
     if system.time is not None:
-        rhs = _make_rhs(assigned, kernels, nodes, closure, state_shapes)
+        rhs = _make_rhs(assigned, kernels, nodes, changing, state_shapes)
         initial = _make_initial(system, state, shapes, layout, options, constants, closure)
         stages.append(_program_stage("rhs(t, U, params) -> dU/dt", state_shapes, params))
         return FDProgram(**common, initial=initial, rhs=rhs, stages=tuple(stages),
