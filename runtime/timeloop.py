@@ -1,0 +1,302 @@
+"""The time loop: many integrator steps per jitted chunk, observers in Python between chunks.
+
+`integrate` runs one chunk per output interval (jax-cfd's `repeated`/`trajectory`): fixed-
+step schemes take `n = ceil(interval / dt)` steps of `interval / n` in a `lax.fori_loop`,
+adaptive ones a `lax.while_loop` that lands on the output time. The chunk functions are jitted once
+per integrator, right-hand side and state shapes, and reused for every interval. Between
+chunks, on the host: a NaN/Inf check (the reduction is computed inside the chunk), solver
+failure checks, then the observers (py-pde's trackers).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from functools import partial
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from .errors import OptionError, SolveError
+from .integrators import AbstractIntegrator, Options, Rhs, State, get_integrator
+from .integrators._tree import PyTree, all_finite
+from .integrators.base import Counters, float_dtype
+from .stability import check_dt, has_limit, spectral_radius, stable_dt
+
+MIN_STEPS = 100  # automatic explicit dt: at least this many steps over the whole span
+IMPLICIT_STEPS = 200  # automatic sdirk2 dt: the span in this many steps
+
+
+@dataclass(frozen=True)
+class Stats:
+    """What the integration did so far. `dt`: the nominal step of a fixed-step scheme (each
+    interval is cut into equal steps no larger), the current proposal of an adaptive one;
+    `dt_min`, `dt_max`: over accepted steps; `spectral_radius`: the Jacobian estimate at U0
+    behind an explicit scheme's dt (None when not estimated)."""
+
+    method: str
+    steps: int
+    rejected: int
+    dt: float
+    dt_min: float
+    dt_max: float
+    newton_iters: int
+    wall_time: float
+    spectral_radius: float | None = None
+
+
+@dataclass(frozen=True)
+class Trajectory:
+    """The solution at the output times: `U` has the structure of U0 with a leading time axis
+    (one entry per time in `t`, the first being U0)."""
+
+    t: np.ndarray
+    U: PyTree
+    stats: Stats
+
+
+Observer = Callable[[float, PyTree, Stats], Any]
+
+
+def integrate(
+    rhs: Rhs,
+    U0: PyTree,
+    params: PyTree,
+    t_eval: Sequence[float] | np.ndarray,
+    *,
+    method: str = "rk4",
+    dt: float | None = None,
+    rtol: float = 1e-6,
+    atol: float = 1e-8,
+    max_steps: int = 100_000,
+    newton_max_iter: int = 10,
+    krylov_tol: float = 1e-6,
+    observers: Sequence[Observer] = (),
+    key: jax.Array | None = None,
+) -> Trajectory:
+    """Integrate `dU/dt = rhs(t, U, params)` from `U0` at `t_eval[0]`, saving every `t_eval`.
+
+    `rhs` must be pure and jittable; `U0` and `params` are pytrees of arrays (`params` is
+    passed through unchanged). `method`: "rk4", "ssprk3", "dopri5" or "sdirk2". `dt`: the
+    fixed step (rk4, ssprk3, sdirk2) or the first trial step (dopri5); None chooses one:
+    explicit schemes 0.9 x their stability limit for the spectral radius of the Jacobian at
+    U0 (power iteration seeded by `key`), at most span / 100; sdirk2 span / 200; dopri5 its
+    controller. A dt given to an explicit scheme is checked against its stability limit.
+    Each output interval is cut into equal steps no larger than dt. `rtol`, `atol`: dopri5's
+    error tolerances and sdirk2's Newton tolerance. `observers` are called as
+    `observer(t, U, stats)` after each output interval.
+
+    Raises SolveError when the solution turns NaN/Inf, a Newton solve fails, dopri5 exceeds
+    `max_steps` or its step collapses; the error's `trajectory` attribute holds the outputs
+    up to the last good one.
+    """
+    start = time.perf_counter()
+    integrator = get_integrator(method)
+    times = _output_times(t_eval)
+    U0 = _as_arrays(U0)
+    _check_tolerances(rtol, atol, max_steps, newton_max_iter, krylov_tol)
+    key = jax.random.PRNGKey(0) if key is None else key
+    dt, radius = _choose_dt(integrator, rhs, times, U0, params, dt, key)
+    options = Options(dt=dt, rtol=rtol, atol=atol, krylov_tol=krylov_tol,
+                      max_steps=max_steps, newton_max_iter=newton_max_iter)
+    state = _start(integrator, rhs, jnp.asarray(times[0], float_dtype()), U0, params, options)
+    counts = None if integrator.adaptive else _step_counts(times, dt)
+
+    outputs = [U0]
+    for i in range(1, len(times)):
+        t_from, t_to = float(times[i - 1]), float(times[i])
+        n = None if counts is None else counts[i - 1]
+        state, U, finite = _advance(integrator, state, t_to, n)
+        counters, finite, t_now = jax.device_get((state.counters, finite, state.t))
+        stats = _stats(integrator, options, counters, state, radius, start)
+        failure = _diagnose(integrator, options, counters, bool(finite), float(t_now),
+                            t_from, t_to, stats)
+        if failure is not None:
+            failure.trajectory = _trajectory(times[:i], outputs, stats)
+            raise failure
+        outputs.append(U)
+        for observe in observers:
+            observe(t_to, U, stats)
+    stats = _stats(integrator, options, jax.device_get(state.counters), state, radius, start)
+    return _trajectory(times, outputs, stats)
+
+
+@partial(jax.jit, static_argnums=(0, 1))
+def _start(integrator: AbstractIntegrator, rhs: Rhs, t0: jax.Array, U0: PyTree, params: PyTree,
+           options: Options) -> State:
+    """The initial state, compiled (not op by op) and owning every buffer, each once: the
+    chunks donate it, so it must share nothing with the caller's U0 or params, nor hold one
+    buffer in two leaves."""
+    return jax.tree.map(jnp.copy, integrator.init(rhs, t0, U0, params, options))
+
+
+@partial(jax.jit, static_argnums=(0,), donate_argnums=(1,))
+def _advance_fixed(integrator: AbstractIntegrator, state: State, t_to: jax.Array,
+                   n: jax.Array) -> tuple[State, PyTree, jax.Array]:
+    """`n` equal steps to `t_to`. `n` and the step are traced, so every interval, and every
+    dt, reuses one compiled chunk (a `fori_loop` with a traced count is a `while_loop`)."""
+    state = replace(state, dt=(t_to - state.t) / n, t_stop=t_to)
+    state = jax.lax.fori_loop(0, n, lambda _, s: integrator.step(s), state)
+    state = replace(state, t=t_to)  # exact, not the sum of n rounded steps
+    return state, state.U, all_finite(state.U)
+
+
+@partial(jax.jit, static_argnums=(0,), donate_argnums=(1,))
+def _advance_adaptive(integrator: AbstractIntegrator, state: State,
+                      t_to: jax.Array) -> tuple[State, PyTree, jax.Array]:
+    """Steps until `t_to` (landed on exactly), `max_steps` attempts in all, or a step size
+    too small to move t."""
+    state = replace(state, t_stop=t_to)
+
+    def going(s: State) -> jax.Array:
+        attempts = s.counters.steps + s.counters.rejected
+        floor = 10 * jnp.finfo(s.t.dtype).eps * jnp.abs(s.t)
+        return (s.t < t_to) & (attempts < s.options.max_steps) & (s.dt > floor)
+
+    state = jax.lax.while_loop(going, integrator.step, state)
+    return state, state.U, all_finite(state.U)
+
+
+def _advance(integrator: AbstractIntegrator, state: State, t_to: float,
+             n: int | None) -> tuple[State, PyTree, jax.Array]:
+    """One chunk to `t_to`: `n` fixed steps, or adaptive steps when `n` is None."""
+    t_to = jnp.asarray(t_to, float_dtype())
+    if n is None:
+        return _advance_adaptive(integrator, state, t_to)
+    return _advance_fixed(integrator, state, t_to, jnp.asarray(n, jnp.int32))
+
+
+def _step_counts(times: np.ndarray, dt: float) -> list[int]:
+    """Steps per output interval: the fewest of size at most dt (a step a hair above dt,
+    from rounding, is not worth one more)."""
+    counts = np.maximum(np.ceil(np.diff(times) / dt - 1e-9), 1)
+    return [int(n) for n in counts]
+
+
+def _choose_dt(
+    integrator: AbstractIntegrator, rhs: Rhs, times: np.ndarray, U0: PyTree, params: PyTree,
+    dt: float | None, key: jax.Array,
+) -> tuple[float | None, float | None]:
+    """The step (None: dopri5's controller picks) and the spectral radius behind it."""
+    if dt is not None:
+        dt = _positive_number(dt)
+    span = float(times[-1] - times[0]) if len(times) > 1 else 1.0
+    if has_limit(integrator.name) and not integrator.adaptive:
+        radius = spectral_radius(rhs, times[0], U0, params, key)
+        if dt is None:
+            return min(stable_dt(integrator.name, radius), span / MIN_STEPS), radius
+        check_dt(integrator.name, dt, radius)
+        return dt, radius
+    if dt is None and not integrator.adaptive:
+        return span / IMPLICIT_STEPS, None
+    return dt, None
+
+
+def _positive_number(dt: Any) -> float:
+    try:
+        value = float(dt)
+    except (TypeError, ValueError):
+        value = math.nan
+    if not (math.isfinite(value) and value > 0):
+        raise OptionError(f"dt must be a positive number, got {dt!r}",
+                          hint="pass e.g. dt=1e-3, or leave dt out to have one chosen")
+    return value
+
+
+def _diagnose(integrator: AbstractIntegrator, options: Options, counters: Counters,
+              finite: bool, t_now: float, t_from: float, t_to: float,
+              stats: Stats) -> SolveError | None:
+    """The SolveError a finished chunk calls for, or None when it went well."""
+    name, where = integrator.name, f"between t = {t_from:.6g} and t = {t_to:.6g}"
+    if not finite:
+        return SolveError(
+            f"the solution became NaN or Inf {where} ({name}, dt = {stats.dt:.4g})",
+            hint="the step is likely unstable or the equations blow up: try a smaller dt "
+            "(--dt), or the implicit integrator 'sdirk2' for stiff problems",
+        )
+    if int(counters.failures) > 0:
+        return SolveError(
+            f"Newton's method did not converge within {options.newton_max_iter} iterations "
+            f"in {int(counters.failures)} stage solve(s) {where} ({name}, dt = {stats.dt:.4g})",
+            hint="try a smaller dt (--dt), looser rtol/atol, or a larger newton_max_iter",
+        )
+    if t_now >= t_to:
+        return None
+    if int(counters.steps) + int(counters.rejected) >= options.max_steps:
+        return SolveError(
+            f"{name} used up max_steps = {options.max_steps} steps at t = {t_now:.6g}, "
+            f"{where}",
+            hint="the problem may be stiff: try the implicit integrator 'sdirk2'; or raise "
+            "max_steps, or loosen rtol/atol",
+        )
+    cause = (" (the right-hand side returned NaN or Inf there)"
+             if int(counters.nonfinite) > 0 else "")
+    return SolveError(
+        f"{name}'s step size collapsed to {stats.dt:.3g} at t = {t_now:.6g}, {where}{cause}",
+        hint="check the right-hand side near that time; for a stiff problem try the "
+        "implicit integrator 'sdirk2'",
+    )
+
+
+def _stats(integrator: AbstractIntegrator, options: Options, counters: Counters, state: State,
+           radius: float | None, start: float) -> Stats:
+    dt = float(state.dt) if integrator.adaptive else float(options.dt)
+    return Stats(
+        method=integrator.name, steps=int(counters.steps), rejected=int(counters.rejected),
+        dt=dt, dt_min=float(counters.dt_min), dt_max=float(counters.dt_max),
+        newton_iters=int(counters.newton_iters), wall_time=time.perf_counter() - start,
+        spectral_radius=radius,
+    )
+
+
+def _trajectory(times: np.ndarray, outputs: list[PyTree], stats: Stats) -> Trajectory:
+    U = jax.tree.map(lambda *xs: jnp.stack(xs), *outputs)
+    return Trajectory(t=np.asarray(times), U=U, stats=stats)
+
+
+def _output_times(t_eval: Any) -> np.ndarray:
+    times = np.asarray(t_eval, dtype=np.float64)
+    if times.ndim != 1 or times.size == 0:
+        raise OptionError(
+            f"t_eval must be a 1-D array of output times, got shape {times.shape}",
+            hint="pass e.g. t_eval=np.linspace(t0, t_end, 11); the first time is t0",
+        )
+    if not np.all(np.isfinite(times)) or np.any(np.diff(times) <= 0):
+        raise OptionError(
+            f"t_eval must be finite and strictly increasing, got {times.tolist()[:6]}"
+            + ("..." if times.size > 6 else ""),
+            hint="sort the output times and drop duplicates; the first one is t0",
+        )
+    return times
+
+
+def _as_arrays(U0: PyTree) -> PyTree:
+    leaves = jax.tree.leaves(U0)
+    if not leaves:
+        raise OptionError("the initial state U0 holds no arrays",
+                          hint="pass a dict of arrays, one per field, e.g. {'u': u0}")
+    dtype = float_dtype()
+
+    def as_array(x: Any) -> jax.Array:
+        x = jnp.asarray(x)
+        return x if jnp.issubdtype(x.dtype, jnp.inexact) else x.astype(dtype)
+
+    return jax.tree.map(as_array, U0)
+
+
+def _check_tolerances(rtol: float, atol: float, max_steps: int, newton_max_iter: int,
+                      krylov_tol: float) -> None:
+    checks = [
+        ("rtol", rtol, rtol > 0, "a positive number such as 1e-6"),
+        ("atol", atol, atol >= 0, "a number >= 0 such as 1e-8"),
+        ("max_steps", max_steps, max_steps >= 1, "a positive integer"),
+        ("newton_max_iter", newton_max_iter, newton_max_iter >= 1, "a positive integer"),
+        ("krylov_tol", krylov_tol, 0 < krylov_tol < 1, "a number in (0, 1) such as 1e-6"),
+    ]
+    for name, value, ok, legal in checks:
+        if not ok:
+            raise OptionError(f"{name} = {value!r} is out of range", hint=f"use {legal}")
