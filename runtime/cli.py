@@ -165,6 +165,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except Exception as exc:  # a bug of ours: say so, keep the traceback in a file
+        return _internal_error(exc)
+
+
+def _internal_error(exc: Exception) -> int:
+    import tempfile
+    import traceback
+
+    with tempfile.NamedTemporaryFile("w", prefix="pdelang-error-", suffix=".txt",
+                                     delete=False) as log:
+        traceback.print_exception(exc, file=log)
+    print(f"pdelang: internal error ({type(exc).__name__}: {exc}); this is a bug in "
+          f"pdelang, not in your input. The details are in {log.name}", file=sys.stderr)
+    return EXIT_INPUT
 
 
 if __name__ == "__main__":

@@ -60,6 +60,10 @@ class Progress:
 
     def describe(self, *args) -> tuple[str, float | None]:
         """A short text and the fraction done, from what the caller reports."""
+        if args and hasattr(args[0], "iteration"):        # a steady solver's report
+            report = args[0]
+            text = f"iteration {report.iteration}: residual {report.residual_norm:.3e}"
+            return text, None
         if args and isinstance(args[0], dict):
             info = args[0]
             parts = [f"{k} {v:.3g}" if isinstance(v, float) else f"{k} {v}"
