@@ -299,6 +299,8 @@ def make_sparse_jacobian(
             return jvp((colour == c).astype(u.dtype))
 
         seeds = jnp.arange(n_colours, dtype=colour.dtype)
+        if batch_size >= n_colours:
+            return r, jax.vmap(column)(seeds)
         return r, jax.lax.map(column, seeds, batch_size=batch_size)
 
     return SparseJacobian(

@@ -20,7 +20,9 @@ from runtime.sparse_jacobian import (
 def dense_jacobian(residual, U, params):
     """The reference: jacfwd of the residual on the ravel_pytree vector."""
     u, unravel = ravel_pytree(U)
-    return np.asarray(jax.jacfwd(lambda v: ravel_pytree(residual(unravel(v), params))[0])(u))
+    return np.asarray(
+        jax.jit(jax.jacfwd(lambda v: ravel_pytree(residual(unravel(v), params))[0]))(u)
+    )
 
 
 def assert_matches_dense(residual, U, params, sparsity, **kwargs):
