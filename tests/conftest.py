@@ -17,6 +17,6 @@ def key():
     return jax.random.PRNGKey(0)
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def examples_dir():
     return os.path.abspath(EXAMPLES)
