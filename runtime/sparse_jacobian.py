@@ -215,8 +215,9 @@ class SparseJacobian:
     shapes: tuple[tuple[int, ...], ...]
     size: int
     n_colours: int
+    dtype: np.dtype
     colour: np.ndarray
-    unravel: Callable[[jax.Array], dict[str, jax.Array]]
+    unravel: Callable[[jax.Array | np.ndarray], dict[str, jax.Array]]
     _pattern: _Pattern
     _residual: Callable[..., jax.Array]
     _compressed: Callable[..., tuple[jax.Array, jax.Array]]
@@ -227,14 +228,14 @@ class SparseJacobian:
         return ravel_pytree(dict(U))[0]
 
     def residual(self, u: jax.Array | np.ndarray, params: Any) -> np.ndarray:
-        """R(u) as a flat numpy vector."""
-        return np.asarray(self._residual(u, params))
+        """R(u) as a flat numpy vector (u is cast to the unknowns' dtype)."""
+        return np.asarray(self._residual(jnp.asarray(u, self.dtype), params))
 
     def linearize(
         self, u: jax.Array | np.ndarray, params: Any
     ) -> tuple[np.ndarray, sps.csr_matrix]:
         """R(u) and its Jacobian at u, with exact zeros dropped."""
-        r, compressed = self._compressed(u, params, self.colour)
+        r, compressed = self._compressed(jnp.asarray(u, self.dtype), params, self.colour)
         return np.asarray(r), self.assemble(np.asarray(compressed))
 
     def assemble(self, compressed: np.ndarray) -> sps.csr_matrix:
@@ -282,7 +283,12 @@ def make_sparse_jacobian(
     blocks = _blocks(U, sparsity)
     colour, n_colours = _colours(blocks, sparsity.reach)
     n = colour.size
-    _, unravel = ravel_pytree(dict(U))
+    template, unravel_exact = ravel_pytree(dict(U))
+    dtype = np.dtype(template.dtype)
+
+    def unravel(u: jax.Array | np.ndarray) -> dict[str, jax.Array]:
+        return unravel_exact(jnp.asarray(u, dtype))
+
     if batch_size is None:
         batch_size = max(1, min(n_colours, _BATCH_ELEMENTS // max(n, 1)))
 
@@ -308,6 +314,7 @@ def make_sparse_jacobian(
         shapes=tuple(b.shape for b in blocks),
         size=n,
         n_colours=n_colours,
+        dtype=dtype,
         colour=colour,
         unravel=unravel,
         _pattern=_pattern(blocks, colour, sparsity.reach),

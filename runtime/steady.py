@@ -26,11 +26,10 @@ from pdelang.errors import Span
 from runtime.errors import OptionError, SolveError
 from runtime.sparse_jacobian import Fields, Residual, SparseJacobian, Sparsity, make_sparse_jacobian
 
-_EPS = float(np.finfo(np.float64).eps)
+_EPS = float(np.finfo(np.float64).eps)  # the LU runs in float64 whatever the fields' dtype
 _ARMIJO = 1e-4  # sufficient decrease: accept t when ||R(u + t du)|| <= (1 - _ARMIJO t) ||R(u)||
 _HALVINGS = 12  # line search: smallest step 2**-12
-_STEP_TOL = 1e-12  # a full Newton step this small relative to ||u||: at the roundoff floor
-_FLOOR = float(np.sqrt(_EPS))  # ||R|| / ||R0|| below this, a stalled step is roundoff
+_STEP_ULPS = 4096  # a full Newton step below this many ulps of max|u|: the roundoff floor
 _STAGES = ("setup", "residual", "jacobian", "factor", "solve")
 _SPAN = Span(label="steady solve")
 _SINGULAR_HINT = (
@@ -134,7 +133,7 @@ def _factorize(J: sps.csr_matrix, jac: SparseJacobian) -> Callable[[np.ndarray],
     """A solver for J x = b: rows scaled to unit max, then SuperLU (see the module doc)."""
     _check_not_empty(J, jac)
     scale = 1.0 / np.asarray(abs(J).max(axis=1).todense()).ravel()
-    A = (sps.diags(scale) @ J).tocsc()
+    A = (sps.diags(scale) @ J).astype(np.result_type(J.dtype, np.float64)).tocsc()
     try:
         lu = spla.splu(A, permc_spec="MMD_AT_PLUS_A", diag_pivot_thresh=0.1)
     except RuntimeError as err:
@@ -161,7 +160,13 @@ class _Run:
     jac: SparseJacobian
     params: Any
     observers: Sequence[Observer]
+    eps: float  # machine epsilon of the fields' dtype
     timings: dict[str, float] = field(default_factory=lambda: dict.fromkeys(_STAGES, 0.0))
+
+    @property
+    def floor(self) -> float:
+        """||R|| / ||R0|| below which a step that cannot lower ||R|| is put down to roundoff."""
+        return float(np.sqrt(self.eps))
 
     @contextmanager
     def timed(self, stage: str) -> Iterator[None]:
@@ -194,7 +199,7 @@ class _Run:
 
     def notify(self, k: int, norm: float, t: float, u: np.ndarray) -> None:
         if self.observers:
-            progress = SteadyProgress(k, norm, t, self.jac.unravel(jnp.asarray(u)))
+            progress = SteadyProgress(k, norm, t, self.jac.unravel(u))
             for observe in self.observers:
                 observe(progress)
 
@@ -233,7 +238,7 @@ def _solve_linear(run: _Run, u: np.ndarray, tol: float, atol: float) -> tuple[np
             break
         u, r = refined, r_refined
         history[-1] = _rms(r)
-    if history[-1] > max(target, _FLOOR * history[0]):
+    if history[-1] > max(target, run.floor * history[0]):
         raise SolveError(
             f"a direct solve left the residual at {history[-1]:.3e} (initial "
             f"{history[0]:.3e}): the system does not look linear",
@@ -259,9 +264,9 @@ def _newton(
             return u, history
         r, J = run.linearize(u)
         du = run.factorize(J)(-r)
-        at_floor = np.max(np.abs(du)) <= _STEP_TOL * max(np.max(np.abs(u)), _EPS)
+        at_floor = np.max(np.abs(du)) <= _STEP_ULPS * run.eps * max(np.max(np.abs(u)), 1e-300)
         found = run.line_search(u, du, history[-1])
-        if found is None and (at_floor or history[-1] <= _FLOOR * history[0]):
+        if found is None and (at_floor or history[-1] <= run.floor * history[0]):
             return u, history
         if found is None:
             raise SolveError(
@@ -322,24 +327,25 @@ def solve_steady(
     (plus refinement sweeps if roundoff calls for them); `False` or `None`: Newton with a
     line search, which takes a single step on a linear system. Newton stops when the RMS
     residual is at most `tol` times its initial value or at most `atol` (default `tol`),
-    or at roundoff: a full step below 1e-12 of max|u|, or no step able to lower a residual
-    already below sqrt(eps) of its start. Observers are called after every step with
-    a `SteadyProgress`. Raises `SolveError` on divergence, non-finite residuals, a singular
-    Jacobian or no convergence in `max_iter` steps.
+    or at roundoff: a full step below 4096 ulps of max|u| (about 1e-12 in float64), or
+    no step able to lower a residual already below sqrt(eps) of its start. Observers are
+    called after every step with a `SteadyProgress`. Raises `SolveError` on divergence,
+    non-finite residuals, a singular Jacobian or no convergence in `max_iter` steps.
     """
     start = time.perf_counter()
     _check_options(tol, atol, max_iter)
     atol = tol if atol is None else atol
     U0 = _as_float_fields(U0)
     setup = time.perf_counter()
-    run = _Run(make_sparse_jacobian(residual, U0, sparsity), params, tuple(observers))
+    jac = make_sparse_jacobian(residual, U0, sparsity)
+    u = np.asarray(jac.ravel(U0))
+    run = _Run(jac, params, tuple(observers), eps=float(np.finfo(u.dtype).eps))
     run.timings["setup"] = time.perf_counter() - setup
-    u = np.asarray(run.jac.ravel(U0))
     if linear:
         u, history = _solve_linear(run, u, tol, atol)
     else:
         u, history = _newton(run, u, tol, atol, max_iter)
-    U = run.jac.unravel(jnp.asarray(u))
+    U = run.jac.unravel(u)
     return SteadyResult(
         U=U,
         residual_norm=history[-1],

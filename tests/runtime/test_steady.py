@@ -318,3 +318,13 @@ def test_poisson_2d_513_is_accurate():
     residual, exact, params, sparsity = poisson_2d(513)
     result = solve_steady(residual, zeros_like(exact), params, sparsity, linear=True)
     assert max_error(result.U, exact) < 2e-5
+
+
+def test_float32_fields_stay_float32_and_stop_at_their_roundoff():
+    """float32 unknowns: jvps in float32, LU in float64, convergence judged at float32 eps."""
+    residual, exact, params, sparsity = cubic_1d(65)
+    U0 = {"u": jnp.zeros(65, dtype=jnp.float32)}
+    result = solve_steady(residual, U0, params, sparsity)
+    assert result.U["u"].dtype == jnp.float32
+    assert result.iterations <= 6
+    assert max_error(result.U, exact) < 1e-4
