@@ -21,6 +21,11 @@ def solve(system: System, method: str = "fd", *, observers: Sequence[Callable] =
     "upwind", "upwind2"; default: upwind2 for first-order hyperbolic equations), dtype
     ("float64"), integrator ("auto", "rk4", "ssprk3", "dopri5", "sdirk2"), dt, frames
     (number of output times, or the times), rtol, atol, tol and max_iter (steady solves).
+
+    pinn options: layers, activation, initialiser, fourier_features, harmonics, steps (Adam),
+    lbfgs_steps, learning_rate, decay_rate, decay_steps, points, boundary_points,
+    initial_points, sampler, resample_every, adaptive_sampling, weights, seed, grid and
+    frames (the output grid), dtype ("float32").
     """
     if not isinstance(system, System):
         raise OptionError(f"solve() takes a system from pl.PDESystem(...) or pl.load(...), "
@@ -29,6 +34,10 @@ def solve(system: System, method: str = "fd", *, observers: Sequence[Callable] =
         from .fd_solve import FDSolveOptions, solve_fd
 
         return solve_fd(system, _options(FDSolveOptions, options, method), observers)
+    if method == "pinn":
+        from .pinn_solve import PINNSolveOptions, solve_pinn
+
+        return solve_pinn(system, _options(PINNSolveOptions, options, method), observers)
     if method in METHODS:
         raise OptionError(f"method {method!r} is not available in this version yet; use "
                           "method=\"fd\"")

@@ -1,0 +1,164 @@
+"""The PINN driver: IR to networks and residual functions, stage by stage.
+
+    lower_pinn(system, options) runs, in order:
+      1. make_networks   one MLP per set of field arguments (usually one for all fields)
+      2. to_residuals    each equation and each condition as a residual function
+      3. regions         where each residual is sampled: the interior, a face, t = t0
+and returns a `PINNProgram` with every stage for `pdelang show`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from pdelang import System
+from pdelang.printing import expression_to_pde
+
+from ..coefficients import constant_values
+from ..errors import LoweringError
+from .network import InputMap, MLPSpec, apply_mlp, init_mlp
+from .residuals import NetworkGroup, Residual, make_residual, sample_arrays
+
+
+@dataclass(frozen=True)
+class PINNOptions:
+    """Network shape and input features. `layers`: hidden widths; `activation`: tanh, sin,
+    gelu, softplus, silu or sigmoid; `initialiser`: glorot, he or lecun; `fourier_features`:
+    random Fourier features (0: none) of standard deviation `fourier_scale`; `harmonics`:
+    sin/cos pairs for each periodic coordinate."""
+
+    layers: tuple[int, ...] = (64, 64, 64)
+    activation: str = "tanh"
+    initialiser: str = "glorot"
+    fourier_features: int = 0
+    fourier_scale: float = 1.0
+    harmonics: int = 1
+
+
+@dataclass(frozen=True)
+class Term:
+    """One loss term: a residual and where its points lie (`fixed` coordinates, if any)."""
+
+    name: str
+    kind: str                                  # "pde", "boundary", "initial"
+    residual: Residual
+    fixed: Mapping[str, float] = field(default_factory=dict)
+    text: str = ""
+
+
+@dataclass(frozen=True)
+class PINNProgram:
+    system: System
+    options: PINNOptions
+    coordinates: tuple[str, ...]               # columns of every point array
+    bounds: Mapping[str, tuple[float, float]]
+    groups: tuple[NetworkGroup, ...]
+    terms: tuple[Term, ...]
+    physical: Mapping[str, np.ndarray]         # constants, unknown guesses, sample arrays
+    stages: tuple = ()
+
+    def init(self, key: jax.Array, dtype=jnp.float32) -> dict:
+        """Network parameters, one entry per network group."""
+        keys = jax.random.split(key, len(self.groups))
+        return {g.key: init_mlp(g.spec, k, dtype) for g, k in zip(self.groups, keys)}
+
+    def evaluate(self, nets: Mapping, points: jax.Array) -> dict[str, jax.Array]:
+        """Every field at `points` (n, len(coordinates))."""
+        out = {}
+        for g in self.groups:
+            columns = np.asarray([self.coordinates.index(a) for a in g.args])
+            values = jax.vmap(lambda z, g=g: apply_mlp(g.spec, nets[g.key], z))(
+                points[:, columns])
+            out.update({name: values[:, i] for i, name in enumerate(g.fields)})
+        return out
+
+
+def lower_pinn(system: System, options: PINNOptions | None = None) -> PINNProgram:
+    options = options or PINNOptions()
+    coordinates = tuple(c.name for c in system.coordinates)
+    bounds = {c.name: c.bounds for c in system.coordinates}
+    periodic = set(system.periodic)
+    groups = make_networks(system, options, periodic)
+    terms = to_residuals(system, groups, coordinates, periodic)
+    physical = {k: np.asarray(v) for k, v in constant_values(system).items()}
+    physical.update(sample_arrays(system))
+    stages = (_network_stage(groups), _term_stage(terms))
+    return PINNProgram(system, options, coordinates, bounds, groups, terms, physical, stages)
+
+
+def make_networks(system: System, options: PINNOptions,
+                  periodic: set[str]) -> tuple[NetworkGroup, ...]:
+    """One MLP per distinct argument list; each outputs the fields that share it."""
+    for p in system.params:
+        if p.is_field and p.is_unknown:
+            raise LoweringError(f"the unknown coefficient field `{p.name}` is not supported by "
+                                "the pinn method yet", p.span)
+    by_args: dict[tuple[str, ...], list[str]] = {}
+    for f in system.fields:
+        by_args.setdefault(f.args, []).append(f.name)
+    groups = []
+    for args, names in by_args.items():
+        coordinates = [system.coordinate(a) for a in args]
+        inputs = InputMap(tuple(c.bounds[0] for c in coordinates),
+                          tuple(c.bounds[1] for c in coordinates),
+                          tuple(a in periodic for a in args), options.harmonics)
+        spec = MLPSpec(inputs, tuple(options.layers), len(names), options.activation,
+                       options.initialiser, options.fourier_features, options.fourier_scale)
+        groups.append(NetworkGroup("_".join(names), tuple(names), args, spec))
+    return tuple(groups)
+
+
+def to_residuals(system: System, groups: tuple[NetworkGroup, ...], coordinates: tuple[str, ...],
+                 periodic: set[str]) -> tuple[Term, ...]:
+    signatures = {f.name: f.args for f in system.fields}
+    terms = []
+    for i, e in enumerate(system.equations):
+        residual, _ = make_residual(e.residual, system, groups, coordinates,
+                                    f" (equation {i + 1})")
+        text = expression_to_pde(e.residual, signatures, shorthand=True)
+        terms.append(Term(f"pde {i + 1}" if len(system.equations) > 1 else "pde", "pde",
+                          residual, {}, f"{text} = 0"))
+    for c in system.conditions:
+        if c.kind == "periodic":
+            if not all(c.coordinate in g.args for g in groups):
+                raise LoweringError(f"periodicity in `{c.coordinate}` needs every field to "
+                                    f"depend on `{c.coordinate}`", c.span)
+            continue                      # exact: the networks see sin/cos of the phase
+        coordinate = system.coordinate(c.coordinate)
+        value = float(coordinate.value(c.side))
+        residual, _ = make_residual(c.residual, system, groups, coordinates, " (condition)")
+        text = expression_to_pde(c.residual, signatures, shorthand=True)
+        kind = "initial" if c.kind == "initial" else "boundary"
+        name = f"{'ic' if kind == 'initial' else 'bc'} {c.coordinate}={value:g}"
+        names = [t.name for t in terms]
+        if name in names:
+            name = f"{name} ({names.count(name) + 1})"
+        terms.append(Term(name, kind, residual, {c.coordinate: value}, f"{text} = 0"))
+    return tuple(terms)
+
+
+def _network_stage(groups) -> tuple[str, tuple[str, ...]]:
+    lines = []
+    for g in groups:
+        s = g.spec
+        sizes = "-".join(map(str, (s.inputs.width, *s.hidden, s.outputs)))
+        lines.append(f"{', '.join(g.fields)}({', '.join(g.args)}): MLP {sizes}, {s.activation}, "
+                     f"{s.initialiser} init, inputs scaled to [-1, 1]"
+                     + ("; periodic inputs as sin/cos" if any(s.inputs.periodic) else "")
+                     + (f"; {s.fourier_features} Fourier features" if s.fourier_features else ""))
+    return ("networks", tuple(lines))
+
+
+def _term_stage(terms) -> tuple[str, tuple[str, ...]]:
+    lines = []
+    for t in terms:
+        where = ", ".join(f"{k} = {v:g}" for k, v in t.fixed.items()) or "interior"
+        lines.append(f"{t.name}: {t.text}   sampled on {where}; derivatives by nested "
+                     "forward-mode jvp")
+    return ("residuals", tuple(lines))
+

@@ -1,0 +1,151 @@
+"""to_residuals: every equation and condition as a pure JAX function of the networks.
+
+A residual function takes (network parameters, physical parameters, points) and returns
+one residual per point. Field values and derivatives in the residual expression come from
+the networks by nested forward mode (`derivatives`); coordinates are the point's columns;
+constants come from the physical parameters; a coefficient field given by an expression
+is written out, one given as samples is interpolated (multilinear) at the points.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import sympy as sp
+from sympy.core.function import AppliedUndef
+
+from pdelang import System
+
+from ..errors import LoweringError
+from .derivatives import Chain, derivatives_at, plan_chains
+from .network import MLPSpec, apply_mlp
+
+Residual = Callable[[Mapping, Mapping, jax.Array], jax.Array]
+
+
+@dataclass(frozen=True)
+class NetworkGroup:
+    """One network: the fields it outputs and the coordinates it takes, in order."""
+
+    key: str
+    fields: tuple[str, ...]
+    args: tuple[str, ...]
+    spec: MLPSpec
+
+
+@dataclass(frozen=True)
+class Occurrence:
+    """A field value or derivative in a residual: which network, output and chain."""
+
+    group: str
+    output: int
+    chain: Chain
+
+
+def inline_coefficients(expr: sp.Expr, system: System) -> sp.Expr:
+    """Coefficient fields defined by expressions, written out (derivatives evaluated)."""
+    table = {p.symbol: p.value for p in system.params if p.is_field and p.value is not None}
+    return expr.xreplace(table).doit() if table and expr.has(*table) else expr
+
+
+def make_residual(expr: sp.Expr, system: System, groups: tuple[NetworkGroup, ...],
+                  coordinates: tuple[str, ...], where: str = "") -> tuple[Residual, sp.Expr]:
+    """`expr` as a function of (net params, physical params, points (n, d)) -> (n,).
+
+    `coordinates` names the columns of the points. Returns the function and the
+    expression with its placeholders, for `pdelang show`.
+    """
+    expr = inline_coefficients(expr, system)
+    occurrences: dict[sp.Symbol, Occurrence] = {}
+    replacements: dict[sp.Expr, sp.Symbol] = {}
+    samples: dict[sp.Symbol, str] = {}
+    for node in sp.preorder_traversal(expr):
+        if node in replacements:
+            continue
+        if isinstance(node, sp.Derivative) and isinstance(node.expr, AppliedUndef):
+            name = node.expr.func.__name__
+            variables = [v.name for v, n in node.variable_count for _ in range(int(n))]
+        elif isinstance(node, AppliedUndef):
+            name, variables = node.func.__name__, []
+        else:
+            continue
+        symbol = sp.Dummy(_label(name, variables))
+        replacements[node] = symbol
+        group = next((g for g in groups if name in g.fields), None)
+        if group is None:
+            if variables:
+                raise LoweringError(f"the derivative {node} of the sampled coefficient `{name}` "
+                                    f"cannot be taken by the pinn method{where}; give the "
+                                    "coefficient as an expression")
+            samples[symbol] = name
+            continue
+        chain = tuple(sorted(group.args.index(v) for v in variables))
+        occurrences[symbol] = Occurrence(group.key, group.fields.index(name), chain)
+    body = expr.xreplace(replacements)
+    constants = [p.name for p in system.params if not p.is_field]
+    columns = [c for c in coordinates if sp.Symbol(c) in body.free_symbols]
+    symbols = list(occurrences) + list(samples) + [sp.Symbol(c) for c in columns] + \
+        [sp.Symbol(c) for c in constants]
+    function = sp.lambdify(symbols, body, modules="jax")
+    plans = {g.key: plan_chains({o.chain for o in occurrences.values() if o.group == g.key})
+             for g in groups}
+    plans = {k: v for k, v in plans.items()
+             if any(o.group == k for o in occurrences.values())}
+    by_key = {g.key: g for g in groups}
+    interpolators = {s: sample_interpolator(system, name, coordinates)
+                     for s, name in samples.items()}
+    column_index = [coordinates.index(c) for c in columns]
+
+    picks = {g.key: (None if g.args == coordinates else
+                     np.asarray([coordinates.index(a) for a in g.args])) for g in groups}
+
+    def at_point(nets: Mapping, physical: Mapping, point: jax.Array) -> jax.Array:
+        found = {}
+        for key, chains in plans.items():
+            group = by_key[key]
+            local = point if picks[key] is None else point[picks[key]]
+
+            def net(z, group=group, key=key):
+                return apply_mlp(group.spec, nets[key], z)
+
+            found[key] = derivatives_at(net, local, chains)
+        values = [found[o.group][o.chain][o.output] for o in occurrences.values()]
+        values += [interpolators[s](physical, point) for s in samples]
+        values += [point[i] for i in column_index]
+        values += [physical[c] for c in constants]
+        return jnp.asarray(function(*values), point.dtype)
+
+    def residual(nets: Mapping, physical: Mapping, points: jax.Array) -> jax.Array:
+        return jax.vmap(at_point, in_axes=(None, None, 0))(nets, physical, points)
+
+    return residual, body
+
+
+def sample_interpolator(system: System, name: str, coordinates: tuple[str, ...]):
+    """Multilinear interpolation of a sampled coefficient at a point, from physical params."""
+    param = system.param(name)
+    shape = param.samples.array.shape
+    columns = [coordinates.index(a) for a in param.args]
+    bounds = [system.coordinate(a).bounds for a in param.args]
+
+    def interpolate(physical: Mapping, point: jax.Array) -> jax.Array:
+        index = [(point[c] - lo) / (hi - lo) * (n - 1)
+                 for c, (lo, hi), n in zip(columns, bounds, shape)]
+        return jax.scipy.ndimage.map_coordinates(physical[name], [jnp.atleast_1d(i)
+                                                                  for i in index],
+                                                 order=1, mode="nearest")[0]
+
+    return interpolate
+
+
+def sample_arrays(system: System) -> dict[str, np.ndarray]:
+    """The sampled coefficient arrays, for the physical parameters pytree."""
+    return {p.name: p.samples.array for p in system.params if p.samples is not None}
+
+
+def _label(name: str, variables: list[str]) -> str:
+    return f"{name}_{''.join(variables)}" if variables else name

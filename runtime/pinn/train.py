@@ -1,0 +1,251 @@
+"""Training a PINN: Adam with a decaying learning rate, then L-BFGS, in jitted chunks.
+
+The loss is the weighted sum over terms of the mean squared residual. Each chunk runs
+`chunk` steps in one `lax.scan` (one host round trip); between chunks, in Python, points
+may be resampled (uniformly again, or by residual-based adaptive distribution: RAR-D of
+Wu et al., 2023), loss weights may be adapted (learning-rate annealing of Wang, Teng and
+Perdikaris, 2021: each term weighted so that its gradient matches the PDE term's), the
+history is kept and observers are called. Seeded: the same seed gives the same result.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+
+from compiler.pinn import PINNProgram
+
+from ..errors import OptionError, SolveError
+from .sampling import SAMPLERS, sample_points
+
+ANNEALING_RATE = 0.1          # alpha of the moving average of learning-rate annealing
+RAR_CANDIDATES = 8            # candidate points per kept point for RAR-D
+
+
+@dataclass(frozen=True)
+class TrainOptions:
+    """`steps` Adam steps at `learning_rate`, multiplied by `decay_rate` every `decay_steps`;
+    then `lbfgs_steps` L-BFGS steps. `points` interior collocation points, `boundary_points`
+    shared by the boundary terms, `initial_points` by the initial ones, drawn by `sampler`;
+    `resample_every` steps (0: never) they are drawn again, by RAR-D when `adaptive_sampling`.
+    `weights`: a weight per term name, or "adaptive" for learning-rate annealing."""
+
+    steps: int = 4000
+    lbfgs_steps: int = 2000
+    learning_rate: float = 2e-3
+    decay_rate: float = 0.5
+    decay_steps: int = 1000
+    points: int = 1024
+    boundary_points: int = 256
+    initial_points: int = 256
+    sampler: str = "sobol"
+    resample_every: int = 0
+    adaptive_sampling: bool = False
+    weights: Mapping[str, float] | str | None = None
+    chunk: int = 250
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if self.sampler not in SAMPLERS:
+            raise OptionError(f"sampler {self.sampler!r} is not available; choose one of "
+                              f"{', '.join(SAMPLERS)}")
+        for name in ("steps", "lbfgs_steps", "resample_every"):
+            if getattr(self, name) < 0:
+                raise OptionError(f"{name} must not be negative")
+        for name in ("points", "chunk"):
+            if getattr(self, name) < 1:
+                raise OptionError(f"{name} must be at least 1")
+        if not self.learning_rate > 0:
+            raise OptionError("learning_rate must be positive")
+        if isinstance(self.weights, str) and self.weights != "adaptive":
+            raise OptionError(f"weights must be a mapping or \"adaptive\", not {self.weights!r}")
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    nets: dict
+    physical: dict
+    history: Mapping[str, np.ndarray]          # "loss" and one entry per term, per step
+    weights: Mapping[str, float]
+    steps: int
+    wall_time: float
+    info: Mapping[str, object] = field(default_factory=dict)
+
+
+def train(program: PINNProgram, options: TrainOptions, *, dtype=jnp.float32,
+          observers: Sequence[Callable] = ()) -> TrainResult:
+    started = time.perf_counter()
+    key = jax.random.PRNGKey(options.seed)
+    nets = program.init(key, dtype)
+    physical = {k: jnp.asarray(v, dtype) for k, v in program.physical.items()}
+    names = [t.name for t in program.terms]
+    weights = _initial_weights(names, options.weights)
+    batch = _draw(program, options, options.seed, dtype)
+
+    def terms_of(nets, batch):
+        return jnp.stack([jnp.mean(jnp.square(t.residual(nets, physical, batch[t.name])))
+                          for t in program.terms])
+
+    def loss(nets, batch, w):
+        values = terms_of(nets, batch)
+        return jnp.sum(w * values), values
+
+    schedule = optax.exponential_decay(options.learning_rate, options.decay_steps,
+                                       options.decay_rate, staircase=False)
+    adam = optax.adam(schedule)
+    adam_chunk = _chunk(lambda p, s, b, w: _adam_step(adam, loss, p, s, b, w))
+    lbfgs = optax.lbfgs()
+    lbfgs_chunk = _chunk(lambda p, s, b, w: _lbfgs_step(lbfgs, loss, p, s, b, w))
+    term_gradients = jax.jit(lambda nets, batch: _gradient_scales(terms_of, nets, batch))
+
+    history: list[np.ndarray] = []
+    total = options.steps + options.lbfgs_steps
+    done = 0
+    info = {"resamples": 0}
+    for phase, steps, run, opt in (("adam", options.steps, adam_chunk, adam),
+                                   ("lbfgs", options.lbfgs_steps, lbfgs_chunk, lbfgs)):
+        if steps == 0:
+            continue
+        state = opt.init(nets)
+        left = steps
+        while left:
+            n = min(options.chunk, left)
+            if options.resample_every and phase == "adam" and done and \
+                    done % options.resample_every < n:
+                batch = _resample(program, options, nets, physical, done, dtype)
+                info["resamples"] += 1
+            if weights is not None and options.weights == "adaptive" and phase == "adam":
+                weights = _anneal(weights, np.asarray(term_gradients(nets, batch)))
+            w = jnp.asarray(weights if weights is not None else np.ones(len(names)), dtype)
+            nets, state, values, terms = run(nets, state, batch, w, n)
+            values, terms = np.asarray(values), np.asarray(terms)
+            _check_finite(values, terms, names, done, phase)
+            history.append(np.column_stack([values, terms]))
+            done += n
+            left -= n
+            for observe in observers:
+                observe({"step": done, "loss": float(values[-1]), "phase": phase,
+                         "fraction": done / total})
+    table = np.concatenate(history) if history else np.zeros((0, len(names) + 1))
+    out_history = {"loss": table[:, 0]}
+    out_history.update({name: table[:, i + 1] for i, name in enumerate(names)})
+    final_weights = dict(zip(names, map(float, weights if weights is not None
+                                         else np.ones(len(names)))))
+    return TrainResult(nets, physical, out_history, final_weights, done,
+                       time.perf_counter() - started, info)
+
+
+def _chunk(step):
+    """A jitted function running `n` steps of `step` in one lax.scan."""
+
+    def run(params, state, batch, weights, n):
+        def body(carry, _):
+            params, state = carry
+            params, state, value, terms = step(params, state, batch, weights)
+            return (params, state), (value, terms)
+
+        (params, state), (values, terms) = jax.lax.scan(body, (params, state), None, length=n)
+        return params, state, values, terms
+
+    return jax.jit(run, static_argnums=(4,))
+
+
+def _adam_step(adam, loss, params, state, batch, weights):
+    (value, terms), grads = jax.value_and_grad(loss, has_aux=True)(params, batch, weights)
+    updates, state = adam.update(grads, state, params)
+    return optax.apply_updates(params, updates), state, value, terms
+
+
+def _lbfgs_step(lbfgs, loss, params, state, batch, weights):
+    def value_fn(p):
+        return loss(p, batch, weights)[0]
+
+    value, grads = optax.value_and_grad_from_state(value_fn)(params, state=state)
+    updates, state = lbfgs.update(grads, state, params, value=value, grad=grads,
+                                  value_fn=value_fn)
+    params = optax.apply_updates(params, updates)
+    return params, state, value, loss(params, batch, weights)[1]
+
+
+def _gradient_scales(terms_of, nets, batch):
+    """Per term: max |grad| for the first (PDE) term, mean |grad| for every term."""
+    jacobian = jax.jacrev(lambda n: terms_of(n, batch))(nets)
+    leaves = [leaf.reshape(leaf.shape[0], -1) for leaf in jax.tree.leaves(jacobian)]
+    stacked = jnp.abs(jnp.concatenate(leaves, axis=1))
+    return jnp.stack([jnp.max(stacked[0]) * jnp.ones(stacked.shape[0]),
+                      jnp.mean(stacked, axis=1)])
+
+
+def _anneal(weights: np.ndarray, scales: np.ndarray) -> np.ndarray:
+    target = scales[0] / np.maximum(scales[1], 1e-30)
+    target[0] = 1.0
+    return (1 - ANNEALING_RATE) * weights + ANNEALING_RATE * target
+
+
+def _initial_weights(names: list[str], given) -> np.ndarray | None:
+    if given is None:
+        return None
+    if given == "adaptive":
+        return np.ones(len(names))
+    unknown = set(given) - set(names)
+    if unknown:
+        raise OptionError(f"weights name {', '.join(sorted(unknown))}, which is no loss term "
+                          f"(terms: {', '.join(names)})")
+    return np.asarray([float(given.get(n, 1.0)) for n in names])
+
+
+def _draw(program: PINNProgram, options: TrainOptions, seed: int, dtype) -> dict:
+    """Points for every term: interior, shared boundary and initial budgets, by `sampler`."""
+    boundary = [t for t in program.terms if t.kind == "boundary"]
+    initial = [t for t in program.terms if t.kind == "initial"]
+    batch = {}
+    for i, t in enumerate(program.terms):
+        if t.kind == "pde":
+            n = options.points
+        elif t.kind == "boundary":
+            n = max(options.boundary_points // len(boundary), 8)
+        else:
+            n = max(options.initial_points // len(initial), 8)
+        batch[t.name] = jnp.asarray(sample_points(options.sampler, n, program.coordinates,
+                                                  program.bounds, t.fixed, seed * 7919 + i),
+                                    dtype)
+    return batch
+
+
+def _resample(program, options, nets, physical, step, dtype) -> dict:
+    seed = options.seed + 1000 * (step // max(options.resample_every, 1))
+    batch = _draw(program, options, seed, dtype)
+    if not options.adaptive_sampling:
+        return batch
+    rng = np.random.default_rng(seed)
+    for t in program.terms:
+        if t.kind != "pde":
+            continue
+        candidates = sample_points("uniform", RAR_CANDIDATES * options.points,
+                                   program.coordinates, program.bounds, t.fixed, seed)
+        r2 = np.square(np.asarray(jax.jit(t.residual)(nets, physical,
+                                                       jnp.asarray(candidates, dtype))))
+        density = r2 / max(float(np.mean(r2)), 1e-30) + 1.0
+        pick = rng.choice(len(candidates), options.points, replace=False,
+                          p=density / density.sum())
+        batch[t.name] = jnp.asarray(candidates[pick], dtype)
+    return batch
+
+
+def _check_finite(values: np.ndarray, terms: np.ndarray, names: list[str], done: int,
+                  phase: str) -> None:
+    bad = ~np.isfinite(values)
+    if not bad.any():
+        return
+    step = done + int(np.argmax(bad)) + 1
+    row = terms[int(np.argmax(bad))]
+    culprits = [n for n, v in zip(names, row) if not np.isfinite(v)] or names
+    raise SolveError(f"the loss became NaN or infinite at {phase} step {step} (term "
+                     f"{', '.join(culprits)})",
+                     hint="lower the learning rate (--lr), or check the equations' scaling")

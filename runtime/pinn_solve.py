@@ -1,0 +1,138 @@
+"""`method="pinn"`: lower the system to residuals of a network, train it, and evaluate it
+on an output grid as a `Solution` (whose call evaluates the network itself)."""
+
+from __future__ import annotations
+
+import time as clock
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, fields
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from compiler.grid import grid_sizes
+from compiler.pinn import PINNOptions, lower_pinn
+from pdelang import System
+
+from .errors import OptionError
+from .meta import base_meta
+from .pinn import TrainOptions, train
+from .solution import Solution
+
+HISTORY_POINTS = 200          # loss history entries kept in meta (evenly spaced steps)
+
+
+@dataclass(frozen=True)
+class PINNSolveOptions:
+    """Network (layers, activation, initialiser, fourier_features, fourier_scale,
+    harmonics), training (see `TrainOptions`), output grid (`grid`, `frames`), dtype."""
+
+    layers: tuple[int, ...] = PINNOptions.layers
+    activation: str = "tanh"
+    initialiser: str = "glorot"
+    fourier_features: int = 0
+    fourier_scale: float = 1.0
+    harmonics: int = 1
+    steps: int = TrainOptions.steps
+    lbfgs_steps: int = TrainOptions.lbfgs_steps
+    learning_rate: float = TrainOptions.learning_rate
+    decay_rate: float = TrainOptions.decay_rate
+    decay_steps: int = TrainOptions.decay_steps
+    points: int = TrainOptions.points
+    boundary_points: int = TrainOptions.boundary_points
+    initial_points: int = TrainOptions.initial_points
+    sampler: str = TrainOptions.sampler
+    resample_every: int = 0
+    adaptive_sampling: bool = False
+    weights: object = None
+    chunk: int = TrainOptions.chunk
+    seed: int = 0
+    grid: int | dict[str, int] | None = None
+    frames: int = 21
+    dtype: str = "float32"
+
+    def __post_init__(self) -> None:
+        if self.dtype not in ("float32", "float64"):
+            raise OptionError(f"dtype {self.dtype!r} is not available; choose float32 or "
+                              "float64")
+
+    def network(self) -> PINNOptions:
+        return PINNOptions(tuple(self.layers), self.activation, self.initialiser,
+                           self.fourier_features, self.fourier_scale, self.harmonics)
+
+    def training(self) -> TrainOptions:
+        names = [f.name for f in fields(TrainOptions)]
+        return TrainOptions(**{n: getattr(self, n) for n in names})
+
+
+def solve_pinn(system: System, options: PINNSolveOptions,
+               observers: Sequence[Callable] = ()) -> Solution:
+    with jax.enable_x64(options.dtype == "float64"):
+        return _solve(system, options, observers)
+
+
+def _solve(system: System, options: PINNSolveOptions, observers) -> Solution:
+    started = clock.perf_counter()
+    dtype = jnp.float64 if options.dtype == "float64" else jnp.float32
+    program = lower_pinn(system, options.network())
+    result = train(program, options.training(), dtype=dtype, observers=observers)
+    grid = output_grid(system, options)
+    mesh = np.meshgrid(*(grid[c] for c in program.coordinates), indexing="ij")
+    points = jnp.asarray(np.stack([m.ravel() for m in mesh], axis=1), dtype)
+    evaluate = jax.jit(program.evaluate)
+    flat = evaluate(result.nets, points)
+    values = {}
+    for f in system.fields:
+        full = np.asarray(flat[f.name]).reshape(mesh[0].shape)
+        values[f.name] = _reduce_to_args(full, program.coordinates, f.args)
+
+    def evaluator(name: str, coordinates: dict[str, np.ndarray]) -> np.ndarray:
+        columns = [coordinates.get(c, np.zeros_like(next(iter(coordinates.values()))))
+                   for c in program.coordinates]
+        shape = np.shape(columns[0])
+        pts = jnp.asarray(np.stack([np.ravel(c) for c in columns], axis=1), dtype)
+        out = np.asarray(evaluate(result.nets, pts)[name], dtype=float).reshape(shape)
+        return out if out.ndim else float(out)
+
+    meta = base_meta("pinn", system, _options_meta(options))
+    meta.update({"steps": result.steps, "final_loss": float(result.history["loss"][-1]),
+                 "loss_weights": result.weights, "training_time_s": result.wall_time,
+                 "loss_history": _history(result.history), **result.info})
+    meta["wall_time_s"] = clock.perf_counter() - started
+    solution = Solution(system, grid, values, {}, meta, evaluator)
+    errors = solution.errors()
+    if errors:
+        meta["relative_l2_error"] = errors
+    return solution
+
+
+def output_grid(system: System, options: PINNSolveOptions) -> dict[str, np.ndarray]:
+    sizes = grid_sizes(options.grid, system)
+    grid = {}
+    for c in system.coordinates:
+        n = options.frames if c.is_time else sizes[c.name]
+        grid[c.name] = np.linspace(*c.bounds, n)
+    return grid
+
+
+def _reduce_to_args(full: np.ndarray, coordinates, args) -> np.ndarray:
+    """A field of fewer coordinates than the grid: take it where the others are first."""
+    index = tuple(slice(None) if c in args else 0 for c in coordinates)
+    reduced = full[index]
+    kept = [c for c in coordinates if c in args]
+    return np.transpose(reduced, [kept.index(a) for a in args])
+
+
+def _history(history) -> dict[str, list[float]]:
+    n = len(history["loss"])
+    picks = np.unique(np.linspace(0, n - 1, min(HISTORY_POINTS, n)).astype(int)) if n else []
+    out = {"step": [int(i) + 1 for i in picks]}
+    out.update({k: [float(v[i]) for i in picks] for k, v in history.items()})
+    return out
+
+
+def _options_meta(options: PINNSolveOptions) -> dict:
+    out = {f.name: getattr(options, f.name) for f in fields(options)}
+    out["layers"] = list(options.layers)
+    return out
