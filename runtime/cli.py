@@ -15,6 +15,7 @@ import pdelang as pl
 
 EXIT_OK, EXIT_INPUT, EXIT_USAGE = 0, 1, 2
 METHODS = ("fd", "pinn", "odil")
+ACTIVATIONS = ("tanh", "sin", "gelu", "softplus", "silu", "sigmoid")
 
 
 def grid_option(text: str) -> int | dict[str, int]:
@@ -51,6 +52,26 @@ def positive_float(text: str) -> float:
     return value
 
 
+def positive_int(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive whole number")
+    return int(text)
+
+
+def nonnegative_int(text: str) -> int:
+    if not text.isdigit():
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number >= 0")
+    return int(text)
+
+
+def layers_option(text: str) -> tuple[int, ...]:
+    try:
+        return tuple(positive_int(part.strip()) for part in text.split(","))
+    except argparse.ArgumentTypeError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a list of layer widths, e.g. "
+                                         "64,64,64") from None
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="pdelang",
@@ -83,9 +104,36 @@ def build_parser() -> argparse.ArgumentParser:
                     help="time step (default: from the stability limit)")
     fd.add_argument("--integrator", choices=("auto", "rk4", "ssprk3", "dopri5", "sdirk2"),
                     default="auto", help="time integrator (default: rk4, or sdirk2 when stiff)")
-    fd.add_argument("--frames", type=int, default=21, help="output times (default 21)")
-    fd.add_argument("--dtype", choices=("float64", "float32"), default=None,
-                    help="floating-point type (default: float64 for fd)")
+    solve.add_argument("--frames", type=positive_int, default=21,
+                       help="output times of time-dependent problems (default 21)")
+    solve.add_argument("--dtype", choices=("float64", "float32"), default=None,
+                       help="floating-point type (default: float64 for fd and odil, float32 "
+                            "for pinn)")
+    pinn = solve.add_argument_group("pinn options")
+    pinn.add_argument("--layers", type=layers_option, default=None,
+                      help="hidden layer widths, e.g. 64,64,64 (the default)")
+    pinn.add_argument("--activation", choices=ACTIVATIONS, default=None,
+                      help="activation function (default tanh)")
+    pinn.add_argument("--points", type=positive_int, default=None,
+                      help="interior collocation points (default 1024)")
+    pinn.add_argument("--boundary-points", type=positive_int, default=None,
+                      help="points on the faces, all together (default 256)")
+    pinn.add_argument("--steps", type=nonnegative_int, default=None,
+                      help="Adam steps (default 4000)")
+    pinn.add_argument("--lbfgs-steps", type=nonnegative_int, default=None,
+                      help="L-BFGS steps after Adam (default 2000)")
+    pinn.add_argument("--lr", type=positive_float, default=None,
+                      help="Adam's initial learning rate (default 2e-3)")
+    pinn.add_argument("--sampler", choices=("sobol", "halton", "uniform", "grid"),
+                      default=None, help="how points are drawn (default sobol)")
+    pinn.add_argument("--resample-every", type=nonnegative_int, default=None,
+                      help="draw new points every this many Adam steps (default never)")
+    pinn.add_argument("--adaptive-sampling", action="store_true",
+                      help="resample by residual (RAR-D); needs --resample-every")
+    pinn.add_argument("--adaptive-weights", action="store_true",
+                      help="balance the loss terms by learning-rate annealing")
+    pinn.add_argument("--fourier-features", type=nonnegative_int, default=None,
+                      help="random Fourier features of the inputs (default 0: none)")
     solve.set_defaults(run=run_solve)
 
     show = commands.add_parser("show", help="print what the compiler generates")
@@ -114,8 +162,7 @@ def run_solve(args: argparse.Namespace) -> int:
     dtype = args.dtype or ("float64" if method in ("fd", "odil") else "float32")
     import runtime
 
-    options = dict(grid=args.grid, accuracy=args.accuracy, scheme=args.scheme, dt=args.dt,
-                   integrator=args.integrator, frames=args.frames, dtype=dtype, seed=args.seed)
+    options = _method_options(args, method, dtype)
     from .progress import Progress
 
     span = system.time.bounds if system.time is not None else None
@@ -131,19 +178,43 @@ def run_solve(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _method_options(args: argparse.Namespace, method: str, dtype: str) -> dict:
+    """The options of `method` that the command line set (the others keep their defaults)."""
+    common = dict(grid=args.grid, frames=args.frames, dtype=dtype, seed=args.seed)
+    if method == "fd":
+        return dict(common, accuracy=args.accuracy, scheme=args.scheme, dt=args.dt,
+                    integrator=args.integrator)
+    given = dict(layers=args.layers, activation=args.activation, points=args.points,
+                 boundary_points=args.boundary_points, steps=args.steps,
+                 lbfgs_steps=args.lbfgs_steps, learning_rate=args.lr, sampler=args.sampler,
+                 resample_every=args.resample_every, fourier_features=args.fourier_features)
+    options = dict(common, **{k: v for k, v in given.items() if v is not None})
+    if args.adaptive_sampling:
+        options["adaptive_sampling"] = True
+    if args.adaptive_weights:
+        options["weights"] = "adaptive"
+    return options
+
+
 def run_show(args: argparse.Namespace) -> int:
     system = pl.load(args.file)
-    if args.method != "fd":
+    if args.method == "fd":
+        from compiler.fd import FDOptions, lower_fd
+
+        stages = [(s.name, s.lines) for s in
+                  lower_fd(system, FDOptions(args.grid, args.accuracy, args.scheme)).stages]
+    elif args.method == "pinn":
+        from compiler.pinn import PINNOptions, lower_pinn
+
+        stages = list(lower_pinn(system, PINNOptions()).stages)
+    else:
         from .errors import OptionError
 
         raise OptionError(f"`show` for method {args.method!r} is not available in this version")
-    from compiler.fd import FDOptions, lower_fd
-
-    program = lower_fd(system, FDOptions(args.grid, args.accuracy, args.scheme))
     print(f"# {system.name or args.file}: {system.classification()}")
-    for stage in program.stages:
-        print(f"\n[{stage.name}]")
-        for line in stage.lines:
+    for name, lines in stages:
+        print(f"\n[{name}]")
+        for line in lines:
             print(f"  {line}")
     return EXIT_OK
 
