@@ -82,8 +82,8 @@ def init_mlp(spec: MLPSpec, key: jax.Array, dtype=jnp.float32) -> dict:
     params: dict = {}
     if spec.fourier_features:
         key, sub = jax.random.split(key)
-        params["fourier"] = spec.fourier_scale * jax.random.normal(
-            sub, (width, spec.fourier_features), dtype)
+        params["fourier"] = jax.random.normal(sub, (width, spec.fourier_features), dtype) * \
+            jnp.asarray(spec.fourier_scale, dtype)
         width = 2 * spec.fourier_features
     sizes = (width, *spec.hidden, spec.outputs)
     layers = []
@@ -91,8 +91,8 @@ def init_mlp(spec: MLPSpec, key: jax.Array, dtype=jnp.float32) -> dict:
         key, sub = jax.random.split(key)
         scale = {"glorot": np.sqrt(2.0 / (n_in + n_out)), "he": np.sqrt(2.0 / n_in),
                  "lecun": np.sqrt(1.0 / n_in)}[spec.initialiser]
-        layers.append((scale * jax.random.normal(sub, (n_in, n_out), dtype),
-                       jnp.zeros((n_out,), dtype)))
+        weights = jax.random.normal(sub, (n_in, n_out), dtype) * jnp.asarray(scale, dtype)
+        layers.append((weights, jnp.zeros((n_out,), dtype)))
     params["layers"] = layers
     return params
 
