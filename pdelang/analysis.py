@@ -81,7 +81,8 @@ def classify(system) -> str:
     if not system.space:
         kind = "ODE" if time_order else "algebraic"
     elif system.time is None:
-        kind = "elliptic" if space_order >= 2 else "first-order steady"
+        kind = ("elliptic" if space_order >= 2 else "first-order steady" if space_order == 1
+                else "algebraic")
     elif time_order >= 2:
         kind = "hyperbolic"
     elif space_order >= 2:

@@ -101,8 +101,13 @@ def PDESystem(  # noqa: N802 - named like the ModelingToolkit constructor it mir
     `exact` maps a field to its known solution; `data` gives observations as CSV paths or
     mappings from column name to values. Relative paths start at `base`.
     """
+    if not isinstance(name, str) or any(ch in name for ch in '"\r\n'):
+        raise PdeSemanticError(f"the name {name!r} must be text without double quotes or line "
+                               'breaks (it is written as problem "..." in .pde text)',
+                               _label("name"))
     decls = Declarations(name=name)
-    equations = list(equations)
+    equations = _items(equations, "equations")
+    conditions = _items(conditions, "conditions")
     decls.coordinates = _coordinates(domain, time)
     decls.params = _params(params or {}, base)
     param_names = {p.name for p in decls.params}
@@ -119,6 +124,14 @@ def PDESystem(  # noqa: N802 - named like the ModelingToolkit constructor it mir
 
 def _label(text: str) -> Span:
     return Span(label=text)
+
+
+def _items(value: object, what: str) -> list[object]:
+    """A list of the items of `value`; a single item or text is refused with a clear message."""
+    if isinstance(value, (str, bytes, sp.Basic, Mapping)) or not isinstance(value, Iterable):
+        raise PdeSemanticError(f"`{what}` must be a list, not {type(value).__name__} "
+                               f"{value!r}", _label(what), hint=f"e.g. {what}=[sp.Eq(..., ...)]")
+    return list(value)
 
 
 def plain(expr: object, where: str) -> sp.Expr:
@@ -265,7 +278,14 @@ def _exact(key: object, value: object) -> Exact:
 def _data(data: object, base: str | Path | None, known: set[str]) -> list[Observations]:
     if data is None:
         return []
-    items = [data] if isinstance(data, (str, Path, Mapping, Observations)) else list(data)
+    if isinstance(data, (str, Path, Mapping, Observations)):
+        items = [data]
+    elif isinstance(data, Iterable) and not isinstance(data, (bytes, sp.Basic)):
+        items = list(data)
+    else:
+        raise PdeSemanticError(f"`data` is {type(data).__name__} {data!r}; give a CSV path, a "
+                               "mapping from column name to values, or a list of them",
+                               _label("data"))
     out = []
     for i, item in enumerate(items):
         span = _label(f"data {i + 1}")

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from .analysis import field_info
 from .declarations import Declarations
 from .errors import Span
-from .expressions import check_size
-from .ir import Exact, System
+from .expressions import check_size, realify
+from .ir import Exact, Param, System
 from .normalize import normalize_condition, normalize_equation, order_derivatives
 from .scope import Scope
 from .validate import check_coordinates, check_expression, check_field_args, check_names
@@ -16,7 +18,7 @@ from .wellposed import check_boundaries, check_counts, check_initial, check_unkn
 def check_declarations(decls: Declarations) -> Scope:
     """Check the declared names and return the scope that expressions are checked in."""
     check_names(decls.coordinates, decls.fields, decls.params)
-    coordinates = check_coordinates(decls.coordinates)
+    coordinates = check_coordinates(decls.coordinates, _system_span(decls))
     check_field_args(decls.fields, coordinates, "field")
     check_field_args([p for p in decls.params if p.is_field], coordinates, "parameter")
     return Scope(coordinates, tuple(decls.fields), tuple(decls.params))
@@ -24,9 +26,10 @@ def check_declarations(decls: Declarations) -> Scope:
 
 def build_system(decls: Declarations, scope: Scope | None = None) -> System:
     """Validate `decls` and return the IR; raises a `PdeError` subclass at the culprit."""
-    scope = scope or check_declarations(decls)
     for e in decls.equations:
         check_size(e.lhs, e.span), check_size(e.rhs, e.span)
+    decls = _real_valued(decls)
+    scope = replace(scope, params=tuple(decls.params)) if scope else check_declarations(decls)
     for p in scope.params:
         for expr in (p.value, p.guess):
             if expr is not None:
@@ -36,7 +39,7 @@ def build_system(decls: Declarations, scope: Scope | None = None) -> System:
     equations = tuple(normalize_equation(e, scope) for e in decls.equations)
     conditions = tuple(normalize_condition(c, scope) for c in decls.conditions)
     exact = tuple(_exact(e, scope) for e in decls.exact)
-    system_span = Span(file=decls.file or "<input>", label=decls.file or "the system")
+    system_span = _system_span(decls)
     check_counts(scope.fields, equations, system_span)
     infos = field_info(scope.fields, equations, scope.coordinates)
     check_initial(scope.fields, infos, conditions, scope.time, system_span)
@@ -55,6 +58,27 @@ def build_system(decls: Declarations, scope: Scope | None = None) -> System:
         info=infos,
         source=decls.file,
     )
+
+
+def _real_valued(decls: Declarations) -> Declarations:
+    """The declarations with `re(...)`, `im(...)` that plain SymPy symbols bring in removed."""
+    def param(p: Param) -> Param:
+        return replace(p, value=realify(p.value), guess=realify(p.guess))
+
+    return replace(
+        decls,
+        params=[param(p) for p in decls.params],
+        equations=[replace(e, lhs=realify(e.lhs), rhs=realify(e.rhs)) for e in decls.equations],
+        conditions=[replace(c, lhs=realify(c.lhs), rhs=realify(c.rhs))
+                    for c in decls.conditions],
+        exact=[replace(e, expr=realify(e.expr)) for e in decls.exact],
+    )
+
+
+def _system_span(decls: Declarations) -> Span:
+    if decls.span is not None:
+        return decls.span
+    return Span(file=decls.file or "<input>", label=decls.file or "the system")
 
 
 def _exact(exact: Exact, scope: Scope) -> Exact:

@@ -78,7 +78,7 @@ def observations(columns: tuple[str, ...], values: np.ndarray, known: set[str], 
     where = repr(path) if path else "the observations"
     unknown = [c for c in columns if c not in known]
     if unknown:
-        raise PdeDataError(f"{where} has column(s) {', '.join(map(repr, unknown))} that name "
+        raise PdeDataError(f"{where}: the column(s) {', '.join(map(repr, unknown))} name "
                            f"no coordinate or field", span,
                            hint=f"columns may be: {', '.join(sorted(known))}")
     if len(set(columns)) != len(columns):

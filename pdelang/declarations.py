@@ -48,3 +48,4 @@ class Declarations:
     conditions: list[ConditionDecl] = field(default_factory=list)
     exact: list[Exact] = field(default_factory=list)
     data: list[Observations] = field(default_factory=list)
+    span: Span | None = None  # where errors about the whole system point (text: line 1)

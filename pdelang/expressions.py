@@ -8,6 +8,7 @@ huge numbers) or that are not real numbers (division by zero, square roots of ne
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 
 import sympy as sp
 from sympy.core.function import AppliedUndef
@@ -17,6 +18,7 @@ from .limits import (
     MAX_EXPONENT,
     MAX_EXPRESSION_NODES,
     MAX_FUNCTION_ARGUMENT,
+    MAX_MAGNITUDE_DIGITS,
     MAX_NUMBER_DIGITS,
     check,
 )
@@ -39,9 +41,13 @@ FUNCTIONS: dict[str, sp.FunctionClass] = {
 }
 VARIADIC = {"min", "max"}
 FAST_GROWING = {"exp", "sinh", "cosh"}
+FUNCTION_NAMES = {function: name for name, function in FUNCTIONS.items()}
+LOG10_2 = math.log10(2)
 
 # Names with a meaning of their own in expressions; they cannot be declared.
 BUILTIN_NAMES = frozenset(FUNCTIONS) | {"pi", "d", "laplace", "where", "load"}
+KEYWORDS = frozenset({"problem", "param", "space", "time", "field", "pde", "bc", "ic", "at",
+                      "periodic", "data", "exact", "in"})
 
 # SymPy function classes a compiler can lower; a SymPy-built system may use these too.
 SUPPORTED_FUNCTIONS: tuple[type, ...] = (
@@ -66,20 +72,30 @@ def number(text: str, span: Span) -> sp.Expr:
 
 
 def power(base: sp.Expr, exponent: sp.Expr, span: Span) -> sp.Expr:
-    """`base ^ exponent`, refusing exponents or numeric results too large to compute."""
+    """`base ^ exponent`, refusing exponents or numeric results too large to compute.
+
+    A symbolic exponent is held to the numbers in it: SymPy splits `b^(x + c)` into `b^c`
+    when it simplifies or asks whether the power is real, so `c` must be small too.
+    """
     if exponent.is_number:
         magnitude = _magnitude(exponent)
-        check(magnitude is not None and magnitude <= MAX_EXPONENT,
-              f"the exponent {_short(exponent)} is too large (at most {MAX_EXPONENT})", span)
-        if base.is_number:
-            size = _magnitude(base)
-            if size is None:
-                digits = math.inf
-            else:
-                digits = 0.0 if size == 0 else abs(math.log10(size)) * magnitude
-            check(digits <= MAX_NUMBER_DIGITS,
-                  f"{_short(base)}^{_short(exponent)} has about {digits:.0f} digits; at most "
-                  f"{MAX_NUMBER_DIGITS} are allowed", span)
+        shown = _short(exponent)
+    else:
+        magnitudes = [_magnitude(n) for n in exponent.atoms(sp.Number)]
+        magnitude = max(magnitudes, default=0.0) if None not in magnitudes else None
+        shown = f"{_short(exponent)} (with numbers up to {magnitude:g})" if magnitude else (
+            _short(exponent))
+    check(magnitude is not None and magnitude <= MAX_EXPONENT,
+          f"the exponent {shown} is too large (at most {MAX_EXPONENT})", span)
+    if base.is_number:
+        size = _magnitude(base)
+        if size is None:
+            digits = math.inf
+        else:
+            digits = 0.0 if size == 0 else abs(math.log10(size)) * magnitude
+        check(digits <= MAX_NUMBER_DIGITS,
+              f"{_operand(base)}^{_operand(exponent)} has about {digits:.0f} digits; at most "
+              f"{MAX_NUMBER_DIGITS} are allowed", span)
     return real(base**exponent, span)
 
 
@@ -99,7 +115,9 @@ def call(name: str, args: list[sp.Expr], span: Span) -> sp.Expr:
 
 
 def real(expr: sp.Expr, span: Span) -> sp.Expr:
-    """`expr` itself, if it is not a number that is infinite, undefined or complex."""
+    """`expr` itself, if it is not a number that is infinite, undefined or complex, and
+    holds no number too large or too small to compute with."""
+    check_magnitude(expr, span)
     if expr.is_number:
         if expr.has(*BAD_NUMBERS):
             raise PdeSemanticError("the expression has no finite value (a division by zero, "
@@ -108,6 +126,70 @@ def real(expr: sp.Expr, span: Span) -> sp.Expr:
             raise PdeSemanticError(f"the expression has the complex value {_short(expr)}; "
                                    "only real values are allowed", span)
     return expr
+
+
+def check_magnitude(expr: sp.Basic, span: Span) -> sp.Basic:
+    """Refuse numbers beyond about 10^(+-MAX_MAGNITUDE_DIGITS), such as the `exp(1e300)` that
+    SymPy computes from `exp(x + 1e300)`: comparing or simplifying them makes SymPy build
+    exact integers of that many bits, which is slow or raises `OverflowError`."""
+    for n in expr.atoms(sp.Float, sp.Rational):
+        digits = _digits(n)
+        check(digits <= MAX_MAGNITUDE_DIGITS, f"a number in the expression is too large or "
+              f"too small to compute with (about 10^{_exponent10(n)}; the limit is "
+              f"10^+-{MAX_MAGNITUDE_DIGITS})", span)
+    return expr
+
+
+def substitute(expr: sp.Expr, values: Mapping[sp.Symbol, sp.Expr], span: Span) -> sp.Expr:
+    """`expr` with `values` put in for symbols, rebuilt node by node with the checks above.
+
+    `xreplace` or `subs` would let SymPy compute `2^x` at `x = 10^300` exactly (a hang);
+    here every rebuilt power, function and product goes through `power`, `call` or `real`.
+    """
+    keys = set(values)
+    done: dict[sp.Basic, sp.Basic] = {}
+
+    def walk(node: sp.Basic) -> sp.Basic:
+        if node in values:
+            return values[node]
+        if not (node.free_symbols & keys):
+            return node
+        if node not in done:
+            args = [walk(a) for a in node.args]
+            if isinstance(node, sp.Pow):
+                result = power(args[0], args[1], span)
+            elif FUNCTION_NAMES.get(node.func) in FAST_GROWING:
+                result = call(FUNCTION_NAMES[node.func], args, span)
+            else:
+                result = node.func(*args)
+                if isinstance(result, sp.Expr):
+                    result = real(result, span)
+            done[node] = result
+        return done[node]
+
+    return walk(expr)
+
+
+COMPLEX_PARTS = (sp.re, sp.im, sp.arg, sp.conjugate)
+
+
+def realify(expr: sp.Expr) -> sp.Expr:
+    """`expr` as SymPy writes it when every symbol and field is real, in plain symbols again.
+
+    The language is real-valued, but plain SymPy symbols are complex: `abs(exp(x))` becomes
+    `exp(re(x))` and `d(abs(u), x)` a sum of `re` and `im` terms. Redone with real symbols
+    and functions they are `exp(x)` and `sign(u)*u_x`.
+    """
+    if not isinstance(expr, sp.Basic) or not expr.has(*COMPLEX_PARTS):
+        return expr
+    symbols = {s: sp.Symbol(s.name, real=True) for s in expr.free_symbols
+               if isinstance(s, sp.Symbol)}
+    real = expr.xreplace(symbols).replace(
+        lambda e: isinstance(e, AppliedUndef),
+        lambda e: sp.Function(e.func.__name__, real=True)(*e.args))
+    plain = real.xreplace({r: s for s, r in symbols.items()})
+    return plain.replace(lambda e: isinstance(e, AppliedUndef),
+                         lambda e: sp.Function(e.func.__name__)(*e.args))
 
 
 def check_size(expr: sp.Expr, span: Span) -> sp.Expr:
@@ -137,6 +219,31 @@ def _magnitude(value: sp.Expr) -> float | None:
     return result if math.isfinite(result) else None
 
 
+def _digits(n: sp.Number) -> float:
+    """Decimal digits needed to write `n` exactly (Integer, Rational) or its exponent (Float)."""
+    if isinstance(n, sp.Float):
+        _, mantissa, exponent, bits = n._mpf_
+        return 0.0 if not mantissa else abs(exponent + bits) * LOG10_2
+    return max(abs(n.p).bit_length(), abs(n.q).bit_length()) * LOG10_2
+
+
+def _exponent10(n: sp.Number) -> str:
+    if isinstance(n, sp.Float):
+        _, mantissa, exponent, bits = n._mpf_
+        value = (exponent + bits) * LOG10_2
+    else:
+        value = (abs(n.p).bit_length() - abs(n.q).bit_length()) * LOG10_2
+    return f"{value:+.0f}" if abs(value) < 1e6 else f"({value:+.3g})"
+
+
+def _operand(expr: sp.Expr) -> str:
+    """`_short(expr)`, bracketed unless it is a symbol or a non-negative number."""
+    text = _short(expr)
+    return text if expr.is_Symbol or (expr.is_Number and expr >= 0) else f"({text})"
+
+
 def _short(expr: sp.Expr) -> str:
-    text = str(expr)
+    from .printing import expression_to_pde
+
+    text = expression_to_pde(expr)
     return text if len(text) <= 40 else text[:37] + "..."

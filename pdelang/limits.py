@@ -13,6 +13,7 @@ MAX_TREE_DEPTH = 200              # nesting of the parse tree (brackets, operato
 MAX_EXPRESSION_NODES = 20_000     # SymPy nodes in one expression
 MAX_EXPONENT = 1_000              # |n| of a numeric exponent
 MAX_NUMBER_DIGITS = 400           # decimal digits of an exact number
+MAX_MAGNITUDE_DIGITS = 1_000      # |decimal exponent| of any number, exact or float
 MAX_FUNCTION_ARGUMENT = 1e4       # |x| of a number given to exp, sinh, cosh, tan
 MAX_DERIVATIVE_ORDER = 8          # order of one derivative in one coordinate
 MAX_FIELDS = 64                   # unknown fields in one system

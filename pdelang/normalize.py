@@ -15,8 +15,9 @@ from sympy.core.function import AppliedUndef
 
 from .declarations import ConditionDecl, EquationDecl
 from .errors import PdeSemanticError, Span
-from .expressions import applied_functions
+from .expressions import applied_functions, substitute
 from .ir import Condition, Coordinate, Equation
+from .printing import expression_to_pde as show
 from .scope import Scope
 from .validate import check_expression, numeric
 
@@ -77,15 +78,16 @@ def normalize_condition(decl: ConditionDecl, scope: Scope) -> Condition:
     for f in fields:
         args = scope.args_of(f.func.__name__)
         if coordinate.name not in args:
+            name = f.func.__name__
             raise PdeSemanticError(
-                f"the condition holds at {coordinate.name} = {coordinate.value(side)}, but the "
-                f"field `{f.func.__name__}` is declared {f.func.__name__}({', '.join(args)}) "
-                f"and has no coordinate `{coordinate.name}`", decl.span)
+                f"the condition holds at {coordinate.name} = {show(coordinate.value(side))}, "
+                f"but the field `{name}` is declared {name}({', '.join(args)}) and has no "
+                f"coordinate `{coordinate.name}`", decl.span)
     value = coordinate.value(side)
 
     def on_face(expr: sp.Expr) -> sp.Expr:
         expr = order_derivatives(expr.xreplace(replacements), scope)
-        return _substitute_outside_fields(expr, coordinate.symbol, value)
+        return _substitute_outside_fields(expr, coordinate.symbol, value, decl.span)
 
     return Condition(kind, coordinate.name, side, on_face(residual), on_face(decl.lhs),
                      on_face(decl.rhs), decl.span)
@@ -140,40 +142,41 @@ def _one_face(faces: list[tuple[str, sp.Expr]], scope: Scope,
 
 
 def _side(coordinate: Coordinate, value: sp.Expr, scope: Scope, span: Span) -> str:
-    number = numeric(sp.sympify(value).xreplace(scope.constants()))
+    number = numeric(substitute(value, scope.constants(), span))
     lower, upper = coordinate.bounds
     tolerance = 1e-9 * max(1.0, abs(lower), abs(upper))
     if number is not None and abs(number - lower) <= tolerance:
         return "lower"
     if number is not None and abs(number - upper) <= tolerance:
         return "upper"
+    name, lo, hi = coordinate.name, show(coordinate.lower), show(coordinate.upper)
     raise PdeSemanticError(
-        f"the condition is not on a face of the domain: {coordinate.name} = {value} is not an "
-        f"end of {coordinate.name} in [{coordinate.lower}, {coordinate.upper}]", span,
-        hint=f"a condition holds at {coordinate.name} = {coordinate.lower} or "
-             f"{coordinate.name} = {coordinate.upper}")
+        f"the condition is not on a face of the domain: {name} = {show(value)} is not an end "
+        f"of {name} in [{lo}, {hi}]", span,
+        hint=f"a condition holds at {name} = {lo} or {name} = {hi}")
 
 
 def _check_keyword(decl: ConditionDecl, coordinate: Coordinate, side: str, kind: str) -> None:
     if kind == "initial" and side == "upper":
         raise PdeSemanticError(
-            f"the condition is at the final time {coordinate.name} = {coordinate.upper}; "
-            f"initial conditions hold at {coordinate.name} = {coordinate.lower}", decl.span)
+            f"the condition is at the final time {coordinate.name} = {show(coordinate.upper)}; "
+            f"initial conditions hold at {coordinate.name} = {show(coordinate.lower)}", decl.span)
     if decl.keyword == "ic" and kind != "initial":
         raise PdeSemanticError(
             f"`ic` holds at the start of time, but this condition is at "
-            f"{coordinate.name} = {coordinate.value(side)}", decl.span,
+            f"{coordinate.name} = {show(coordinate.value(side))}", decl.span,
             hint="use `bc` for a condition on a space boundary")
     if decl.keyword == "bc" and kind == "initial":
         raise PdeSemanticError(
-            f"a condition at {coordinate.name} = {coordinate.lower} is an initial condition",
+            f"a condition at {coordinate.name} = {show(coordinate.lower)} is an initial condition",
             decl.span, hint="write it as `ic ...`")
 
 
-def _substitute_outside_fields(expr: sp.Expr, symbol: sp.Symbol, value: sp.Expr) -> sp.Expr:
+def _substitute_outside_fields(expr: sp.Expr, symbol: sp.Symbol, value: sp.Expr,
+                               span: Span) -> sp.Expr:
     """Put `value` in for `symbol`, leaving fields and their derivatives untouched."""
     protected = [n for n in sp.preorder_traversal(expr)
                  if isinstance(n, (sp.Derivative, AppliedUndef))]
     placeholders = {node: sp.Dummy() for node in protected}
     restored = {d: node for node, d in placeholders.items()}
-    return expr.xreplace(placeholders).subs(symbol, value).xreplace(restored)
+    return substitute(expr.xreplace(placeholders), {symbol: value}, span).xreplace(restored)

@@ -27,6 +27,18 @@ class PdePrinter(StrPrinter):
         text = repr(float(expr))
         return text.replace("inf", "1e999")
 
+    def _print_Mul(self, expr: sp.Mul) -> str:
+        # "2*(x - y)*(x + y)" parses as (2*x - 2*y)*(x + y) and "1/(2*(x + y))" as
+        # 1/(2*x + 2*y): SymPy distributes a number over a sum that it multiplies alone.
+        # Where that would happen, the number multiplies the bracketed rest instead.
+        coefficient, rest = expr.as_coeff_Mul()
+        if coefficient is sp.S.One or not _distributes(coefficient, rest):
+            return super()._print_Mul(expr)
+        inner = self._print(rest)
+        if coefficient == -1:
+            return f"-({inner})"
+        return f"{self._print(coefficient)}*({inner})"
+
     def _print_Pi(self, expr) -> str:
         return "pi"
 
@@ -76,6 +88,16 @@ class PdePrinter(StrPrinter):
     def _is_plain(self, expr: AppliedUndef) -> bool:
         args = self.fields.get(expr.func.__name__)
         return args is not None and tuple(str(a) for a in expr.args) == args
+
+
+def _distributes(coefficient: sp.Number, rest: sp.Expr) -> bool:
+    """Whether printing `coefficient*rest` the usual way would parse as another tree."""
+    factors = rest.args if rest.is_Mul else (rest,)
+    printed_first = not (coefficient.is_Rational and coefficient.p == 1)   # 1/q goes last
+    sum_factor = printed_first and rest.is_Mul and any(f.is_Add for f in factors)
+    sum_denominator = coefficient.is_Rational and not coefficient.is_Integer and any(
+        f.is_Pow and f.base.is_Add and f.exp.is_negative for f in factors)
+    return bool(sum_factor or sum_denominator)
 
 
 class PdeLatexPrinter(LatexPrinter):

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import sympy as sp
 
 from .errors import PdeSemanticError, Span
+from .expressions import KEYWORDS
 from .ir import Coordinate, Field, Param
 
 
@@ -57,6 +58,9 @@ class Scope:
 
     def unknown_name(self, name: str, span: Span, extra: tuple[str, ...] = ()) -> PdeSemanticError:
         """The error for a name that was never declared, with a suggestion where one is close."""
+        if name in KEYWORDS:
+            return PdeSemanticError(f"`{name}` is a keyword of the language and cannot be used "
+                                    "as a name in an expression", span)
         choices = self.names() + list(extra)
         close = difflib.get_close_matches(name, choices, n=1, cutoff=0.6)
         hint = f"did you mean `{close[0]}`?" if close else (

@@ -86,9 +86,12 @@ def parse_tree(text: str, file: str = "<input>") -> Tree:
         line = max(len(lines), 1)
         column = len(lines[-1]) + 1 if lines else 1
         raise _error("unexpected end of the file", line, column, 1, lines, file,
-                     _expected(exc.expected)) from None
+                     _expected(exc.expected), _unclosed(text, line, column, True)) from None
     except UnexpectedToken as exc:
-        raise _token_error(exc, lines, file) from None
+        error = _token_error(exc, lines, file)
+        at_end = error.message.startswith("unexpected end of the file")
+        hint = _unclosed(text, error.span.line, error.span.column, at_end)
+        raise (PdeSyntaxError(error.message, error.span, hint) if hint else error) from None
     except LarkError as exc:  # any other parser failure still reads as a syntax error
         raise PdeSyntaxError(f"cannot parse the input ({exc})", Span(file, label=file)) from None
     _check_depth(tree, lines, file)
@@ -103,7 +106,7 @@ def _token_error(exc: UnexpectedToken, lines: list[str], file: str) -> PdeSyntax
         return _error("unexpected end of the file", line, column, 1, lines, file,
                       _expected(exc.expected))
     if token.type == "_NL":
-        found = "the end of the line"
+        found = "end of the line"
         length = 1
     else:
         found = repr(str(token))
@@ -143,11 +146,39 @@ def _keyword(terminal: str) -> str:
 
 
 def _error(message: str, line: int, column: int, length: int, lines: list[str], file: str,
-           hint: str) -> PdeSyntaxError:
+           expected: str, hint: str = "") -> PdeSyntaxError:
     source = lines[line - 1] if 0 < line <= len(lines) else ""
-    if hint:
-        message = f"{message}; {hint}"
-    return PdeSyntaxError(message, Span(file, line, column, length, source))
+    if expected:
+        message = f"{message}; {expected}"
+    return PdeSyntaxError(message, Span(file, line, column, length, source), hint)
+
+
+def _unclosed(text: str, line: int, column: int, at_end: bool = False) -> str:
+    """A hint naming the bracket still open at (line, column), when it opened on an earlier
+    line (or the file ended): a statement continues while a bracket is open, so a missing
+    `)` shows up later."""
+    stack: list[tuple[str, int, int]] = []
+    for number, source in enumerate(text.splitlines()[:line], 1):
+        in_string = False
+        for col, char in enumerate(source, 1):
+            if number == line and col >= column:
+                break
+            if char == '"':
+                in_string = not in_string
+            elif in_string:
+                continue
+            elif char == "#":
+                break
+            elif char in "([":
+                stack.append((char, number, col))
+            elif char in ")]" and stack:
+                stack.pop()
+    if not stack or (stack[-1][1] == line and not at_end):
+        return ""
+    char, number, col = stack[-1]
+    closing = ")" if char == "(" else "]"
+    return (f"the {char!r} opened at line {number}, column {col} is never closed: add "
+            f"{closing!r} where the expression ends")
 
 
 def _check_depth(tree: Tree, lines: list[str], file: str) -> None:

@@ -21,7 +21,14 @@ from .errors import PdeSemanticError, Span
 from .ir import Coordinate, Exact, Field, Param
 from .limits import MAX_DERIVATIVE_ORDER
 from .scope import Scope
-from .validate import check_names, numeric, shorthand_suffix, split_coordinates
+from .validate import (
+    check_coordinates,
+    check_field_args,
+    check_names,
+    numeric,
+    shorthand_suffix,
+    split_coordinates,
+)
 
 COMPARISONS = {"<": sp.Lt, "<=": sp.Le, ">": sp.Gt, ">=": sp.Ge}
 
@@ -49,20 +56,28 @@ class TextFrontEnd:
         length = end_column - column if end_line == line else len(source) - column + 1
         return Span(self.file, line, column, max(length, 1), source)
 
+    def _system_span(self, statements: list[Tree]) -> Span:
+        """Where errors about the whole system point: the first statement, else line 1."""
+        if statements:
+            span = self.span(statements[0])
+            return Span(self.file, span.line, span.column, 1, span.source)
+        return Span(self.file, 1, 1, 1, self.lines[0] if self.lines else "")
+
     def error(self, message: str, node: Tree | Token, hint: str = "") -> PdeSemanticError:
         return PdeSemanticError(message, self.span(node), hint)
 
     # -- the two passes -----------------------------------------------------------------
     def read(self, tree: Tree) -> tuple[Declarations, Scope]:
         statements = [s for s in tree.children if isinstance(s, Tree)]
-        decls = Declarations(file=self.file)
+        decls = Declarations(file=self.file, span=self._system_span(statements))
         pending_params: list[Tree] = []
         pending_intervals: list[tuple[Tree, bool]] = []
+        named = False
         for st in statements:
             if st.data == "problem":
-                if decls.name:
+                if named:
                     raise self.error("the problem is named twice", st)
-                decls.name = _string(st.children[0])
+                decls.name, named = _string(st.children[0]), True
             elif st.data in ("space", "time"):
                 pending_intervals += [(i, st.data == "time") for i in st.children]
             elif st.data == "field":
@@ -74,10 +89,15 @@ class TextFrontEnd:
         coordinates = [Coordinate(str(i.children[0]), sp.S.Zero, sp.S.One, is_time,
                                   self.span(i)) for i, is_time in pending_intervals]
         check_names(coordinates, decls.fields, placeholders)
+        check_coordinates(coordinates, decls.span)  # one time at most, before any value
+        check_field_args(decls.fields, tuple(coordinates), "field")
+        check_field_args([p for p in placeholders if p.is_field], tuple(coordinates),
+                         "parameter")
         self.scope = Scope(tuple(coordinates), tuple(decls.fields), tuple(placeholders))
         decls.params = self._params(pending_params)
         self.scope = Scope(tuple(coordinates), tuple(decls.fields), tuple(decls.params))
-        decls.coordinates = [self._interval(i, t) for i, t in pending_intervals]
+        intervals = [self._interval(i, t) for i, t in pending_intervals]
+        decls.coordinates = list(check_coordinates(intervals, decls.span))  # time first
         self.scope = Scope(tuple(decls.coordinates), tuple(decls.fields), tuple(decls.params))
         for st in statements:
             self._statement(st, decls)
@@ -106,7 +126,7 @@ class TextFrontEnd:
                 continue
             expr = self.expr(body)
             if not args:
-                expr = expr.xreplace(values)
+                expr = ex.substitute(expr, values, self.span(body))
                 if numeric(expr) is None:
                     used = ", ".join(sorted(str(s) for s in expr.free_symbols))
                     raise self.error(f"the value of `{name}` must be a number" +
@@ -125,7 +145,7 @@ class TextFrontEnd:
         constants = self.scope.constants()
         ends = []
         for end in (lower, upper):
-            value = self.expr(end).xreplace(constants)
+            value = ex.substitute(self.expr(end), constants, self.span(end))
             if numeric(value) is None:
                 raise self.error(f"the end of the interval of `{name}` must be a number", end)
             ends.append(value)
@@ -199,7 +219,7 @@ class TextFrontEnd:
         if rule == "mul":
             return ex.real(a * b, span)
         if rule == "div":
-            if b == 0:
+            if b.is_Number and b.is_zero:  # 0 or 0.0 (SymPy: Float(0) == 0 is False)
                 raise PdeSemanticError("division by zero", span)
             return ex.real(a / b, span)
         raise self.error(f"unexpected expression ({rule})", node)
@@ -263,7 +283,7 @@ class TextFrontEnd:
         for arg, expected in zip(args, declared):
             value = self.expr(arg)
             if value != sp.Symbol(expected):
-                value = value.xreplace(constants)
+                value = ex.substitute(value, constants, self.span(arg))
                 if numeric(value) is None:
                     raise self.error(f"argument {len(values) + 1} of `{name}` must be `{expected}` "
                                      f"or a number (the face {expected} = ...), as in "
@@ -330,7 +350,13 @@ class TextFrontEnd:
             raise self.error("where() takes a comparison and two values: "
                              "where(x < 0.5, 1, 0)", node)
         left, operator, right = args[0].children
-        condition = COMPARISONS[str(operator)](self.expr(left), self.expr(right))
+        sides = [self.expr(left), self.expr(right)]
+        if any(side.has(sp.Piecewise) for side in sides):
+            # SymPy would turn the comparison into a boolean ITE(...), which is no comparison
+            raise self.error("a where() inside the comparison of a where() is not supported",
+                             args[0], hint="compare each branch: where(c, where(a < y, ...), "
+                             "where(b < y, ...))")
+        condition = COMPARISONS[str(operator)](*sides)
         return sp.Piecewise((self.expr(args[1]), condition), (self.expr(args[2]), True))
 
 

@@ -12,14 +12,11 @@ import sympy as sp
 from sympy.core.function import AppliedUndef
 
 from .errors import PdeSemanticError, Span
-from .expressions import BAD_NUMBERS, BUILTIN_NAMES, SUPPORTED_FUNCTIONS
+from .expressions import BAD_NUMBERS, BUILTIN_NAMES, KEYWORDS, SUPPORTED_FUNCTIONS
 from .ir import Coordinate, Field, Param
 from .limits import MAX_DERIVATIVE_ORDER, MAX_FIELDS, MAX_NAMES, check
+from .printing import expression_to_pde as show
 from .scope import Scope
-
-KEYWORDS = frozenset({"problem", "param", "space", "time", "field", "pde", "bc", "ic", "at",
-                      "periodic", "data", "exact", "in"})
-
 
 # -- names ------------------------------------------------------------------------------
 
@@ -28,6 +25,8 @@ def check_names(coordinates: list[Coordinate], fields: list[Field], params: list
     declared: dict[str, Span] = {}
     items = [("coordinate", c) for c in coordinates] + [("field", f) for f in fields] + \
         [("parameter", p) for p in params]
+    # in the order of the text, so that "declared twice" points at the second one
+    items.sort(key=lambda item: (item[1].span.line, item[1].span.column))
     span0 = items[0][1].span if items else Span()
     check(len(items) <= MAX_NAMES, f"{len(items)} names are declared; at most {MAX_NAMES}", span0)
     check(len(fields) <= MAX_FIELDS, f"{len(fields)} fields are declared; at most {MAX_FIELDS}",
@@ -38,7 +37,8 @@ def check_names(coordinates: list[Coordinate], fields: list[Field], params: list
             raise PdeSemanticError(f"{name!r} is not a valid name (ASCII letters, digits and "
                                    "_, not starting with a digit)", item.span)
         if name in BUILTIN_NAMES or name in KEYWORDS:
-            raise PdeSemanticError(f"`{name}` is a built-in name and cannot name a {what}",
+            kind = "keyword" if name in KEYWORDS else "built-in name"
+            raise PdeSemanticError(f"`{name}` is a {kind} and cannot name a {what}",
                                    item.span, hint="choose another name")
         if name in declared:
             first = declared[name]
@@ -74,10 +74,12 @@ def split_coordinates(suffix: str, coordinates: set[str]) -> list[str] | None:
 
 # -- coordinates, fields, params ------------------------------------------------------
 
-def check_coordinates(coordinates: list[Coordinate]) -> tuple[Coordinate, ...]:
+def check_coordinates(coordinates: list[Coordinate],
+                      system_span: Span | None = None) -> tuple[Coordinate, ...]:
     """Intervals with finite ends, end above start; at most one time; time first."""
     if not coordinates:
-        raise PdeSemanticError("the system declares no coordinates", Span(label="the system"),
+        raise PdeSemanticError("the system declares no coordinates",
+                               system_span or Span(label="the system"),
                                hint="add `space x in [0, 1]` or `time t in [0, 1]`")
     times = [c for c in coordinates if c.is_time]
     if len(times) > 1:
@@ -89,13 +91,14 @@ def check_coordinates(coordinates: list[Coordinate]) -> tuple[Coordinate, ...]:
         for end in (c.lower, c.upper):
             value = numeric(end)
             if value is None:
-                raise PdeSemanticError(f"the interval of `{c.name}` has the end {end}, which "
+                raise PdeSemanticError(f"the interval of `{c.name}` has the end {show(end)}, which "
                                        "is not a finite real number", c.span)
             ends.append(value)
         if not ends[1] > ends[0]:
+            lower, upper = show(c.lower), show(c.upper)
             raise PdeSemanticError(
-                f"the interval of `{c.name}` is [{c.lower}, {c.upper}]: its end is not above "
-                f"its start", c.span, hint=f"write `{c.name} in [{c.upper}, {c.lower}]`?"
+                f"the interval of `{c.name}` is [{lower}, {upper}]: its end is not above its "
+                f"start", c.span, hint=f"write `{c.name} in [{upper}, {lower}]`?"
                 if ends[1] < ends[0] else "give an interval of positive length")
     return tuple(times + [c for c in coordinates if not c.is_time])
 
@@ -118,6 +121,8 @@ def check_field_args(items: list[Field] | list[Param], coordinates: tuple[Coordi
 
 def numeric(value: sp.Expr) -> float | None:
     """The finite real value of a constant expression, else None."""
+    if not isinstance(value, sp.Basic) or not value.is_number:
+        return None  # evalf of a field, derivative or Subs can recurse without end
     try:
         number = complex(sp.N(value))
     except (TypeError, ValueError, OverflowError):
@@ -165,6 +170,10 @@ def check_expression(expr: sp.Expr, scope: Scope, span: Span, *, context: str,
             if not positional:
                 raise PdeSemanticError(f"the {context} evaluates an expression at a point "
                                        "(Subs); that belongs in a condition", span)
+        elif isinstance(node, sp.Piecewise) and node.args[-1].cond is not sp.true:
+            raise PdeSemanticError(f"the {context} has a Piecewise without a last (value, True) "
+                                   "branch, so it has no value where no condition holds", span,
+                                   hint="end it with (otherwise, True), as where(c, a, b) does")
         elif isinstance(node, sp.Function) and not isinstance(node, SUPPORTED_FUNCTIONS):
             supported = ", ".join(sorted(f.__name__ for f in SUPPORTED_FUNCTIONS))
             raise PdeSemanticError(f"the function `{type(node).__name__}` in the {context} is "

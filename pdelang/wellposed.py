@@ -7,15 +7,20 @@ from sympy.core.function import AppliedUndef
 
 from .errors import PdeSemanticError, Span
 from .ir import Condition, Coordinate, Equation, Field, FieldInfo, Observations, Param
+from .printing import expression_to_pde as show
 
 
 def check_counts(fields: tuple[Field, ...], equations: tuple[Equation, ...],
                  system_span: Span) -> None:
+    if not fields:
+        raise PdeSemanticError("the system declares no field: there is nothing to solve for",
+                               system_span, hint="declare the unknowns, e.g. `field u(x)`, "
+                               "and give a `pde` line for each")
     if len(fields) > len(equations):
         names = ", ".join(f.name for f in fields)
         raise PdeSemanticError(
             f"more unknowns than equations: {len(fields)} field(s) ({names}) but "
-            f"{len(equations)} equation(s)", fields[-1].span if equations else system_span,
+            f"{len(equations)} equation(s)", fields[-1].span,
             hint="add a `pde` line for each field, or remove a field")
     if len(equations) > len(fields):
         raise PdeSemanticError(
@@ -36,7 +41,8 @@ def check_initial(fields: tuple[Field, ...], infos: tuple[FieldInfo, ...],
     if not initial and any(i.time_order for i in infos):
         raise PdeSemanticError(
             f"the problem depends on time `{time.name}` but has no initial condition",
-            system_span, hint=f"add `ic {fields[0].name} = ... at {time.name} = {time.lower}`")
+            time.span if time.span.has_position else system_span,
+            hint=f"add `ic {fields[0].name} = ... at {time.name} = {show(time.lower)}`")
     for f, info in zip(fields, infos):
         given = {_time_order(c.residual, f.name, time.name) for c in initial
                  if f.name in c.fields}
@@ -46,8 +52,8 @@ def check_initial(fields: tuple[Field, ...], infos: tuple[FieldInfo, ...],
                     f", {k})" if k > 1 else ")")
                 raise PdeSemanticError(
                     f"`{f.name}` is of order {info.time_order} in time and needs an initial "
-                    f"condition for {target} at {time.name} = {time.lower}", f.span,
-                    hint=f"add `ic {target} = ... at {time.name} = {time.lower}`")
+                    f"condition for {target} at {time.name} = {show(time.lower)}", f.span,
+                    hint=f"add `ic {target} = ... at {time.name} = {show(time.lower)}`")
 
 
 def check_boundaries(fields: tuple[Field, ...], infos: tuple[FieldInfo, ...],
@@ -69,10 +75,11 @@ def check_boundaries(fields: tuple[Field, ...], infos: tuple[FieldInfo, ...],
                      and c.coordinate == coordinate and f.name in c.fields}
             missing = {"lower", "upper"} - sides
             if (order >= 2 and missing) or (order == 1 and len(missing) == 2):
-                where = " and ".join(sorted(missing)) if order >= 2 else "either"
+                where = ("the " + " and ".join(sorted(missing)) + " end") if order >= 2 else (
+                    "either end")
                 raise PdeSemanticError(
                     f"`{f.name}` has derivatives of order {order} in `{coordinate}` but no "
-                    f"condition on the {where} end of `{coordinate}`", f.span,
+                    f"condition on {where} of `{coordinate}`", f.span,
                     hint=f"add `bc ... at {coordinate} = ...` or `bc periodic {coordinate}`")
 
 
