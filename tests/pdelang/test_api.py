@@ -1,0 +1,368 @@
+"""The SymPy front end: `pl.PDESystem(...)` gives the same IR as the `.pde` text."""
+
+import runpy
+
+import numpy as np
+import pytest
+import sympy as sp
+
+import pdelang as pl
+
+from .helpers import EXAMPLES, expect_api_error, parse, steady_arguments, t, u, v, x, y
+
+pi, sin, cos, exp = sp.pi, sp.sin, sp.cos, sp.exp
+
+
+def laplace(f):
+    return f.diff(x, 2) + f.diff(y, 2)
+
+
+# -- every example, written with SymPy ----------------------------------------------------
+
+
+def advection1d():
+    a = sp.Symbol("a")
+    return pl.PDESystem(
+        equations=[sp.Eq(u(t, x).diff(t) + a * u(t, x).diff(x), 0)],
+        conditions=[pl.Periodic(x), sp.Eq(u(0, x), sin(2 * pi * x))],
+        domain={x: (0, 1), t: (0, 1)},
+        params={a: 1},
+        exact={u: sin(2 * pi * (x - a * t))},
+        name="advection 1d",
+    )
+
+
+def burgers1d():
+    nu, A = sp.symbols("nu A")
+    phi = A + exp(-pi**2 * nu * t) * cos(pi * x)
+    return pl.PDESystem(
+        equations=[sp.Eq(u(t, x).diff(t) + u(t, x) * u(t, x).diff(x), nu * u(t, x).diff(x, 2))],
+        conditions=[sp.Eq(u(t, 0), 0), sp.Eq(u(t, 1), 0),
+                    sp.Eq(u(0, x), 2 * nu * pi * sin(pi * x) / (A + cos(pi * x)))],
+        domain={x: (0, 1), t: (0, 1)},
+        params={nu: 0.05, A: 2},
+        exact={u: 2 * nu * pi * exp(-pi**2 * nu * t) * sin(pi * x) / phi},
+        name="burgers 1d",
+    )
+
+
+def heat1d():
+    alpha = sp.Symbol("alpha")
+    return pl.PDESystem(
+        equations=[sp.Eq(sp.Derivative(u(t, x), t), alpha * u(t, x).diff(x, 2))],
+        conditions=[pl.At(sp.Eq(u(t, x).diff(x), 0), x, 0),              # At(...)
+                    sp.Eq(u(t, x).diff(x).subs(x, 1), 0),                  # .subs: a Subs
+                    sp.Eq(u(0, x), cos(pi * x))],
+        domain={x: (0, 1), t: (0, 0.5)},
+        params={alpha: 0.1},
+        exact={u(t, x): cos(pi * x) * exp(-alpha * pi**2 * t)},
+        name="heat 1d",
+    )
+
+
+def poisson2d():
+    return pl.PDESystem(
+        equations=[sp.Eq(u(x, y).diff(x, 2) + u(x, y).diff(y, 2), -sin(pi * x) * sin(pi * y))],
+        conditions=[sp.Eq(u(0, y), 0), sp.Eq(u(1, y), 0), sp.Eq(u(x, 0), 0), sp.Eq(u(x, 1), 0)],
+        domain={x: (0, 1), y: (0, 1)},
+        exact={u: sin(pi * x) * sin(pi * y) / (2 * pi**2)},
+        name="poisson 2d",
+    )
+
+
+def reaction_diffusion2d():
+    D, k = sp.symbols("D k")
+    U, V = u(t, x, y), v(t, x, y)
+    faces = [(x, 0), (x, 1), (y, 0), (y, 1)]
+    s = sin(pi * x) * sin(pi * y)
+    return pl.PDESystem(
+        equations=[sp.Eq(U.diff(t), D * laplace(U) - k * U + k * V),
+                   sp.Eq(V.diff(t), D * laplace(V) + k * U - k * V)],
+        conditions=[pl.At(sp.Eq(U, 0), c, value) for c, value in faces]
+        + [pl.At(sp.Eq(V, 0), c, value) for c, value in faces]
+        + [pl.At(sp.Eq(U, s), t, 0), pl.At(sp.Eq(V, 0), t, 0)],
+        domain={x: (0, 1), y: (0, 1), t: (0, 0.5)},
+        params={D: 0.1, k: 1},
+        exact={u: exp(-2 * D * pi**2 * t) * (1 + exp(-2 * k * t)) / 2 * s,
+               v: exp(-2 * D * pi**2 * t) * (1 - exp(-2 * k * t)) / 2 * s},
+        name="reaction-diffusion 2d",
+    )
+
+
+def wave1d():
+    c = sp.Symbol("c")
+    Dt, Dx = pl.Differential(t), pl.Differential(x)
+    return pl.PDESystem(
+        equations=[sp.Eq((Dt**2)(u(t, x)), c**2 * (Dx * Dx)(u(t, x)))],
+        conditions=[sp.Eq(u(t, 0), 0), sp.Eq(u(t, 1), 0), sp.Eq(u(0, x), sin(pi * x)),
+                    sp.Eq(Dt(u(t, x)).subs(t, 0), 0)],
+        domain={x: (0, 1), t: (0, 1)},
+        params={c: 1},
+        exact={u: sin(pi * x) * cos(c * pi * t)},
+        name="wave 1d",
+    )
+
+
+def wave2d_acoustic():
+    f0, t0, sigma = sp.symbols("f0 t0 sigma")
+    p, cc = sp.Function("p"), sp.Function("c")
+    P = p(t, x, y)
+    # written in the text's order: SymPy distributes 1e6 over the bracket right after it
+    source = (1e6 * (1 - 2 * (pi * f0 * (t - t0))**2) * exp(-(pi * f0 * (t - t0))**2)
+              * exp(-((x - 500)**2 + (y - 500)**2) / (2 * sigma**2)))
+    return pl.PDESystem(
+        equations=[sp.Eq(P.diff(t, 2), cc(x, y)**2 * laplace(P) + source)],
+        conditions=[sp.Eq(p(t, 0, y), 0), sp.Eq(p(t, 1000, y), 0), sp.Eq(p(t, x, 0), 0),
+                    sp.Eq(p(t, x, 1000), 0), sp.Eq(p(0, x, y), 0),
+                    pl.At(sp.Eq(P.diff(t), 0), t, 0)],
+        domain={x: (0, 1000), y: (0, 1000), t: (0, 0.3)},
+        params={f0: 20, t0: 1.2 / 20, sigma: 10, cc(x, y): pl.Sampled("data/velocity.npy")},
+        name="acoustic wave 2d",
+        base=EXAMPLES,
+    )
+
+
+SYMPY_FORMS = {f.__name__: f for f in (advection1d, burgers1d, heat1d, poisson2d,
+                                        reaction_diffusion2d, wave1d, wave2d_acoustic)}
+
+
+def test_every_example_has_a_sympy_form():
+    names = {path.stem for path in EXAMPLES.glob("*.pde")}
+    assert names == set(SYMPY_FORMS), "write the SymPy form of each new example here"
+
+
+@pytest.mark.parametrize("name", sorted(SYMPY_FORMS))
+def test_sympy_form_equals_the_text(name):
+    path = EXAMPLES / f"{name}.pde"
+    if not path.exists():
+        pytest.skip(f"{path.name} is not in this checkout")
+    from_text = pl.load(path)
+    from_sympy = SYMPY_FORMS[name]()
+    assert from_sympy == from_text
+    assert hash(from_sympy) == hash(from_text)
+    assert from_sympy.classification() == from_text.classification()
+
+
+def test_the_example_script_builds_the_same_system():
+    namespace = runpy.run_path(str(EXAMPLES / "poisson2d.py"))
+    assert namespace["system"] == pl.load(EXAMPLES / "poisson2d.pde")
+
+
+def test_loading_twice_gives_equal_systems_with_equal_hashes():
+    first, second = pl.load(EXAMPLES / "heat1d.pde"), pl.load(EXAMPLES / "heat1d.pde")
+    assert first == second and hash(first) == hash(second)
+    assert first != pl.load(EXAMPLES / "wave1d.pde")
+    assert len({first, second}) == 1
+
+
+# -- the pieces of the API ----------------------------------------------------------------
+
+
+def _steady(**overrides):
+    arguments = steady_arguments()
+    arguments.update(overrides)
+    return pl.PDESystem(**arguments)
+
+
+def test_the_ir_of_a_sympy_system():
+    system = _steady()
+    assert isinstance(system, pl.System)
+    assert system.coordinates == (pl.Coordinate("x", sp.Integer(0), sp.Integer(1)),)
+    assert system.fields == (pl.Field("u", ("x",)),)
+    assert system.equations[0].residual == u(x).diff(x, 2) - 1
+    assert [(c.kind, c.side, c.residual) for c in system.conditions] == [
+        ("boundary", "lower", u(x)), ("boundary", "upper", u(x))]
+
+
+def test_residuals_without_eq_and_conditions_at_a_face():
+    system = _steady(equations=[u(x).diff(x, 2) - 1],
+                     conditions=[pl.At(u(x), x, 0), pl.At(u(x).diff(x) + u(x) - 1, x, 1)])
+    assert system.conditions[1].residual == u(x).diff(x) + u(x) - 1
+
+
+def test_positional_and_subs_conditions():
+    system = pl.PDESystem(
+        equations=[sp.Eq(u(x, y).diff(x, 2) + u(x, y).diff(y, 2), 0)],
+        conditions=[sp.Eq(u(0, y), 0), sp.Eq(u(x, y).diff(x).subs(x, 1), 0),
+                    sp.Eq(sp.Subs(u(x, y).diff(y), y, 0), 1), sp.Eq(u(x, 1), 0)],
+        domain={x: (0, 1), y: (0, 1)})
+    assert [(c.coordinate, c.side, c.residual) for c in system.conditions] == [
+        ("x", "lower", u(x, y)), ("x", "upper", u(x, y).diff(x)),
+        ("y", "lower", u(x, y).diff(y) - 1), ("y", "upper", u(x, y))]
+
+
+def test_periodic_conditions():
+    system = pl.PDESystem(
+        equations=[sp.Eq(u(x, y).diff(x, 2) + u(x, y).diff(y, 2) - u(x, y), 0)],
+        conditions=[pl.Periodic(x), pl.Periodic(y)], domain={x: (0, 1), y: (0, 1)})
+    assert system.periodic == ("x", "y")
+    assert system == parse("""
+        space x in [0, 1], y in [0, 1]
+        field u(x, y)
+        pde laplace(u) - u = 0
+        bc periodic x, y
+        """)
+
+
+def test_time_given_by_name_or_argument():
+    s = sp.Symbol("s")
+    by_name = pl.PDESystem([sp.Eq(u(t, x).diff(t), u(t, x).diff(x, 2))],
+                           [sp.Eq(u(t, 0), 0), sp.Eq(u(t, 1), 0), sp.Eq(u(0, x), 0)],
+                           {x: (0, 1), t: (0, 1)})
+    assert by_name.time.name == "t"
+    by_argument = pl.PDESystem([sp.Eq(u(s, x).diff(s), u(s, x).diff(x, 2))],
+                               [sp.Eq(u(s, 0), 0), sp.Eq(u(s, 1), 0), sp.Eq(u(0, x), 0)],
+                               {x: (0, 1), s: (0, 1)}, time=s)
+    assert by_argument.time.name == "s"
+    assert [c.kind for c in by_argument.conditions] == ["boundary", "boundary", "initial"]
+
+
+def test_domain_as_sympy_interval_and_list():
+    assert _steady(domain={x: sp.Interval(0, 1)}) == _steady(domain={x: [0, 1]}) == _steady()
+
+
+def test_symbols_with_assumptions_match_plain_ones():
+    xr = sp.Symbol("x", real=True)
+    ur = sp.Function("u", real=True)
+    system = pl.PDESystem([sp.Eq(ur(xr).diff(xr, 2), 1)], [sp.Eq(ur(0), 0), sp.Eq(ur(1), 0)],
+                          {xr: (0, 1)})
+    assert system == _steady()
+
+
+def test_unknowns_given_explicitly():
+    assert _steady(unknowns=[u(x)]) == _steady(unknowns=[u]) == _steady()
+
+
+def test_params_known_unknown_and_coefficient_fields(tmp_path):
+    k, g = sp.symbols("k g")
+    cf, w = sp.Function("cf"), sp.Function("w")
+    np.save(tmp_path / "cf.npy", np.arange(4.0))
+    (tmp_path / "obs.csv").write_text("x,u\n0.5,0.1\n")
+    system = _steady(
+        equations=[sp.Eq(u(x).diff(x, 2), k * g * cf(x) + w(x))],
+        params={k: pl.Unknown(0.5), g: 9.81, cf(x): pl.Sampled("cf.npy"), w(x): 1 + x},
+        data={"x": [0.5], "u": [0.1]}, base=tmp_path)
+    assert system.param("k").guess == sp.Float(0.5)
+    assert system.param("g").value == sp.Float(9.81)
+    np.testing.assert_array_equal(system.param("cf").samples.array, np.arange(4.0))
+    assert system.param("w").value == 1 + x
+    text = parse("""
+        param k ~ 0.5
+        param g = 9.81
+        param cf(x) = load("cf.npy")
+        param w(x) = 1 + x
+        space x in [0, 1]
+        field u(x)
+        pde d(u, x, 2) = k*g*cf + w
+        bc u = 0 at x = 0
+        bc u = 0 at x = 1
+        data "obs.csv"
+        """, base=tmp_path)
+    assert system == text
+
+
+def test_sampled_array_equals_sampled_file(tmp_path):
+    cf = sp.Function("cf")
+    array = np.array([[0.0, 1.0], [2.0, 3.0], [4.0, 5.0]])
+    np.save(tmp_path / "cf.npy", array)
+
+    def build(source):
+        return pl.PDESystem([sp.Eq(u(x, y).diff(x, 2) + u(x, y).diff(y, 2), cf(x, y))],
+                            [pl.Periodic(x), pl.Periodic(y)], {x: (0, 1), y: (0, 1)},
+                            params={cf(x, y): pl.Sampled(source)}, base=tmp_path)
+
+    assert build(array) == build("cf.npy") == build(tmp_path / "cf.npy")
+    assert build(array) != build(array + 1)
+
+
+def test_exact_and_data_arguments(tmp_path):
+    (tmp_path / "obs.csv").write_text("x,u\n0.5,-0.125\n")
+    system = _steady(exact={u: x * (x - 1) / 2}, data="obs.csv", base=tmp_path)
+    assert system.exact_solution("u") == x * (x - 1) / 2
+    assert system.data[0].columns == ("x", "u")
+    from_mapping = _steady(exact={u: x * (x - 1) / 2}, data=[{"x": [0.5], "u": [-0.125]}])
+    assert from_mapping == system       # observations compare by content, not path
+
+
+def test_differential_operators():
+    Dx, Dy = pl.Differential(x), pl.Differential(y)
+    f = u(x, y)
+    assert Dx(f) == f.diff(x)
+    assert (Dx**2)(f) == f.diff(x, 2)
+    assert (Dx * Dy)(f) == f.diff(x, y)
+    assert (Dx @ Dy)(f) == f.diff(x, y)
+    assert (Dx * Dx * Dy)(f) == f.diff(x, 2, y)
+    assert repr(Dx * Dy) == "Differential(x, y)"
+    with pytest.raises(ValueError):
+        Dx**0
+    with pytest.raises(ValueError):
+        Dx**1.5
+
+
+def test_name_and_equality_ignore_spans_but_not_names():
+    assert _steady(name="a") != _steady(name="b")
+    assert _steady(name="a").conditions == _steady(name="b").conditions
+
+
+# -- errors of the SymPy front end ------------------------------------------------------
+
+
+def test_text_is_never_evaluated():
+    expect_api_error(pl.PdeSemanticError, "text is never evaluated", equations=["u(x) - 1"])
+    expect_api_error(pl.PdeSemanticError, "text is never evaluated",
+                     params={sp.Symbol("k"): "__import__('os')"})
+
+
+def test_unknown_name_in_an_equation():
+    err = expect_api_error(pl.PdeSemanticError, "unknown name `alpah`", "did you mean `alpha`",
+                           equations=[sp.Eq(u(x).diff(x, 2), sp.Symbol("alpah"))],
+                           params={sp.Symbol("alpha"): 1})
+    assert err.span.label == "equation 1"
+    assert str(err).startswith("equation 1: error:")
+
+
+def test_condition_not_on_a_face():
+    expect_api_error(pl.PdeSemanticError, "not on a face", "x = 1/2",
+                     conditions=[sp.Eq(u(sp.Rational(1, 2)), 0), sp.Eq(u(1), 0)])
+    expect_api_error(pl.PdeSemanticError, "not on a face",
+                     conditions=[pl.At(sp.Eq(u(x), 0), x, 2), sp.Eq(u(1), 0)])
+
+
+def test_wrong_domain():
+    expect_api_error(pl.PdeSemanticError, "end is not above its start", domain={x: (1, 0)})
+    expect_api_error(pl.PdeSemanticError, "not a finite real number", domain={x: (0, sp.oo)})
+    expect_api_error(pl.PdeSemanticError, "give (start, end)", domain={x: (0, 1, 2)})
+    expect_api_error(pl.PdeSemanticError, "not a SymPy symbol", domain={"x": (0, 1)})
+    expect_api_error(pl.PdeSemanticError, "must map each coordinate", domain={})
+    expect_api_error(pl.PdeSemanticError, "is not a coordinate", time=t)
+
+
+def test_wrong_equations_and_conditions():
+    expect_api_error(pl.PdeSemanticError, "evaluates to True",
+                     equations=[sp.Eq(u(x), u(x))])
+    expect_api_error(pl.PdeSemanticError, "must be a list", equations=sp.Eq(u(x), 1))
+    expect_api_error(pl.PdeSemanticError, "must be a list", conditions=5)
+    expect_api_error(pl.PdeSemanticError, "does not say where",
+                     conditions=[sp.Eq(u(x), 0), sp.Eq(u(1), 0)])
+    expect_api_error(pl.PdeSemanticError, "not supported", "besselj",
+                     equations=[sp.Eq(u(x).diff(x, 2), sp.besselj(0, x))])
+    expect_api_error(pl.PdeSemanticError, "not a finite real",
+                     equations=[sp.Eq(u(x).diff(x, 2), sp.I)])
+
+
+def test_wrong_params_data_and_exact():
+    k = sp.Symbol("k")
+    expect_api_error(pl.PdeSemanticError, "no observations", params={k: pl.Unknown(1)},
+                     equations=[sp.Eq(u(x).diff(x, 2), k)])
+    expect_api_error(pl.PdeSemanticError, "needs 1 axes",
+                     equations=[sp.Eq(u(x).diff(x, 2), sp.Function("cf")(x))],
+                     params={sp.Function("cf")(x): pl.Sampled(np.ones((2, 2)))})
+    expect_api_error(pl.PdeSemanticError, "coefficient field", params={k: pl.Sampled([1, 2])})
+    expect_api_error(pl.PdeSemanticError, "neither a symbol nor a function",
+                     params={x + 1: 2})
+    expect_api_error(pl.PdeDataError, "'w'", "no coordinate or field",
+                     data={"x": [0.5], "w": [1.0]})
+    expect_api_error(pl.PdeSemanticError, "different lengths", data={"x": [0.5], "u": [1, 2]})
+    expect_api_error(pl.PdeSemanticError, "`data` is int", data=3)
+    expect_api_error(pl.PdeSemanticError, "not a field", exact={"u": x})
+    expect_api_error(pl.PdeSemanticError, "cannot depend on the field", exact={u: u(x)})
