@@ -26,10 +26,66 @@ def plot_solution(solution, path: str | Path | None = None, fields: list[str] | 
     names = fields or list(solution.values)
     if len(names) == 1 and _is_2d_in_time(solution, names[0]):
         return _snapshots(solution, names[0], path, plt)
-    figure, axes = plt.subplots(1, len(names), figsize=(5.2 * len(names), 4.2), squeeze=False)
+    extras = []
+    if "loss_history" in solution.meta:
+        extras.append(_loss_panel)
+    errors = [n for n in names if solution.exact_values(n) is not None]
+    if errors:
+        extras.append(lambda ax, figure, solution: _error_panel(ax, figure, solution,
+                                                                 errors[0]))
+    count = len(names) + len(extras)
+    figure, axes = plt.subplots(1, count, figsize=(5.2 * count, 4.2), squeeze=False)
     for ax, name in zip(axes[0], names):
         _panel(ax, figure, solution, name)
+    for ax, extra in zip(axes[0][len(names):], extras):
+        extra(ax, figure, solution)
     return _finish(figure, solution, path, plt)
+
+
+def _loss_panel(ax, figure, solution) -> None:
+    """The training loss and each term's mean squared residual, log scale."""
+    history = solution.meta["loss_history"]
+    steps = history["step"]
+    for key, values in history.items():
+        if key == "step":
+            continue
+        ax.semilogy(steps, values, lw=2.0 if key == "loss" else 1.0,
+                    label="total (weighted)" if key == "loss" else key)
+    ax.set_xlabel("step")
+    ax.set_ylabel("mean squared residual")
+    ax.set_title("training loss")
+    ax.legend(fontsize=7)
+    ax.grid(alpha=0.25, which="both")
+
+
+def _error_panel(ax, figure, solution, name: str) -> None:
+    """The pointwise error against the `exact` solution (at the final time)."""
+    field = solution.system.field(name)
+    time = solution.system.time
+    error = np.asarray(solution.values[name]) - solution.exact_values(name)
+    args = list(field.args)
+    if time is not None and time.name in args:
+        error = np.moveaxis(error, args.index(time.name), 0)[-1]
+        args.remove(time.name)
+    if len(args) == 1:
+        ax.plot(solution.grid[args[0]], error)
+        ax.set_xlabel(args[0])
+        ax.grid(alpha=0.25)
+    elif len(args) >= 2:
+        while error.ndim > 2:
+            error = error[..., error.shape[-1] // 2]
+        image = ax.pcolormesh(solution.grid[args[0]], solution.grid[args[1]], error.T,
+                              shading="auto", cmap="RdBu_r")
+        figure.colorbar(image, ax=ax, label=f"{name} - exact")
+        ax.set_xlabel(args[0])
+        ax.set_ylabel(args[1])
+        ax.set_aspect("equal")
+    else:
+        ax.plot(solution.grid[time.name], np.asarray(solution.values[name]) -
+                solution.exact_values(name))
+    suffix = f" at {time.name} = {solution.grid[time.name][-1]:.3g}" if time is not None \
+        and len(args) else ""
+    ax.set_title(f"error of {name}{suffix}")
 
 
 def _finish(figure, solution, path, plt):

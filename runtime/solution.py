@@ -90,7 +90,12 @@ class Solution:
         return out
 
     def save(self, path: str | Path) -> Path:
-        """Write the `.npz` of SPEC section 5, whole or not at all."""
+        """Write the `.npz` of SPEC section 5 (or netCDF for a `.nc` path), whole or not at
+        all."""
+        if Path(path).suffix == ".nc":
+            from .xarray_io import save_netcdf
+
+            return save_netcdf(self, path)
         arrays = {name: np.asarray(v) for name, v in self.grid.items()}
         arrays.update({name: np.asarray(v) for name, v in self.values.items()})
         arrays.update({name: np.asarray(v) for name, v in self.params.items()})
@@ -101,6 +106,18 @@ class Solution:
         from .plots import plot_solution
 
         return plot_solution(self, path, **options)
+
+    def to_xarray(self):
+        """An xarray Dataset: coordinates, one variable per field, `meta` as an attribute."""
+        from .xarray_io import to_xarray
+
+        return to_xarray(self)
+
+    def animate(self, path: str | Path, name: str | None = None, fps: int = 8) -> Path:
+        """An animation over time of one field (.gif, or .mp4 where ffmpeg exists)."""
+        from .animate import animate
+
+        return animate(self, path, name, fps)
 
     def _field(self, name: str):
         try:
