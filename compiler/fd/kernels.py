@@ -64,6 +64,7 @@ class Access:
     axes: tuple[str, ...]               # the array's axes
     steps: tuple[Step, ...] = ()
     layer: tuple[str, int] | None = None
+    shift: tuple[int, ...] | None = None   # the array shifted by these offsets per axis
 
 
 @dataclass(frozen=True)
@@ -119,6 +120,10 @@ def make_kernel(expr: sp.Expr, accesses: Mapping[sp.Symbol, Access], region: Reg
     arrays = {s for s, a in accesses.items() if a.source == "params"} | \
         {sp.Symbol(a) for a in region.axes}
     expr, hoisted = hoist(expr, variant, arrays)
+    if not velocities:
+        from .expand import expand_stencils
+
+        expr, accesses = expand_stencils(expr, accesses, region, layout)
     invariants = tuple((f"{HOISTED}{abs(hash((sub, region))) % 10**12}",
                         _params_only(_function(sub, accesses, region, layout, None, constants)))
                        for sub in hoisted.values())
@@ -207,6 +212,11 @@ def evaluate_access(access: Access, U: Mapping[str, Array], params: Mapping[str,
                     region: Region, layout: Layout, speed: Array | None = None) -> Array:
     """The array of one access on `region`, shaped to broadcast against the region."""
     array = (U if access.source == "state" else params)[access.key]
+    if access.shift is not None:
+        for position, (axis, offset) in enumerate(zip(access.axes, access.shift)):
+            lo, hi = region.range_of(axis)
+            array = lax.slice_in_dim(array, lo + offset, hi + offset, axis=position)
+        return _broadcastable(array, access.axes, region.axes)
     if access.layer is not None:
         axis, index = access.layer
         position = access.axes.index(axis)
