@@ -73,14 +73,19 @@ def test_nan_is_caught_with_its_interval_and_the_last_good_state_kept(method, sa
     np.testing.assert_allclose(np.asarray(kept.U["u"][-1]), np.exp(-0.5), rtol=1e-8)
 
 
-def test_one_compiled_chunk_serves_every_interval_and_every_dt():
+def test_one_compiled_chunk_serves_equal_intervals_and_every_dt():
+    """The step count of a chunk is static (a scan XLA updates in place): equal output
+    intervals share one compiled chunk whatever dt is; another count compiles another."""
     def rhs(t, U, p):  # a fresh function: nothing cached for it yet
         return {"u": -U["u"]}
 
     before = _advance_fixed._cache_size()
     integrate(rhs, {"u": jnp.ones(3)}, {}, np.linspace(0, 1, 21), method="rk4", dt=0.01)
+    assert _advance_fixed._cache_size() == before + 1          # 20 intervals of 5 steps
+    integrate(rhs, {"u": jnp.ones(3)}, {}, np.linspace(0, 2, 21), method="rk4", dt=0.02)
+    assert _advance_fixed._cache_size() == before + 1          # 5 steps again, other dt
     integrate(rhs, {"u": jnp.ones(3)}, {}, np.linspace(0, 2, 7), method="rk4", dt=0.003)
-    assert _advance_fixed._cache_size() == before + 1
+    assert _advance_fixed._cache_size() == before + 2
 
 
 def test_inputs_survive_the_donated_chunks():
