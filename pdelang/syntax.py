@@ -181,6 +181,17 @@ def _unclosed(text: str, line: int, column: int, at_end: bool = False) -> str:
             f"{closing!r} where the expression ends")
 
 
+CHAINS = ({"add", "sub"}, {"mul", "div"})
+
+
+def _nesting(parent: Tree, child: Tree, index: int) -> int:
+    """How much deeper `child` is: a long sum `a + b + c + ...` is a left spine of `add`
+    nodes that the transformer walks without recursion, so it does not count as nesting."""
+    if index == 0 and any(parent.data in c and child.data in c for c in CHAINS):
+        return 0
+    return 1
+
+
 def _check_depth(tree: Tree, lines: list[str], file: str) -> None:
     """Refuse trees nested deeper than the limit, before anything recurses over them."""
     stack = [(tree, 1)]
@@ -195,4 +206,5 @@ def _check_depth(tree: Tree, lines: list[str], file: str) -> None:
                 f"expression nested more than {MAX_TREE_DEPTH} levels deep",
                 Span(file, line, column, 1, source),
                 hint="split it with intermediate `param` definitions")
-        stack.extend((child, depth + 1) for child in node.children if isinstance(child, Tree))
+        stack.extend((child, depth + _nesting(node, child, i))
+                     for i, child in enumerate(node.children) if isinstance(child, Tree))

@@ -211,18 +211,33 @@ class TextFrontEnd:
         if rule == "pow":
             base, _, exponent = node.children
             return ex.power(self.expr(base), self.expr(exponent), span)
-        a, b = (self.expr(c) for c in node.children)
-        if rule == "add":
-            return a + b
-        if rule == "sub":
-            return a - b
-        if rule == "mul":
-            return ex.real(a * b, span)
-        if rule == "div":
-            if b.is_Number and b.is_zero:  # 0 or 0.0 (SymPy: Float(0) == 0 is False)
-                raise PdeSemanticError("division by zero", span)
-            return ex.real(a / b, span)
+        if rule in ("add", "sub", "mul", "div"):
+            return self._chain(node)
         raise self.error(f"unexpected expression ({rule})", node)
+
+    def _chain(self, node: Tree) -> sp.Expr:
+        """`a + b - c + ...` (or `a * b / c ...`) along its left spine, without recursion
+        on the spine, so that long sums and products do not hit the nesting limit."""
+        group = {"add", "sub"} if node.data in ("add", "sub") else {"mul", "div"}
+        spine = []
+        while isinstance(node, Tree) and node.data in group:
+            spine.append(node)
+            node = node.children[0]
+        value = self.expr(node)
+        for link in reversed(spine):
+            b = self.expr(link.children[1])
+            span = self.span(link)
+            if link.data == "add":
+                value = value + b
+            elif link.data == "sub":
+                value = value - b
+            elif link.data == "mul":
+                value = ex.real(value * b, span)
+            else:
+                if b.is_Number and b.is_zero:  # 0 or 0.0 (SymPy: Float(0) == 0 is False)
+                    raise PdeSemanticError("division by zero", span)
+                value = ex.real(value / b, span)
+        return value
 
     def name(self, token: Token) -> sp.Expr:
         name = str(token)

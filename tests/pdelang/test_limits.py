@@ -1,6 +1,7 @@
 """Inputs that would hang SymPy or exhaust memory are refused quickly with a `PdeLimitError`."""
 
 import pytest
+import sympy as sp
 
 import pdelang as pl
 
@@ -85,3 +86,19 @@ def test_expression_node_limit():
     text = POISSON1D.format(rhs=f"({rhs})*({rhs})*({rhs})")
     # the product is kept unexpanded by SymPy, so it stays within the node limit
     assert pl.parse(text).equations
+
+
+def test_long_flat_sums_and_products_are_not_nesting():
+    terms = " + ".join(f"{i}*x^2" for i in range(1, 1500))
+    factors = " * ".join("(1 + x)" for _ in range(300))
+    text = (f"space x in [0, 1]\nfield u(x)\npde d(u, x, 2) = {terms} - {factors}\n"
+            "bc u = 0 at x = 0\nbc u = 0 at x = 1\n")
+    system = pl.parse(text)
+    assert system.equations[0].rhs.has(sp.Integer(1124250))
+
+
+def test_deep_nesting_is_still_refused():
+    deep = "sin(" * 300 + "x" + ")" * 300
+    with pytest.raises(pl.PdeLimitError, match="nested"):
+        pl.parse(f"space x in [0, 1]\nfield u(x)\npde d(u, x, 2) = {deep}\n"
+                 "bc u = 0 at x = 0\nbc u = 0 at x = 1\n")
