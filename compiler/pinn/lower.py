@@ -1,9 +1,11 @@
 """The PINN driver: IR to networks and residual functions, stage by stage.
 
     lower_pinn(system, options) runs, in order:
-      1. make_networks   one MLP per set of field arguments (usually one for all fields)
-      2. to_residuals    each equation and each condition as a residual function
-      3. regions         where each residual is sampled: the interior, a face, t = t0
+      1. make_networks      one MLP per set of field arguments (usually one for all fields)
+      2. constrain_groups   optional: fields meet their Dirichlet and initial values by
+                            construction, u = A + D*N (`constraints`)
+      3. to_residuals       each equation and each remaining condition as a residual
+      4. regions            where each residual is sampled: the interior, a face, t = t0
 and returns a `PINNProgram` with every stage for `pdelang show`.
 """
 
@@ -21,8 +23,9 @@ from pdelang.printing import expression_to_pde
 
 from ..coefficients import constant_values
 from ..errors import LoweringError
-from .network import InputMap, MLPSpec, apply_mlp, init_mlp
-from .residuals import NetworkGroup, Residual, make_residual, sample_arrays
+from .constraints import constrain_groups
+from .network import InputMap, MLPSpec, init_mlp
+from .residuals import NetworkGroup, Residual, make_residual, network_function, sample_arrays
 
 
 @dataclass(frozen=True)
@@ -30,7 +33,8 @@ class PINNOptions:
     """Network shape and input features. `layers`: hidden widths; `activation`: tanh, sin,
     gelu, softplus, silu or sigmoid; `initialiser`: glorot, he or lecun; `fourier_features`:
     random Fourier features (0: none) of standard deviation `fourier_scale`; `harmonics`:
-    sin/cos pairs for each periodic coordinate."""
+    sin/cos pairs for each periodic coordinate; `hard_constraints`: fields whose Dirichlet
+    and initial values can be built in meet them exactly, and lose those loss terms."""
 
     layers: tuple[int, ...] = (64, 64, 64)
     activation: str = "tanh"
@@ -38,6 +42,7 @@ class PINNOptions:
     fourier_features: int = 0
     fourier_scale: float = 1.0
     harmonics: int = 1
+    hard_constraints: bool = False
 
 
 @dataclass(frozen=True)
@@ -67,27 +72,35 @@ class PINNProgram:
         keys = jax.random.split(key, len(self.groups))
         return {g.key: init_mlp(g.spec, k, dtype) for g, k in zip(self.groups, keys)}
 
-    def evaluate(self, nets: Mapping, points: jax.Array) -> dict[str, jax.Array]:
-        """Every field at `points` (n, len(coordinates))."""
+    def evaluate(self, nets: Mapping, points: jax.Array,
+                 physical: Mapping | None = None) -> dict[str, jax.Array]:
+        """Every field at `points` (n, len(coordinates)); `physical` (default: the program's
+        own) feeds the data of hard constraints."""
+        physical = self.physical if physical is None else physical
         out = {}
         for g in self.groups:
             columns = np.asarray([self.coordinates.index(a) for a in g.args])
-            values = jax.vmap(lambda z, g=g: apply_mlp(g.spec, nets[g.key], z))(
-                points[:, columns])
+            net = network_function(g, nets[g.key], physical)
+            values = jax.vmap(net)(points[:, columns])
             out.update({name: values[:, i] for i, name in enumerate(g.fields)})
         return out
 
 
 def lower_pinn(system: System, options: PINNOptions | None = None) -> PINNProgram:
+    """The networks, loss terms and physical parameters of `system`, with every stage."""
     options = options or PINNOptions()
     coordinates = tuple(c.name for c in system.coordinates)
     bounds = {c.name: c.bounds for c in system.coordinates}
     periodic = set(system.periodic)
-    groups = make_networks(system, options, periodic)
-    terms = to_residuals(system, groups, coordinates, periodic)
     physical = {k: np.asarray(v) for k, v in constant_values(system).items()}
     physical.update(sample_arrays(system))
-    stages = (_network_stage(groups), _term_stage(terms))
+    groups = make_networks(system, options, periodic)
+    hard: frozenset[int] = frozenset()
+    notes: tuple[str, ...] = ()
+    if options.hard_constraints:
+        groups, hard, notes = constrain_groups(system, groups, physical)
+    terms = to_residuals(system, groups, coordinates, periodic, hard)
+    stages = (_network_stage(groups, notes), _term_stage(terms))
     return PINNProgram(system, options, coordinates, bounds, groups, terms, physical, stages)
 
 
@@ -114,7 +127,9 @@ def make_networks(system: System, options: PINNOptions,
 
 
 def to_residuals(system: System, groups: tuple[NetworkGroup, ...], coordinates: tuple[str, ...],
-                 periodic: set[str]) -> tuple[Term, ...]:
+                 periodic: set[str], hard: frozenset[int] = frozenset()) -> tuple[Term, ...]:
+    """One term per equation and per condition, except periodic ones and those in `hard`
+    (indices of conditions the networks meet by construction)."""
     signatures = {f.name: f.args for f in system.fields}
     terms = []
     for i, e in enumerate(system.equations):
@@ -123,7 +138,9 @@ def to_residuals(system: System, groups: tuple[NetworkGroup, ...], coordinates: 
         text = expression_to_pde(e.residual, signatures, shorthand=True)
         terms.append(Term(f"pde {i + 1}" if len(system.equations) > 1 else "pde", "pde",
                           residual, {}, f"{text} = 0"))
-    for c in system.conditions:
+    for i, c in enumerate(system.conditions):
+        if i in hard:
+            continue
         if c.kind == "periodic":
             if not all(c.coordinate in g.args for g in groups):
                 raise LoweringError(f"periodicity in `{c.coordinate}` needs every field to "
@@ -142,7 +159,7 @@ def to_residuals(system: System, groups: tuple[NetworkGroup, ...], coordinates: 
     return tuple(terms)
 
 
-def _network_stage(groups) -> tuple[str, tuple[str, ...]]:
+def _network_stage(groups, notes=()) -> tuple[str, tuple[str, ...]]:
     lines = []
     for g in groups:
         s = g.spec
@@ -150,8 +167,10 @@ def _network_stage(groups) -> tuple[str, tuple[str, ...]]:
         lines.append(f"{', '.join(g.fields)}({', '.join(g.args)}): MLP {sizes}, {s.activation}, "
                      f"{s.initialiser} init, inputs scaled to [-1, 1]"
                      + ("; periodic inputs as sin/cos" if any(s.inputs.periodic) else "")
-                     + (f"; {s.fourier_features} Fourier features" if s.fourier_features else ""))
-    return ("networks", tuple(lines))
+                     + (f"; {s.fourier_features} Fourier features" if s.fourier_features else "")
+                     + "".join(f"; {c.field} = A + D*N, hard: {', '.join(c.labels)}"
+                               for c in (g.constraints.fields if g.constraints else ())))
+    return ("networks", tuple(lines) + tuple(notes))
 
 
 def _term_stage(terms) -> tuple[str, tuple[str, ...]]:

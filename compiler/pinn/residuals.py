@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import jax
 import jax.numpy as jnp
@@ -24,17 +25,33 @@ from ..errors import LoweringError
 from .derivatives import Chain, derivatives_at, plan_chains
 from .network import MLPSpec, apply_mlp
 
+if TYPE_CHECKING:
+    from .constraints import GroupConstraints
+
 Residual = Callable[[Mapping, Mapping, jax.Array], jax.Array]
 
 
 @dataclass(frozen=True)
 class NetworkGroup:
-    """One network: the fields it outputs and the coordinates it takes, in order."""
+    """One network: the fields it outputs and the coordinates it takes, in order, and the
+    hard constraints (if any) its outputs pass through."""
 
     key: str
     fields: tuple[str, ...]
     args: tuple[str, ...]
     spec: MLPSpec
+    constraints: GroupConstraints | None = None
+
+
+def network_function(group: NetworkGroup, params: Mapping,
+                     physical: Mapping) -> Callable[[jax.Array], jax.Array]:
+    """The group's fields at one point (in `group.args` order): the MLP, through the hard
+    constraints when there are any, so that values and derivatives both see them."""
+
+    def net(z: jax.Array) -> jax.Array:
+        return apply_mlp(group.spec, params, z)
+
+    return net if group.constraints is None else group.constraints.apply(net, physical)
 
 
 @dataclass(frozen=True)
@@ -108,10 +125,7 @@ def make_residual(expr: sp.Expr, system: System, groups: tuple[NetworkGroup, ...
         for key, chains in plans.items():
             group = by_key[key]
             local = point if picks[key] is None else point[picks[key]]
-
-            def net(z, group=group, key=key):
-                return apply_mlp(group.spec, nets[key], z)
-
+            net = network_function(group, nets[key], physical)
             found[key] = derivatives_at(net, local, chains)
         values = [found[o.group][o.chain][o.output] for o in occurrences.values()]
         values += [interpolators[s](physical, point) for s in samples]
