@@ -26,7 +26,8 @@ HISTORY_POINTS = 200          # loss history entries kept in meta (evenly spaced
 @dataclass(frozen=True)
 class PINNSolveOptions:
     """Network (layers, activation, initialiser, fourier_features, fourier_scale,
-    harmonics), training (see `TrainOptions`), output grid (`grid`, `frames`), dtype."""
+    harmonics, hard_constraints: Dirichlet and initial values built into the network),
+    training (see `TrainOptions`), output grid (`grid`, `frames`), dtype."""
 
     layers: tuple[int, ...] = PINNOptions.layers
     activation: str = "tanh"
@@ -34,6 +35,7 @@ class PINNSolveOptions:
     fourier_features: int = 0
     fourier_scale: float = 1.0
     harmonics: int = 1
+    hard_constraints: bool = False
     steps: int = TrainOptions.steps
     lbfgs_steps: int = TrainOptions.lbfgs_steps
     learning_rate: float = TrainOptions.learning_rate
@@ -59,7 +61,8 @@ class PINNSolveOptions:
 
     def network(self) -> PINNOptions:
         return PINNOptions(tuple(self.layers), self.activation, self.initialiser,
-                           self.fourier_features, self.fourier_scale, self.harmonics)
+                           self.fourier_features, self.fourier_scale, self.harmonics,
+                           self.hard_constraints)
 
     def training(self) -> TrainOptions:
         names = [f.name for f in fields(TrainOptions)]
@@ -81,7 +84,7 @@ def _solve(system: System, options: PINNSolveOptions, observers) -> Solution:
     mesh = np.meshgrid(*(grid[c] for c in program.coordinates), indexing="ij")
     points = jnp.asarray(np.stack([m.ravel() for m in mesh], axis=1), dtype)
     evaluate = jax.jit(program.evaluate)
-    flat = evaluate(result.nets, points)
+    flat = evaluate(result.nets, points, result.physical)
     values = {}
     for f in system.fields:
         full = np.asarray(flat[f.name]).reshape(mesh[0].shape)
@@ -92,7 +95,8 @@ def _solve(system: System, options: PINNSolveOptions, observers) -> Solution:
                    for c in program.coordinates]
         shape = np.shape(columns[0])
         pts = jnp.asarray(np.stack([np.ravel(c) for c in columns], axis=1), dtype)
-        out = np.asarray(evaluate(result.nets, pts)[name], dtype=float).reshape(shape)
+        out = np.asarray(evaluate(result.nets, pts, result.physical)[name], dtype=float)
+        out = out.reshape(shape)
         return out if out.ndim else float(out)
 
     meta = base_meta("pinn", system, _options_meta(options))

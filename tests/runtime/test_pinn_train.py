@@ -32,6 +32,14 @@ def test_a_short_run_already_solves_poisson_roughly(examples_dir):
     assert abs(sol("u", x=0.3, y=0.6) - exact) < 5e-3      # the network itself, off-grid
 
 
+def test_hard_constraints_solve_poisson_in_a_few_hundred_steps(examples_dir):
+    sol = runtime.solve(pl.load(f"{examples_dir}/poisson2d.pde"), "pinn", steps=400,
+                        lbfgs_steps=0, grid=21, hard_constraints=True, **QUICK)
+    assert sol.errors()["u"] < 5e-2
+    assert set(sol.meta["loss_history"]) == {"step", "loss", "pde"}      # no bc terms
+    assert np.all(sol.values["u"][[0, -1], :] == 0) and np.all(sol.values["u"][:, [0, -1]] == 0)
+
+
 def test_training_is_repeatable_with_a_seed(examples_dir):
     program = lower_pinn(pl.load(f"{examples_dir}/heat1d.pde"))
     options = TrainOptions(steps=30, lbfgs_steps=10, points=64, boundary_points=32,
@@ -101,6 +109,20 @@ def test_poisson_with_default_settings_is_accurate(examples_dir):
 @pytest.mark.slow
 def test_heat_with_neumann_ends(examples_dir):
     sol = runtime.solve(pl.load(f"{examples_dir}/heat1d.pde"), "pinn")
+    assert sol.errors()["u"] < 5e-3
+
+
+@pytest.mark.slow
+def test_heat_with_dirichlet_ends_and_hard_constraints():
+    t, x, alpha = sp.symbols("t x alpha")
+    u = sp.Function("u")
+    system = pl.PDESystem(
+        [sp.Eq(u(t, x).diff(t), alpha * u(t, x).diff(x, 2))],
+        [sp.Eq(u(t, 0), 0), sp.Eq(u(t, 1), 0), sp.Eq(u(0, x), sp.sin(sp.pi * x))],
+        {t: (0, 0.5), x: (0, 1)}, params={alpha: 0.1},
+        exact={u: sp.sin(sp.pi * x) * sp.exp(-alpha * sp.pi**2 * t)})
+    sol = runtime.solve(system, "pinn", hard_constraints=True)
+    assert set(sol.meta["loss_history"]) == {"step", "loss", "pde"}
     assert sol.errors()["u"] < 5e-3
 
 
