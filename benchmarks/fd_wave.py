@@ -119,8 +119,10 @@ def main() -> None:
         params = program.prepare({k: jnp.asarray(v) for k, v in program.params.items()})
         U0 = program.initial(params)
 
+        rhs = program.bind(params)       # as runtime.solve does for a forward solve
+
         def generated():
-            return integrate(program.rhs, U0, params, [0.0, T], method="rk4", dt=dt).U["p"][-1]
+            return integrate(rhs, U0, {}, [0.0, T], method="rk4", dt=dt).U["p"][-1]
 
         start = time.perf_counter()
         p_generated = np.asarray(generated())

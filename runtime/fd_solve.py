@@ -94,7 +94,8 @@ def _evolve(program: FDProgram, params, options: FDSolveOptions, observers):
     method = options.integrator
     if method == "auto":
         method = _auto_integrator(program, U0, params, t1 - t0, options)
-    trajectory = integrate(program.rhs, U0, params, t_eval, method=method, dt=options.dt,
+    rhs = program.bind(params)        # a forward solve: the parameters are constants
+    trajectory = integrate(rhs, U0, {}, t_eval, method=method, dt=options.dt,
                            rtol=options.rtol, atol=options.atol, observers=observers,
                            key=jax.random.PRNGKey(options.seed))
     closed = jax.vmap(program.closure, in_axes=(0, 0, None))(
