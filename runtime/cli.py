@@ -90,8 +90,10 @@ def build_parser() -> argparse.ArgumentParser:
                        help="fd (default), pinn or odil")
     solve.add_argument("--grid", type=grid_option, default=None,
                        help="points per space coordinate: N, or x=N,y=M")
-    solve.add_argument("--out", help="write the result to this .npz file")
+    solve.add_argument("--out", help="write the result to this .npz file (or .nc: netCDF)")
     solve.add_argument("--plot", help="write a picture of the result (.png, .pdf, .svg)")
+    solve.add_argument("--animate", help="write an animation over time (.gif, or .mp4 with "
+                                         "ffmpeg)")
     solve.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     solve.add_argument("--quiet", action="store_true", help="no progress output")
     fd = solve.add_argument_group("fd options")
@@ -180,6 +182,9 @@ def run_solve(args: argparse.Namespace) -> int:
     if args.plot:
         solution.plot(args.plot)
         print(f"wrote {args.plot}")
+    if args.animate:
+        solution.animate(args.animate)
+        print(f"wrote {args.animate}")
     return EXIT_OK
 
 

@@ -23,7 +23,7 @@ def solve(system: System, method: str = "fd", *, observers: Sequence[Callable] =
     (number of output times, or the times), rtol, atol, tol and max_iter (steady solves).
 
     pinn options: layers, activation, initialiser, fourier_features, harmonics, steps (Adam),
-    lbfgs_steps, learning_rate, decay_rate, decay_steps, points, boundary_points,
+    lbfgs_steps, learning_rate, decay_rate, decay_steps, points, boundary_points, hard_constraints,
     initial_points, sampler, resample_every, adaptive_sampling, weights, seed, grid and
     frames (the output grid), dtype ("float32").
     """
