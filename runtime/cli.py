@@ -136,9 +136,10 @@ def build_parser() -> argparse.ArgumentParser:
                       help="balance the loss terms by learning-rate annealing")
     pinn.add_argument("--fourier-features", type=nonnegative_int, default=None,
                       help="random Fourier features of the inputs (default 0: none)")
-    pinn.add_argument("--hard-constraints", action="store_true",
-                      help="build Dirichlet and initial values into the network (u = A + D*N) "
-                           "instead of penalising them")
+    pinn.add_argument("--soft-constraints", action="store_true",
+                      help="penalise every condition in the loss instead of building "
+                           "Dirichlet and initial values into the network (u = A + D*N, the "
+                           "default)")
     solve.set_defaults(run=run_solve)
 
     show = commands.add_parser("show", help="print what the compiler generates")
@@ -148,8 +149,8 @@ def build_parser() -> argparse.ArgumentParser:
                       help="points per space coordinate: N, or x=N,y=M")
     show.add_argument("--accuracy", type=int, choices=(2, 4), default=2)
     show.add_argument("--scheme", choices=("central", "upwind", "upwind2"), default=None)
-    show.add_argument("--hard-constraints", action="store_true",
-                      help="pinn: show the networks with Dirichlet and initial values built in")
+    show.add_argument("--soft-constraints", action="store_true",
+                      help="pinn: show the networks with every condition in the loss")
     show.set_defaults(run=run_show)
     return parser
 
@@ -203,8 +204,8 @@ def _method_options(args: argparse.Namespace, method: str, dtype: str) -> dict:
         options["adaptive_sampling"] = True
     if args.adaptive_weights:
         options["weights"] = "adaptive"
-    if args.hard_constraints:
-        options["hard_constraints"] = True
+    if args.soft_constraints:
+        options["hard_constraints"] = False
     return options
 
 
@@ -218,7 +219,7 @@ def run_show(args: argparse.Namespace) -> int:
     elif args.method == "pinn":
         from compiler.pinn import PINNOptions, lower_pinn
 
-        options = PINNOptions(hard_constraints=args.hard_constraints)
+        options = PINNOptions(hard_constraints=not args.soft_constraints)
         stages = list(lower_pinn(system, options).stages)
     else:
         from .errors import OptionError

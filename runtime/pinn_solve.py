@@ -35,7 +35,7 @@ class PINNSolveOptions:
     fourier_features: int = 0
     fourier_scale: float = 1.0
     harmonics: int = 1
-    hard_constraints: bool = False
+    hard_constraints: bool = True
     steps: int = TrainOptions.steps
     lbfgs_steps: int = TrainOptions.lbfgs_steps
     learning_rate: float = TrainOptions.learning_rate

@@ -33,8 +33,9 @@ class PINNOptions:
     """Network shape and input features. `layers`: hidden widths; `activation`: tanh, sin,
     gelu, softplus, silu or sigmoid; `initialiser`: glorot, he or lecun; `fourier_features`:
     random Fourier features (0: none) of standard deviation `fourier_scale`; `harmonics`:
-    sin/cos pairs for each periodic coordinate; `hard_constraints`: fields whose Dirichlet
-    and initial values can be built in meet them exactly, and lose those loss terms."""
+    sin/cos pairs for each periodic coordinate; `hard_constraints` (the default): fields
+    whose Dirichlet and initial values can be built in meet them exactly and lose those loss
+    terms (the others stay penalised); False penalises every condition."""
 
     layers: tuple[int, ...] = (64, 64, 64)
     activation: str = "tanh"
@@ -42,7 +43,7 @@ class PINNOptions:
     fourier_features: int = 0
     fourier_scale: float = 1.0
     harmonics: int = 1
-    hard_constraints: bool = False
+    hard_constraints: bool = True
 
 
 @dataclass(frozen=True)
