@@ -147,8 +147,8 @@ def main() -> None:
             marks.append((time.perf_counter() - start, info["step"], info["loss"]))
 
         solution = runtime.solve(system, "pinn", observers=(observe,), seed=0)
-        soft = runtime.solve(system, "pinn", seed=0, hard_constraints=False)
         total = time.perf_counter() - start
+        soft = runtime.solve(system, "pinn", seed=0, hard_constraints=False)
         print("\ndefault settings (runtime.solve(system, 'pinn')): loss against wall time")
         print(f"{'wall (s)':>9} {'step':>6} {'loss':>10}")
         for seconds, step, loss in marks[:: max(len(marks) // 12, 1)] + marks[-1:]:
