@@ -122,8 +122,125 @@ def wave2d_acoustic():
     )
 
 
-SYMPY_FORMS = {f.__name__: f for f in (advection1d, burgers1d, heat1d, poisson2d,
-                                        reaction_diffusion2d, wave1d, wave2d_acoustic)}
+def allen_cahn1d():
+    eps = sp.Symbol("eps")
+    U = u(t, x)
+    return pl.PDESystem(
+        equations=[sp.Eq(U.diff(t), eps**2 * U.diff(x, 2) + U - U**3)],
+        conditions=[sp.Eq(u(t, -1), sp.tanh(-1 / (sp.sqrt(2) * eps))),
+                    sp.Eq(u(t, 1), sp.tanh(1 / (sp.sqrt(2) * eps))),
+                    sp.Eq(u(0, x), sp.tanh(x / (sp.sqrt(2) * eps)))],
+        domain={x: (-1, 1), t: (0, 2)},
+        params={eps: 0.05},
+        exact={u: sp.tanh(x / (sp.sqrt(2) * eps))},
+        name="allen-cahn 1d",
+    )
+
+
+def gray_scott2d():
+    Du, Dv, F, k = sp.symbols("Du Dv F k")
+    U, V = u(t, x, y), v(t, x, y)
+
+    def square(inside, outside):       # where(|x-0.5| < 0.1, where(|y-0.5| < 0.1, in, out), out)
+        return sp.Piecewise((sp.Piecewise((inside, abs(y - 0.5) < 0.1), (outside, True)),
+                             abs(x - 0.5) < 0.1), (outside, True))
+
+    return pl.PDESystem(
+        equations=[sp.Eq(U.diff(t), Du * laplace(U) - U * V**2 + F * (1 - U)),
+                   sp.Eq(V.diff(t), Dv * laplace(V) + U * V**2 - (F + k) * V)],
+        conditions=[pl.Periodic(x), pl.Periodic(y),
+                    sp.Eq(u(0, x, y), square(0.5, 1)),
+                    sp.Eq(v(0, x, y), square(0.25 + 0.01 * sin(40 * x), 0))],
+        domain={x: (0, 1), y: (0, 1), t: (0, 2000)},
+        params={Du: 2e-5, Dv: 1e-5, F: 0.04, k: 0.06},
+        name="gray-scott 2d",
+    )
+
+
+def heat1d_dirichlet():
+    alpha = sp.Symbol("alpha")
+    return pl.PDESystem(
+        equations=[sp.Eq(u(t, x).diff(t), alpha * u(t, x).diff(x, 2))],
+        conditions=[sp.Eq(u(t, 0), 0), sp.Eq(u(t, 1), exp(-alpha * t) * sin(1)),
+                    sp.Eq(u(0, x), sin(pi * x) + sin(x))],
+        domain={x: (0, 1), t: (0, 1)},
+        params={alpha: 0.5},
+        exact={u: exp(-alpha * pi**2 * t) * sin(pi * x) + exp(-alpha * t) * sin(x)},
+        name="heat 1d dirichlet",
+    )
+
+
+def heat2d_periodic():
+    alpha = sp.Symbol("alpha")
+    U = u(t, x, y)
+    return pl.PDESystem(
+        equations=[sp.Eq(U.diff(t), alpha * laplace(U))],
+        conditions=[pl.Periodic(x), pl.Periodic(y),
+                    sp.Eq(u(0, x, y), sin(2 * pi * x) * cos(4 * pi * y))],
+        domain={x: (0, 1), y: (0, 1), t: (0, 1)},
+        params={alpha: 0.01},
+        exact={u: exp(-20 * alpha * pi**2 * t) * sin(2 * pi * x) * cos(4 * pi * y)},
+        name="heat 2d periodic",
+    )
+
+
+def helmholtz2d():
+    k = sp.Symbol("k")
+    U = u(x, y)
+    return pl.PDESystem(
+        equations=[sp.Eq(-laplace(U) - k**2 * U,
+                         (5 * pi**2 - k**2) * sin(2 * pi * x) * sin(pi * y) - k**2 * x * y)],
+        conditions=[sp.Eq(u(0, y), 0), sp.Eq(u(1, y), y), sp.Eq(u(x, 0), 0), sp.Eq(u(x, 1), x)],
+        domain={x: (0, 1), y: (0, 1)},
+        params={k: 5},
+        exact={u: sin(2 * pi * x) * sin(pi * y) + x * y},
+        name="helmholtz 2d",
+    )
+
+
+def kuramoto_sivashinsky1d():
+    U = u(t, x)
+    return pl.PDESystem(
+        equations=[sp.Eq(U.diff(t) + U * U.diff(x) + U.diff(x, 2) + U.diff(x, 4), 0)],
+        conditions=[pl.Periodic(x), sp.Eq(u(0, x), cos(x / 16) * (1 + sin(x / 16)))],
+        domain={x: (0, 32 * pi), t: (0, 40)},
+        name="kuramoto-sivashinsky 1d",
+    )
+
+
+def lotka_volterra():
+    alpha, beta, delta, gamma = sp.symbols("alpha beta delta gamma")
+    prey, pred = sp.Function("prey"), sp.Function("pred")
+    X, Y = prey(t), pred(t)
+    return pl.PDESystem(
+        equations=[sp.Eq(X.diff(t), alpha * X - beta * X * Y),
+                   sp.Eq(Y.diff(t), delta * X * Y - gamma * Y)],
+        conditions=[sp.Eq(prey(0), 10), sp.Eq(pred(0), 10)],
+        domain={t: (0, 30)},
+        params={alpha: 1.1, beta: 0.4, delta: 0.1, gamma: 0.4},
+        name="lotka-volterra",
+    )
+
+
+def schrodinger1d():
+    k, V = sp.symbols("k V")
+    a, b = sp.Function("a"), sp.Function("b")
+    A, B = a(t, x), b(t, x)
+    return pl.PDESystem(
+        equations=[sp.Eq(A.diff(t), -B.diff(x, 2) / 2 + V * B),
+                   sp.Eq(B.diff(t), A.diff(x, 2) / 2 - V * A)],
+        conditions=[pl.Periodic(x), sp.Eq(a(0, x), cos(k * x)), sp.Eq(b(0, x), sin(k * x))],
+        domain={x: (0, 2 * pi), t: (0, 2)},
+        params={k: 2, V: 0},
+        exact={a: cos(k * x - k**2 * t / 2), b: sin(k * x - k**2 * t / 2)},
+        name="schrodinger 1d",
+    )
+
+
+SYMPY_FORMS = {f.__name__: f for f in (
+    advection1d, allen_cahn1d, burgers1d, gray_scott2d, heat1d, heat1d_dirichlet,
+    heat2d_periodic, helmholtz2d, kuramoto_sivashinsky1d, lotka_volterra, poisson2d,
+    reaction_diffusion2d, schrodinger1d, wave1d, wave2d_acoustic)}
 
 
 def test_every_example_has_a_sympy_form():
