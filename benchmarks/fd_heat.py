@@ -21,6 +21,7 @@ import time
 import jax
 import jax.numpy as jnp
 import numpy as np
+from timing import first_and_best
 
 import pdelang as pl
 from compiler.fd import FDOptions, lower_fd
@@ -78,15 +79,6 @@ def hand_written(n: int, dt: float, steps: int, alpha: float):
     return run
 
 
-def best_time(run, repeats: int) -> float:
-    best = np.inf
-    for _ in range(repeats):
-        start = time.perf_counter()
-        jax.block_until_ready(run())
-        best = min(best, time.perf_counter() - start)
-    return best
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--n", type=int, default=1024)
@@ -109,21 +101,15 @@ def main() -> None:
         def generated():
             return integrate(rhs, U0, {}, [0.0, T], method="rk4", dt=dt).U["u"][-1]
 
-        start = time.perf_counter()
-        u_generated = np.asarray(generated())
-        compile_generated = time.perf_counter() - start
-        t_generated = best_time(generated, args.repeats)
+        u_generated, compile_generated, t_generated = first_and_best(generated, args.repeats)
 
         manual = hand_written(n, dt, steps, alpha)
         u0 = U0["u"]
-        start = time.perf_counter()
-        u_manual = np.asarray(manual(u0))
-        compile_manual = time.perf_counter() - start
-        t_manual = best_time(lambda: manual(u0), args.repeats)
+        u_manual, compile_manual, t_manual = first_and_best(lambda: manual(u0), args.repeats)
 
     bandwidth = copy_bandwidth()
     floor = ARRAYS_PER_RK4_STEP * 8 * n * n * steps / bandwidth
-    difference = float(np.max(np.abs(u_generated - u_manual)))
+    difference = float(np.max(np.abs(np.asarray(u_generated) - np.asarray(u_manual))))
     rows = [("generated (pdelang)", t_generated, compile_generated),
             ("hand-written JAX", t_manual, compile_manual),
             ("memory-bandwidth floor", floor, 0.0)]

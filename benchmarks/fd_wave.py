@@ -20,6 +20,7 @@ from pathlib import Path
 import jax
 import jax.numpy as jnp
 import numpy as np
+from timing import first_and_best
 
 import pdelang as pl
 from compiler.fd import FDOptions, lower_fd
@@ -92,15 +93,6 @@ def numpy_loop(c2h, g, f0, t0, dt, steps, n):
     return p
 
 
-def best_time(run, repeats):
-    best = np.inf
-    for _ in range(repeats):
-        start = time.perf_counter()
-        jax.block_until_ready(run())
-        best = min(best, time.perf_counter() - start)
-    return best
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--n", type=int, default=300)
@@ -124,22 +116,18 @@ def main() -> None:
         def generated():
             return integrate(rhs, U0, {}, [0.0, T], method="rk4", dt=dt).U["p"][-1]
 
-        start = time.perf_counter()
-        p_generated = np.asarray(generated())
-        compile_generated = time.perf_counter() - start
-        t_generated = best_time(generated, args.repeats)
+        p_generated, compile_generated, t_generated = first_and_best(generated, args.repeats)
 
         f0, t0, c2h, g = setup(program, n)
         manual = hand_written_jax(c2h, g, f0, t0, dt, steps)
         zero = jnp.zeros((n, n))
-        start = time.perf_counter()
-        p_manual = np.asarray(manual(zero, zero))
-        compile_manual = time.perf_counter() - start
-        t_manual = best_time(lambda: manual(zero, zero), args.repeats)
+        p_manual, compile_manual, t_manual = first_and_best(lambda: manual(zero, zero),
+                                                            args.repeats)
 
     start = time.perf_counter()
     p_numpy = numpy_loop(c2h, g, f0, t0, dt, args.numpy_steps, n)
     t_numpy = (time.perf_counter() - start) * steps / args.numpy_steps
+    p_generated, p_manual = np.asarray(p_generated), np.asarray(p_manual)
     scale = float(np.max(np.abs(p_manual)))
     difference = float(np.max(np.abs(p_generated - p_manual))) / scale
     numpy_difference = (float(np.max(np.abs(p_numpy - p_manual))) / scale

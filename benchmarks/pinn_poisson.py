@@ -3,8 +3,9 @@ PINN against two hand-written JAX PINNs, and error against wall time for the def
 
 All three train the same 2-64-64-64-1 tanh network (same initial weights, inputs scaled
 to [-1, 1], the edge condition as a loss term: hard_constraints=False) on the same 1024
-interior and 256 boundary points with Adam at the same learning rate; the hand-written ones differ only in how they take u_xx + u_yy: nested `jax.grad`
-(reverse over reverse) or nested `jax.jvp` (forward over forward). Steps run in jitted
+interior and 256 boundary points with Adam at the same learning rate; the hand-written
+ones differ only in how they take u_xx + u_yy: nested `jax.grad` (reverse over reverse)
+or nested `jax.jvp` (forward over forward). Steps run in jitted
 `lax.scan` chunks in every case, float32.
 
 Run: python benchmarks/pinn_poisson.py [--steps 500] [--skip-defaults]

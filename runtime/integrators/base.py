@@ -148,3 +148,29 @@ class AbstractIntegrator(abc.ABC):
     @abc.abstractmethod
     def step(self, state: State) -> State:
         """One step (for an adaptive scheme: one attempt, accepted or rejected)."""
+
+
+class AbstractFixedStep(AbstractIntegrator):
+    """A tableau scheme taking the fixed step `options.dt`: the order is the tableau's, and
+    the state starts with that step (an OptionError says how to give one when missing)."""
+
+    tableau: Any
+
+    @property
+    def order(self) -> int:
+        return self.tableau.order
+
+    def init(self, rhs: Rhs, t0: Any, U0: PyTree, params: PyTree, options: Options) -> State:
+        return initial_state(rhs, t0, U0, params, options, require_dt(self.name, options))
+
+
+def require_dt(name: str, options: Options) -> float:
+    """The fixed step from the options, or an OptionError saying how to give one."""
+    if options.dt is None:
+        from runtime.errors import OptionError
+
+        raise OptionError(
+            f"method {name!r} takes a fixed step, but no dt was given",
+            hint="pass dt=... (runtime.integrate picks one itself from the stability limit)",
+        )
+    return options.dt

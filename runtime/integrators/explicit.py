@@ -5,11 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any, ClassVar, final
 
-from runtime.errors import OptionError
-
 from . import tableaus
 from ._tree import PyTree, combine
-from .base import AbstractIntegrator, Options, Rhs, State, initial_state
+from .base import AbstractFixedStep, Rhs, State
 from .tableaus import Tableau
 
 
@@ -29,31 +27,14 @@ def rk_stages(tableau: Tableau, rhs: Rhs, t: Any, U: PyTree, dt: Any, params: Py
     return ks
 
 
-def require_dt(name: str, options: Options) -> float:
-    """The fixed step from the options, or an OptionError saying how to give one."""
-    if options.dt is None:
-        raise OptionError(
-            f"method {name!r} takes a fixed step, but no dt was given",
-            hint="pass dt=... (runtime.integrate picks one itself from the stability limit)",
-        )
-    return options.dt
-
-
 @final
 @dataclass(frozen=True)
-class ExplicitRK(AbstractIntegrator):
+class ExplicitRK(AbstractFixedStep):
     """An explicit Runge-Kutta scheme with a fixed step `state.dt`."""
 
     name: str
     tableau: Tableau
     adaptive: ClassVar[bool] = False
-
-    @property
-    def order(self) -> int:
-        return self.tableau.order
-
-    def init(self, rhs: Rhs, t0: Any, U0: PyTree, params: PyTree, options: Options) -> State:
-        return initial_state(rhs, t0, U0, params, options, require_dt(self.name, options))
 
     def step(self, state: State) -> State:
         ks = rk_stages(self.tableau, state.rhs, state.t, state.U, state.dt, state.params)

@@ -20,8 +20,7 @@ from jax.scipy.sparse.linalg import gmres
 from . import _tree as tree
 from . import tableaus
 from ._tree import PyTree
-from .base import AbstractIntegrator, Options, Rhs, State, float_dtype, initial_state
-from .explicit import require_dt
+from .base import AbstractFixedStep, Options, State, float_dtype
 from .tableaus import Tableau
 
 
@@ -57,19 +56,12 @@ def newton_krylov(f: Any, Z: PyTree, h: Any, Y0: PyTree,
 
 @final
 @dataclass(frozen=True)
-class SDIRK(AbstractIntegrator):
+class SDIRK(AbstractFixedStep):
     """A singly diagonally implicit Runge-Kutta scheme with a fixed step `state.dt`."""
 
     name: str
     tableau: Tableau
     adaptive: ClassVar[bool] = False
-
-    @property
-    def order(self) -> int:
-        return self.tableau.order
-
-    def init(self, rhs: Rhs, t0: Any, U0: PyTree, params: PyTree, options: Options) -> State:
-        return initial_state(rhs, t0, U0, params, options, require_dt(self.name, options))
 
     def step(self, state: State) -> State:
         # The stages run in a scan over the rows of the tableau, so the Newton-Krylov solver
