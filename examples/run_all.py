@@ -1,0 +1,233 @@
+"""Run the examples gallery from the command line and write its table and thumbnails.
+
+Every `examples/*.pde` is solved with `pdelang solve` in a subprocess (fd, with the options
+below; poisson2d and heat1d with `--method pinn` too). Where the file has `exact` lines the
+relative L2 error (the largest over the fields) must stay under the stated bound, else the
+row is marked FAIL and the script exits with status 1. It writes
+
+- docs/gallery.md: the table (example, method, grid or network, wall time, error, status);
+- docs/images/NAME.png: a thumbnail of each solution's default plot (dpi 60);
+- README.md: the same table and the thumbnails, between `<!-- gallery:start -->` and
+  `<!-- gallery:end -->` (nothing else in README.md is touched).
+
+Run it from anywhere: `python examples/run_all.py` (all), `python examples/run_all.py
+heat1d wave1d` (only those; prints the table and writes nothing).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLES = ROOT / "examples"
+START, END = "<!-- gallery:start -->", "<!-- gallery:end -->"
+THUMBNAIL_DPI = 60
+
+
+@dataclass(frozen=True)
+class Run:
+    """One gallery row: `pdelang solve examples/NAME.pde --method METHOD *options`."""
+
+    name: str
+    method: str = "fd"
+    options: tuple[str, ...] = ()
+    bound: float | None = None          # largest relative L2 error allowed (files with exact)
+
+    @property
+    def key(self) -> str:
+        return self.name if self.method == "fd" else f"{self.name}_{self.method}"
+
+
+# fewer optimiser steps than the defaults (4000 Adam + 2000 L-BFGS) keep a row near a minute
+PINN_OPTIONS = ("--steps", "2000", "--lbfgs-steps", "500")
+
+# Bounds sit a few times above the errors of a fresh run: a regression trips them, noise not.
+RUNS = {run.key: run for run in (
+    Run("poisson2d", bound=1e-3),
+    Run("poisson2d", "pinn", PINN_OPTIONS, bound=1e-2),
+    Run("heat1d", bound=1e-4),
+    Run("heat1d", "pinn", PINN_OPTIONS, bound=2e-2),
+    Run("heat1d_dirichlet", bound=1e-4),
+    Run("heat2d_periodic", bound=5e-3),
+    Run("helmholtz2d", bound=5e-3),
+    Run("wave1d", bound=1e-3),
+    Run("advection1d", bound=1e-2),
+    Run("burgers1d", bound=1e-3),
+    Run("allen_cahn1d", bound=2e-3),
+    Run("schrodinger1d", bound=5e-3),
+    Run("reaction_diffusion2d", bound=1e-3),
+    Run("kuramoto_sivashinsky1d", options=("--grid", "257")),
+    Run("gray_scott2d"),
+    Run("wave2d_acoustic"),
+    Run("lotka_volterra", options=("--integrator", "dopri5", "--frames", "121")),
+)}
+
+
+@dataclass(frozen=True)
+class Result:
+    run: Run
+    size: str
+    seconds: float
+    error: float | None
+    status: str
+
+    @property
+    def ok(self) -> bool:
+        return self.status.startswith("ok")
+
+
+def all_runs() -> list[Run]:
+    """The runs above, plus a plain fd run of any example not listed (no bound)."""
+    runs = list(RUNS.values())
+    listed = {run.name for run in runs}
+    runs += [Run(p.stem) for p in sorted(EXAMPLES.glob("*.pde")) if p.stem not in listed]
+    return runs
+
+
+def solve(run: Run, images: Path | None) -> Result:
+    """Run the command, time it, read the error from its output file, draw the thumbnail."""
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "result.npz"
+        command = [sys.executable, "-m", "runtime", "solve", str(EXAMPLES / f"{run.name}.pde"),
+                   "--method", run.method, "--quiet", "--out", str(out), *run.options]
+        start = time.perf_counter()
+        done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True,
+                              env=dict(os.environ, MPLBACKEND="Agg"))
+        seconds = time.perf_counter() - start
+        if done.returncode != 0:
+            message = (done.stderr.strip().splitlines() or ["?"])[-1]
+            return Result(run, "-", seconds, None, f"FAIL (exit {done.returncode}: {message})")
+        with np.load(out) as arrays:
+            meta = json.loads(str(arrays["meta"]))
+            if images is not None:
+                draw_thumbnail(run, arrays, meta, images / f"{run.key}.png")
+    errors = meta.get("relative_l2_error") or {}
+    error = max(errors.values()) if errors else None
+    return Result(run, describe_size(meta), seconds, error, judge(run, error))
+
+
+def judge(run: Run, error: float | None) -> str:
+    if error is None:
+        return "ok" if run.bound is None else "FAIL (no error reported)"
+    if not np.isfinite(error):
+        return "FAIL (error is not finite)"
+    if run.bound is None:
+        return "ok"
+    return f"ok (< {run.bound:.0e})" if error < run.bound else f"FAIL (> {run.bound:.0e})"
+
+
+def describe_size(meta: dict) -> str:
+    options = meta.get("options", {})
+    if meta.get("method") == "pinn":
+        layers = options.get("layers") or meta.get("layers")
+        steps = [options.get("steps"), options.get("lbfgs_steps")]
+        text = "x".join(str(n) for n in layers) if layers else "network"
+        if all(s is not None for s in steps):
+            text += f", {steps[0]} Adam + {steps[1]} L-BFGS"
+        return text
+    grid = options.get("grid") or {}
+    return " x ".join(str(n) for n in grid.values()) if grid else "no space"
+
+
+def draw_thumbnail(run: Run, arrays, meta: dict, path: Path) -> None:
+    """The solution's own default plot, saved small."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    import pdelang as pl
+    from runtime.solution import Solution
+
+    system = pl.load(EXAMPLES / f"{run.name}.pde")
+    coordinates = [c.name for c in system.coordinates]
+    grid = {name: arrays[name] for name in coordinates if name in arrays}
+    values = {f.name: arrays[f.name] for f in system.fields}
+    figure = Solution(system, grid, values, {}, meta).plot()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(path, dpi=THUMBNAIL_DPI)
+    plt.close(figure)
+
+
+def table(results: list[Result]) -> str:
+    lines = ["| example | method | grid or network | wall time | relative L2 error | status |",
+             "|---|---|---|---:|---:|---|"]
+    for r in results:
+        error = "-" if r.error is None else f"{r.error:.2e}"
+        lines.append(f"| [{r.run.name}](examples/{r.run.name}.pde) | {r.run.method} | "
+                     f"{r.size} | {r.seconds:.1f} s | {error} | {r.status} |")
+    return "\n".join(lines)
+
+
+def thumbnails(results: list[Result], prefix: str, per_row: int = 3) -> str:
+    cells = [f"[![{r.run.key}]({prefix}{r.run.key}.png)](examples/{r.run.name}.pde)<br>"
+             f"{r.run.name} ({r.run.method})" for r in results if r.ok]
+    rows = [cells[i:i + per_row] for i in range(0, len(cells), per_row)]
+    lines = ["| " + " | ".join([""] * per_row) + " |", "|" + "---|" * per_row]
+    lines += ["| " + " | ".join(row + [""] * (per_row - len(row))) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def gallery(results: list[Result], images_prefix: str, links_prefix: str) -> str:
+    """The table and the thumbnails; links relative to the file they are written into."""
+    text = (f"Each row is `pdelang solve examples/NAME.pde` (plus the options in "
+            f"examples/run_all.py) on {os.cpu_count()} CPU cores; the wall time is the whole "
+            "command, JAX start-up and compilation included. Regenerate with "
+            "`python examples/run_all.py`.\n\n"
+            f"{table(results)}\n\n{thumbnails(results, images_prefix)}\n")
+    return text.replace("](examples/", f"]({links_prefix}examples/")
+
+
+def write_docs(results: list[Result], docs: Path, readme: Path) -> None:
+    docs.mkdir(parents=True, exist_ok=True)
+    (docs / "gallery.md").write_text("# Gallery\n\n" + gallery(results, "images/", "../"))
+    text = readme.read_text()
+    block = f"{START}\n{gallery(results, 'docs/images/', '')}{END}"
+    if START in text and END in text:
+        head, rest = text.split(START, 1)
+        text = head + block + rest.split(END, 1)[1]
+    else:
+        text = text.rstrip("\n") + "\n\n## Gallery\n\n" + block + "\n"
+    readme.write_text(text)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("names", nargs="*", help="only these rows (example or example_pinn); "
+                                                 "writes no files")
+    parser.add_argument("--docs", type=Path, default=ROOT / "docs",
+                        help="where gallery.md and images/ go (default docs/)")
+    parser.add_argument("--readme", type=Path, default=ROOT / "README.md")
+    args = parser.parse_args(argv)
+    runs = all_runs()
+    if args.names:
+        unknown = set(args.names) - {r.key for r in runs}
+        if unknown:
+            parser.error(f"unknown rows {sorted(unknown)}; choose from "
+                         f"{', '.join(r.key for r in runs)}")
+        runs = [r for r in runs if r.key in args.names]
+    images = None if args.names else args.docs / "images"
+    results = []
+    for run in runs:
+        result = solve(run, images)
+        print(f"{run.key:28s} {result.seconds:6.1f} s  "
+              f"{'-' if result.error is None else f'{result.error:.2e}':>9s}  {result.status}",
+              flush=True)
+        results.append(result)
+    if not args.names:
+        write_docs(results, args.docs, args.readme)
+    return 0 if all(r.ok for r in results) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
