@@ -138,22 +138,23 @@ def lower_fd(system: System, options: FDOptions | None = None) -> FDProgram:
     state = _state(system, assigned, shapes)
     state_keys = tuple(state)
     state_shapes = {key: shapes[name] for key, (name, _) in state.items()}
-    reach = _reach(collected, options)
     common = dict(system=system, grid=grid, options=options, state_keys=state_keys,
-                  shapes=state_shapes, params=params, nodes=nodes, closure=closure, reach=reach,
+                  shapes=state_shapes, params=params, nodes=nodes, closure=closure,
                   linear=_is_linear(system))
     if system.time is not None:
         rhs = _make_rhs(assigned, kernels, nodes, changing, state_shapes)
         initial = _make_initial(system, state, shapes, layout, options, constants, closure)
         stages.append(_program_stage("rhs(t, U, params) -> dU/dt", state_shapes, params))
         return FDProgram(**common, initial=initial, rhs=rhs, stages=tuple(stages),
+                         reach=_reach(collected, options),
                          prepare=partial(prepare, tuple(every_kernel)))
-    residual, face_shown, face_kernels = _make_residual(assigned, kernels, nodes, system, layout,
-                                                        options, constants, time, show)
+    residual, face_shown, face_kernels, face_collected = _make_residual(
+        assigned, kernels, nodes, system, layout, options, constants, time, show)
     stages.insert(3, Stage("boundary rows", tuple(face_shown)))
     stages.append(_program_stage("residual(U, params) -> R", state_shapes, params))
     initial = _make_guess(state_shapes, jnp.float64 if options.dtype == "float64" else jnp.float32)
     return FDProgram(**common, initial=initial, residual=residual, stages=tuple(stages),
+                     reach=_reach(collected + face_collected, options),
                      prepare=partial(prepare, tuple(every_kernel + face_kernels)))
 
 
@@ -249,12 +250,14 @@ def _make_rhs(assigned, kernels, nodes, closure, shapes):
 def _make_residual(assigned, kernels, nodes, system, layout, options, constants, time, show):
     plan = []
     shown = []
+    collected = []
     for a, kernel in zip(assigned, kernels):
         n = nodes[a.field]
         faces = []
         for face, slab in zip(n.faces, n.slabs):
             c = collect(face.condition.residual, system, options,
                         where=" (boundary condition)")
+            collected.append(c)
             faces.append((slab.index(), make_kernel(c.expr, c.accesses, slab, layout, time,
                                                     constants)))
             shown.append(f"{face.field} at {face.axis} = "
@@ -275,7 +278,7 @@ def _make_residual(assigned, kernels, nodes, system, layout, options, constants,
             out[a.field] = value
         return out
 
-    return residual, shown, face_kernels
+    return residual, shown, face_kernels, collected
 
 
 def _make_initial(system, state, shapes, layout, options, constants, closure):
