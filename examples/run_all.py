@@ -32,6 +32,7 @@ ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
 START, END = "<!-- gallery:start -->", "<!-- gallery:end -->"
 THUMBNAIL_DPI = 60
+MAX_THUMBNAIL_BYTES = 100_000
 
 
 @dataclass(frozen=True)
@@ -155,7 +156,10 @@ def draw_thumbnail(run: Run, arrays, meta: dict, path: Path) -> None:
     values = {f.name: arrays[f.name] for f in system.fields}
     figure = Solution(system, grid, values, {}, meta).plot()
     path.parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(path, dpi=THUMBNAIL_DPI)
+    for dpi in (THUMBNAIL_DPI, 45, 30):     # wide figures (three panels) get fewer dots
+        figure.savefig(path, dpi=dpi)
+        if path.stat().st_size < MAX_THUMBNAIL_BYTES:
+            break
     plt.close(figure)
 
 
