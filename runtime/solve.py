@@ -26,6 +26,9 @@ def solve(system: System, method: str = "fd", *, observers: Sequence[Callable] =
     lbfgs_steps, learning_rate, decay_rate, decay_steps, points, boundary_points, hard_constraints,
     initial_points, sampler, resample_every, adaptive_sampling, weights, seed, grid and
     frames (the output grid), dtype ("float32").
+
+    odil options (forward problems for now): grid (time included, e.g. {"t": 65, "x": 65}),
+    accuracy, tol, max_iter, dtype ("float64").
     """
     if not isinstance(system, System):
         raise OptionError(f"solve() takes a system from pl.PDESystem(...) or pl.load(...), "
@@ -38,6 +41,10 @@ def solve(system: System, method: str = "fd", *, observers: Sequence[Callable] =
         from .pinn_solve import PINNSolveOptions, solve_pinn
 
         return solve_pinn(system, _options(PINNSolveOptions, options, method), observers)
+    if method == "odil":
+        from .odil_solve import ODILSolveOptions, solve_odil
+
+        return solve_odil(system, _options(ODILSolveOptions, options, method), observers)
     if method in METHODS:
         raise OptionError(f"method {method!r} is not available in this version yet; use "
                           "method=\"fd\"")

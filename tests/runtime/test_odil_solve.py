@@ -1,0 +1,62 @@
+"""`method="odil"` on forward problems: the space-time residual solved at once."""
+
+import numpy as np
+import pytest
+
+import pdelang as pl
+import runtime
+from compiler.errors import LoweringError
+from runtime.errors import OptionError
+
+
+def test_heat_on_the_space_time_grid_converges(examples_dir):
+    system = pl.load(f"{examples_dir}/heat1d.pde")
+    errors = [runtime.solve(system, "odil", grid=n).errors()["u"] for n in (17, 33, 65)]
+    assert errors[-1] < 1e-4
+    assert np.log2(errors[1] / errors[2]) > 1.5          # approaching 2 (Neumann ends)
+
+
+def test_nonlinear_burgers_by_newton(examples_dir):
+    sol = runtime.solve(pl.load(f"{examples_dir}/burgers1d.pde"), "odil", grid=33)
+    assert sol.meta["solver"] == "newton" and sol.meta["iterations"] <= 8
+    assert sol.errors()["u"] < 2e-3
+    assert sol.values["u"].shape == (33, 33) and sol.grid["t"][-1] == 1.0
+
+
+def test_steady_problems_are_the_fd_solve(examples_dir):
+    system = pl.load(f"{examples_dir}/poisson2d.pde")
+    odil = runtime.solve(system, "odil", grid=33)
+    fd = runtime.solve(system, "fd", grid=33)
+    np.testing.assert_allclose(odil.values["u"], fd.values["u"], atol=1e-12)
+
+
+def test_time_and_space_resolutions_are_separate(examples_dir):
+    sol = runtime.solve(pl.load(f"{examples_dir}/advection1d.pde"), "odil",
+                        grid={"x": 65, "t": 33})
+    assert sol.values["u"].shape == (33, 65)
+    finer = runtime.solve(pl.load(f"{examples_dir}/advection1d.pde"), "odil",
+                          grid={"x": 65, "t": 65})
+    assert finer.errors()["u"] < sol.errors()["u"] / 4 < 1e-2
+
+
+def test_what_odil_does_not_take_yet_is_refused(examples_dir):
+    with pytest.raises(LoweringError, match="order 2 in time"):
+        runtime.solve(pl.load(f"{examples_dir}/wave1d.pde"), "odil", grid=17)
+    text = """
+space x in [0, 1]
+param k ~ 1
+field u(x)
+pde k*d(u, x, 2) = -1
+bc u = 0 at x = 0
+bc u = 0 at x = 1
+data "obs.csv"
+"""
+    import os
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as folder:
+        with open(os.path.join(folder, "obs.csv"), "w") as f:
+            f.write("x,u\n0.5,0.125\n")
+        system = pl.parse(text, "inverse.pde", base=folder)
+    with pytest.raises(OptionError, match="inverse problems"):
+        runtime.solve(system, "odil")
