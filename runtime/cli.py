@@ -96,6 +96,15 @@ def build_parser() -> argparse.ArgumentParser:
                                          "ffmpeg)")
     solve.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     solve.add_argument("--quiet", action="store_true", help="no progress output")
+    solve.add_argument("--checkpoint", metavar="DIR",
+                       help="save the training (pinn) or integration (fd) state in this "
+                            "folder as it goes, to --resume after an interruption (SIGINT or "
+                            "SIGTERM also save it, there or in a default folder)")
+    solve.add_argument("--checkpoint-every", type=positive_int, default=1, metavar="N",
+                       help="save every N chunks (pinn: 250 steps each; fd: output "
+                            "intervals); default 1")
+    solve.add_argument("--resume", action="store_true",
+                       help="go on from the state saved in --checkpoint DIR (same options)")
     fd = solve.add_argument_group("fd options")
     fd.add_argument("--accuracy", type=int, choices=(2, 4), default=2,
                     help="order of the stencils (default 2)")
@@ -191,7 +200,8 @@ def run_solve(args: argparse.Namespace) -> int:
 
 def _method_options(args: argparse.Namespace, method: str, dtype: str) -> dict:
     """The options of `method` that the command line set (the others keep their defaults)."""
-    common = dict(grid=args.grid, frames=args.frames, dtype=dtype, seed=args.seed)
+    common = dict(grid=args.grid, frames=args.frames, dtype=dtype, seed=args.seed,
+                  **_checkpoint_options(args))
     if method == "fd":
         return dict(common, accuracy=args.accuracy, scheme=args.scheme, dt=args.dt,
                     integrator=args.integrator)
@@ -207,6 +217,21 @@ def _method_options(args: argparse.Namespace, method: str, dtype: str) -> dict:
     if args.soft_constraints:
         options["hard_constraints"] = False
     return options
+
+
+def _checkpoint_options(args: argparse.Namespace) -> dict:
+    """--checkpoint DIR, or a folder to save in only when interrupted: beside --out, or in
+    the working directory."""
+    if args.resume and not args.checkpoint:
+        from .errors import OptionError
+
+        raise OptionError("--resume needs the folder to resume from",
+                          hint="pdelang solve FILE ... --checkpoint DIR --resume")
+    if args.checkpoint:
+        return dict(checkpoint=args.checkpoint, checkpoint_every=args.checkpoint_every,
+                    resume=args.resume)
+    stem = os.path.splitext(args.out)[0] if args.out else "pdelang"
+    return dict(checkpoint=f"{stem}.checkpoint", checkpoint_every=0)
 
 
 def run_show(args: argparse.Namespace) -> int:
@@ -239,6 +264,9 @@ def _say(args: argparse.Namespace, text: str) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from .interrupt import Interrupted
+
+    argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
     args = parser.parse_args(argv)
     os.environ.setdefault("MPLBACKEND", "Agg")
@@ -247,11 +275,30 @@ def main(argv: Sequence[str] | None = None) -> int:
     except pl.PdeError as exc:
         print(exc, file=sys.stderr)
         return EXIT_INPUT
+    except Interrupted as stop:
+        print(f"{stop}\nto go on: {_resume_command(argv, stop.folder)}", file=sys.stderr)
+        return stop.exit_status
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
     except Exception as exc:  # a bug of ours: say so, keep the traceback in a file
         return _internal_error(exc)
+
+
+def _resume_command(argv: list[str], folder) -> str:
+    """The command line that resumes an interrupted one."""
+    import shlex
+
+    kept, skip = [], False
+    for word in argv:
+        if skip:
+            skip = False
+        elif word in ("--checkpoint", "--checkpoint-every"):
+            skip = True
+        elif not (word == "--resume" or word.startswith(("--checkpoint=",
+                                                         "--checkpoint-every="))):
+            kept.append(word)
+    return shlex.join(["pdelang", *kept, "--checkpoint", str(folder), "--resume"])
 
 
 def _internal_error(exc: Exception) -> int:

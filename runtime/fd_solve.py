@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time as clock
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import jax
 import jax.numpy as jnp
@@ -14,6 +14,7 @@ import numpy as np
 from compiler.fd import FDOptions, FDProgram, lower_fd
 from pdelang import System
 
+from .checkpoint import check_checkpoint_options, checkpointing
 from .errors import OptionError
 from .meta import base_meta
 from .solution import Solution
@@ -39,8 +40,12 @@ class FDSolveOptions:
     tol: float = 1e-10
     max_iter: int = 50
     seed: int = 0
+    checkpoint: str | None = None
+    checkpoint_every: int = 1
+    resume: bool = False
 
     def __post_init__(self) -> None:
+        check_checkpoint_options(self.checkpoint, self.checkpoint_every, self.resume)
         if self.integrator not in INTEGRATORS:
             raise OptionError(f"integrator {self.integrator!r} is not available; choose one of "
                               f"{', '.join(INTEGRATORS)}")
@@ -95,9 +100,11 @@ def _evolve(program: FDProgram, params, options: FDSolveOptions, observers):
     if method == "auto":
         method = _auto_integrator(program, U0, params, t1 - t0, options)
     rhs = program.bind(params)        # a forward solve: the parameters are constants
-    trajectory = integrate(rhs, U0, {}, t_eval, method=method, dt=options.dt,
-                           rtol=options.rtol, atol=options.atol, observers=observers,
-                           key=jax.random.PRNGKey(options.seed))
+    identity = {f.name: getattr(options, f.name) for f in fields(options)}
+    with checkpointing("fd", system, options, identity) as checkpoint:
+        trajectory = integrate(rhs, U0, {}, t_eval, method=method, dt=options.dt,
+                               rtol=options.rtol, atol=options.atol, observers=observers,
+                               key=jax.random.PRNGKey(options.seed), checkpoint=checkpoint)
     closed = jax.vmap(program.closure, in_axes=(0, 0, None))(
         jnp.asarray(trajectory.t, program.dtype), trajectory.U, params)
     values = {}

@@ -15,6 +15,7 @@ from compiler.grid import grid_sizes
 from compiler.pinn import PINNOptions, lower_pinn
 from pdelang import System
 
+from .checkpoint import check_checkpoint_options, checkpointing
 from .errors import OptionError
 from .meta import base_meta
 from .pinn import TrainOptions, train
@@ -53,8 +54,12 @@ class PINNSolveOptions:
     grid: int | dict[str, int] | None = None
     frames: int = 21
     dtype: str = "float32"
+    checkpoint: str | None = None
+    checkpoint_every: int = 1
+    resume: bool = False
 
     def __post_init__(self) -> None:
+        check_checkpoint_options(self.checkpoint, self.checkpoint_every, self.resume)
         if self.dtype not in ("float32", "float64"):
             raise OptionError(f"dtype {self.dtype!r} is not available; choose float32 or "
                               "float64")
@@ -79,7 +84,9 @@ def _solve(system: System, options: PINNSolveOptions, observers) -> Solution:
     started = clock.perf_counter()
     dtype = jnp.float64 if options.dtype == "float64" else jnp.float32
     program = lower_pinn(system, options.network())
-    result = train(program, options.training(), dtype=dtype, observers=observers)
+    with checkpointing("pinn", system, options, _options_meta(options)) as checkpoint:
+        result = train(program, options.training(), dtype=dtype, observers=observers,
+                       checkpoint=checkpoint)
     grid = output_grid(system, options)
     mesh = np.meshgrid(*(grid[c] for c in program.coordinates), indexing="ij")
     points = jnp.asarray(np.stack([m.ravel() for m in mesh], axis=1), dtype)

@@ -21,6 +21,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from .checkpoint import Checkpointing
 from .errors import OptionError, SolveError
 from .integrators import AbstractIntegrator, Options, Rhs, State, get_integrator
 from .integrators._tree import PyTree, all_finite
@@ -77,6 +78,7 @@ def integrate(
     krylov_tol: float = 1e-6,
     observers: Sequence[Observer] = (),
     key: jax.Array | None = None,
+    checkpoint: Checkpointing | None = None,
 ) -> Trajectory:
     """Integrate `dU/dt = rhs(t, U, params)` from `U0` at `t_eval[0]`, saving every `t_eval`.
 
@@ -89,6 +91,11 @@ def integrate(
     Each output interval is cut into equal steps no larger than dt. `rtol`, `atol`: dopri5's
     error tolerances and sdirk2's Newton tolerance. `observers` are called as
     `observer(t, U, stats)` after each output interval.
+
+    With `checkpoint`, the integrator state and the outputs so far are saved at every
+    `checkpoint.every`-th output time, and after the current interval when a signal tripped
+    its latch (then `Interrupted` is raised); `checkpoint.resume` goes on from the saved
+    output time with the saved state, to the same result as an uninterrupted run.
 
     Raises SolveError when the solution turns NaN/Inf, a Newton solve fails, dopri5 exceeds
     `max_steps` or its step collapses; the error's `trajectory` attribute holds the outputs
@@ -107,7 +114,9 @@ def integrate(
     counts = None if integrator.adaptive else _step_counts(times, dt)
 
     outputs = [U0]
-    for i in range(1, len(times)):
+    if checkpoint is not None and checkpoint.resume:
+        state, outputs = _resume(checkpoint, state, U0, len(times))
+    for i in range(len(outputs), len(times)):
         t_from, t_to = float(times[i - 1]), float(times[i])
         n = None if counts is None else counts[i - 1]
         state, U, finite = _advance(integrator, state, t_to, n)
@@ -121,6 +130,8 @@ def integrate(
         outputs.append(U)
         for observe in observers:
             observe(t_to, U, stats)
+        if checkpoint is not None:
+            _save(checkpoint, state, outputs, t_to, i == len(times) - 1)
     stats = _stats(integrator, options, jax.device_get(state.counters), state, radius, start)
     return _trajectory(times, outputs, stats)
 
@@ -253,6 +264,35 @@ def _stats(integrator: AbstractIntegrator, options: Options, counters: Counters,
         newton_iters=int(counters.newton_iters), wall_time=time.perf_counter() - start,
         spectral_radius=radius,
     )
+
+
+def _save(checkpoint: Checkpointing, state: State, outputs: list[PyTree], t: float,
+          last: bool) -> None:
+    """Save at an output time when due, or when a signal asks to stop (then raise)."""
+    stop = checkpoint.stop_signal() is not None and not last
+    if not (stop or checkpoint.due(len(outputs) - 1)):
+        return
+    stacked = jax.tree.leaves(jax.tree.map(lambda *xs: jnp.stack(xs), *outputs))
+    extra = {f"outputs_{j}": np.asarray(x) for j, x in enumerate(stacked)}
+    info = {"outputs": len(outputs), "t": t}
+    if stop:
+        raise checkpoint.stop({"state": state}, info, extra, f"at t = {t:.6g}")
+    checkpoint.save({"state": state}, info, extra)
+
+
+def _resume(checkpoint: Checkpointing, state: State, U0: PyTree,
+            frames: int) -> tuple[State, list[PyTree]]:
+    """The state and outputs saved in the checkpoint, in the structure of a fresh start's."""
+    restored, manifest, extra = checkpoint.load({"state": state})
+    count = int(manifest["outputs"])
+    leaves, treedef = jax.tree.flatten(U0)
+    stacked = [jnp.asarray(extra.get(f"outputs_{j}", np.zeros(0))) for j in range(len(leaves))]
+    if not 1 <= count <= frames or any(x.shape != (count, *np.shape(u))
+                                       for x, u in zip(stacked, leaves)):
+        raise OptionError(f"the checkpoint in {str(checkpoint.folder)!r} does not fit this "
+                          "run (its outputs differ)", hint="leave out --resume to start over")
+    outputs = [jax.tree.unflatten(treedef, [x[k] for x in stacked]) for k in range(count)]
+    return restored["state"], outputs
 
 
 def _trajectory(times: np.ndarray, outputs: list[PyTree], stats: Stats) -> Trajectory:

@@ -21,6 +21,7 @@ import optax
 
 from compiler.pinn import PINNProgram
 
+from ..checkpoint import Checkpointing
 from ..errors import OptionError, SolveError
 from .sampling import SAMPLERS, sample_points
 
@@ -79,7 +80,13 @@ class TrainResult:
 
 
 def train(program: PINNProgram, options: TrainOptions, *, dtype=jnp.float32,
-          observers: Sequence[Callable] = ()) -> TrainResult:
+          observers: Sequence[Callable] = (),
+          checkpoint: Checkpointing | None = None) -> TrainResult:
+    """Train the networks of `program`. With `checkpoint`, the state (networks, optimiser
+    state, phase, step, loss weights, points, history) is saved every `checkpoint.every`
+    chunks and, when a signal tripped its latch, after the current chunk, which then raises
+    `Interrupted`; `checkpoint.resume` starts from the saved state at its chunk boundary, so
+    the result equals that of an uninterrupted run (the chunks do not depend on the stop)."""
     started = time.perf_counter()
     key = jax.random.PRNGKey(options.seed)
     nets = program.init(key, dtype)
@@ -104,16 +111,24 @@ def train(program: PINNProgram, options: TrainOptions, *, dtype=jnp.float32,
     lbfgs_chunk = _chunk(lambda p, s, b, w: _lbfgs_step(lbfgs, loss, p, s, b, w))
     term_gradients = jax.jit(lambda nets, batch: _gradient_scales(terms_of, nets, batch))
 
-    history: list[np.ndarray] = []
+    phases = [(p, n, run, opt) for p, n, run, opt in
+              (("adam", options.steps, adam_chunk, adam),
+               ("lbfgs", options.lbfgs_steps, lbfgs_chunk, lbfgs)) if n]
     total = options.steps + options.lbfgs_steps
-    done = 0
-    info = {"resamples": 0}
-    for phase, steps, run, opt in (("adam", options.steps, adam_chunk, adam),
-                                   ("lbfgs", options.lbfgs_steps, lbfgs_chunk, lbfgs)):
-        if steps == 0:
+    loop = _Loop(nets, None, batch, weights, 0, 0, 0, [], {"resamples": 0})
+    if checkpoint is not None and checkpoint.resume:
+        loop = _resume(checkpoint, loop, phases)
+    nets, batch, weights, done, info = loop.nets, loop.batch, loop.weights, loop.done, loop.info
+    history, chunks = loop.history, loop.chunks
+    first = 0
+    for k, (phase, steps, run, opt) in enumerate(phases):
+        if k < loop.phase:
+            first += steps
             continue
-        state = opt.init(nets)
-        left = steps
+        state = loop.opt_state if k == loop.phase and loop.opt_state is not None \
+            else opt.init(nets)
+        left = first + steps - done
+        first += steps
         while left:
             n = min(options.chunk, left)
             if options.resample_every and phase == "adam" and done and \
@@ -129,9 +144,17 @@ def train(program: PINNProgram, options: TrainOptions, *, dtype=jnp.float32,
             history.append(np.column_stack([values, terms]))
             done += n
             left -= n
+            chunks += 1
             for observe in observers:
                 observe({"step": done, "loss": float(values[-1]), "phase": phase,
                          "fraction": done / total})
+            if checkpoint is None:
+                continue
+            saved = _Loop(nets, state, batch, weights, k, done, chunks, history, info)
+            if checkpoint.stop_signal() is not None:
+                raise _save(checkpoint, saved, names, stop=f"after step {done} of {total}")
+            if checkpoint.due(chunks):
+                _save(checkpoint, saved, names)
     table = np.concatenate(history) if history else np.zeros((0, len(names) + 1))
     out_history = {"loss": table[:, 0]}
     out_history.update({name: table[:, i + 1] for i, name in enumerate(names)})
@@ -139,6 +162,55 @@ def train(program: PINNProgram, options: TrainOptions, *, dtype=jnp.float32,
                                          else np.ones(len(names)))))
     return TrainResult(nets, physical, out_history, final_weights, done,
                        time.perf_counter() - started, info)
+
+
+@dataclass
+class _Loop:
+    """Where the training loop stands between chunks: what a checkpoint holds."""
+
+    nets: dict
+    opt_state: object
+    batch: dict
+    weights: np.ndarray | None
+    phase: int                 # index into the phases that have steps
+    done: int                  # steps done over all phases
+    chunks: int
+    history: list
+    info: dict
+
+
+def _save(checkpoint: Checkpointing, loop: _Loop, names: list[str], stop: str = ""):
+    state = {"nets": loop.nets, "opt": loop.opt_state, "batch": loop.batch}
+    extra = {"history": np.concatenate(loop.history) if loop.history
+             else np.zeros((0, len(names) + 1))}
+    if loop.weights is not None:
+        extra["weights"] = np.asarray(loop.weights)
+    info = {"phase": loop.phase, "step": loop.done, "chunks": loop.chunks,
+            "train_info": loop.info}
+    if stop:
+        return checkpoint.stop(state, info, extra, stop)
+    checkpoint.save(state, info, extra)
+    return None
+
+
+def _resume(checkpoint: Checkpointing, fresh: _Loop, phases) -> _Loop:
+    """The loop state saved in the checkpoint, in the structure of a fresh run's."""
+    from ..checkpoint import check_identity, load_checkpoint
+
+    manifest, _, _ = load_checkpoint(checkpoint.folder)
+    check_identity(checkpoint.folder, manifest.get("identity"), checkpoint.identity)
+    k = int(manifest.get("phase", 0))
+    if not 0 <= k < len(phases):
+        raise OptionError(f"the checkpoint in {str(checkpoint.folder)!r} does not fit this "
+                          "run (its training phase is not among this run's)",
+                          hint="leave out --resume to start over")
+    template = {"nets": fresh.nets, "opt": phases[k][3].init(fresh.nets),
+                "batch": fresh.batch}
+    state, manifest, extra = checkpoint.load(template)
+    weights = extra.get("weights") if fresh.weights is not None else None
+    return _Loop(state["nets"], state["opt"], state["batch"], weights, k,
+                 int(manifest["step"]), int(manifest["chunks"]), [extra["history"]],
+                 dict(manifest.get("train_info", {"resamples": 0})))
 
 
 def _chunk(step):
