@@ -12,10 +12,12 @@ import jax.numpy as jnp
 import numpy as np
 
 from compiler.fd import FDOptions, FDProgram, lower_fd
+from compiler.grid import grid_sizes
 from pdelang import System
 
 from .checkpoint import check_checkpoint_options, checkpointing
 from .errors import OptionError
+from .memory import check_fd_memory
 from .meta import base_meta
 from .solution import Solution
 
@@ -65,6 +67,9 @@ def solve_fd(system: System, options: FDSolveOptions,
 
 def _solve(system: System, options: FDSolveOptions, observers: Sequence[Callable]) -> Solution:
     started = clock.perf_counter()
+    frames = options.frames if isinstance(options.frames, int) else len(options.frames) + 2
+    check_fd_memory(system, grid_sizes(options.grid, system), dtype=options.dtype,
+                    integrator=options.integrator, frames=frames, accuracy=options.accuracy)
     program = lower_fd(system, FDOptions(options.grid, options.accuracy, options.scheme,
                                          options.dtype))
     dtype = program.dtype
