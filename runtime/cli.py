@@ -205,6 +205,8 @@ def _method_options(args: argparse.Namespace, method: str, dtype: str) -> dict:
     if method == "fd":
         return dict(common, accuracy=args.accuracy, scheme=args.scheme, dt=args.dt,
                     integrator=args.integrator)
+    if method == "odil":
+        return dict(grid=args.grid, accuracy=args.accuracy, dtype=dtype, seed=args.seed)
     given = dict(layers=args.layers, activation=args.activation, points=args.points,
                  boundary_points=args.boundary_points, steps=args.steps,
                  lbfgs_steps=args.lbfgs_steps, learning_rate=args.lr, sampler=args.sampler,

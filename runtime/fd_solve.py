@@ -20,6 +20,7 @@ from .errors import OptionError
 from .memory import check_fd_memory
 from .meta import base_meta
 from .solution import Solution
+from .steady_program import solve_program_steady
 
 INTEGRATORS = ("auto", "rk4", "ssprk3", "dopri5", "sdirk2")
 DEFAULT_FRAMES = 21
@@ -75,7 +76,8 @@ def _solve(system: System, options: FDSolveOptions, observers: Sequence[Callable
     dtype = program.dtype
     params = {k: jnp.asarray(v, dtype) for k, v in program.params.items()}
     if program.system.time is None:
-        values, extra = _steady(program, params, options, observers)
+        values, extra = solve_program_steady(program, params, options.tol, options.max_iter,
+                                             observers)
         grid = program.output_coordinates()
     else:
         values, times, extra = _evolve(program, params, options, observers)
@@ -124,23 +126,6 @@ def _evolve(program: FDProgram, params, options: FDSolveOptions, observers):
     return values, np.asarray(trajectory.t), extra
 
 
-def _steady(program: FDProgram, params, options: FDSolveOptions, observers):
-    from .sparse_jacobian import Sparsity
-    from .steady import solve_steady
-
-    periodic = {key: tuple(program.grid.axis(a).periodic for a in program.axes_of(key))
-                for key in program.state_keys}
-    params = program.prepare(params)
-    result = solve_steady(program.residual, program.initial(params), params,
-                          Sparsity(program.reach, periodic), linear=program.linear,
-                          tol=options.tol, max_iter=options.max_iter, observers=observers)
-    values = {f.name: np.asarray(program.to_output(f.name, result.U[f.name]))
-              for f in program.system.fields}
-    extra = {"solver": result.method, "iterations": result.iterations,
-             "final_residual": float(result.residual_norm)}
-    return values, extra
-
-
 def _output_times(frames: int | Sequence[float], t0: float, t1: float) -> np.ndarray:
     if isinstance(frames, int):
         return np.linspace(t0, t1, frames)
@@ -152,11 +137,15 @@ def _output_times(frames: int | Sequence[float], t0: float, t1: float) -> np.nda
 
 def _auto_integrator(program: FDProgram, U0, params, span: float,
                      options: FDSolveOptions) -> str:
-    """RK4 unless the stability limit would need more than STIFF_STEPS steps."""
+    """RK4 unless the stability limit would need more than STIFF_STEPS steps; Dormand-
+    Prince with error control for systems without space (ODEs), whose dynamics, not a
+    stencil, limit the step."""
     from .stability import spectral_radius, stable_dt
 
     if options.dt is not None:
         return "rk4"
+    if not program.grid.axes:
+        return "dopri5"
     radius = spectral_radius(program.rhs, jnp.asarray(float(program.system.time.lower)), U0,
                              params, jax.random.PRNGKey(options.seed))
     limit = stable_dt("rk4", float(radius))
