@@ -21,11 +21,9 @@ import time
 import jax
 import jax.numpy as jnp
 import numpy as np
-from timing import first_and_best
+from timing import first_and_best, time_generated
 
 import pdelang as pl
-from compiler.fd import FDOptions, lower_fd
-from runtime.timeloop import integrate
 
 ARRAYS_PER_RK4_STEP = 17
 
@@ -92,16 +90,8 @@ def main() -> None:
 
     with jax.enable_x64(True):
         system = pl.parse(SPEC.format(T=repr(T)))
-        program = lower_fd(system, FDOptions(grid=n))
-        params = program.prepare({k: jnp.asarray(v) for k, v in program.params.items()})
-        U0 = program.initial(params)
-
-        rhs = program.bind(params)       # as runtime.solve does for a forward solve
-
-        def generated():
-            return integrate(rhs, U0, {}, [0.0, T], method="rk4", dt=dt).U["u"][-1]
-
-        u_generated, compile_generated, t_generated = first_and_best(generated, args.repeats)
+        program, U0, u_generated, compile_generated, t_generated = time_generated(
+            system, n, T, dt, "u", args.repeats)
 
         manual = hand_written(n, dt, steps, alpha)
         u0 = U0["u"]

@@ -20,11 +20,9 @@ from pathlib import Path
 import jax
 import jax.numpy as jnp
 import numpy as np
-from timing import first_and_best
+from timing import first_and_best, time_generated
 
 import pdelang as pl
-from compiler.fd import FDOptions, lower_fd
-from runtime.timeloop import integrate
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "wave2d_acoustic.pde"
 
@@ -107,16 +105,8 @@ def main() -> None:
         system = pl.load(EXAMPLE)
         T = float(system.time.upper)
         dt = T / steps
-        program = lower_fd(system, FDOptions(grid=n))
-        params = program.prepare({k: jnp.asarray(v) for k, v in program.params.items()})
-        U0 = program.initial(params)
-
-        rhs = program.bind(params)       # as runtime.solve does for a forward solve
-
-        def generated():
-            return integrate(rhs, U0, {}, [0.0, T], method="rk4", dt=dt).U["p"][-1]
-
-        p_generated, compile_generated, t_generated = first_and_best(generated, args.repeats)
+        program, U0, p_generated, compile_generated, t_generated = time_generated(
+            system, n, T, dt, "p", args.repeats)
 
         f0, t0, c2h, g = setup(program, n)
         manual = hand_written_jax(c2h, g, f0, t0, dt, steps)

@@ -21,3 +21,23 @@ def first_and_best(run: Callable[[], object], repeats: int) -> tuple[object, flo
         jax.block_until_ready(run())
         best = min(best, time.perf_counter() - start)
     return result, first, best
+
+
+def time_generated(system, n: int, T: float, dt: float, field: str, repeats: int):
+    """The generated fd solver as `runtime.solve` runs a forward solve (parameters bound
+    into the rhs, RK4 with a fixed step): (program, U0, final field, first s, best s)."""
+    import jax.numpy as jnp
+
+    from compiler.fd import FDOptions, lower_fd
+    from runtime.timeloop import integrate
+
+    program = lower_fd(system, FDOptions(grid=n))
+    params = program.prepare({k: jnp.asarray(v) for k, v in program.params.items()})
+    U0 = program.initial(params)
+    rhs = program.bind(params)
+
+    def generated():
+        return integrate(rhs, U0, {}, [0.0, T], method="rk4", dt=dt).U[field][-1]
+
+    final, first, best = first_and_best(generated, repeats)
+    return program, U0, final, first, best
