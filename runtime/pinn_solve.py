@@ -31,12 +31,12 @@ class PINNSolveOptions:
     training (see `TrainOptions`), output grid (`grid`, `frames`), dtype."""
 
     layers: tuple[int, ...] = PINNOptions.layers
-    activation: str = "tanh"
-    initialiser: str = "glorot"
-    fourier_features: int = 0
-    fourier_scale: float = 1.0
-    harmonics: int = 1
-    hard_constraints: bool = True
+    activation: str = PINNOptions.activation
+    initialiser: str = PINNOptions.initialiser
+    fourier_features: int = PINNOptions.fourier_features
+    fourier_scale: float = PINNOptions.fourier_scale
+    harmonics: int = PINNOptions.harmonics
+    hard_constraints: bool = PINNOptions.hard_constraints
     steps: int = TrainOptions.steps
     lbfgs_steps: int = TrainOptions.lbfgs_steps
     learning_rate: float = TrainOptions.learning_rate
@@ -46,11 +46,11 @@ class PINNSolveOptions:
     boundary_points: int = TrainOptions.boundary_points
     initial_points: int = TrainOptions.initial_points
     sampler: str = TrainOptions.sampler
-    resample_every: int = 0
-    adaptive_sampling: bool = False
-    weights: object = None
+    resample_every: int = TrainOptions.resample_every
+    adaptive_sampling: bool = TrainOptions.adaptive_sampling
+    weights: object = TrainOptions.weights
     chunk: int = TrainOptions.chunk
-    seed: int = 0
+    seed: int = TrainOptions.seed
     grid: int | dict[str, int] | None = None
     frames: int = 21
     dtype: str = "float32"
