@@ -103,10 +103,10 @@ def _evolve(program: FDProgram, params, options: FDSolveOptions, observers):
     t_eval = _output_times(options.frames, t0, t1)
     params = program.prepare(params)
     U0 = program.initial(params)
+    rhs = program.bind(params)        # a forward solve: the parameters are constants
     method = options.integrator
     if method == "auto":
-        method = _auto_integrator(program, U0, params, t1 - t0, options)
-    rhs = program.bind(params)        # a forward solve: the parameters are constants
+        method = _auto_integrator(program, rhs, U0, t0, t1 - t0, options)
     identity = {f.name: getattr(options, f.name) for f in fields(options)}
     with checkpointing("fd", system, options, identity) as checkpoint:
         trajectory = integrate(rhs, U0, {}, t_eval, method=method, dt=options.dt,
@@ -135,18 +135,18 @@ def _output_times(frames: int | Sequence[float], t0: float, t1: float) -> np.nda
     return times
 
 
-def _auto_integrator(program: FDProgram, U0, params, span: float,
+def _auto_integrator(program: FDProgram, rhs, U0, t0: float, span: float,
                      options: FDSolveOptions) -> str:
     """RK4 unless the stability limit would need more than STIFF_STEPS steps; Dormand-
     Prince with error control for systems without space (ODEs), whose dynamics, not a
-    stencil, limit the step."""
+    stencil, limit the step. The estimate is the one `integrate` makes for RK4 (same rhs,
+    arguments and key), so its compiled power iteration serves both."""
     from .stability import spectral_radius, stable_dt
 
     if options.dt is not None:
         return "rk4"
     if not program.grid.axes:
         return "dopri5"
-    radius = spectral_radius(program.rhs, jnp.asarray(float(program.system.time.lower)), U0,
-                             params, jax.random.PRNGKey(options.seed))
+    radius = spectral_radius(rhs, np.float64(t0), U0, {}, jax.random.PRNGKey(options.seed))
     limit = stable_dt("rk4", float(radius))
     return "sdirk2" if span / limit > STIFF_STEPS else "rk4"
