@@ -149,6 +149,20 @@ def build_parser() -> argparse.ArgumentParser:
                       help="penalise every condition in the loss instead of building "
                            "Dirichlet and initial values into the network (u = A + D*N, the "
                            "default)")
+    inverse = solve.add_argument_group(
+        "inverse problems (`param k ~ guess`, `data` lines)")
+    inverse.add_argument("--fit-steps", type=positive_int, default=None,
+                         help="fd and odil: most iterations of the fit (default: fd 100, "
+                              "odil 50)")
+    inverse.add_argument("--optimizer", choices=("auto", "lm", "lbfgs"), default=None,
+                         help="fd fitting: Levenberg-Marquardt (lm) or L-BFGS; auto: lm for "
+                              "a few unknown constants, lbfgs for unknown fields")
+    inverse.add_argument("--data-weight", type=positive_float, default=None,
+                         help="weight of the data misfit against the equations' residual "
+                              "(odil, pinn; default 1)")
+    inverse.add_argument("--regularization", type=float, default=None, metavar="LAMBDA",
+                         help="smoothness penalty on unknown coefficient fields: LAMBDA "
+                              "times the mean squared gradient (default 0)")
     solve.set_defaults(run=run_solve)
 
     show = commands.add_parser("show", help="print what the compiler generates")
@@ -202,16 +216,21 @@ def _method_options(args: argparse.Namespace, method: str, dtype: str) -> dict:
     """The options of `method` that the command line set (the others keep their defaults)."""
     common = dict(grid=args.grid, frames=args.frames, dtype=dtype, seed=args.seed,
                   **_checkpoint_options(args))
+    inverse = {k: v for k, v in dict(
+        fit_steps=args.fit_steps, optimizer=args.optimizer, data_weight=args.data_weight,
+        regularization=args.regularization).items() if v is not None}
+    _check_inverse_options(inverse, method)
     if method == "fd":
         return dict(common, accuracy=args.accuracy, scheme=args.scheme, dt=args.dt,
-                    integrator=args.integrator)
+                    integrator=args.integrator, **inverse)
     if method == "odil":
-        return dict(grid=args.grid, accuracy=args.accuracy, dtype=dtype, seed=args.seed)
+        return dict(grid=args.grid, accuracy=args.accuracy, dtype=dtype, seed=args.seed,
+                    **inverse)
     given = dict(layers=args.layers, activation=args.activation, points=args.points,
                  boundary_points=args.boundary_points, steps=args.steps,
                  lbfgs_steps=args.lbfgs_steps, learning_rate=args.lr, sampler=args.sampler,
                  resample_every=args.resample_every, fourier_features=args.fourier_features)
-    options = dict(common, **{k: v for k, v in given.items() if v is not None})
+    options = dict(common, **{k: v for k, v in given.items() if v is not None}, **inverse)
     if args.adaptive_sampling:
         options["adaptive_sampling"] = True
     if args.adaptive_weights:
@@ -219,6 +238,24 @@ def _method_options(args: argparse.Namespace, method: str, dtype: str) -> dict:
     if args.soft_constraints:
         options["hard_constraints"] = False
     return options
+
+
+_INVERSE_OPTIONS = {"fd": ("fit_steps", "optimizer", "regularization"),
+                    "odil": ("fit_steps", "data_weight", "regularization"),
+                    "pinn": ("data_weight", "regularization")}
+
+
+def _check_inverse_options(given: dict, method: str) -> None:
+    wrong = [k for k in given if k not in _INVERSE_OPTIONS[method]]
+    if wrong:
+        from .errors import OptionError
+
+        flags = ", ".join("--" + k.replace("_", "-") for k in wrong)
+        raise OptionError(f"{flags} is not an option of --method {method}")
+    if given.get("regularization", 0) < 0:
+        from .errors import OptionError
+
+        raise OptionError(f"--regularization must be >= 0, not {given['regularization']}")
 
 
 def _checkpoint_options(args: argparse.Namespace) -> dict:

@@ -46,6 +46,9 @@ class FDSolveOptions:
     checkpoint: str | None = None
     checkpoint_every: int = 1
     resume: bool = False
+    fit_steps: int = 100           # inverse problems: most iterations of the fit
+    optimizer: str = "auto"        # "lm", "lbfgs", or auto (lm for a few constants)
+    regularization: float = 0.0    # smoothness weight on unknown coefficient fields
 
     def __post_init__(self) -> None:
         check_checkpoint_options(self.checkpoint, self.checkpoint_every, self.resume)

@@ -32,6 +32,9 @@ class ODILSolveOptions:
     dtype: str = "float64"
     seed: int = 0
     frames: int | None = None      # accepted for command-line symmetry; the grid decides
+    fit_steps: int = 50            # inverse problems: most Gauss-Newton iterations
+    data_weight: float = 1.0       # weight of the data misfit against the residual
+    regularization: float = 0.0    # smoothness weight on unknown coefficient fields
 
 
 def solve_odil(system: System, options: ODILSolveOptions,

@@ -57,6 +57,8 @@ class PINNSolveOptions:
     checkpoint: str | None = None
     checkpoint_every: int = 1
     resume: bool = False
+    data_weight: float = 1.0       # inverse problems: weight of the data misfit term
+    regularization: float = 0.0    # smoothness weight on unknown coefficient fields
 
     def __post_init__(self) -> None:
         check_checkpoint_options(self.checkpoint, self.checkpoint_every, self.resume)

@@ -237,10 +237,43 @@ def schrodinger1d():
     )
 
 
+def lorenz_inverse():
+    sigma, rho, beta = sp.symbols("sigma rho beta")
+    fx, fy, fz = sp.Function("x"), sp.Function("y"), sp.Function("z")
+    X, Y, Z = fx(t), fy(t), fz(t)
+    return pl.PDESystem(
+        equations=[sp.Eq(X.diff(t), sigma * (Y - X)), sp.Eq(Y.diff(t), X * (rho - Z) - Y),
+                   sp.Eq(Z.diff(t), X * Y - beta * Z)],
+        conditions=[sp.Eq(fx(0), -8), sp.Eq(fy(0), 7), sp.Eq(fz(0), 27)],
+        domain={t: (0, 3)},
+        params={sigma: pl.Unknown(1), rho: pl.Unknown(1), beta: pl.Unknown(1)},
+        data="data/lorenz.csv",
+        name="Lorenz parameters from a trajectory",
+        base=EXAMPLES,
+    )
+
+
+def heat_inverse():
+    k = sp.Symbol("k")
+    U = u(t, x)
+    return pl.PDESystem(
+        equations=[sp.Eq(U.diff(t), k * U.diff(x, 2))],
+        conditions=[sp.Eq(u(t, 0), 0), sp.Eq(u(t, 1), 0),
+                    sp.Eq(u(0, x), sin(pi * x) + 0.5 * sin(3 * pi * x))],
+        domain={x: (0, 1), t: (0, 0.5)},
+        params={k: pl.Unknown(0.5)},
+        data="data/heat_snapshots.csv",
+        exact={u: sin(pi * x) * exp(-k * pi**2 * t)
+               + 0.5 * sin(3 * pi * x) * exp(-9 * k * pi**2 * t)},
+        name="heat coefficient from noisy snapshots",
+        base=EXAMPLES,
+    )
+
+
 SYMPY_FORMS = {f.__name__: f for f in (
     advection1d, allen_cahn1d, burgers1d, gray_scott2d, heat1d, heat1d_dirichlet,
-    heat2d_periodic, helmholtz2d, kuramoto_sivashinsky1d, lotka_volterra, poisson2d,
-    reaction_diffusion2d, schrodinger1d, wave1d, wave2d_acoustic)}
+    heat2d_periodic, helmholtz2d, heat_inverse, kuramoto_sivashinsky1d, lorenz_inverse,
+    lotka_volterra, poisson2d, reaction_diffusion2d, schrodinger1d, wave1d, wave2d_acoustic)}
 
 
 def test_every_example_has_a_sympy_form():
