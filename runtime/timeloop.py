@@ -6,6 +6,10 @@ adaptive ones a `lax.while_loop` that lands on the output time. The chunk functi
 per integrator, right-hand side and state shapes, and reused for every interval. Between
 chunks, on the host: a NaN/Inf check (the reduction is computed inside the chunk), solver
 failure checks, then the observers (py-pde's trackers).
+
+With a `Placement` (runtime.sharding) the state is split over a device mesh: between chunks
+it is stored padded to equal blocks per device, and each chunk cuts it back to its nodes
+first and pads it again last, so the steps themselves are those of a one-device run.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from .errors import OptionError, SolveError
 from .integrators import AbstractIntegrator, Options, Rhs, State, get_integrator
 from .integrators._tree import PyTree, all_finite
 from .integrators.base import Counters, float_dtype
+from .sharding import Placement
 from .stability import check_dt, has_limit, spectral_radius, stable_dt
 
 MIN_STEPS = 100  # automatic explicit dt: at least this many steps over the whole span
@@ -79,6 +84,7 @@ def integrate(
     observers: Sequence[Observer] = (),
     key: jax.Array | None = None,
     checkpoint: Checkpointing | None = None,
+    placement: Placement | None = None,
 ) -> Trajectory:
     """Integrate `dU/dt = rhs(t, U, params)` from `U0` at `t_eval[0]`, saving every `t_eval`.
 
@@ -97,6 +103,10 @@ def integrate(
     its latch (then `Interrupted` is raised); `checkpoint.resume` goes on from the saved
     output time with the saved state, to the same result as an uninterrupted run.
 
+    With `placement`, the state is split over its device mesh (U0 may be an unsplit
+    array, the same on every process) and the trajectory's arrays come back as stored:
+    split and padded (`placement.gather` gives them whole).
+
     Raises SolveError when the solution turns NaN/Inf, a Newton solve fails, dopri5 exceeds
     `max_steps` or its step collapses; the error's `trajectory` attribute holds the outputs
     up to the last good one.
@@ -110,16 +120,17 @@ def integrate(
     dt, radius = _choose_dt(integrator, rhs, times, U0, params, dt, key)
     options = Options(dt=dt, rtol=rtol, atol=atol, krylov_tol=krylov_tol,
                       max_steps=max_steps, newton_max_iter=newton_max_iter)
-    state = _start(integrator, rhs, jnp.asarray(times[0], float_dtype()), U0, params, options)
+    state = _start(integrator, rhs, placement, jnp.asarray(times[0], float_dtype()), U0,
+                   params, options)
     counts = None if integrator.adaptive else _step_counts(times, dt)
 
-    outputs = [U0]
+    outputs = [U0 if placement is None else placement.put(U0)]
     if checkpoint is not None and checkpoint.resume:
-        state, outputs = _resume(checkpoint, state, U0, len(times))
+        state, outputs = _resume(checkpoint, state, outputs[0], len(times))
     for i in range(len(outputs), len(times)):
         t_from, t_to = float(times[i - 1]), float(times[i])
         n = None if counts is None else counts[i - 1]
-        state, U, finite = _advance(integrator, state, t_to, n)
+        state, U, finite = _advance(integrator, placement, state, t_to, n)
         counters, finite, t_now = jax.device_get((state.counters, finite, state.t))
         stats = _stats(integrator, options, counters, state, radius, start)
         failure = _diagnose(integrator, options, counters, bool(finite), float(t_now),
@@ -136,51 +147,61 @@ def integrate(
     return _trajectory(times, outputs, stats)
 
 
-@partial(jax.jit, static_argnums=(0, 1))
-def _start(integrator: AbstractIntegrator, rhs: Rhs, t0: jax.Array, U0: PyTree, params: PyTree,
-           options: Options) -> State:
+@partial(jax.jit, static_argnums=(0, 1, 2))
+def _start(integrator: AbstractIntegrator, rhs: Rhs, placement: Placement | None,
+           t0: jax.Array, U0: PyTree, params: PyTree, options: Options) -> State:
     """The initial state, compiled (not op by op) and owning every buffer, each once: the
     chunks donate it, so it must share nothing with the caller's U0 or params, nor hold one
     buffer in two leaves."""
-    return jax.tree.map(jnp.copy, integrator.init(rhs, t0, U0, params, options))
+    state = jax.tree.map(jnp.copy, integrator.init(rhs, t0, U0, params, options))
+    return _store(placement, state)
 
 
-@partial(jax.jit, static_argnums=(0, 3), donate_argnums=(1,))
-def _advance_fixed(integrator: AbstractIntegrator, state: State, t_to: jax.Array,
-                   n: int) -> tuple[State, PyTree, jax.Array]:
+def _store(placement: Placement | None, state: State) -> State:
+    return state if placement is None else placement.store(state)
+
+
+def _load(placement: Placement | None, state: State) -> State:
+    return state if placement is None else placement.load(state)
+
+
+@partial(jax.jit, static_argnums=(0, 1, 4), donate_argnums=(2,))
+def _advance_fixed(integrator: AbstractIntegrator, placement: Placement | None, state: State,
+                   t_to: jax.Array, n: int) -> tuple[State, PyTree, jax.Array]:
     """`n` equal steps to `t_to`. The step is traced, so every dt reuses the compiled chunk;
     `n` is static: a `lax.scan` of known length lets XLA update the state in place, where a
     `while_loop` of traced length copied it every step (about 15% of a stencil step at
     1024 x 1024). Equal output intervals, the usual case, share one compiled chunk."""
+    state = _load(placement, state)
     state = replace(state, dt=(t_to - state.t) / n, t_stop=t_to)
     state = jax.lax.fori_loop(0, n, lambda _, s: integrator.step(s), state)
-    state = replace(state, t=t_to)  # exact, not the sum of n rounded steps
+    state = _store(placement, replace(state, t=t_to))  # t exact, not n rounded steps
     return state, state.U, all_finite(state.U)
 
 
-@partial(jax.jit, static_argnums=(0,), donate_argnums=(1,))
-def _advance_adaptive(integrator: AbstractIntegrator, state: State,
-                      t_to: jax.Array) -> tuple[State, PyTree, jax.Array]:
+@partial(jax.jit, static_argnums=(0, 1), donate_argnums=(2,))
+def _advance_adaptive(integrator: AbstractIntegrator, placement: Placement | None,
+                      state: State, t_to: jax.Array) -> tuple[State, PyTree, jax.Array]:
     """Steps until `t_to` (landed on exactly), `max_steps` attempts in all, or a step size
     too small to move t."""
-    state = replace(state, t_stop=t_to)
+    state = replace(_load(placement, state), t_stop=t_to)
 
     def going(s: State) -> jax.Array:
         attempts = s.counters.steps + s.counters.rejected
         floor = 10 * jnp.finfo(s.t.dtype).eps * jnp.abs(s.t)
         return (s.t < t_to) & (attempts < s.options.max_steps) & (s.dt > floor)
 
-    state = jax.lax.while_loop(going, integrator.step, state)
+    state = _store(placement, jax.lax.while_loop(going, integrator.step, state))
     return state, state.U, all_finite(state.U)
 
 
-def _advance(integrator: AbstractIntegrator, state: State, t_to: float,
-             n: int | None) -> tuple[State, PyTree, jax.Array]:
+def _advance(integrator: AbstractIntegrator, placement: Placement | None, state: State,
+             t_to: float, n: int | None) -> tuple[State, PyTree, jax.Array]:
     """One chunk to `t_to`: `n` fixed steps, or adaptive steps when `n` is None."""
     t_to = jnp.asarray(t_to, float_dtype())
     if n is None:
-        return _advance_adaptive(integrator, state, t_to)
-    return _advance_fixed(integrator, state, t_to, int(n))
+        return _advance_adaptive(integrator, placement, state, t_to)
+    return _advance_fixed(integrator, placement, state, t_to, int(n))
 
 
 def _step_counts(times: np.ndarray, dt: float) -> list[int]:

@@ -1,0 +1,83 @@
+"""fd over several devices: the state of a time-dependent program split over a device mesh,
+and its output gathered whole or kept as this process's part.
+
+What is split: every state array along the mesh's coordinates (XLA's partitioner places
+the halo exchanges; measured against shard_map with ppermute in benchmarks/halo_exchange.py).
+What is not: the bound parameter arrays, which compile into the program as constants and
+so sit whole on every device, and the initial state, computed whole once on each process.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from compiler.fd import FDProgram
+from compiler.fd.accesses import time_key
+
+from .devices import make_mesh, mesh_shape, select_devices
+from .sharding import Placement, make_placement
+
+
+def place_fd(program: FDProgram, devices: int | None = None,
+             mesh: Mapping[str, int] | None = None) -> Placement | None:
+    """How the state of `program` lies on `devices` devices (None: all of the run's),
+    split as `mesh` says ({coordinate: devices}; None: the least cut). None when nothing is
+    split: one device, or a system without space coordinates."""
+    chosen = select_devices(devices)
+    nodes = {a.name: a.nodes for a in program.grid.axes}
+    shape = mesh_shape(nodes, len(chosen), mesh)
+    if not shape:
+        return None
+    fields = {time_key(f.name, k): f.name for f in program.system.fields for k in range(3)}
+    arrays = {key: (program.axes_of(fields[key]), tuple(program.shapes[key]))
+              for key in program.state_keys}
+    return make_placement(make_mesh(chosen, shape), arrays)
+
+
+def output_fields(program: FDProgram, t: np.ndarray, U: Mapping[str, jax.Array], params,
+                  placement: Placement | None, parts: bool = False
+                  ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """Each field over the output times `t` (time first, then its grid axes), boundary
+    closure applied and periodic end points repeated, with the space coordinates of the
+    output: whole, or with `parts` only the block this process holds (its devices' part
+    of the mesh)."""
+    names = [f.name for f in program.system.fields]
+    times = jnp.asarray(t, program.dtype)
+    if placement is None:
+        closed = jax.vmap(program.closure, in_axes=(0, 0, None))(times, U, params)
+        return ({n: np.asarray(program.to_output(n, closed[n])) for n in names},
+                program.output_coordinates())
+    shown = placement.resized({n: _output_shape(program, n) for n in names})
+
+    @jax.jit
+    def close(times, U, params):
+        closed = jax.vmap(program.closure, in_axes=(0, 0, None))(times, placement.load(U),
+                                                                 params)
+        return shown.store({n: _repeat_periodic_ends(program, n, closed[n]) for n in names})
+
+    closed = close(times, U, params)
+    coordinates = program.output_coordinates()
+    if not parts:
+        return shown.gather(closed), coordinates
+    ranges = shown.process_ranges()
+    coordinates = {a: x[slice(*ranges[a])] if a in ranges else x
+                   for a, x in coordinates.items()}
+    return {n: shown.local_part(closed[n], n) for n in names}, coordinates
+
+
+def _output_shape(program: FDProgram, name: str) -> tuple[int, ...]:
+    return tuple(program.grid.axis(a).points for a in program.axes_of(name))
+
+
+def _repeat_periodic_ends(program: FDProgram, name: str, values: jax.Array) -> jax.Array:
+    """`values` with the first node repeated at the end of each periodic axis (traced)."""
+    lead = values.ndim - len(program.axes_of(name))
+    for k, axis in enumerate(program.axes_of(name)):
+        if program.grid.axis(axis).periodic:
+            first = jax.lax.slice_in_dim(values, 0, 1, axis=lead + k)
+            values = jnp.concatenate([values, first], axis=lead + k)
+    return values
