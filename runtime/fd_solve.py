@@ -17,6 +17,7 @@ from pdelang import System
 
 from .checkpoint import check_checkpoint_options, checkpointing
 from .errors import OptionError
+from .fd_sharded import output_coordinates, output_fields, place_fd
 from .memory import check_fd_memory
 from .meta import base_meta
 from .solution import Solution
@@ -46,9 +47,12 @@ class FDSolveOptions:
     checkpoint: str | None = None
     checkpoint_every: int = 1
     resume: bool = False
-    fit_steps: int = 100           # inverse problems: most iterations of the fit
+    fit_steps: int | None = None   # inverse problems: most iterations (lm 100, lbfgs 300)
     optimizer: str = "auto"        # "lm", "lbfgs", or auto (lm for a few constants)
     regularization: float = 0.0    # smoothness weight on unknown coefficient fields
+    devices: int | None = None     # devices to split the grid over (None: all of the run's)
+    mesh: dict[str, int] | None = None   # devices per space coordinate (None: least cut)
+    parts: bool = False            # keep only this process's block of the output
 
     def __post_init__(self) -> None:
         check_checkpoint_options(self.checkpoint, self.checkpoint_every, self.resume)
@@ -66,6 +70,10 @@ def solve_fd(system: System, options: FDSolveOptions,
              observers: Sequence[Callable] = ()) -> Solution:
     """Solve with finite differences, in `options.dtype` (scoped: no global JAX switch)."""
     with jax.enable_x64(options.dtype == "float64"):
+        if system.unknown_params:
+            from .fd_fit import fit_fd
+
+            return fit_fd(system, options, observers)
         return _solve(system, options, observers)
 
 
@@ -83,8 +91,9 @@ def _solve(system: System, options: FDSolveOptions, observers: Sequence[Callable
                                              observers)
         grid = program.output_coordinates()
     else:
-        values, times, extra = _evolve(program, params, options, observers)
-        grid = {program.system.time.name: times, **program.output_coordinates()}
+        values, times, extra = evolve(program, params, options, observers)
+        grid = {program.system.time.name: times,
+                **output_coordinates(program, extra.get("part"))}
     meta = base_meta("fd", system, {
         "grid": {a.name: a.points for a in program.grid.axes}, "accuracy": options.accuracy,
         "scheme": options.scheme or "auto", "dtype": options.dtype,
@@ -98,7 +107,10 @@ def _solve(system: System, options: FDSolveOptions, observers: Sequence[Callable
     return solution
 
 
-def _evolve(program: FDProgram, params, options: FDSolveOptions, observers):
+def evolve(program: FDProgram, params, options: FDSolveOptions, observers):
+    """Integrate `program` with `params` fixed: (values per field in argument order, output
+    times, what the integrator did)."""
+    from .fd_fit import argument_order
     from .timeloop import integrate
 
     system = program.system
@@ -106,7 +118,9 @@ def _evolve(program: FDProgram, params, options: FDSolveOptions, observers):
     t_eval = _output_times(options.frames, t0, t1)
     params = program.prepare(params)
     U0 = program.initial(params)
+    placement = place_fd(program, options.devices, options.mesh)   # None: one device
     rhs = program.bind(params)        # a forward solve: the parameters are constants
+    rhs = rhs if placement is None else placement.bind(rhs)
     method = options.integrator
     if method == "auto":
         method = _auto_integrator(program, rhs, U0, t0, t1 - t0, options)
@@ -114,18 +128,16 @@ def _evolve(program: FDProgram, params, options: FDSolveOptions, observers):
     with checkpointing("fd", system, options, identity) as checkpoint:
         trajectory = integrate(rhs, U0, {}, t_eval, method=method, dt=options.dt,
                                rtol=options.rtol, atol=options.atol, observers=observers,
-                               key=jax.random.PRNGKey(options.seed), checkpoint=checkpoint)
-    closed = jax.vmap(program.closure, in_axes=(0, 0, None))(
-        jnp.asarray(trajectory.t, program.dtype), trajectory.U, params)
-    values = {}
-    for f in system.fields:
-        array = np.asarray(program.to_output(f.name, closed[f.name]))
-        # the trajectory has time first, then the field's space axes in argument order
-        order = [system.time.name] + [a for a in f.args if a != system.time.name]
-        values[f.name] = np.transpose(array, [order.index(a) for a in f.args])
+                               key=jax.random.PRNGKey(options.seed), checkpoint=checkpoint,
+                               placement=placement)
+    arrays, part = output_fields(program, trajectory.t, trajectory.U, params, placement,
+                                 options.parts)
+    values = {f.name: np.transpose(arrays[f.name], argument_order(system, f.name))
+              for f in system.fields}
     stats = trajectory.stats
     extra = {"integrator": method, "dt": stats.dt, "steps": stats.steps,
-             "rejected_steps": stats.rejected, "final_time": float(trajectory.t[-1])}
+             "rejected_steps": stats.rejected, "final_time": float(trajectory.t[-1]),
+             **(placement.describe() if placement else {}), **({"part": part} if part else {})}
     return values, np.asarray(trajectory.t), extra
 
 

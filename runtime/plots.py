@@ -24,9 +24,11 @@ def plot_solution(solution, path: str | Path | None = None, fields: list[str] | 
     import matplotlib.pyplot as plt
 
     names = fields or list(solution.values)
-    if len(names) == 1 and _is_2d_in_time(solution, names[0]):
+    inferred = [k for k, v in solution.params.items() if np.ndim(v) >= 1]
+    if len(names) == 1 and _is_2d_in_time(solution, names[0]) and not inferred:
         return _snapshots(solution, names[0], path, plt)
-    extras = []
+    extras = [lambda ax, figure, solution, k=k: _inferred_panel(ax, figure, solution, k)
+              for k in inferred]
     if "loss_history" in solution.meta:
         extras.append(_loss_panel)
     errors = [n for n in names if solution.exact_values(n) is not None]
@@ -40,6 +42,27 @@ def plot_solution(solution, path: str | Path | None = None, fields: list[str] | 
     for ax, extra in zip(axes[0][len(names):], extras):
         extra(ax, figure, solution)
     return _finish(figure, solution, path, plt)
+
+
+def _inferred_panel(ax, figure, solution, name: str) -> None:
+    """An inferred coefficient field: a curve in 1-D, a heat map in 2-D."""
+    args = list(solution.system.param(name).args)
+    values = np.asarray(solution.params[name])
+    if len(args) == 1:
+        ax.plot(solution.grid[args[0]], values)
+        ax.set_xlabel(args[0])
+        ax.set_ylabel(name)
+        ax.grid(alpha=0.25)
+    else:
+        while values.ndim > 2:
+            values = values[..., values.shape[-1] // 2]
+        image = ax.pcolormesh(solution.grid[args[0]], solution.grid[args[1]], values.T,
+                              shading="auto", cmap="magma")
+        figure.colorbar(image, ax=ax, label=name)
+        ax.set_xlabel(args[0])
+        ax.set_ylabel(args[1])
+        ax.set_aspect("equal")
+    ax.set_title(f"inferred {name}({', '.join(args)})")
 
 
 def _loss_panel(ax, figure, solution) -> None:
@@ -90,7 +113,9 @@ def _error_panel(ax, figure, solution, name: str) -> None:
 
 def _finish(figure, solution, path, plt):
     title = solution.system.name or "solution"
-    figure.suptitle(f"{title} ({solution.method})")
+    constants = ", ".join(f"{k} = {v:.5g}" for k, v in solution.params.items()
+                          if np.ndim(v) == 0)
+    figure.suptitle(f"{title} ({solution.method}{'; ' + constants if constants else ''})")
     figure.tight_layout()
     if path is not None:
         path = Path(path)

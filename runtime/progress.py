@@ -67,7 +67,7 @@ class Progress:
         if args and isinstance(args[0], dict):
             info = args[0]
             parts = [f"{k} {v:.3g}" if isinstance(v, float) else f"{k} {v}"
-                     for k, v in info.items()]
+                     for k, v in info.items() if k != "fraction"]
             fraction = info.get("fraction")
             return "  ".join(parts), fraction
         t = float(args[0])

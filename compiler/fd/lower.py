@@ -17,6 +17,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import partial
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 import sympy as sp
@@ -80,7 +81,11 @@ class FDProgram:
         return jnp.float64 if self.options.dtype == "float64" else jnp.float32
 
     def axes_of(self, name: str) -> tuple[str, ...]:
-        return self.nodes[name].axes if name in self.nodes else ()
+        """The grid axes of a field or coefficient field (none for other names)."""
+        if name in self.nodes:
+            return self.nodes[name].axes
+        param = next((p for p in self.system.params if p.name == name and p.is_field), None)
+        return tuple(a for a in param.args if a in self.grid.names) if param else ()
 
     def bind(self, params: State) -> Callable[[Array, State, State], State]:
         """`rhs` with `params` (prepared here) fixed: for forward solves, where the arrays
@@ -95,13 +100,15 @@ class FDProgram:
         return {a.name: a.coordinates() for a in self.grid.axes}
 
     def to_output(self, name: str, values: np.ndarray) -> np.ndarray:
-        """Field values with the periodic end points repeated, as output files show them."""
-        values = np.asarray(values)
+        """Field values with the periodic end points repeated, as output files show them.
+        NumPy arrays give NumPy arrays; JAX arrays (traced ones too) give JAX arrays."""
+        xp = jnp if isinstance(values, jax.Array) else np
+        values = xp.asarray(values)
         lead = values.ndim - len(self.axes_of(name))
         for k, axis in enumerate(self.axes_of(name)):
             if self.grid.axis(axis).periodic:
-                first = np.take(values, [0], axis=lead + k)
-                values = np.concatenate([values, first], axis=lead + k)
+                first = xp.take(values, xp.asarray([0]), axis=lead + k)
+                values = xp.concatenate([values, first], axis=lead + k)
         return values
 
 

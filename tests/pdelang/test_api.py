@@ -270,10 +270,28 @@ def heat_inverse():
     )
 
 
+def wave2d_velocity_inverse():
+    cc = sp.Function("c")
+    U = u(t, x, y)
+    return pl.PDESystem(
+        equations=[sp.Eq(U.diff(t, 2), cc(x, y)**2 * laplace(U))],
+        conditions=[sp.Eq(u(t, 0, y), 0), sp.Eq(u(t, 1, y), 0), sp.Eq(u(t, x, 0), 0),
+                    sp.Eq(u(t, x, 1), 0),
+                    sp.Eq(u(0, x, y), exp(-((x - 0.5)**2 + (y - 0.5)**2) / 0.01)),
+                    pl.At(sp.Eq(U.diff(t), 0), t, 0)],
+        domain={x: (0, 1), y: (0, 1), t: (0, 0.6)},
+        params={cc(x, y): pl.Unknown(1)},
+        data="data/wave_records.csv",
+        name="wave speed from recorded wavefields",
+        base=EXAMPLES,
+    )
+
+
 SYMPY_FORMS = {f.__name__: f for f in (
     advection1d, allen_cahn1d, burgers1d, gray_scott2d, heat1d, heat1d_dirichlet,
     heat2d_periodic, helmholtz2d, heat_inverse, kuramoto_sivashinsky1d, lorenz_inverse,
-    lotka_volterra, poisson2d, reaction_diffusion2d, schrodinger1d, wave1d, wave2d_acoustic)}
+    lotka_volterra, poisson2d, reaction_diffusion2d, schrodinger1d, wave1d, wave2d_acoustic,
+    wave2d_velocity_inverse)}
 
 
 def test_every_example_has_a_sympy_form():

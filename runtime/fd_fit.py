@@ -1,0 +1,241 @@
+"""`method="fd"` with unknown parameters: fit them by differentiating through the solver.
+
+The model is the lowered FD program integrated with a fixed-step Runge-Kutta scheme
+(`runtime.fit.simulate`, rematerialised so memory stays flat in the number of steps) to
+the observation times, then sampled at the observation points (multilinear in space).
+The residual is the misfit of each observed field relative to the root mean square of its
+data, over the square root of its count (so fields and data sets of any size weigh alike),
+plus `regularization` times the mean squared gradient of each unknown coefficient field.
+A few unknowns are fitted by Levenberg-Marquardt with forward-mode Jacobians; a field on
+the grid by L-BFGS with reverse-mode gradients.
+
+The step: RK4 at 0.9 of its stability limit for the first guess, re-checked at the fitted
+values (a fit whose values need a smaller step is repeated with it). Systems without space
+have no stability limit to set the step, so the fit is repeated with half the step until
+the unknowns move by less than `DT_RTOL` (Richardson's test of the time error).
+"""
+
+from __future__ import annotations
+
+import time as clock
+from collections.abc import Callable, Sequence
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jax.flatten_util import ravel_pytree
+
+from compiler.errors import LoweringError
+from compiler.fd import FDOptions, FDProgram, lower_fd
+from compiler.observations import FieldObservations, require_observations, sampler_for
+from pdelang import System
+
+from .errors import OptionError, SolveError
+from .fit.optimize import FitResult, lbfgs, levenberg_marquardt
+from .fit.simulate import plan_steps, trajectory
+from .integrators import tableaus
+from .meta import base_meta
+from .solution import Solution
+
+ODE_STEPS = 1000        # first step for systems without space: the span over this
+DT_RTOL = 1e-6          # systems without space: halve the step until the unknowns move less
+MAX_REFINEMENTS = 4     # most repeats of the fit with a smaller step
+LM_LIMIT = 64           # at most this many unknown numbers: Levenberg-Marquardt (auto)
+LBFGS_STEPS = 300       # default iterations of L-BFGS (Levenberg-Marquardt: fit_steps)
+SAFETY = 0.9
+
+
+def fit_fd(system: System, options, observers: Sequence[Callable] = ()) -> Solution:
+    """Fit the unknown parameters of a time-dependent `system` to its observations, then
+    solve it forward with the fitted values (`options`: `FDSolveOptions`)."""
+    from .fd_solve import evolve
+
+    started = clock.perf_counter()
+    observations = require_observations(system, "fd")
+    if system.time is None:
+        raise LoweringError("fitting unknown parameters with the fd method needs a time-"
+                            "dependent system; for a steady one, use --method odil, which "
+                            "solves the discrete equations and fits the data at once",
+                            system.unknown_params[0].span)
+    program = lower_fd(system, FDOptions(options.grid, options.accuracy, options.scheme,
+                                         options.dtype))
+    model = FitModel(program, observations, options.regularization)
+    optimizer = _optimizer(options.optimizer, model.size)
+    tableau = tableaus.SSPRK3 if options.integrator == "ssprk3" else tableaus.RK4
+    scheme = "ssprk3" if options.integrator == "ssprk3" else "rk4"
+    dt = options.dt or model.first_step(scheme, options.seed)
+    theta, stages = model.theta0, []
+    for _ in range(MAX_REFINEMENTS + 1):
+        result = model.fit(theta, dt, tableau, optimizer, options.fit_steps, observers)
+        moved = _relative_change(result.theta, theta) if stages else None
+        stages.append({"dt": dt, "iterations": result.iterations, "loss": result.loss,
+                       "stopped": result.reason, "change": moved})
+        theta = result.theta
+        if not np.all(np.isfinite(theta)):
+            raise SolveError("the fit diverged: the unknowns became non-finite",
+                             hint="start from a better guess (`param k ~ guess`)")
+        limit = None if options.dt else model.stable_step(theta, scheme, options.seed)
+        if limit is not None and limit < dt:
+            dt = limit               # the fitted values need a smaller step: fit again
+        elif not program.grid.axes and not options.dt and (moved is None or moved > DT_RTOL):
+            dt = dt / 2              # Richardson: does a smaller step move the unknowns?
+        else:
+            break
+    fitted = model.unravel(theta)
+    params = {**model.base, **fitted}
+    values, times, extra = evolve(program, params, options, observers)
+    grid = {system.time.name: times, **program.output_coordinates()}
+    inferred = {name: _inferred_value(program, name, value) for name, value in fitted.items()}
+    meta = base_meta("fd", system, {
+        "grid": {a.name: a.points for a in program.grid.axes}, "accuracy": options.accuracy,
+        "scheme": options.scheme or "auto", "dtype": options.dtype,
+        "integrator": extra.get("integrator"), "dt": extra.get("dt")})
+    meta.update(extra)
+    meta["fit"] = {"optimizer": optimizer, "scheme": scheme, "stages": stages,
+                   "unknowns": model.size, "loss": result.loss,
+                   "relative_misfit": model.misfits(theta, dt, tableau),
+                   "history": list(result.history),
+                   "regularization": options.regularization,
+                   "observations": {o.field: o.count for o in observations}}
+    meta["final_loss"] = result.loss
+    meta["inferred"] = {k: v for k, v in inferred.items() if np.ndim(v) == 0}
+    meta["wall_time_s"] = clock.perf_counter() - started
+    solution = Solution(system, grid, values, inferred, meta)
+    errors = solution.errors()
+    if errors:
+        meta["relative_l2_error"] = errors
+    return solution
+
+
+class FitModel:
+    """The residual of a fit as a function of the flat vector of unknowns."""
+
+    def __init__(self, program: FDProgram, observations: tuple[FieldObservations, ...],
+                 regularization: float) -> None:
+        system = program.system
+        self.program = program
+        self.observations = observations
+        self.regularization = regularization
+        dtype = program.dtype
+        self.base = {k: jnp.asarray(v, dtype) for k, v in program.params.items()}
+        unknown = {p.name: self.base[p.name] for p in system.unknown_params}
+        flat, self.unravel = ravel_pytree(unknown)
+        self.theta0 = np.asarray(flat, dtype=np.float64)
+        self.size = len(self.theta0)
+        t0 = float(system.time.lower)
+        times = [np.atleast_1d(t0)]
+        for o in observations:
+            if system.time.name not in o.args:
+                raise LoweringError(f"the observations of `{o.field}` have no time column; "
+                                    "fd fitting compares fields at observed times",
+                                    system.data[0].span)
+            times.append(o.coordinate(system.time.name))
+        self.times = np.unique(np.concatenate(times))
+        axes = {system.time.name: self.times, **program.output_coordinates()}
+        self.samplers = [sampler_for(o, axes) for o in observations]
+        self.scales = [float(np.sqrt(np.mean(o.values**2))) or 1.0 for o in observations]
+        self.fields = [p for p in system.unknown_params if p.is_field]
+
+    # -- the residual -------------------------------------------------------------------
+    def states(self, theta: jax.Array, dt: float, tableau) -> dict:
+        """The fields at the observation times (time first), boundaries closed."""
+        program = self.program
+        params = program.prepare({**self.base, **self.unravel(theta)})
+        U0 = program.initial(params)
+        plan = plan_steps(self.times, dt)
+        states = trajectory(program.rhs, U0, params, plan, tableau)
+        times = jnp.asarray(self.times, program.dtype)
+        return jax.vmap(program.closure, in_axes=(0, 0, None))(times, states, params)
+
+    def residuals(self, theta: jax.Array, dt: float, tableau) -> jax.Array:
+        parts = self.misfit_parts(theta, dt, tableau)
+        parts += self.smoothness(theta)
+        return jnp.concatenate(parts)
+
+    def misfit_parts(self, theta, dt, tableau) -> list[jax.Array]:
+        program, system = self.program, self.program.system
+        closed = self.states(theta, dt, tableau)
+        parts = []
+        for o, sampler, scale in zip(self.observations, self.samplers, self.scales):
+            values = program.to_output(o.field, closed[o.field])
+            values = jnp.transpose(values, argument_order(system, o.field))
+            predicted = sampler(values)
+            parts.append((predicted - o.values) / (scale * np.sqrt(o.count)))
+        return parts
+
+    def smoothness(self, theta) -> list[jax.Array]:
+        """sqrt(regularization) times the differences of each unknown field over its
+        spacing, scaled so that their sum of squares is the mean squared gradient."""
+        if not self.regularization or not self.fields:
+            return []
+        values = self.unravel(theta)
+        parts = []
+        for p in self.fields:
+            field = values[p.name]
+            for k, axis in enumerate(p.args):
+                h = self.program.grid.axis(axis).h
+                slope = jnp.diff(field, axis=k).ravel() / h
+                parts.append(np.sqrt(self.regularization / slope.size) * slope)
+        return parts
+
+    def misfits(self, theta: np.ndarray, dt: float, tableau) -> dict[str, float]:
+        """Root-mean-square misfit of each observed field, relative to its data's RMS."""
+        parts = jax.jit(lambda th: self.misfit_parts(th, dt, tableau))(jnp.asarray(theta))
+        return {o.field: float(jnp.linalg.norm(part))
+                for o, part in zip(self.observations, parts)}
+
+    # -- the fit ------------------------------------------------------------------------
+    def fit(self, theta: np.ndarray, dt: float, tableau, optimizer: str, steps: int | None,
+            observers: Sequence[Callable]) -> FitResult:
+        def residuals(th):
+            return self.residuals(th, dt, tableau)
+
+        if optimizer == "lm":
+            return levenberg_marquardt(residuals, theta, steps or 100, observers)
+        return lbfgs(residuals, theta, steps or LBFGS_STEPS, observers)
+
+    def first_step(self, scheme: str, seed: int) -> float:
+        """0.9 of the stable step at the first guess, or the span / ODE_STEPS."""
+        step = self.stable_step(self.theta0, scheme, seed)
+        return step if step is not None else self.program.system.time.length / ODE_STEPS
+
+    def stable_step(self, theta: np.ndarray, scheme: str, seed: int) -> float | None:
+        """0.9 of the stability limit of `scheme` at `theta` (None without space)."""
+        from .stability import spectral_radius, stable_dt
+
+        program = self.program
+        if not program.grid.axes:
+            return None
+        params = program.prepare({**self.base, **self.unravel(jnp.asarray(theta))})
+        t0 = program.system.time.lower
+        radius = spectral_radius(program.bind(params), np.float64(t0),
+                                 program.initial(params), {}, jax.random.PRNGKey(seed))
+        step = stable_dt(scheme, float(radius)) * SAFETY
+        return step if np.isfinite(step) else None
+
+
+def argument_order(system: System, name: str) -> list[int]:
+    """The axes permutation from (time, space axes in argument order) to the argument order
+    of field `name`: how the time loop's arrays become the field's."""
+    args = system.field(name).args
+    time = system.time.name
+    order = [time] + [a for a in args if a != time]
+    return [order.index(a) for a in args]
+
+
+def _optimizer(choice: str, size: int) -> str:
+    if choice not in ("auto", "lm", "lbfgs"):
+        raise OptionError(f"optimizer {choice!r} is not available; choose auto, lm or lbfgs")
+    if choice == "auto":
+        return "lm" if size <= LM_LIMIT else "lbfgs"
+    return choice
+
+
+def _relative_change(new: np.ndarray, old: np.ndarray) -> float:
+    return float(np.max(np.abs(new - old) / np.maximum(np.abs(new), 1e-300)))
+
+
+def _inferred_value(program: FDProgram, name: str, value: jax.Array):
+    """A float for an unknown constant; a field on the output grid of its arguments."""
+    array = np.asarray(value, dtype=np.float64)
+    return float(array) if array.ndim == 0 else program.to_output(name, array)

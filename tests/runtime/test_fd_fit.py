@@ -1,0 +1,128 @@
+"""Inverse problems with method="fd": unknowns fitted through the differentiable solver."""
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import pdelang as pl
+import runtime
+from compiler.errors import LoweringError
+from runtime.cli import main
+from runtime.errors import OptionError
+
+HEAT = """
+param k ~ 0.5
+space x in [0, 1]
+time  t in [0, 0.5]
+field u(t, x)
+pde d(u, t) = k * d(u, x, 2)
+bc u = 0 at x = 0
+bc u = 0 at x = 1
+ic u = sin(pi*x) + 0.5*sin(3*pi*x) at t = 0
+data "obs.csv"
+"""
+
+
+def heat_exact(t, x, k=0.1):
+    return (np.sin(np.pi * x) * np.exp(-k * np.pi**2 * t)
+            + 0.5 * np.sin(3 * np.pi * x) * np.exp(-9 * k * np.pi**2 * t))
+
+
+def write_csv(folder, name, header, columns):
+    np.savetxt(folder / name, np.column_stack(columns), delimiter=",", header=header,
+               comments="", fmt="%.17g")
+
+
+def test_lorenz_parameters_from_the_example_to_far_below_1e_3(examples_dir):
+    solution = runtime.solve(pl.load(Path(examples_dir, "lorenz_inverse.pde")), "fd")
+    truth = {"sigma": 10.0, "rho": 15.0, "beta": 8.0 / 3.0}
+    errors = {k: abs(solution.params[k] / v - 1) for k, v in truth.items()}
+    assert max(errors.values()) < 1e-6, errors          # measured 2e-10
+    stages = solution.meta["fit"]["stages"]
+    assert len(stages) >= 2 and stages[-1]["change"] < 1e-6   # Richardson check of the step
+    assert solution.meta["fit"]["optimizer"] == "lm"
+
+
+def test_heat_coefficient_from_noisy_snapshots_within_one_percent(examples_dir, tmp_path):
+    out = tmp_path / "heat.npz"
+    assert main(["solve", str(Path(examples_dir, "heat_inverse.pde")), "--method", "fd",
+                 "--out", str(out), "--quiet"]) == 0
+    with np.load(out) as saved:
+        assert saved["k"].ndim == 0
+        assert abs(float(saved["k"]) / 0.1 - 1) < 0.01      # measured 2.7e-4
+        meta = json.loads(str(saved["meta"]))
+    assert meta["inferred"]["k"] == pytest.approx(float(np.load(out)["k"]))
+    assert 0.005 < meta["fit"]["relative_misfit"]["u"] < 0.02   # the data's 1% noise
+    assert meta["relative_l2_error"]["u"] < 1e-3           # exact solution at the fitted k
+
+
+def test_noise_free_heat_coefficient_converges_at_second_order_with_the_grid(tmp_path):
+    t, x = np.meshgrid([0.1, 0.25, 0.5], np.linspace(0, 1, 9), indexing="ij")
+    write_csv(tmp_path, "obs.csv", "t,x,u", [t.ravel(), x.ravel(), heat_exact(t, x).ravel()])
+    system = pl.parse(HEAT, base=tmp_path)
+    errors = [abs(runtime.solve(system, "fd", grid=n).params["k"] / 0.1 - 1) for n in (9, 17, 33)]
+    orders = np.log2(np.array(errors[:-1]) / np.array(errors[1:]))
+    assert errors[-1] < 3e-3, errors                  # measured 4.1e-2, 1.0e-2, 2.5e-3
+    assert np.all((orders > 1.8) & (orders < 2.3)), (errors, orders)
+
+
+@pytest.mark.parametrize("optimizer", ["lm", "lbfgs"])
+def test_an_unknown_coefficient_field_with_smoothing(tmp_path, optimizer):
+    """u_t = 0.02 u_xx - a(x) u: the reaction rate a(x) from snapshots made by the same
+    discretisation (so the misfit can vanish; the smoothing keeps the ends tame)."""
+    truth = "1 + 0.5*sin(pi*x)"
+    text = """
+space x in [0, 1]
+time  t in [0, 1]
+field u(t, x)
+pde d(u, t) = 0.02 * d(u, x, 2) - a * u
+bc u = 1 at x = 0
+bc u = 1 at x = 1
+ic u = 1 at t = 0
+"""
+    made = runtime.solve(pl.parse(f"param a(x) = {truth}\n" + text), "fd", grid=33,
+                         frames=list(np.linspace(0, 1, 11)))
+    t, x = np.meshgrid(made.grid["t"][1:], made.grid["x"], indexing="ij")
+    write_csv(tmp_path, "obs.csv", "t,x,u", [t.ravel(), x.ravel(), made.values["u"][1:].ravel()])
+    system = pl.parse("param a(x) ~ 0\n" + text + 'data "obs.csv"\n', base=tmp_path)
+    solution = runtime.solve(system, "fd", grid=33, regularization=1e-6, fit_steps=200,
+                             optimizer=optimizer)
+    inferred = solution.params["a"]
+    expected = 1 + 0.5 * np.sin(np.pi * solution.grid["x"])
+    assert inferred.shape == expected.shape
+    inner = slice(2, -2)                  # the ends are Dirichlet nodes: a has no effect there
+    assert np.max(np.abs(inferred[inner] - expected[inner])) < 0.02, inferred
+
+
+@pytest.mark.slow
+def test_wave_speed_from_recorded_wavefields(examples_dir):
+    solution = runtime.solve(pl.load(Path(examples_dir, "wave2d_velocity_inverse.pde")), "fd",
+                             grid=33, accuracy=4, regularization=1e-4)
+    x, y = np.meshgrid(solution.grid["x"], solution.grid["y"], indexing="ij")
+    truth = 1 + 0.3 * np.exp(-((x - 0.7) ** 2 + (y - 0.35) ** 2) / 0.01)
+    c = solution.params["c"]
+    assert np.linalg.norm(c - truth) / np.linalg.norm(truth) < 0.01      # measured 0.48%
+    assert np.max(np.abs(c - truth)[3:-3, 3:-3]) < 0.05                   # measured 0.016
+
+
+def test_steady_systems_are_pointed_to_odil(tmp_path):
+    write_csv(tmp_path, "obs.csv", "x,u", [np.linspace(0, 1, 5), np.zeros(5)])
+    system = pl.parse("param f ~ 1\nspace x in [0, 1]\nfield u(x)\npde d(u, x, 2) = f\n"
+                      "bc u = 0 at x = 0\nbc u = 0 at x = 1\ndata \"obs.csv\"\n", base=tmp_path)
+    with pytest.raises(LoweringError, match="odil"):
+        runtime.solve(system, "fd")
+
+
+def test_a_wrong_optimizer_is_an_option_error(tmp_path):
+    t, x = np.meshgrid([0.5], np.linspace(0, 1, 5), indexing="ij")
+    write_csv(tmp_path, "obs.csv", "t,x,u", [t.ravel(), x.ravel(), heat_exact(t, x).ravel()])
+    with pytest.raises(OptionError, match="optimizer"):
+        runtime.solve(pl.parse(HEAT, base=tmp_path), "fd", optimizer="newton")
+
+
+def test_observations_without_time_are_refused_with_the_data_line(tmp_path):
+    write_csv(tmp_path, "obs.csv", "x,u", [np.linspace(0, 1, 5), np.zeros(5)])
+    with pytest.raises(pl.PdeError, match="no column for its argument"):
+        runtime.solve(pl.parse(HEAT, base=tmp_path), "fd")
