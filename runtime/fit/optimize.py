@@ -57,6 +57,9 @@ def levenberg_marquardt(residuals: Residuals, theta0: np.ndarray, max_iter: int,
         scale = np.maximum(np.diag(A), 1e-30 * max(np.max(np.diag(A)), 1e-300))
         mu = 1e-3 * np.max(scale) if mu is None else mu
         step = np.linalg.solve(A + mu * np.diag(scale), -g)
+        if np.linalg.norm(step) <= _XTOL * (np.linalg.norm(theta) + _XTOL):
+            reason = "the step became negligible"
+            break
         trial = theta + step
         J_new, r_new = _host(evaluate(jnp.asarray(trial)))
         with np.errstate(over="ignore"):
@@ -72,9 +75,6 @@ def levenberg_marquardt(residuals: Residuals, theta0: np.ndarray, max_iter: int,
             _report(observers, iterations, max_iter, loss)
             if decrease < _FTOL:
                 reason = "the loss stopped decreasing"
-                break
-            if np.linalg.norm(step) <= _XTOL * (np.linalg.norm(theta) + _XTOL):
-                reason = "the step became negligible"
                 break
         else:
             mu *= nu
