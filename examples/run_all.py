@@ -43,6 +43,8 @@ class Run:
     method: str = "fd"
     options: tuple[str, ...] = ()
     bound: float | None = None          # largest relative L2 error allowed (files with exact)
+    truth: tuple[tuple[str, float], ...] = ()   # inverse problems: the true unknowns
+    param_bound: float | None = None    # largest relative error of an inferred constant
 
     @property
     def key(self) -> str:
@@ -51,6 +53,8 @@ class Run:
 
 # fewer optimiser steps than the defaults (4000 Adam + 2000 L-BFGS) keep a row near a minute
 PINN_OPTIONS = ("--steps", "2000", "--lbfgs-steps", "500")
+
+LORENZ = (("sigma", 10.0), ("rho", 15.0), ("beta", 8.0 / 3.0))
 
 # Bounds sit a few times above the errors of a fresh run: a regression trips them, noise not.
 RUNS = {run.key: run for run in (
@@ -71,6 +75,10 @@ RUNS = {run.key: run for run in (
     Run("gray_scott2d"),
     Run("wave2d_acoustic"),
     Run("lotka_volterra", options=("--integrator", "dopri5", "--frames", "121")),
+    Run("lorenz_inverse", truth=LORENZ, param_bound=1e-6),
+    Run("heat_inverse", bound=1e-3, truth=(("k", 0.1),), param_bound=1e-2),
+    Run("wave2d_velocity_inverse", options=("--grid", "33", "--accuracy", "4",
+                                            "--regularization", "1e-4")),
 )}
 
 
@@ -81,6 +89,7 @@ class Result:
     seconds: float
     error: float | None
     status: str
+    inferred: str = "-"
 
     @property
     def ok(self) -> bool:
@@ -114,10 +123,27 @@ def solve(run: Run, images: Path | None) -> Result:
                 draw_thumbnail(run, arrays, meta, images / f"{run.key}.png")
     errors = meta.get("relative_l2_error") or {}
     error = max(errors.values()) if errors else None
-    return Result(run, describe_size(meta), seconds, error, judge(run, error))
+    inferred = meta.get("inferred") or {}
+    missing = [name for name, _ in run.truth if name not in inferred]
+    if missing:
+        return Result(run, describe_size(meta), seconds, error,
+                      f"FAIL (no inferred value of {', '.join(missing)})")
+    param_errors = {name: abs(inferred[name] / value - 1) for name, value in run.truth}
+    return Result(run, describe_size(meta), seconds, error,
+                  judge(run, error, param_errors), describe_inferred(inferred, param_errors))
 
 
-def judge(run: Run, error: float | None) -> str:
+def describe_inferred(inferred: dict, errors: dict) -> str:
+    if not inferred:
+        return "-"
+    return ", ".join(f"{k} = {v:.6g}" + (f" ({errors[k]:.1e})" if k in errors else "")
+                     for k, v in inferred.items())
+
+
+def judge(run: Run, error: float | None, param_errors: dict | None = None) -> str:
+    worst = max((param_errors or {}).values(), default=None)
+    if worst is not None and not (np.isfinite(worst) and worst < run.param_bound):
+        return f"FAIL (inferred value off by {worst:.1e} > {run.param_bound:.0e})"
     if error is None:
         return "ok" if run.bound is None else "FAIL (no error reported)"
     if not np.isfinite(error):
@@ -154,7 +180,9 @@ def draw_thumbnail(run: Run, arrays, meta: dict, path: Path) -> None:
     coordinates = [c.name for c in system.coordinates]
     grid = {name: arrays[name] for name in coordinates if name in arrays}
     values = {f.name: arrays[f.name] for f in system.fields}
-    figure = Solution(system, grid, values, {}, meta).plot()
+    params = {p.name: arrays[p.name] if p.is_field else float(arrays[p.name])
+              for p in system.unknown_params if p.name in arrays}
+    figure = Solution(system, grid, values, params, meta).plot()
     path.parent.mkdir(parents=True, exist_ok=True)
     for dpi in (THUMBNAIL_DPI, 45, 30):     # wide figures (three panels) get fewer dots
         figure.savefig(path, dpi=dpi)
@@ -164,12 +192,13 @@ def draw_thumbnail(run: Run, arrays, meta: dict, path: Path) -> None:
 
 
 def table(results: list[Result]) -> str:
-    lines = ["| example | method | grid or network | wall time | relative L2 error | status |",
-             "|---|---|---|---:|---:|---|"]
+    lines = ["| example | method | grid or network | wall time | relative L2 error | "
+             "inferred (relative error) | status |",
+             "|---|---|---|---:|---:|---|---|"]
     for r in results:
         error = "-" if r.error is None else f"{r.error:.2e}"
         lines.append(f"| [{r.run.name}](examples/{r.run.name}.pde) | {r.run.method} | "
-                     f"{r.size} | {r.seconds:.1f} s | {error} | {r.status} |")
+                     f"{r.size} | {r.seconds:.1f} s | {error} | {r.inferred} | {r.status} |")
     return "\n".join(lines)
 
 
