@@ -40,17 +40,16 @@ def place_fd(program: FDProgram, devices: int | None = None,
 
 def output_fields(program: FDProgram, t: np.ndarray, U: Mapping[str, jax.Array], params,
                   placement: Placement | None, parts: bool = False
-                  ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+                  ) -> tuple[dict[str, np.ndarray], dict | None]:
     """Each field over the output times `t` (time first, then its grid axes), boundary
-    closure applied and periodic end points repeated, with the space coordinates of the
-    output: whole, or with `parts` only the block this process holds (its devices' part
-    of the mesh)."""
+    closure applied and periodic end points repeated: whole, or with `parts` only the block
+    that this process's devices hold. Also that block (None: the whole grid), for `meta`:
+    {"process": k, "processes": n, "ranges": {coordinate: [first, end)}} in output points."""
     names = [f.name for f in program.system.fields]
     times = jnp.asarray(t, program.dtype)
     if placement is None:
         closed = jax.vmap(program.closure, in_axes=(0, 0, None))(times, U, params)
-        return ({n: np.asarray(program.to_output(n, closed[n])) for n in names},
-                program.output_coordinates())
+        return {n: np.asarray(program.to_output(n, closed[n])) for n in names}, None
     shown = placement.resized({n: _output_shape(program, n) for n in names})
 
     @jax.jit
@@ -60,13 +59,18 @@ def output_fields(program: FDProgram, t: np.ndarray, U: Mapping[str, jax.Array],
         return shown.store({n: _repeat_periodic_ends(program, n, closed[n]) for n in names})
 
     closed = close(times, U, params)
-    coordinates = program.output_coordinates()
     if not parts:
-        return shown.gather(closed), coordinates
-    ranges = shown.process_ranges()
-    coordinates = {a: x[slice(*ranges[a])] if a in ranges else x
-                   for a, x in coordinates.items()}
-    return {n: shown.local_part(closed[n], n) for n in names}, coordinates
+        return shown.gather(closed), None
+    part = {"process": jax.process_index(), "processes": jax.process_count(),
+            "ranges": {a: list(r) for a, r in shown.process_ranges().items()}}
+    return {n: shown.local_part(closed[n], n) for n in names}, part
+
+
+def output_coordinates(program: FDProgram, part: dict | None) -> dict[str, np.ndarray]:
+    """The space coordinates of the output, or of one process's `part` of it."""
+    ranges = part["ranges"] if part else {}
+    return {a: x[slice(*ranges[a])] if a in ranges else x
+            for a, x in program.output_coordinates().items()}
 
 
 def _output_shape(program: FDProgram, name: str) -> tuple[int, ...]:
