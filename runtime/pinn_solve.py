@@ -1,5 +1,7 @@
 """`method="pinn"`: lower the system to residuals of a network, train it, and evaluate it
-on an output grid as a `Solution` (whose call evaluates the network itself)."""
+on an output grid as a `Solution` (whose call evaluates the network itself). Inverse
+problems train their unknowns with the networks: `Solution.params` holds the inferred
+constants and coefficient fields, `meta["unknown_history"]` each constant's trajectory."""
 
 from __future__ import annotations
 
@@ -12,7 +14,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from compiler.grid import grid_sizes
-from compiler.pinn import PINNOptions, lower_pinn
+from compiler.pinn import CONSTANTS, PINNOptions, PINNProgram, lower_pinn
 from pdelang import System
 
 from .checkpoint import check_checkpoint_options, checkpointing
@@ -57,8 +59,8 @@ class PINNSolveOptions:
     checkpoint: str | None = None
     checkpoint_every: int = 1
     resume: bool = False
-    data_weight: float = 1.0       # inverse problems: weight of the data misfit term
-    regularization: float = 0.0    # smoothness weight on unknown coefficient fields
+    data_weight: float = TrainOptions.data_weight        # inverse problems: data misfit
+    regularization: float = TrainOptions.regularization  # smoothness of unknown fields
 
     def __post_init__(self) -> None:
         check_checkpoint_options(self.checkpoint, self.checkpoint_every, self.resume)
@@ -86,6 +88,10 @@ def _solve(system: System, options: PINNSolveOptions, observers) -> Solution:
     started = clock.perf_counter()
     dtype = jnp.float64 if options.dtype == "float64" else jnp.float32
     program = lower_pinn(system, options.network())
+    if options.regularization and not any(p.is_field for p in system.unknown_params):
+        raise OptionError("regularization smooths unknown coefficient fields "
+                          "(`param c(x) ~ guess`), and this system has none",
+                          hint="leave out --regularization")
     with checkpointing("pinn", system, options, _options_meta(options)) as checkpoint:
         result = train(program, options.training(), dtype=dtype, observers=observers,
                        checkpoint=checkpoint)
@@ -98,6 +104,7 @@ def _solve(system: System, options: PINNSolveOptions, observers) -> Solution:
     for f in system.fields:
         full = np.asarray(flat[f.name]).reshape(mesh[0].shape)
         values[f.name] = _reduce_to_args(full, program.coordinates, f.args)
+    params = inferred_params(program, result.nets, flat, mesh[0].shape)
 
     def evaluator(name: str, coordinates: dict[str, np.ndarray]) -> np.ndarray:
         columns = [coordinates.get(c, np.zeros_like(next(iter(coordinates.values()))))
@@ -112,8 +119,10 @@ def _solve(system: System, options: PINNSolveOptions, observers) -> Solution:
     meta.update({"steps": result.steps, "final_loss": float(result.history["loss"][-1]),
                  "loss_weights": result.weights, "training_time_s": result.wall_time,
                  "loss_history": _history(result.history), **result.info})
+    if result.trajectory:
+        meta["unknown_history"] = _history(result.trajectory)
     meta["wall_time_s"] = clock.perf_counter() - started
-    solution = Solution(system, grid, values, {}, meta, evaluator)
+    solution = Solution(system, grid, values, params, meta, evaluator)
     errors = solution.errors()
     if errors:
         meta["relative_l2_error"] = errors
@@ -129,6 +138,20 @@ def output_grid(system: System, options: PINNSolveOptions) -> dict[str, np.ndarr
     return grid
 
 
+def inferred_params(program: PINNProgram, nets: dict, flat: dict, shape: tuple[int, ...]
+                    ) -> dict[str, float | np.ndarray]:
+    """The unknown constants as floats; each unknown coefficient field as its network on the
+    output grid of its arguments (`flat`: every network output on the whole grid)."""
+    out: dict[str, float | np.ndarray] = {}
+    for p in program.system.unknown_params:
+        if p.is_field:
+            full = np.asarray(flat[p.name], dtype=float).reshape(shape)
+            out[p.name] = _reduce_to_args(full, program.coordinates, p.args)
+        else:
+            out[p.name] = float(nets[CONSTANTS][p.name])
+    return out
+
+
 def _reduce_to_args(full: np.ndarray, coordinates, args) -> np.ndarray:
     """A field of fewer coordinates than the grid: take it where the others are first."""
     index = tuple(slice(None) if c in args else 0 for c in coordinates)
@@ -138,7 +161,8 @@ def _reduce_to_args(full: np.ndarray, coordinates, args) -> np.ndarray:
 
 
 def _history(history) -> dict[str, list[float]]:
-    n = len(history["loss"])
+    """Every series of `history` at HISTORY_POINTS evenly spaced steps."""
+    n = len(next(iter(history.values())))
     picks = np.unique(np.linspace(0, n - 1, min(HISTORY_POINTS, n)).astype(int)) if n else []
     out = {"step": [int(i) + 1 for i in picks]}
     out.update({k: [float(v[i]) for i in picks] for k, v in history.items()})

@@ -144,7 +144,8 @@ def value_field(condition: Condition, system: System) -> str | None:
 
 def face_data(condition: Condition, field: Field, system: System) -> sp.Expr | None:
     """g when `condition` reads `field = g` (after dividing by a constant coefficient) on a
-    face of one of the field's non-periodic coordinates, g free of every field; else None."""
+    face of one of the field's non-periodic coordinates, g free of every field and unknown
+    coefficient field; else None."""
     if value_field(condition, system) != field.name or condition.coordinate in system.periodic:
         return None
     if condition.coordinate not in field.args:
@@ -158,9 +159,11 @@ def face_data(condition: Condition, field: Field, system: System) -> sp.Expr | N
     g = g.xreplace({sp.Symbol(condition.coordinate): system.coordinate(condition.coordinate)
                     .value(condition.side)})
     names = {f.name for f in system.fields}
+    unknown = {p.name for p in system.unknown_params}
     coefficients = [a for a in g.atoms(AppliedUndef) if a.func.__name__ not in names]
     if g.has(*(f.function for f in system.fields)) or any(
-            not {s.name for s in a.free_symbols} <= set(field.args) for a in coefficients):
+            not {s.name for s in a.free_symbols} <= set(field.args)
+            or a.func.__name__ in unknown for a in coefficients):
         return None
     coordinates = {c.name for c in system.coordinates}
     if not {s.name for s in g.free_symbols if s.name in coordinates} <= set(field.args):

@@ -4,15 +4,20 @@
       1. make_networks      one MLP per set of field arguments (usually one for all fields)
       2. constrain_groups   optional: fields meet their Dirichlet and initial values by
                             construction, u = A + D*N (`constraints`)
-      3. to_residuals       each equation and each remaining condition as a residual
-      4. regions            where each residual is sampled: the interior, a face, t = t0
+      3. coefficient_networks  inverse problems: a small network per unknown coefficient
+                            field (unknown constants join the trainables at `init`)
+      4. to_residuals       each equation and each remaining condition as a residual
+      5. data_terms         the misfit at the observations, and the regularization of
+                            unknown coefficient fields (`inverse`)
+      6. regions            where each residual is sampled: the interior, a face, t = t0,
+                            the observation points
 and returns a `PINNProgram` with every stage for `pdelang show`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import jax
 import jax.numpy as jnp
@@ -24,8 +29,24 @@ from pdelang.printing import expression_to_pde
 from ..coefficients import constant_values
 from ..errors import LoweringError
 from .constraints import constrain_groups
+from .inverse import (
+    coefficient_networks,
+    data_terms,
+    init_coefficient,
+    initial_constants,
+    regularization_terms,
+    unknowns_stage,
+)
 from .network import InputMap, MLPSpec, init_mlp
-from .residuals import NetworkGroup, Residual, make_residual, network_function, sample_arrays
+from .residuals import (
+    CONSTANTS,
+    NetworkGroup,
+    Term,
+    make_residual,
+    network_function,
+    sample_arrays,
+    with_constants,
+)
 
 
 @dataclass(frozen=True)
@@ -47,17 +68,6 @@ class PINNOptions:
 
 
 @dataclass(frozen=True)
-class Term:
-    """One loss term: a residual and where its points lie (`fixed` coordinates, if any)."""
-
-    name: str
-    kind: str                                  # "pde", "boundary", "initial"
-    residual: Residual
-    fixed: Mapping[str, float] = field(default_factory=dict)
-    text: str = ""
-
-
-@dataclass(frozen=True)
 class PINNProgram:
     system: System
     options: PINNOptions
@@ -69,15 +79,20 @@ class PINNProgram:
     stages: tuple = ()
 
     def init(self, key: jax.Array, dtype=jnp.float32) -> dict:
-        """Network parameters, one entry per network group."""
+        """The trainables: network parameters, one entry per network group (fields and
+        unknown coefficient fields), and the unknown constants at their guesses under
+        `CONSTANTS` when there are any."""
         keys = jax.random.split(key, len(self.groups))
-        return {g.key: init_mlp(g.spec, k, dtype) for g, k in zip(self.groups, keys)}
+        out = {g.key: (init_mlp if g.guess is None else init_coefficient)(g.spec, k, dtype)
+               for g, k in zip(self.groups, keys)}
+        constants = initial_constants(self.system, dtype)
+        return {**out, CONSTANTS: constants} if constants else out
 
     def evaluate(self, nets: Mapping, points: jax.Array,
                  physical: Mapping | None = None) -> dict[str, jax.Array]:
-        """Every field at `points` (n, len(coordinates)); `physical` (default: the program's
-        own) feeds the data of hard constraints."""
-        physical = self.physical if physical is None else physical
+        """Every field and unknown coefficient field at `points` (n, len(coordinates));
+        `physical` (default: the program's own) feeds the data of hard constraints."""
+        physical = with_constants(nets, self.physical if physical is None else physical)
         out = {}
         for g in self.groups:
             columns = np.asarray([self.coordinates.index(a) for a in g.args])
@@ -100,18 +115,19 @@ def lower_pinn(system: System, options: PINNOptions | None = None) -> PINNProgra
     notes: tuple[str, ...] = ()
     if options.hard_constraints:
         groups, hard, notes = constrain_groups(system, groups, physical)
+    coefficients = coefficient_networks(system, periodic)
+    groups = groups + coefficients
     terms = to_residuals(system, groups, coordinates, periodic, hard)
-    stages = (_network_stage(groups, notes), _term_stage(terms))
+    terms += data_terms(system, groups, coordinates) + regularization_terms(groups, coordinates)
+    stages = (_network_stage(groups[:len(groups) - len(coefficients)], notes),
+              *((unknowns_stage(system, coefficients),) if system.unknown_params else ()),
+              _term_stage(terms))
     return PINNProgram(system, options, coordinates, bounds, groups, terms, physical, stages)
 
 
 def make_networks(system: System, options: PINNOptions,
                   periodic: set[str]) -> tuple[NetworkGroup, ...]:
     """One MLP per distinct argument list; each outputs the fields that share it."""
-    for p in system.params:
-        if p.is_field and p.is_unknown:
-            raise LoweringError(f"the unknown coefficient field `{p.name}` is not supported by "
-                                "the pinn method yet", p.span)
     by_args: dict[tuple[str, ...], list[str]] = {}
     for f in system.fields:
         by_args.setdefault(f.args, []).append(f.name)
@@ -143,7 +159,7 @@ def to_residuals(system: System, groups: tuple[NetworkGroup, ...], coordinates: 
         if i in hard:
             continue
         if c.kind == "periodic":
-            if not all(c.coordinate in g.args for g in groups):
+            if not all(c.coordinate in g.args for g in groups if g.guess is None):
                 raise LoweringError(f"periodicity in `{c.coordinate}` needs every field to "
                                     f"depend on `{c.coordinate}`", c.span)
             continue                      # exact: the networks see sin/cos of the phase
@@ -177,6 +193,9 @@ def _network_stage(groups, notes=()) -> tuple[str, tuple[str, ...]]:
 def _term_stage(terms) -> tuple[str, tuple[str, ...]]:
     lines = []
     for t in terms:
+        if t.kind == "data":
+            lines.append(f"{t.name}: {t.text}")
+            continue
         where = ", ".join(f"{k} = {v:g}" for k, v in t.fixed.items()) or "interior"
         lines.append(f"{t.name}: {t.text}   sampled on {where}; derivatives by nested "
                      "forward-mode jvp")

@@ -10,7 +10,7 @@ is written out, one given as samples is interpolated (multilinear) at the points
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import jax
@@ -29,28 +29,57 @@ if TYPE_CHECKING:
     from .constraints import GroupConstraints
 
 Residual = Callable[[Mapping, Mapping, jax.Array], jax.Array]
+CONSTANTS = "unknown constants"   # their entry in the trainable pytree (never a field's name)
+
+
+@dataclass(frozen=True)
+class Term:
+    """One loss term: a residual and where its points lie: drawn in the interior, on a face
+    (`fixed` coordinates), or, for a data term, the observation `points` themselves."""
+
+    name: str
+    kind: str                                  # "pde", "boundary", "initial", "data",
+    residual: Residual                         # "regularization"
+    fixed: Mapping[str, float] = field(default_factory=dict)
+    text: str = ""
+    points: np.ndarray | None = None
+
+
+def with_constants(nets: Mapping, physical: Mapping) -> Mapping:
+    """The physical parameters with the unknown constants at their current (trained)
+    values, which the trainable pytree `nets` holds under `CONSTANTS`."""
+    constants = nets.get(CONSTANTS)
+    return {**physical, **constants} if constants else physical
 
 
 @dataclass(frozen=True)
 class NetworkGroup:
     """One network: the fields it outputs and the coordinates it takes, in order, and the
-    hard constraints (if any) its outputs pass through."""
+    hard constraints (if any) its outputs pass through. A network of an unknown coefficient
+    field has a `guess`, (physical, point) -> value, that its output is added to."""
 
     key: str
     fields: tuple[str, ...]
     args: tuple[str, ...]
     spec: MLPSpec
     constraints: GroupConstraints | None = None
+    guess: Callable[[Mapping, jax.Array], jax.Array] | None = None
 
 
 def network_function(group: NetworkGroup, params: Mapping,
                      physical: Mapping) -> Callable[[jax.Array], jax.Array]:
     """The group's fields at one point (in `group.args` order): the MLP, through the hard
-    constraints when there are any, so that values and derivatives both see them."""
+    constraints when there are any, so that values and derivatives both see them; plus the
+    guess for an unknown coefficient field."""
 
     def net(z: jax.Array) -> jax.Array:
         return apply_mlp(group.spec, params, z)
 
+    def guessed(z: jax.Array) -> jax.Array:
+        return apply_mlp(group.spec, params, z) + group.guess(physical, z)
+
+    if group.guess is not None:
+        return guessed
     return net if group.constraints is None else group.constraints.apply(net, physical)
 
 
@@ -134,6 +163,7 @@ def make_residual(expr: sp.Expr, system: System, groups: tuple[NetworkGroup, ...
         return jnp.asarray(function(*values), point.dtype)
 
     def residual(nets: Mapping, physical: Mapping, points: jax.Array) -> jax.Array:
+        physical = with_constants(nets, physical)
         return jax.vmap(at_point, in_axes=(None, None, 0))(nets, physical, points)
 
     return residual, body

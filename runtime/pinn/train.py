@@ -1,6 +1,8 @@
 """Training a PINN: Adam with a decaying learning rate, then L-BFGS, in jitted chunks.
 
-The loss is the weighted sum over terms of the mean squared residual. Each chunk runs
+The loss is the weighted sum over terms of the mean squared residual (data misfit and
+regularization terms of inverse problems included; unknown constants train with the
+networks, and their values are kept at every step). Each chunk runs
 `chunk` steps in one `lax.scan` (one host round trip); between chunks, in Python, points
 may be resampled (uniformly again, or by residual-based adaptive distribution: RAR-D of
 Wu et al., 2023), loss weights may be adapted (learning-rate annealing of Wang, Teng and
@@ -19,7 +21,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from compiler.pinn import PINNProgram
+from compiler.pinn import CONSTANTS, PINNProgram
 
 from ..checkpoint import Checkpointing
 from ..errors import OptionError, SolveError
@@ -35,7 +37,9 @@ class TrainOptions:
     then `lbfgs_steps` L-BFGS steps. `points` interior collocation points, `boundary_points`
     shared by the boundary terms, `initial_points` by the initial ones, drawn by `sampler`;
     `resample_every` steps (0: never) they are drawn again, by RAR-D when `adaptive_sampling`.
-    `weights`: a weight per term name, or "adaptive" for learning-rate annealing."""
+    `weights`: a weight per term name, or "adaptive" for learning-rate annealing. Inverse
+    problems: data terms start at weight `data_weight`, regularization terms have weight
+    `regularization` (kept out of the annealing), unless `weights` names them."""
 
     steps: int = 4000
     lbfgs_steps: int = 2000
@@ -51,6 +55,8 @@ class TrainOptions:
     weights: Mapping[str, float] | str | None = None
     chunk: int = 250
     seed: int = 0
+    data_weight: float = 1.0
+    regularization: float = 0.0
 
     def __post_init__(self) -> None:
         if self.sampler not in SAMPLERS:
@@ -64,12 +70,19 @@ class TrainOptions:
                 raise OptionError(f"{name} must be at least 1")
         if not self.learning_rate > 0:
             raise OptionError("learning_rate must be positive")
+        if not self.data_weight > 0:
+            raise OptionError(f"data_weight must be positive, not {self.data_weight}")
+        if not self.regularization >= 0:
+            raise OptionError(f"regularization must be >= 0, not {self.regularization}")
         if isinstance(self.weights, str) and self.weights != "adaptive":
             raise OptionError(f"weights must be a mapping or \"adaptive\", not {self.weights!r}")
 
 
 @dataclass(frozen=True)
 class TrainResult:
+    """The trained `nets` (unknown constants under `CONSTANTS`); per step: the loss and each
+    term (`history`) and each unknown constant (`trajectory`)."""
+
     nets: dict
     physical: dict
     history: Mapping[str, np.ndarray]          # "loss" and one entry per term, per step
@@ -77,6 +90,7 @@ class TrainResult:
     steps: int
     wall_time: float
     info: Mapping[str, object] = field(default_factory=dict)
+    trajectory: Mapping[str, np.ndarray] = field(default_factory=dict)
 
 
 def train(program: PINNProgram, options: TrainOptions, *, dtype=jnp.float32,
@@ -92,12 +106,20 @@ def train(program: PINNProgram, options: TrainOptions, *, dtype=jnp.float32,
     nets = program.init(key, dtype)
     physical = {k: jnp.asarray(v, dtype) for k, v in program.physical.items()}
     names = [t.name for t in program.terms]
-    weights = _initial_weights(names, options.weights)
+    weights = _initial_weights(program, options)
+    adapted = np.asarray([i > 0 and t.kind != "regularization"       # annealed weights
+                          for i, t in enumerate(program.terms)])
     batch = _draw(program, options, options.seed, dtype)
+    constants = sorted(nets.get(CONSTANTS, {}))
+    width = 1 + len(names) + len(constants)          # columns of the history table
 
     def terms_of(nets, batch):
-        return jnp.stack([jnp.mean(jnp.square(t.residual(nets, physical, batch[t.name])))
+        return jnp.stack([_mean_square(t.residual(nets, physical, batch[t.name]))
                           for t in program.terms])
+
+    def track(nets):
+        return jnp.stack([nets[CONSTANTS][c] for c in constants]) if constants else \
+            jnp.zeros((0,), dtype)
 
     def loss(nets, batch, w):
         values = terms_of(nets, batch)
@@ -106,9 +128,9 @@ def train(program: PINNProgram, options: TrainOptions, *, dtype=jnp.float32,
     schedule = optax.exponential_decay(options.learning_rate, options.decay_steps,
                                        options.decay_rate, staircase=False)
     adam = optax.adam(schedule)
-    adam_chunk = _chunk(lambda p, s, b, w: _adam_step(adam, loss, p, s, b, w))
+    adam_chunk = _chunk(lambda p, s, b, w: _adam_step(adam, loss, p, s, b, w), track)
     lbfgs = optax.lbfgs()
-    lbfgs_chunk = _chunk(lambda p, s, b, w: _lbfgs_step(lbfgs, loss, p, s, b, w))
+    lbfgs_chunk = _chunk(lambda p, s, b, w: _lbfgs_step(lbfgs, loss, p, s, b, w), track)
     term_gradients = jax.jit(lambda nets, batch: _gradient_scales(terms_of, nets, batch))
 
     phases = [(p, n, run, opt) for p, n, run, opt in
@@ -135,13 +157,13 @@ def train(program: PINNProgram, options: TrainOptions, *, dtype=jnp.float32,
                     done % options.resample_every < n:
                 batch = _resample(program, options, nets, physical, done, dtype)
                 info["resamples"] += 1
-            if weights is not None and options.weights == "adaptive" and phase == "adam":
-                weights = _anneal(weights, np.asarray(term_gradients(nets, batch)))
-            w = jnp.asarray(weights if weights is not None else np.ones(len(names)), dtype)
-            nets, state, values, terms = run(nets, state, batch, w, n)
+            if options.weights == "adaptive" and phase == "adam":
+                weights = _anneal(weights, np.asarray(term_gradients(nets, batch)), adapted)
+            w = jnp.asarray(weights, dtype)
+            nets, state, values, terms, tracked = run(nets, state, batch, w, n)
             values, terms = np.asarray(values), np.asarray(terms)
             _check_finite(values, terms, names, done, phase)
-            history.append(np.column_stack([values, terms]))
+            history.append(np.column_stack([values, terms, np.asarray(tracked)]))
             done += n
             left -= n
             chunks += 1
@@ -152,16 +174,22 @@ def train(program: PINNProgram, options: TrainOptions, *, dtype=jnp.float32,
                 continue
             saved = _Loop(nets, state, batch, weights, k, done, chunks, history, info)
             if checkpoint.stop_signal() is not None:
-                raise _save(checkpoint, saved, names, stop=f"after step {done} of {total}")
+                raise _save(checkpoint, saved, width, stop=f"after step {done} of {total}")
             if checkpoint.due(chunks):
-                _save(checkpoint, saved, names)
-    table = np.concatenate(history) if history else np.zeros((0, len(names) + 1))
+                _save(checkpoint, saved, width)
+    table = np.concatenate(history) if history else np.zeros((0, width))
     out_history = {"loss": table[:, 0]}
     out_history.update({name: table[:, i + 1] for i, name in enumerate(names)})
-    final_weights = dict(zip(names, map(float, weights if weights is not None
-                                         else np.ones(len(names)))))
+    trajectory = {c: table[:, 1 + len(names) + i] for i, c in enumerate(constants)}
+    final_weights = dict(zip(names, map(float, weights)))
     return TrainResult(nets, physical, out_history, final_weights, done,
-                       time.perf_counter() - started, info)
+                       time.perf_counter() - started, info, trajectory)
+
+
+def _mean_square(residual: jax.Array) -> jax.Array:
+    """Mean over points of the squared residual (its squared norm, for a vector residual
+    such as a gradient)."""
+    return jnp.mean(jnp.sum(jnp.square(residual.reshape(residual.shape[0], -1)), axis=1))
 
 
 @dataclass
@@ -171,7 +199,7 @@ class _Loop:
     nets: dict
     opt_state: object
     batch: dict
-    weights: np.ndarray | None
+    weights: np.ndarray
     phase: int                 # index into the phases that have steps
     done: int                  # steps done over all phases
     chunks: int
@@ -179,12 +207,10 @@ class _Loop:
     info: dict
 
 
-def _save(checkpoint: Checkpointing, loop: _Loop, names: list[str], stop: str = ""):
+def _save(checkpoint: Checkpointing, loop: _Loop, width: int, stop: str = ""):
     state = {"nets": loop.nets, "opt": loop.opt_state, "batch": loop.batch}
     extra = {"history": np.concatenate(loop.history) if loop.history
-             else np.zeros((0, len(names) + 1))}
-    if loop.weights is not None:
-        extra["weights"] = np.asarray(loop.weights)
+             else np.zeros((0, width)), "weights": np.asarray(loop.weights)}
     info = {"phase": loop.phase, "step": loop.done, "chunks": loop.chunks,
             "train_info": loop.info}
     if stop:
@@ -207,23 +233,25 @@ def _resume(checkpoint: Checkpointing, fresh: _Loop, phases) -> _Loop:
     template = {"nets": fresh.nets, "opt": phases[k][3].init(fresh.nets),
                 "batch": fresh.batch}
     state, manifest, extra = checkpoint.load(template)
-    weights = extra.get("weights") if fresh.weights is not None else None
+    weights = extra.get("weights", fresh.weights)
     return _Loop(state["nets"], state["opt"], state["batch"], weights, k,
                  int(manifest["step"]), int(manifest["chunks"]), [extra["history"]],
                  dict(manifest.get("train_info", {"resamples": 0})))
 
 
-def _chunk(step):
-    """A jitted function running `n` steps of `step` in one lax.scan."""
+def _chunk(step, track):
+    """A jitted function running `n` steps of `step` in one lax.scan; per step it keeps the
+    loss, the terms and `track(params)` (the unknown constants)."""
 
     def run(params, state, batch, weights, n):
         def body(carry, _):
             params, state = carry
             params, state, value, terms = step(params, state, batch, weights)
-            return (params, state), (value, terms)
+            return (params, state), (value, terms, track(params))
 
-        (params, state), (values, terms) = jax.lax.scan(body, (params, state), None, length=n)
-        return params, state, values, terms
+        (params, state), (values, terms, tracked) = jax.lax.scan(body, (params, state), None,
+                                                                 length=n)
+        return params, state, values, terms, tracked
 
     return jax.jit(run, static_argnums=(4,))
 
@@ -254,31 +282,38 @@ def _gradient_scales(terms_of, nets, batch):
                       jnp.mean(stacked, axis=1)])
 
 
-def _anneal(weights: np.ndarray, scales: np.ndarray) -> np.ndarray:
+def _anneal(weights: np.ndarray, scales: np.ndarray, adapted: np.ndarray) -> np.ndarray:
+    """One annealing update of the `adapted` terms' weights (never the first, PDE, term)."""
+    scales = np.asarray(scales, dtype=np.float64)
     target = scales[0] / np.maximum(scales[1], 1e-30)
-    target[0] = 1.0
-    return (1 - ANNEALING_RATE) * weights + ANNEALING_RATE * target
+    return np.where(adapted, (1 - ANNEALING_RATE) * weights + ANNEALING_RATE * target, weights)
 
 
-def _initial_weights(names: list[str], given) -> np.ndarray | None:
-    if given is None:
-        return None
-    if given == "adaptive":
-        return np.ones(len(names))
+def _initial_weights(program: PINNProgram, options: TrainOptions) -> np.ndarray:
+    """1 per term, `data_weight` for data terms and `regularization` for regularization
+    terms, except where a `weights` mapping names the term."""
+    names = [t.name for t in program.terms]
+    by_kind = {"data": options.data_weight, "regularization": options.regularization}
+    given = options.weights if isinstance(options.weights, Mapping) else {}
     unknown = set(given) - set(names)
     if unknown:
         raise OptionError(f"weights name {', '.join(sorted(unknown))}, which is no loss term "
                           f"(terms: {', '.join(names)})")
-    return np.asarray([float(given.get(n, 1.0)) for n in names])
+    return np.asarray([float(given.get(t.name, by_kind.get(t.kind, 1.0)))
+                       for t in program.terms])
 
 
 def _draw(program: PINNProgram, options: TrainOptions, seed: int, dtype) -> dict:
-    """Points for every term: interior, shared boundary and initial budgets, by `sampler`."""
+    """Points for every term: interior (equations, regularization), shared boundary and
+    initial budgets, by `sampler`; a data term's are its observation points."""
     boundary = [t for t in program.terms if t.kind == "boundary"]
     initial = [t for t in program.terms if t.kind == "initial"]
     batch = {}
     for i, t in enumerate(program.terms):
-        if t.kind == "pde":
+        if t.points is not None:
+            batch[t.name] = jnp.asarray(t.points, dtype)
+            continue
+        if t.kind in ("pde", "regularization"):
             n = options.points
         elif t.kind == "boundary":
             n = max(options.boundary_points // len(boundary), 8)

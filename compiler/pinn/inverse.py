@@ -1,0 +1,158 @@
+"""Inverse problems for PINNs: unknowns trained with the networks, and the data misfit.
+
+- An unknown constant (`param k ~ 0.5`) is one more leaf of the trainable pytree, under
+  `CONSTANTS`, starting at its guess; residuals read it through `with_constants`.
+- An unknown coefficient field (`param c(x, y) ~ 1.0`) is a small network of its arguments
+  whose output is added to the guess; its output layer starts at zero, so the field starts
+  at the guess. It enters residuals like a field, derivatives included.
+- A data term per observed field: the misfit field(points) - observed at the observation
+  points (mean squared in the loss, weighted by the data weight).
+- A regularization term per unknown coefficient field: its gradient at interior points
+  (the loss takes the mean squared norm, weighted by the regularization option).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import sympy as sp
+
+from pdelang import System
+
+from ..observations import FieldObservations, field_observations, require_observations
+from .constraints import make_face_data
+from .derivatives import derivatives_at
+from .network import InputMap, MLPSpec, init_mlp
+from .residuals import NetworkGroup, Residual, Term, network_function, with_constants
+
+COEFFICIENT_LAYERS = (20, 20)      # hidden widths of an unknown coefficient field's network
+COEFFICIENT_ACTIVATION = "tanh"
+
+
+def coefficient_networks(system: System, periodic: set[str]) -> tuple[NetworkGroup, ...]:
+    """One small network per unknown coefficient field, its output added to the guess."""
+    groups = []
+    for p in system.unknown_params:
+        if not p.is_field:
+            continue
+        coordinates = [system.coordinate(a) for a in p.args]
+        inputs = InputMap(tuple(c.bounds[0] for c in coordinates),
+                          tuple(c.bounds[1] for c in coordinates),
+                          tuple(a in periodic for a in p.args))
+        spec = MLPSpec(inputs, COEFFICIENT_LAYERS, 1, COEFFICIENT_ACTIVATION)
+        guess = make_face_data(sp.sympify(p.guess), system, p.args)
+        groups.append(NetworkGroup(p.name, (p.name,), p.args, spec,
+                                   guess=lambda physical, z, g=guess: jnp.reshape(
+                                       g(physical, z), (1,))))
+    return tuple(groups)
+
+
+def init_coefficient(spec: MLPSpec, key: jax.Array, dtype) -> dict:
+    """Parameters of a coefficient network whose output layer is zero: the field starts at
+    its guess, and the gradients still reach every layer after the first step."""
+    params = init_mlp(spec, key, dtype)
+    w, b = params["layers"][-1]
+    params["layers"][-1] = (jnp.zeros_like(w), jnp.zeros_like(b))
+    return params
+
+
+def initial_constants(system: System, dtype) -> dict[str, jax.Array]:
+    """The unknown constants at their guesses, as trainable scalars."""
+    return {p.name: jnp.asarray(float(p.guess), dtype) for p in system.unknown_params
+            if not p.is_field}
+
+
+def observations_for_pinn(system: System) -> tuple[FieldObservations, ...]:
+    """The observations; an inverse problem must have some."""
+    if system.unknown_params:
+        return require_observations(system, "pinn")
+    return field_observations(system)
+
+
+def data_terms(system: System, groups: tuple[NetworkGroup, ...],
+               coordinates: tuple[str, ...]) -> tuple[Term, ...]:
+    """A term per observed field: the field at the observation points minus the data."""
+    terms = []
+    for obs in observations_for_pinn(system):
+        group = next(g for g in groups if obs.field in g.fields)
+        points = np.empty((obs.count, len(coordinates)))
+        for j, c in enumerate(coordinates):
+            points[:, j] = obs.coordinate(c) if c in obs.args else system.coordinate(c).bounds[0]
+        residual = make_data_residual(group, group.fields.index(obs.field), coordinates,
+                                      obs.values)
+        paths = ", ".join(t.path for t in system.data if t.path and obs.field in t.columns)
+        text = (f"{obs.field}({', '.join(obs.args)}) - observed   at {obs.count} observation "
+                "points" + (f" of {paths}" if paths else ""))
+        terms.append(Term(f"data {obs.field}", "data", residual, {}, text, points))
+    return tuple(terms)
+
+
+def make_data_residual(group: NetworkGroup, output: int, coordinates: tuple[str, ...],
+                       values: np.ndarray) -> Residual:
+    """(nets, physical, points) -> field at the points - `values`; the points must be the
+    observation points, in their order (a data term's own `points`)."""
+    columns = np.asarray([coordinates.index(a) for a in group.args])
+    observed = np.asarray(values, dtype=np.float64)
+
+    def residual(nets: Mapping, physical: Mapping, points: jax.Array) -> jax.Array:
+        net = network_function(group, nets[group.key], with_constants(nets, physical))
+        predicted = jax.vmap(net)(points[:, columns])[:, output]
+        return predicted - jnp.asarray(observed, predicted.dtype)
+
+    return residual
+
+
+def regularization_terms(groups: tuple[NetworkGroup, ...],
+                         coordinates: tuple[str, ...]) -> tuple[Term, ...]:
+    """A term per unknown coefficient field: its gradient at interior points."""
+    terms = []
+    for g in groups:
+        if g.guess is None:
+            continue
+        text = f"|grad {g.key}|^2 over ({', '.join(g.args)}), weighted by the regularization"
+        terms.append(Term(f"regularization {g.key}", "regularization",
+                          make_gradient_residual(g, coordinates), {}, text))
+    return tuple(terms)
+
+
+def make_gradient_residual(group: NetworkGroup, coordinates: tuple[str, ...]) -> Residual:
+    """(nets, physical, points) -> (n, d): the coefficient's gradient along its arguments."""
+    columns = np.asarray([coordinates.index(a) for a in group.args])
+    chains = tuple((i,) for i in range(len(group.args)))
+
+    def residual(nets: Mapping, physical: Mapping, points: jax.Array) -> jax.Array:
+        net = network_function(group, nets[group.key], with_constants(nets, physical))
+
+        def gradient(z: jax.Array) -> jax.Array:
+            found = derivatives_at(net, z, chains)
+            return jnp.stack([found[c][0] for c in chains])
+
+        return jax.vmap(gradient)(points[:, columns])
+
+    return residual
+
+
+def unknowns_stage(system: System, groups: tuple[NetworkGroup, ...]
+                   ) -> tuple[str, tuple[str, ...]]:
+    """What `pdelang show` prints about the unknowns."""
+    lines = []
+    for p in system.unknown_params:
+        if not p.is_field:
+            lines.append(f"{p.name}: unknown constant, trained with the networks from its "
+                         f"guess {_text(p.guess)}")
+            continue
+        s = next(g for g in groups if g.key == p.name).spec
+        sizes = "-".join(map(str, (s.inputs.width, *s.hidden, s.outputs)))
+        lines.append(f"{p.name}({', '.join(p.args)}): unknown coefficient field = "
+                     f"{_text(p.guess)} + "
+                     f"MLP {sizes}, {s.activation} (output layer starts at zero), trained "
+                     "with the networks")
+    return ("unknowns", tuple(lines))
+
+
+
+def _text(guess: sp.Expr) -> str:
+    return f"{float(guess):g}" if sp.sympify(guess).is_number else str(guess)

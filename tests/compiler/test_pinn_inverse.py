@@ -1,0 +1,114 @@
+"""PINN lowering of inverse problems: unknown constants as trainables that the residuals
+read, unknown coefficient fields as networks added to their guess (derivatives and the
+regularization gradient against reverse-mode derivatives), data terms against the networks at
+the observation points, and what `pdelang show` lists."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import sympy as sp
+
+import pdelang as pl
+from compiler.pinn import CONSTANTS, PINNOptions, lower_pinn
+
+t, x = sp.symbols("t x")
+u, c = sp.Function("u"), sp.Function("c")
+SMALL = PINNOptions(layers=(12, 12))
+
+
+def coefficient_system(**conditions):
+    """-(c u')' + u = 1 on [0, 1] with c unknown (guess 1 + x), u(0) = 0, u'(1) = 0,
+    observations of u at five points."""
+    xs = np.linspace(0.1, 0.9, 5)
+    return pl.PDESystem([sp.Eq(-(c(x) * u(x).diff(x)).diff(x) + u(x), 1)],
+                        conditions.get("conditions", [sp.Eq(u(0), 0),
+                                                      sp.Eq(u(x).diff(x).subs(x, 1), 0)]),
+                        {x: (0, 1)}, params={c(x): pl.Unknown(1 + x)},
+                        data={"x": xs, "u": xs * (2 - xs)})
+
+
+def test_unknown_constants_are_trainables_at_their_guess(examples_dir):
+    with jax.enable_x64(True):
+        program = lower_pinn(pl.load(f"{examples_dir}/heat_inverse.pde"), SMALL)
+        nets = program.init(jax.random.PRNGKey(0), jnp.float64)
+        assert float(nets[CONSTANTS]["k"]) == 0.5
+        assert [t.name for t in program.terms] == ["pde", "data u"]
+        points = jax.random.uniform(jax.random.PRNGKey(1), (7, 2), jnp.float64)
+        pde = jax.jit(program.terms[0].residual)
+
+        def at(k):
+            return np.asarray(pde({**nets, CONSTANTS: {"k": jnp.asarray(k)}},
+                                  program.physical, points))
+
+        # u_t - k u_xx is affine in k: the residual must follow the trained value
+        np.testing.assert_allclose(at(0.5), (at(0.0) + at(1.0)) / 2, rtol=1e-12, atol=1e-12)
+        assert np.max(np.abs(at(0.0) - at(1.0))) > 1e-3
+
+
+def test_a_data_term_is_the_network_minus_the_observations(examples_dir):
+    system = pl.load(f"{examples_dir}/heat_inverse.pde")
+    with jax.enable_x64(True):
+        program = lower_pinn(system, SMALL)
+        nets = program.init(jax.random.PRNGKey(0), jnp.float64)
+        data = program.terms[1]
+        assert data.kind == "data" and data.points.shape == (205, 2)
+        table = system.data[0]
+        np.testing.assert_array_equal(data.points, np.stack([table.column("t"),
+                                                             table.column("x")], axis=1))
+        got = jax.jit(data.residual)(nets, program.physical, jnp.asarray(data.points))
+        predicted = jax.jit(program.evaluate)(nets, jnp.asarray(data.points))["u"]
+        np.testing.assert_allclose(got, predicted - table.column("u"), rtol=0, atol=1e-14)
+
+
+def test_an_unknown_coefficient_field_starts_at_its_guess_and_has_derivatives():
+    with jax.enable_x64(True):
+        program = lower_pinn(coefficient_system(), SMALL)
+        assert [t.name for t in program.terms] == ["pde", "bc x=1", "data u",
+                                                   "regularization c"]
+        nets = program.init(jax.random.PRNGKey(0), jnp.float64)
+        points = jnp.linspace(0.05, 0.95, 6)[:, None]
+        np.testing.assert_allclose(jax.jit(program.evaluate)(nets, points)["c"], 1 + points[:, 0],
+                                   rtol=0, atol=1e-15)
+        # perturb the coefficient's network, then compare the PDE residual with one built
+        # by reverse-mode derivatives of the networks (independent of the jvp chains)
+        w, b = nets["c"]["layers"][-1]
+        nets["c"]["layers"][-1] = (w + 0.3, b - 0.2)
+        group = {g.key: g for g in program.groups}
+
+        def value(name):
+            return lambda z: program.evaluate(nets, z[None])[name][0]
+
+        @jax.jit
+        def reference(z):
+            cx, ux = jax.grad(value("c"))(z)[0], jax.grad(value("u"))(z)[0]
+            uxx = jax.hessian(value("u"))(z)[0, 0]
+            return -(cx * ux + value("c")(z) * uxx) + value("u")(z) - 1, cx
+
+        expected, cx = jax.vmap(reference)(points)
+        residual = jax.jit(program.terms[0].residual)(nets, program.physical, points)
+        np.testing.assert_allclose(residual, expected, rtol=1e-12, atol=1e-12)
+        assert np.max(np.abs(cx - 1)) > 1e-2          # c moved off its guess 1 + x
+        gradient = jax.jit(program.terms[3].residual)(nets, program.physical, points)[:, 0]
+        np.testing.assert_allclose(gradient, cx, rtol=1e-12, atol=1e-12)
+        assert group["c"].spec.hidden == (20, 20)
+
+
+def test_a_condition_on_an_unknown_coefficient_stays_soft():
+    system = coefficient_system(conditions=[pl.At(sp.Eq(u(x), c(x)), x, 0), sp.Eq(u(1), 1)])
+    program = lower_pinn(system, SMALL)
+    assert "bc x=0" in [t.name for t in program.terms]          # u = c at x = 0: soft
+    assert any("soft" in line for line in program.stages[0][1])
+
+
+def test_show_lists_the_unknowns_and_the_data_terms(examples_dir):
+    system = pl.load(f"{examples_dir}/lorenz_inverse.pde")
+    stages = dict(lower_pinn(system).stages)
+    assert stages["unknowns"] == tuple(f"{n}: unknown constant, trained with the networks from "
+                                       "its guess 1" for n in ("beta", "rho", "sigma"))
+    data = [line for line in stages["residuals"] if line.startswith("data")]
+    assert data == [f"data {n}: {n}(t) - observed   at 25 observation points of "
+                    f"{system.data[0].path}" for n in "xyz"]
+    assert system.data[0].path.endswith("lorenz.csv")
+    field_stage = dict(lower_pinn(coefficient_system()).stages)["unknowns"]
+    assert field_stage == ("c(x): unknown coefficient field = x + 1 + MLP 1-20-20-1, tanh "
+                           "(output layer starts at zero), trained with the networks",)

@@ -1,0 +1,144 @@
+"""Inverse problems by `method="pinn"`: unknown constants and coefficient fields trained with
+the networks against a data misfit. Quick tests check the mechanics and that an unknown
+constant reaches its truth on a tiny problem; the slow ones recover the heat coefficient,
+a coefficient field and the Lorenz parameters (times and errors in their docstrings)."""
+
+import json
+import time
+
+import numpy as np
+import pytest
+import sympy as sp
+
+import pdelang as pl
+import runtime
+from runtime.cli import main
+from runtime.errors import OptionError
+
+t, x = sp.symbols("t x")
+u, c = sp.Function("u"), sp.Function("c")
+k = sp.Symbol("k")
+TINY = dict(layers=(16, 16), points=64, chunk=100)
+
+
+def decay(truth=2.0, guess=0.5):
+    """u' = -k u, u(0) = 1 on [0, 1]; u observed at 11 times with k = `truth`."""
+    times = np.linspace(0, 1, 11)
+    return pl.PDESystem([sp.Eq(u(t).diff(t), -k * u(t))], [sp.Eq(u(0), 1)], {t: (0, 1)},
+                        params={k: pl.Unknown(guess)},
+                        data={"t": times, "u": np.exp(-truth * times)})
+
+
+def test_an_unknown_constant_moves_to_its_truth(tmp_path):
+    sol = runtime.solve(decay(), "pinn", steps=200, lbfgs_steps=100, **TINY)
+    # measured: k = 1.99998 (float32); the exact data allow much better than the bound
+    assert abs(sol.params["k"] - 2.0) < 2e-3
+    assert isinstance(sol.params["k"], float)
+    trajectory = sol.meta["unknown_history"]
+    assert trajectory["step"] == sol.meta["loss_history"]["step"]
+    assert abs(trajectory["k"][0] - 0.5) < 0.01            # one Adam step from the guess
+    assert trajectory["k"][-1] == sol.params["k"]
+    assert set(sol.meta["loss_history"]) == {"step", "loss", "pde", "data u"}
+    assert sol.meta["loss_history"]["data u"][-1] < 1e-6
+    saved = np.load(sol.save(tmp_path / "decay.npz"))
+    assert saved["k"].shape == () and float(saved["k"]) == sol.params["k"]
+    assert json.loads(str(saved["meta"]))["unknown_history"]["k"][-1] == sol.params["k"]
+
+
+def test_the_data_weight_starts_the_data_term_and_annealing_moves_it():
+    sol = runtime.solve(decay(), "pinn", steps=20, lbfgs_steps=0, data_weight=30.0,
+                        **{**TINY, "chunk": 10})
+    assert sol.meta["loss_weights"] == {"pde": 1.0, "data u": 30.0}
+    adaptive = runtime.solve(decay(), "pinn", steps=20, lbfgs_steps=0, data_weight=30.0,
+                             weights="adaptive", **{**TINY, "chunk": 10})
+    assert adaptive.meta["loss_weights"]["pde"] == 1.0
+    assert adaptive.meta["loss_weights"]["data u"] != 30.0
+
+
+def test_regularization_needs_an_unknown_coefficient_field():
+    with pytest.raises(OptionError, match="smooths unknown coefficient fields"):
+        runtime.solve(decay(), "pinn", steps=1, lbfgs_steps=0, regularization=1e-3, **TINY)
+    with pytest.raises(OptionError, match="data_weight must be positive"):
+        runtime.solve(decay(), "pinn", steps=1, lbfgs_steps=0, data_weight=0.0, **TINY)
+
+
+def reaction(c_true, guess=1.0, points=41):
+    """-u'' + c(x) u = f on [0, 1], u = 1 + sin(pi x) (so u(0) = u(1) = 1), with the
+    coefficient field c unknown; u observed at `points` points."""
+    exact_u = 1 + sp.sin(sp.pi * x)
+    forcing = -exact_u.diff(x, 2) + c_true * exact_u
+    xs = np.linspace(0, 1, points)
+    observed = sp.lambdify(x, exact_u, "numpy")(xs)
+    return pl.PDESystem([sp.Eq(-u(x).diff(x, 2) + c(x) * u(x), forcing)],
+                        [sp.Eq(u(0), 1), sp.Eq(u(1), 1)], {x: (0, 1)},
+                        params={c(x): pl.Unknown(guess)}, data={"x": xs, "u": observed},
+                        exact={u(x): exact_u})
+
+
+def test_an_unknown_coefficient_field_is_reported_on_the_grid():
+    sol = runtime.solve(reaction(1 + x), "pinn", steps=30, lbfgs_steps=0, grid=17,
+                        regularization=1e-2, **{**TINY, "chunk": 30})
+    assert sol.params["c"].shape == (17,)
+    assert np.ptp(sol.params["c"]) > 0                  # trained off the constant guess
+    assert {"data u", "regularization c"} <= set(sol.meta["loss_history"])
+    assert sol.meta["loss_weights"]["regularization c"] == 1e-2
+    assert "unknown_history" not in sol.meta           # no unknown constants to trace
+
+
+def test_the_command_line_reports_the_inferred_constant(tmp_path, capsys, examples_dir):
+    out = tmp_path / "heat.npz"
+    status = main(["solve", f"{examples_dir}/heat_inverse.pde", "--method", "pinn", "--quiet",
+                   "--steps", "100", "--lbfgs-steps", "0", "--layers", "16,16", "--points",
+                   "128", "--data-weight", "2", "--out", str(out)])
+    assert status == 0
+    saved = np.load(out)
+    printed = capsys.readouterr().out
+    assert f"k = {float(saved['k']):.6g}" in printed
+    meta = json.loads(str(saved["meta"]))
+    assert meta["loss_weights"]["data u"] == 2.0
+    assert len(meta["unknown_history"]["k"]) == len(meta["unknown_history"]["step"])
+    assert main(["show", f"{examples_dir}/heat_inverse.pde", "--method", "pinn"]) == 0
+    shown = capsys.readouterr().out
+    assert "[unknowns]\n  k: unknown constant, trained with the networks from its guess 0.5" \
+        in shown
+    assert "data u: u(t, x) - observed   at 205 observation points" in shown
+
+
+@pytest.mark.slow
+def test_the_heat_coefficient_within_one_percent(examples_dir):
+    """examples/heat_inverse.pde (truth k = 0.1, data with 1% noise)."""
+    system = pl.load(f"{examples_dir}/heat_inverse.pde")
+    started = time.perf_counter()
+    sol = runtime.solve(system, "pinn")
+    seconds = time.perf_counter() - started
+    error = abs(sol.params["k"] - 0.1) / 0.1
+    print(f"heat k = {sol.params['k']:.6f}, relative error {error:.2e}, {seconds:.0f} s")
+    assert error < 1e-2
+
+
+@pytest.mark.slow
+def test_a_coefficient_field_against_its_true_field():
+    """c(x) = 1 + 0.5 sin(2 pi x) from 41 exact observations of u."""
+    truth = 1 + sp.sin(2 * sp.pi * x) / 2
+    started = time.perf_counter()
+    sol = runtime.solve(reaction(truth), "pinn", grid=101, regularization=1e-6)
+    seconds = time.perf_counter() - started
+    xs = sol.grid["x"]
+    exact = sp.lambdify(x, truth, "numpy")(xs)
+    error = np.linalg.norm(sol.params["c"] - exact) / np.linalg.norm(exact)
+    print(f"c(x): relative L2 error {error:.2e}, {seconds:.0f} s")
+    assert error < 1e-2
+    assert sol.errors()["u"] < 1e-3
+
+
+@pytest.mark.slow
+def test_the_lorenz_parameters(examples_dir):
+    """examples/lorenz_inverse.pde: truth sigma = 10, rho = 15, beta = 8/3."""
+    system = pl.load(f"{examples_dir}/lorenz_inverse.pde")
+    started = time.perf_counter()
+    sol = runtime.solve(system, "pinn", data_weight=100.0, learning_rate=1e-2)
+    seconds = time.perf_counter() - started
+    truth = {"sigma": 10.0, "rho": 15.0, "beta": 8 / 3}
+    errors = {n: abs(sol.params[n] - v) / v for n, v in truth.items()}
+    print(f"lorenz {sol.params}, relative errors {errors}, {seconds:.0f} s")
+    assert max(errors.values()) < 3e-2
