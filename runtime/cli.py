@@ -64,6 +64,21 @@ def nonnegative_int(text: str) -> int:
     return int(text)
 
 
+def mesh_option(text: str) -> dict[str, int]:
+    """`x=2,y=2`: devices along each space coordinate."""
+    try:
+        out = {}
+        for part in text.split(","):
+            name, _, value = part.partition("=")
+            if not name.strip().isidentifier():
+                raise ValueError
+            out[name.strip()] = positive_int(value.strip())
+        return out
+    except (ValueError, argparse.ArgumentTypeError):
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a mesh: give devices per coordinate, e.g. --mesh x=2,y=2") from None
+
+
 def layers_option(text: str) -> tuple[int, ...]:
     try:
         return tuple(positive_int(part.strip()) for part in text.split(","))
@@ -163,6 +178,7 @@ def build_parser() -> argparse.ArgumentParser:
     inverse.add_argument("--regularization", type=float, default=None, metavar="LAMBDA",
                          help="smoothness penalty on unknown coefficient fields: LAMBDA "
                               "times the mean squared gradient (default 0)")
+    _add_device_arguments(solve)
     solve.set_defaults(run=run_solve)
 
     show = commands.add_parser("show", help="print what the compiler generates")
@@ -178,6 +194,30 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _add_device_arguments(solve: argparse.ArgumentParser) -> None:
+    devices = solve.add_argument_group(
+        "devices and hosts (fd)",
+        "Several devices split the grid between them; several processes (hosts) join one "
+        "run through jax.distributed, each started with the same command but its own "
+        "--process-id. Without the flags, JAX_COORDINATOR_ADDRESS, JAX_NUM_PROCESSES and "
+        "JAX_PROCESS_ID are read.")
+    devices.add_argument("--devices", type=positive_int, default=None, metavar="N",
+                         help="devices to split the grid over (default: all of the run's)")
+    devices.add_argument("--mesh", type=mesh_option, default=None,
+                         help="devices along each space coordinate, e.g. x=2,y=2 (default: "
+                              "the split with the smallest cut)")
+    devices.add_argument("--parts", action="store_true",
+                         help="each process writes its own block of the grid, to --out with "
+                              ".partK before the suffix, instead of process 0 gathering and "
+                              "writing the whole")
+    devices.add_argument("--coordinator", metavar="HOST:PORT", default=None,
+                         help="address of process 0, which the others connect to")
+    devices.add_argument("--num-processes", type=positive_int, default=None, metavar="N",
+                         help="processes in the run")
+    devices.add_argument("--process-id", type=nonnegative_int, default=None, metavar="K",
+                         help="this process's number, 0 to N-1")
+
+
 def run_check(args: argparse.Namespace) -> int:
     system = pl.load(args.file)
     print(system, end="")
@@ -185,11 +225,14 @@ def run_check(args: argparse.Namespace) -> int:
 
 
 def run_solve(args: argparse.Namespace) -> int:
+    process, processes = _join_processes(args)
+    lead = process == 0          # reports, and writes the gathered result
     system = pl.load(args.file)
     method = args.method
     if method is None:
         method = "fd"
-        _say(args, "no --method given: using fd (finite differences on the box domain)")
+        if lead:
+            _say(args, "no --method given: using fd (finite differences on the box domain)")
     dtype = args.dtype or ("float64" if method in ("fd", "odil") else "float32")
     import runtime
 
@@ -197,19 +240,39 @@ def run_solve(args: argparse.Namespace) -> int:
     from .progress import Progress
 
     span = system.time.bounds if system.time is not None else None
-    with Progress(enabled=not args.quiet, span=span) as progress:
+    with Progress(enabled=not args.quiet and lead, span=span) as progress:
         solution = runtime.solve(system, method, observers=(progress,), **options)
-    print(solution.summary())
-    if args.out:
-        solution.save(args.out)
-        print(f"wrote {args.out}")
-    if args.plot:
-        solution.plot(args.plot)
-        print(f"wrote {args.plot}")
-    if args.animate:
-        solution.animate(args.animate)
-        print(f"wrote {args.animate}")
+    if lead:
+        print(solution.summary())
+    if not (lead or args.parts):
+        return EXIT_OK
+    for path, write in ((args.out, solution.save), (args.plot, solution.plot),
+                        (args.animate, solution.animate)):
+        if path:
+            path = _part_path(path, process) if args.parts else path
+            write(path)
+            print(f"wrote {path}")
     return EXIT_OK
+
+
+def _join_processes(args: argparse.Namespace) -> tuple[int, int]:
+    """Start the multi-host run that the flags or the environment ask for (before any JAX
+    computation); (this process's number, the number of processes)."""
+    from .devices import distributed_settings, start_distributed
+
+    settings = distributed_settings(args.coordinator, args.num_processes, args.process_id)
+    if settings is None:
+        return 0, 1
+    start_distributed(settings)
+    import jax
+
+    return jax.process_index(), jax.process_count()
+
+
+def _part_path(path: str, process: int) -> str:
+    """`result.npz` -> `result.part0.npz`: the file of one process's part."""
+    stem, suffix = os.path.splitext(path)
+    return f"{stem}.part{process}{suffix}"
 
 
 def _method_options(args: argparse.Namespace, method: str, dtype: str) -> dict:
@@ -220,9 +283,10 @@ def _method_options(args: argparse.Namespace, method: str, dtype: str) -> dict:
         fit_steps=args.fit_steps, optimizer=args.optimizer, data_weight=args.data_weight,
         regularization=args.regularization).items() if v is not None}
     _check_inverse_options(inverse, method)
+    placement = _device_options(args, method)
     if method == "fd":
         return dict(common, accuracy=args.accuracy, scheme=args.scheme, dt=args.dt,
-                    integrator=args.integrator, **inverse)
+                    integrator=args.integrator, **inverse, **placement)
     if method == "odil":
         return dict(grid=args.grid, accuracy=args.accuracy, dtype=dtype, seed=args.seed,
                     **inverse)
@@ -258,6 +322,23 @@ def _check_inverse_options(given: dict, method: str) -> None:
         raise OptionError(f"--regularization must be >= 0, not {given['regularization']}")
 
 
+_DEVICE_OPTIONS = {"fd": ("devices", "mesh", "parts"), "odil": (), "pinn": ()}
+
+
+def _device_options(args: argparse.Namespace, method: str) -> dict:
+    """--devices, --mesh, --parts where given; an error for a method without them."""
+    given = {k: v for k, v in dict(devices=args.devices, mesh=args.mesh,
+                                   parts=args.parts or None).items() if v is not None}
+    wrong = [k for k in given if k not in _DEVICE_OPTIONS[method]]
+    if wrong:
+        from .errors import OptionError
+
+        flags = ", ".join("--" + k for k in wrong)
+        raise OptionError(f"{flags} is not an option of --method {method} in this version",
+                          hint="split a grid over devices with --method fd")
+    return given
+
+
 def _checkpoint_options(args: argparse.Namespace) -> dict:
     """--checkpoint DIR, or a folder to save in only when interrupted: beside --out, or in
     the working directory."""
@@ -266,6 +347,15 @@ def _checkpoint_options(args: argparse.Namespace) -> dict:
 
         raise OptionError("--resume needs the folder to resume from",
                           hint="pdelang solve FILE ... --checkpoint DIR --resume")
+    import jax
+
+    if jax.process_count() > 1:          # every process would write the same folder
+        if args.checkpoint:
+            from .errors import OptionError
+
+            raise OptionError("--checkpoint is not available in a multi-host run in this "
+                              "version", hint="leave out --checkpoint and --resume")
+        return {}
     if args.checkpoint:
         return dict(checkpoint=args.checkpoint, checkpoint_every=args.checkpoint_every,
                     resume=args.resume)

@@ -1,0 +1,74 @@
+"""fd split over 4 simulated CPU devices gives the one-device result to rounding.
+
+JAX fixes its device count at start-up, so each group of cases runs in one subprocess
+(sharded_worker.py, with XLA_FLAGS asking for 4 host devices) that solves every case on one
+device and over the case's mesh; the tests compare the two. Grids are chosen so that most
+axes do not split evenly (the padded layout), with 1-D and 2-D meshes, Dirichlet, Neumann
+and periodic conditions, halos of width 1 and 2, and each integrator.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from .sharded_worker import CASES
+
+WORKER = Path(__file__).with_name("sharded_worker.py")
+ROOT = WORKER.parents[2]
+QUICK = ("periodic_1d", "mixed_2d_mesh2x2")
+SLOW = ("periodic_2d_mesh2x2", "neumann_1d", "wave_1d_accuracy4", "mixed_2d_mesh1x4",
+        "periodic_2d_mesh4x1", "sdirk2_2d", "dopri5_1d")
+ROUNDING = 1e-13        # relative to the field's largest value
+
+
+def run_worker(folder: Path, cases: tuple[str, ...], devices: int = 4) -> Path:
+    env = dict(os.environ, XLA_FLAGS=f"--xla_force_host_platform_device_count={devices}",
+               PYTHONPATH=str(ROOT))
+    done = subprocess.run([sys.executable, str(WORKER), str(folder), *cases], env=env,
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return folder
+
+
+@pytest.fixture(scope="module")
+def quick_runs(tmp_path_factory):
+    return run_worker(tmp_path_factory.mktemp("sharded"), QUICK)
+
+
+@pytest.fixture(scope="module")
+def slow_runs(tmp_path_factory):
+    return run_worker(tmp_path_factory.mktemp("sharded_slow"), SLOW)
+
+
+def relative_difference(folder: Path, case: str) -> tuple[float, dict]:
+    with np.load(folder / f"{case}.npz") as data:
+        one, split = data["one"], data["split"]
+        meta = json.loads(str(data["meta"]))
+    assert one.shape == split.shape
+    return float(np.max(np.abs(split - one)) / np.max(np.abs(one))), meta
+
+
+@pytest.mark.parametrize("case", QUICK)
+def test_split_solves_match_one_device(quick_runs, case):
+    difference, meta = relative_difference(quick_runs, case)
+    assert difference <= ROUNDING
+    assert meta["mesh"] == CASES[case][2] and meta["devices"] == 4
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("case", SLOW)
+def test_more_split_solves_match_one_device(slow_runs, case):
+    difference, meta = relative_difference(slow_runs, case)
+    if meta["integrator"] == "dopri5":
+        # error control reacts to norms summed in another order: equal to its tolerance
+        assert difference <= 10 * 1e-6
+    else:
+        assert difference <= ROUNDING
+
