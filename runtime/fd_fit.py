@@ -43,6 +43,7 @@ MAX_REFINEMENTS = 4     # most repeats of the fit with a smaller step
 LM_LIMIT = 64           # at most this many unknown numbers: Levenberg-Marquardt (auto)
 LBFGS_STEPS = 300       # default iterations of L-BFGS (Levenberg-Marquardt: fit_steps)
 SAFETY = 0.9
+STEP_SLACK = 0.02       # a stable step this close above the one taken needs no new fit
 
 
 def fit_fd(system: System, options, observers: Sequence[Callable] = ()) -> Solution:
@@ -75,7 +76,7 @@ def fit_fd(system: System, options, observers: Sequence[Callable] = ()) -> Solut
             raise SolveError("the fit diverged: the unknowns became non-finite",
                              hint="start from a better guess (`param k ~ guess`)")
         limit = None if options.dt else model.stable_step(theta, scheme, options.seed)
-        if limit is not None and limit < dt:
+        if limit is not None and limit < dt * (1 - STEP_SLACK):
             dt = limit               # the fitted values need a smaller step: fit again
         elif not program.grid.axes and not options.dt and (moved is None or moved > DT_RTOL):
             dt = dt / 2              # Richardson: does a smaller step move the unknowns?

@@ -129,7 +129,13 @@ class Solution:
     def summary(self) -> str:
         lines = [f"{self.system.name or 'solution'} by {self.method}"]
         lines += [f"  {a}: {len(v)} points on [{v[0]:g}, {v[-1]:g}]" for a, v in self.grid.items()]
-        lines += [f"  {k} = {v:.6g}" for k, v in self.params.items() if np.ndim(v) == 0]
+        for k, v in self.params.items():
+            if np.ndim(v) == 0:
+                lines.append(f"  {k} = {v:.6g}")
+            else:
+                args = ", ".join(self.system.param(k).args)
+                lines.append(f"  {k}({args}): inferred on {' x '.join(map(str, np.shape(v)))} "
+                             f"points, from {np.min(v):.4g} to {np.max(v):.4g}")
         lines += [f"  relative L2 error of {k}: {e:.3e}" for k, e in self.errors().items()]
         return "\n".join(lines)
 

@@ -2,7 +2,8 @@
 
 `pip install "pdelang[netcdf]"` brings xarray and h5netcdf; without them these functions
 say how to get them. Coordinates become dimension coordinates, each field a data variable
-over its arguments, inferred constants scalar variables, and `meta` a JSON attribute.
+over its arguments, inferred constants scalar variables (inferred coefficient fields
+variables over their arguments), and `meta` a JSON attribute.
 """
 
 from __future__ import annotations
@@ -29,7 +30,9 @@ def to_xarray(solution):
         args = solution.system.field(name).args
         variables[name] = (args, np.asarray(values))
     for name, value in solution.params.items():
-        variables[name] = ((), np.asarray(value))
+        value = np.asarray(value)
+        dims = solution.system.param(name).args if value.ndim else ()
+        variables[name] = (dims, value)
     attrs = {"method": solution.method, "problem": solution.system.name,
              "meta": json.dumps(dict(solution.meta), default=str)}
     coords = {name: np.asarray(v) for name, v in solution.grid.items()}

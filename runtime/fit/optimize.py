@@ -4,7 +4,8 @@
 tangent per unknown) together with r in one compiled call, and the damped normal equations
 are solved densely with Marquardt's scaling, so the iteration does not care about the
 units of each unknown. `lbfgs` suits many unknowns (a coefficient field on a grid): one
-reverse-mode gradient per evaluation, optax's L-BFGS with its zoom line search.
+reverse-mode gradient per evaluation, SciPy's L-BFGS-B (its line search and stopping
+tests), with the loss and gradient compiled once per fit.
 """
 
 from __future__ import annotations
@@ -15,13 +16,14 @@ from dataclasses import dataclass
 import jax
 import jax.numpy as jnp
 import numpy as np
-import optax
+import scipy.optimize
 
 Residuals = Callable[[jax.Array], jax.Array]
 
 _FTOL = 1e-12     # stop when an accepted step lowers the loss by less than this fraction
 _XTOL = 1e-10     # ... or moves theta by less than this fraction of its size
 _GTOL = 1e-14     # ... or the gradient J^T r is this small against the loss
+_BLOWN_UP = 1e30  # the loss reported where the simulation is not finite (times the first)
 
 
 @dataclass(frozen=True)
@@ -87,45 +89,31 @@ def levenberg_marquardt(residuals: Residuals, theta0: np.ndarray, max_iter: int,
 
 def lbfgs(residuals: Residuals, theta0: np.ndarray, max_iter: int,
           observers: Sequence[Callable] = ()) -> FitResult:
-    """Minimise ||residuals(theta)||^2 from `theta0` with optax's L-BFGS (zoom line
-    search), one compiled reverse-mode step per iteration."""
-    def loss_fn(theta):
-        r = residuals(theta)
-        return r @ r
+    """Minimise ||residuals(theta)||^2 from `theta0` with SciPy's L-BFGS-B, the loss and
+    its reverse-mode gradient from one compiled function. A point where the simulation
+    blows up reports a huge loss, so the line search backs off from it."""
+    value_and_grad = jax.jit(jax.value_and_grad(lambda th: jnp.sum(residuals(th) ** 2)))
+    history: list[float] = []
 
-    optimizer = optax.lbfgs()
+    def evaluate(theta: np.ndarray) -> tuple[float, np.ndarray]:
+        value, grad = value_and_grad(jnp.asarray(theta))
+        value, grad = float(value), np.asarray(grad, dtype=np.float64)
+        if not (np.isfinite(value) and np.all(np.isfinite(grad))):
+            return _BLOWN_UP * max(history[0] if history else 1.0, 1.0), np.zeros_like(grad)
+        return value, grad
 
-    @jax.jit
-    def update(theta, state):
-        value, grad = optax.value_and_grad_from_state(loss_fn)(theta, state=state)
-        updates, state = optimizer.update(grad, state, theta, value=value, grad=grad,
-                                          value_fn=loss_fn)
-        return optax.apply_updates(theta, updates), state, value, grad
+    def record(intermediate_result) -> None:   # the name SciPy passes results by
+        history.append(float(intermediate_result.fun))
+        _report(observers, len(history), max_iter, history[-1])
 
-    theta = jnp.asarray(theta0)
-    state = optimizer.init(theta)
-    history, reason, iterations, previous = [], f"the iteration limit ({max_iter})", 0, None
-    while iterations < max_iter:
-        iterations += 1
-        new_theta, new_state, value, grad = update(theta, state)
-        value = float(value)
-        if not np.isfinite(value) or not bool(jnp.all(jnp.isfinite(new_theta))):
-            reason = "the loss became non-finite"
-            break
-        history.append(value)
-        theta, state = new_theta, new_state
-        _report(observers, iterations, max_iter, value)
-        if float(jnp.max(jnp.abs(grad))) <= _GTOL * max(value, 1e-300) or value == 0.0:
-            reason = "the gradient vanished"
-            break
-        if previous is not None and abs(previous - value) <= _FTOL * max(previous, 1e-300):
-            reason = "the loss stopped decreasing"
-            break
-        previous = value
-    final = float(loss_fn(theta))
-    history.append(final)
-    return FitResult(np.asarray(theta, dtype=np.float64), final, iterations, tuple(history),
-                     reason)
+    first, _ = evaluate(np.asarray(theta0, dtype=np.float64))
+    history.append(first)
+    result = scipy.optimize.minimize(
+        evaluate, np.asarray(theta0, dtype=np.float64), jac=True, method="L-BFGS-B",
+        callback=record, options={"maxiter": max_iter, "ftol": _FTOL, "gtol": 0.0})
+    reason = str(result.message).lower().rstrip(".")
+    return FitResult(np.asarray(result.x, dtype=np.float64), float(result.fun),
+                     int(result.nit), tuple(history), reason)
 
 
 def _host(pair) -> tuple[np.ndarray, np.ndarray]:

@@ -82,18 +82,22 @@ bc u = 1 at x = 0
 bc u = 1 at x = 1
 ic u = 1 at t = 0
 """
-    made = runtime.solve(pl.parse(f"param a(x) = {truth}\n" + text), "fd", grid=33,
+    made = runtime.solve(pl.parse(f"param a(x) = {truth}\n" + text), "fd", grid=17,
                          frames=list(np.linspace(0, 1, 11)))
     t, x = np.meshgrid(made.grid["t"][1:], made.grid["x"], indexing="ij")
     write_csv(tmp_path, "obs.csv", "t,x,u", [t.ravel(), x.ravel(), made.values["u"][1:].ravel()])
     system = pl.parse("param a(x) ~ 0\n" + text + 'data "obs.csv"\n', base=tmp_path)
-    solution = runtime.solve(system, "fd", grid=33, regularization=1e-6, fit_steps=200,
+    solution = runtime.solve(system, "fd", grid=17, regularization=1e-6, fit_steps=200,
                              optimizer=optimizer)
     inferred = solution.params["a"]
     expected = 1 + 0.5 * np.sin(np.pi * solution.grid["x"])
     assert inferred.shape == expected.shape
     inner = slice(2, -2)                  # the ends are Dirichlet nodes: a has no effect there
     assert np.max(np.abs(inferred[inner] - expected[inner])) < 0.02, inferred
+    assert "a(x): inferred on 17 points" in solution.summary()
+    solution.save(tmp_path / "fit.npz")
+    with np.load(tmp_path / "fit.npz") as saved:
+        np.testing.assert_array_equal(saved["a"], inferred)
 
 
 @pytest.mark.slow
