@@ -23,21 +23,29 @@ def first_and_best(run: Callable[[], object], repeats: int) -> tuple[object, flo
     return result, first, best
 
 
-def time_generated(system, n: int, T: float, dt: float, field: str, repeats: int):
+def time_generated(system, n: int, T: float, dt: float, field: str, repeats: int,
+                   devices: int | None = 1, mesh: dict[str, int] | None = None):
     """The generated fd solver as `runtime.solve` runs a forward solve (parameters bound
-    into the rhs, RK4 with a fixed step): (program, U0, final field, first s, best s)."""
+    into the rhs, RK4 with a fixed step), on `devices` devices split as `mesh` says:
+    (program, U0, final field, first s, best s)."""
     import jax.numpy as jnp
 
     from compiler.fd import FDOptions, lower_fd
+    from runtime.fd_sharded import place_fd
     from runtime.timeloop import integrate
 
     program = lower_fd(system, FDOptions(grid=n))
     params = program.prepare({k: jnp.asarray(v) for k, v in program.params.items()})
     U0 = program.initial(params)
     rhs = program.bind(params)
+    placement = place_fd(program, devices, mesh)
+    rhs = rhs if placement is None else placement.bind(rhs)
 
     def generated():
-        return integrate(rhs, U0, {}, [0.0, T], method="rk4", dt=dt).U[field][-1]
+        U = integrate(rhs, U0, {}, [0.0, T], method="rk4", dt=dt, placement=placement).U
+        return U[field][-1]
 
     final, first, best = first_and_best(generated, repeats)
+    if placement is not None:
+        final = placement.gather({field: final})[field]
     return program, U0, final, first, best

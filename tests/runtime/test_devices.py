@@ -51,13 +51,14 @@ def test_all_devices_by_default_and_a_clear_error_beyond_them():
 
 @pytest.mark.parametrize("nodes, count, expected", [
     ({"x": 129}, 4, {"x": 4}),
-    ({"x": 64, "y": 64}, 4, {"x": 2, "y": 2}),        # least cut: a square of squares
-    ({"x": 64, "y": 64}, 2, {"x": 2}),                # a tie: the first coordinate
-    ({"x": 16, "y": 256}, 4, {"y": 4}),               # cut across the long side
+    ({"x": 64, "y": 64}, 4, {"x": 4}),                # slabs along the leading axis
+    ({"x": 16, "y": 256}, 4, {"y": 4}),               # too thin: the least cut
+    ({"x": 24, "y": 24}, 4, {"x": 2, "y": 2}),        # too thin: least cut, 2 x 2
+    ({"x": 12, "y": 4}, 4, {"x": 4}),                 # nothing roomy: the least cut
     ({"x": 64, "y": 64}, 1, {}),
     ({}, 4, {}),                                      # an ODE system is not split
 ])
-def test_the_automatic_mesh_cuts_the_grid_least(nodes, count, expected):
+def test_the_automatic_mesh_prefers_slabs_then_the_least_cut(nodes, count, expected):
     assert mesh_shape(nodes, count) == expected
 
 
