@@ -20,7 +20,10 @@ def solve(system: System, method: str = "fd", *, observers: Sequence[Callable] =
     fd options: grid (int or {name: points}), accuracy (2 or 4), scheme ("central",
     "upwind", "upwind2"; default: upwind2 for first-order hyperbolic equations), dtype
     ("float64"), integrator ("auto", "rk4", "ssprk3", "dopri5", "sdirk2"), dt, frames
-    (number of output times, or the times), rtol, atol, tol and max_iter (steady solves).
+    (number of output times, or the times), rtol, atol, tol and max_iter (steady solves);
+    devices (split the grid of a time-dependent problem over that many devices; default
+    all of the run's), mesh ({coordinate: devices}), parts (keep only this process's
+    block in a multi-host run instead of gathering the whole).
 
     pinn options: layers, activation, initialiser, fourier_features, harmonics, steps (Adam),
     lbfgs_steps, learning_rate, decay_rate, decay_steps, points, boundary_points, hard_constraints,
