@@ -1,14 +1,23 @@
 """fd over several devices: the state of a time-dependent program split over a device mesh,
 and its output gathered whole or kept as this process's part.
 
-What is split: every state array along the mesh's coordinates (XLA's partitioner places
-the halo exchanges; measured against shard_map with ppermute in benchmarks/halo_exchange.py).
+What is split: every state array, and every stage and step of the integrator, along the
+mesh's coordinates. XLA's partitioner places the halo exchanges: one collective permute per
+neighbour and split axis, as wide as the stencil reaches, none gathering a field
+(benchmarks/halo_exchange.py counts them and times the same steps with shard_map and
+explicit ppermute halos: equal on 1-D meshes, 1.5x faster on a 2 x 2 CPU mesh, but it would
+need stencils lowered per device block; slabs along the first coordinate, which
+`mesh_shape` prefers, beat both 2-D meshes there).
 What is not: the bound parameter arrays, which compile into the program as constants and
-so sit whole on every device, and the initial state, computed whole once on each process.
+so sit whole on every device; the initial state, computed whole on each process and handed
+to the loop once; the output, gathered whole (or cut to this process's part) on the host.
+Steady problems are not split: their sparse LU runs on the host (scipy), and the jitted
+colour jvps that build its Jacobian are about a tenth of a 513^2 Poisson solve.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 
 import jax
@@ -24,9 +33,11 @@ from .sharding import Placement, make_placement
 
 def place_fd(program: FDProgram, devices: int | None = None,
              mesh: Mapping[str, int] | None = None) -> Placement | None:
-    """How the state of `program` lies on `devices` devices (None: all of the run's),
-    split as `mesh` says ({coordinate: devices}; None: the least cut). None when nothing is
-    split: one device, or a system without space coordinates."""
+    """How the state of `program` lies on `devices` devices (None: as many as `mesh` has,
+    else all of the run's), split as `mesh` says ({coordinate: devices}; None: chosen by
+    `mesh_shape`). None when nothing is split: one device, or no space coordinates."""
+    if devices is None and mesh:
+        devices = math.prod(mesh.values())
     chosen = select_devices(devices)
     nodes = {a.name: a.nodes for a in program.grid.axes}
     shape = mesh_shape(nodes, len(chosen), mesh)
