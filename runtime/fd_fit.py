@@ -31,6 +31,7 @@ from compiler.observations import FieldObservations, require_observations, sampl
 from pdelang import System
 
 from .errors import OptionError, SolveError
+from .fd_sharded import output_coordinates
 from .fit.optimize import FitResult, lbfgs, levenberg_marquardt
 from .fit.simulate import plan_steps, trajectory
 from .integrators import tableaus
@@ -85,7 +86,7 @@ def fit_fd(system: System, options, observers: Sequence[Callable] = ()) -> Solut
     fitted = model.unravel(theta)
     params = {**model.base, **fitted}
     values, times, extra = evolve(program, params, options, observers)
-    grid = {system.time.name: times, **program.output_coordinates()}
+    grid = {system.time.name: times, **output_coordinates(program, extra.get("part"))}
     inferred = {name: _inferred_value(program, name, value) for name, value in fitted.items()}
     meta = base_meta("fd", system, {
         "grid": {a.name: a.points for a in program.grid.axes}, "accuracy": options.accuracy,

@@ -67,7 +67,7 @@ def output_fields(program: FDProgram, t: np.ndarray, U: Mapping[str, jax.Array],
     def close(times, U, params):
         closed = jax.vmap(program.closure, in_axes=(0, 0, None))(times, placement.load(U),
                                                                  params)
-        return shown.store({n: _repeat_periodic_ends(program, n, closed[n]) for n in names})
+        return shown.store({n: program.to_output(n, closed[n]) for n in names})
 
     closed = close(times, U, params)
     if not parts:
@@ -86,13 +86,3 @@ def output_coordinates(program: FDProgram, part: dict | None) -> dict[str, np.nd
 
 def _output_shape(program: FDProgram, name: str) -> tuple[int, ...]:
     return tuple(program.grid.axis(a).points for a in program.axes_of(name))
-
-
-def _repeat_periodic_ends(program: FDProgram, name: str, values: jax.Array) -> jax.Array:
-    """`values` with the first node repeated at the end of each periodic axis (traced)."""
-    lead = values.ndim - len(program.axes_of(name))
-    for k, axis in enumerate(program.axes_of(name)):
-        if program.grid.axis(axis).periodic:
-            first = jax.lax.slice_in_dim(values, 0, 1, axis=lead + k)
-            values = jnp.concatenate([values, first], axis=lead + k)
-    return values

@@ -9,9 +9,9 @@
   mean square (seed 0).
 - wave_records.csv: the 2-D acoustic wave u_tt = c^2 laplace(u) from a Gaussian pulse, with
   the wave speed c = 1 + 0.3 exp(-((x - 0.7)^2 + (y - 0.35)^2) / 0.01), solved by pdelang's
-  fd method (fourth-order stencils) on a 97 x 97 grid (finer than the 33 x 33 grid the example fits on, so the data
-  are not made by the model that fits them) and recorded on 33 x 33 points at
-  t = 0.1, 0.2, ..., 0.6.
+  fd method (fourth-order stencils) on a 97 x 97 grid (finer than the 33 x 33 grid the
+  example fits on, so the data are not made by the model that fits them) and recorded on
+  33 x 33 points at t = 0.1, 0.2, ..., 0.6.
 """
 
 from __future__ import annotations
