@@ -133,8 +133,8 @@ def build_parser() -> argparse.ArgumentParser:
     solve.add_argument("--frames", type=positive_int, default=21,
                        help="output times of time-dependent problems (default 21)")
     solve.add_argument("--dtype", choices=("float64", "float32"), default=None,
-                       help="floating-point type (default: float64 for fd and odil, float32 "
-                            "for pinn)")
+                       help="floating-point type (default: float64 for fd and odil on the "
+                            "CPU, float32 for pinn and on GPUs)")
     pinn = solve.add_argument_group("pinn options")
     pinn.add_argument("--layers", type=layers_option, default=None,
                       help="hidden layer widths, e.g. 64,64,64 (the default)")
@@ -233,7 +233,9 @@ def run_solve(args: argparse.Namespace) -> int:
         method = "fd"
         if lead:
             _say(args, "no --method given: using fd (finite differences on the box domain)")
-    dtype = args.dtype or ("float64" if method in ("fd", "odil") else "float32")
+    from .devices import default_dtype
+
+    dtype = args.dtype or default_dtype(method)
     import runtime
 
     options = _method_options(args, method, dtype)

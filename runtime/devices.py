@@ -38,6 +38,15 @@ class DistributedSettings:
     process_id: int | None
 
 
+def default_dtype(method: str) -> str:
+    """float32 for pinn everywhere, and for fd and odil on accelerators (GPU, TPU), whose
+    double precision is slow or absent; float64 for fd and odil on the CPU (as SciPy,
+    py-pde and MethodOfLines)."""
+    if method == "pinn" or jax.default_backend() != "cpu":
+        return "float32"
+    return "float64"
+
+
 def distributed_settings(coordinator: str | None = None, num_processes: int | None = None,
                          process_id: int | None = None,
                          environ: Mapping[str, str] | None = None) -> DistributedSettings | None:

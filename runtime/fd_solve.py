@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time as clock
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 
 import jax
 import jax.numpy as jnp
@@ -16,6 +16,7 @@ from compiler.grid import grid_sizes
 from pdelang import System
 
 from .checkpoint import check_checkpoint_options, checkpointing
+from .devices import default_dtype
 from .errors import OptionError
 from .fd_sharded import output_coordinates, output_fields, place_fd
 from .memory import check_fd_memory
@@ -35,7 +36,7 @@ class FDSolveOptions:
     grid: int | dict[str, int] | None = None
     accuracy: int = 2
     scheme: str | None = None
-    dtype: str = "float64"
+    dtype: str | None = None       # None: float64 on the CPU, float32 on GPUs
     integrator: str = "auto"
     dt: float | None = None
     frames: int | Sequence[float] = DEFAULT_FRAMES
@@ -69,6 +70,8 @@ class FDSolveOptions:
 def solve_fd(system: System, options: FDSolveOptions,
              observers: Sequence[Callable] = ()) -> Solution:
     """Solve with finite differences, in `options.dtype` (scoped: no global JAX switch)."""
+    if options.dtype is None:
+        options = replace(options, dtype=default_dtype("fd"))
     with jax.enable_x64(options.dtype == "float64"):
         if system.unknown_params:
             from .fd_fit import fit_fd

@@ -108,3 +108,12 @@ def test_device_flags_reach_fd_and_are_refused_elsewhere(examples_dir, capsys):
     assert "3 devices asked for, but this run has 1" in capsys.readouterr().err
     assert main(["solve", heat, "--method", "pinn", "--devices", "1", "--quiet"]) == 1
     assert "--devices is not an option of --method pinn" in capsys.readouterr().err
+
+
+def test_default_dtype_is_float64_for_fd_and_odil_on_the_cpu_and_float32_on_gpus(monkeypatch):
+    from runtime.devices import default_dtype
+
+    assert [default_dtype(m) for m in ("fd", "odil", "pinn")] == ["float64", "float64",
+                                                                  "float32"]
+    monkeypatch.setattr(jax, "default_backend", lambda: "gpu")
+    assert [default_dtype(m) for m in ("fd", "odil", "pinn")] == ["float32"] * 3
