@@ -1,0 +1,177 @@
+"""ODIL for inverse problems: the discrete residual and the data misfit as one loss.
+
+The unknowns are every field on the whole grid (space-time for evolution problems) and the
+unknown parameters (constants; coefficient fields on the grid of their arguments). With
+N residual entries, M observations and K difference rows per regularised field axis,
+
+    loss = mean(R(U, theta)^2) + data_weight * mean((S U - d)^2)
+           + regularization * sum over fields and axes of mean((d_a c)^2),
+
+means rather than sums so that the balance of the terms does not move with the grid.
+The loss is a sum of squares, minimised by Levenberg-Marquardt (`least_squares`) with
+the Jacobian assembled sparse: dR/dU by stencil colouring (`runtime.sparse_jacobian`),
+dR/dtheta by jvps (`param_jacobian`), S and the smoothness rows as they are (linear).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import scipy.sparse as sps
+from jax.flatten_util import ravel_pytree
+
+from compiler.fd import FDProgram
+from compiler.observations import FieldObservations
+
+from ..errors import SolveError
+from ..sparse_jacobian import SparseJacobian, Sparsity, make_sparse_jacobian
+from ..steady import _check_finite, solve_steady
+from .least_squares import LeastSquaresResult, levenberg_marquardt
+from .misfit import DataRows, data_rows, smoothness_rows
+from .param_jacobian import ParamJacobian, ParamLayout, make_param_jacobian
+
+
+@dataclass(frozen=True)
+class FitSettings:
+    """`data_weight`, `regularization`: the loss's weights; `max_steps`, `tol`: the
+    minimiser's limits (see `levenberg_marquardt`); `newton_steps`: the most iterations of
+    the forward solve that gives the first fields."""
+
+    data_weight: float = 1.0
+    regularization: float = 0.0
+    max_steps: int = 50
+    tol: float = 1e-10
+    newton_steps: int = 50
+
+
+@dataclass(frozen=True)
+class FitOutcome:
+    """Fields on the stored grid, the inferred parameters, and what the fit did."""
+
+    U: dict[str, np.ndarray]
+    params: dict[str, np.ndarray]
+    result: LeastSquaresResult
+    residual_rms: float
+    misfit_rms: dict[str, float]
+    start: str
+
+
+@dataclass(frozen=True, eq=False)
+class _Loss:
+    """The loss of one fit as F(z) with z = [ravel(U), ravel(theta)]."""
+
+    jac: SparseJacobian
+    pjac: ParamJacobian
+    data: DataRows
+    smooth: sps.csr_matrix
+    known: dict[str, jax.Array]
+    weights: tuple[float, float]   # on the residual, on the data rows
+
+    def split(self, z: np.ndarray) -> tuple[np.ndarray, dict[str, jax.Array]]:
+        return z[: self.jac.size], self.pjac.unravel(z[self.jac.size:])
+
+    def params(self, theta: dict[str, jax.Array]) -> dict[str, jax.Array]:
+        return {**self.known, **theta}
+
+    def evaluate(self, z: np.ndarray) -> np.ndarray:
+        u, theta = self.split(z)
+        r = self.jac.residual(u, theta)
+        return self._stack(r, u, z[self.jac.size:])
+
+    def linearize(self, z: np.ndarray) -> tuple[np.ndarray, sps.csr_matrix]:
+        u, theta = self.split(z)
+        r, J = self.jac.linearize(u, theta)
+        w_r, w_d = self.weights
+        A = sps.bmat([[w_r * J, w_r * self.pjac(u, theta)],
+                      [w_d * self.data.matrix, None],
+                      [None, self.smooth]], format="csr")
+        return self._stack(r, u, z[self.jac.size:]), A
+
+    def _stack(self, r: np.ndarray, u: np.ndarray, t: np.ndarray) -> np.ndarray:
+        w_r, w_d = self.weights
+        misfit = self.data.matrix @ u - self.data.values
+        return np.concatenate([w_r * r, w_d * misfit, self.smooth @ t])
+
+
+def _theta_residual(program: FDProgram, known: dict) -> Callable:
+    """R(U, theta) with the known parameters fixed; `prepare` runs inside, so the hoisted
+    invariant arrays follow theta under differentiation."""
+    return lambda U, theta: program.residual(U, program.prepare({**known, **theta}))
+
+
+def make_loss(program: FDProgram, observations: Sequence[FieldObservations],
+              settings: FitSettings) -> tuple[_Loss, np.ndarray, Sparsity]:
+    """The loss of `program` against `observations`, its starting point z0 (fields at the
+    program's first guess, parameters at their guesses) and the fields' sparsity."""
+    system = program.system
+    unknown = {p.name: p for p in system.unknown_params}
+    theta = {k: jnp.asarray(v, program.dtype) for k, v in program.params.items() if k in unknown}
+    known = {k: jnp.asarray(v, program.dtype) for k, v in program.params.items()
+             if k not in unknown}
+    periodic = {a.name: a.periodic for a in program.grid.axes}
+    sparsity = Sparsity(program.reach, {key: tuple(periodic[a] for a in program.axes_of(key))
+                                        for key in program.state_keys})
+    residual = _theta_residual(program, known)
+    U0 = program.initial(program.params)
+    jac = make_sparse_jacobian(residual, U0, sparsity)
+    starts = np.cumsum([0] + [int(np.prod(s, dtype=np.int64)) for s in jac.shapes])
+    fields = tuple((name, program.axes_of(name), shape, int(start))
+                   for name, shape, start in zip(jac.names, jac.shapes, starts))
+    layout = ParamLayout(fields, {k: unknown[k].args for k in theta if unknown[k].is_field},
+                         periodic, program.reach)
+
+    def flat_residual(u: jax.Array, th: dict) -> jax.Array:
+        return ravel_pytree(dict(residual(jac.unravel(u), th)))[0]
+
+    pjac = make_param_jacobian(flat_residual, theta, layout)
+    data = data_rows(program.grid, observations, [(n, a, s) for n, a, _, s in fields],
+                     jac.size)
+    smooth = smoothness_rows(program.grid, {k: tuple(np.shape(v)) for k, v in theta.items()},
+                             layout.param_axes, settings.regularization)
+    weights = (1.0 / np.sqrt(jac.size), np.sqrt(settings.data_weight / data.count))
+    loss = _Loss(jac, pjac, data, smooth, known, weights)
+    z0 = np.concatenate([np.asarray(jac.ravel(U0)), pjac.ravel(theta)])
+    return loss, z0, sparsity
+
+
+def forward_start(program: FDProgram, loss: _Loss, z0: np.ndarray, sparsity: Sparsity,
+                  settings: FitSettings) -> tuple[np.ndarray, str]:
+    """z0 with the fields replaced by the forward solution at the guessed parameters, which
+    puts the fit on the manifold R = 0 (the fit then moves far less astray than from
+    zeros); z0 as it is, and why, when that solve fails."""
+    u, theta = loss.split(z0)
+    try:
+        result = solve_steady(_theta_residual(program, loss.known), loss.jac.unravel(u),
+                              theta, sparsity, linear=program.linear, tol=settings.tol,
+                              max_iter=settings.newton_steps)
+    except SolveError as err:
+        reason = err.message.split(":")[0]
+        return z0, f"zeros (the forward solve at the guesses failed: {reason})"
+    z = z0.copy()
+    z[: loss.jac.size] = np.asarray(loss.jac.ravel(result.U))
+    return z, f"the forward solution at the guesses ({result.iterations} iterations)"
+
+
+def fit_odil(program: FDProgram, observations: Sequence[FieldObservations],
+             settings: FitSettings, observers: Sequence[Callable] = ()) -> FitOutcome:
+    """Minimise the ODIL loss of `program` (see the module docstring)."""
+    loss, z0, sparsity = make_loss(program, observations, settings)
+    u0, theta0 = loss.split(z0)
+    _check_finite(loss.jac.residual(u0, theta0), loss.jac, "at the first guesses", ())
+    z0, start = forward_start(program, loss, z0, sparsity, settings)
+    result = levenberg_marquardt(loss.evaluate, loss.linearize, z0,
+                                 max_steps=settings.max_steps, tol=settings.tol,
+                                 observers=observers)
+    u, theta = loss.split(result.z)
+    r = loss.jac.residual(u, theta)
+    misfit = loss.data.matrix @ u - loss.data.values
+    per_field = {name: float(np.sqrt(np.mean(np.square(misfit[loss.data.field == name]))))
+                 for name in dict.fromkeys(loss.data.field)}
+    U = {k: np.asarray(v) for k, v in loss.jac.unravel(u).items()}
+    params = {k: np.asarray(v) for k, v in theta.items()}
+    return FitOutcome(U, params, result, float(np.sqrt(np.mean(np.square(r)))), per_field,
+                      start)
