@@ -1,5 +1,7 @@
 """`method="odil"`: the finite-difference residual on the whole space-time grid solved at
-once (Newton with the sparse Jacobian of the discrete system), per `compiler.odil`."""
+once (Newton with the sparse Jacobian of the discrete system), per `compiler.odil`; with
+unknown parameters or observations, minimised together with the data misfit
+(`runtime.odil`, Levenberg-Marquardt)."""
 
 from __future__ import annotations
 
@@ -9,13 +11,16 @@ from dataclasses import dataclass
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
-from compiler.fd import FDOptions, lower_fd
+from compiler.fd import FDOptions, FDProgram, lower_fd
+from compiler.observations import FieldObservations, require_observations
 from compiler.odil import space_time_system
 from pdelang import System
 
 from .errors import OptionError
 from .meta import base_meta
+from .odil import FitSettings, fit_odil
 from .solution import Solution
 from .steady_program import solve_program_steady
 
@@ -23,7 +28,10 @@ from .steady_program import solve_program_steady
 @dataclass(frozen=True)
 class ODILSolveOptions:
     """`grid`: points per coordinate, time included (an int for all, or per name);
-    `accuracy`: 2 or 4; `tol`, `max_iter`: Newton's; `dtype`: float64 (default)."""
+    `accuracy`: 2 or 4; `tol`, `max_iter`: Newton's; `dtype`: float64 (default).
+    Inverse problems: `fit_steps` (most Levenberg-Marquardt steps; `tol` their relative
+    loss decrease), `data_weight` and `regularization` (the loss's weights, see
+    `runtime.odil.fit`)."""
 
     grid: int | dict[str, int] | None = None
     accuracy: int = 2
@@ -32,17 +40,19 @@ class ODILSolveOptions:
     dtype: str = "float64"
     seed: int = 0
     frames: int | None = None      # accepted for command-line symmetry; the grid decides
-    fit_steps: int = 50            # inverse problems: most Gauss-Newton iterations
+    fit_steps: int = 50            # inverse problems: most Levenberg-Marquardt steps
     data_weight: float = 1.0       # weight of the data misfit against the residual
     regularization: float = 0.0    # smoothness weight on unknown coefficient fields
 
 
 def solve_odil(system: System, options: ODILSolveOptions,
                observers: Sequence[Callable] = ()) -> Solution:
-    if system.unknown_params or system.data:
-        raise OptionError("odil solves forward problems in this version; unknown parameters "
-                          "and observations (inverse problems) are not supported yet",
-                          hint="drop the `~` parameters and `data` lines, or use --method fd")
+    """Solve `system` by ODIL: the forward problem by Newton, an inverse one (unknown
+    parameters, or observations) by fitting the fields and parameters to the data."""
+    inverse = bool(system.unknown_params or system.data)
+    if inverse:
+        _check_fit_options(options)
+    observations = require_observations(system, "odil") if inverse else ()
     with jax.enable_x64(options.dtype == "float64"):
         started = clock.perf_counter()
         grid = options.grid
@@ -50,18 +60,65 @@ def solve_odil(system: System, options: ODILSolveOptions,
             grid = {**grid, system.time.name: max(grid.values(), default=33)}
         program = lower_fd(space_time_system(system),
                            FDOptions(grid, options.accuracy, "central", options.dtype))
-        params = {k: jnp.asarray(v, program.dtype) for k, v in program.params.items()}
-        values, extra = solve_program_steady(program, params, options.tol, options.max_iter,
-                                             observers)
+        if inverse:
+            values, inferred, extra = _fit(program, observations, options, observers)
+        else:
+            params = {k: jnp.asarray(v, program.dtype) for k, v in program.params.items()}
+            values, extra = solve_program_steady(program, params, options.tol,
+                                                 options.max_iter, observers)
+            inferred = {}
         coordinates = program.output_coordinates()
         order = [c.name for c in system.coordinates]
-        meta = base_meta("odil", system, {"grid": {a.name: a.points for a in
-                                                   program.grid.axes},
-                                          "accuracy": options.accuracy, "dtype": options.dtype})
+        shown = {"grid": {a.name: a.points for a in program.grid.axes},
+                 "accuracy": options.accuracy, "dtype": options.dtype}
+        if inverse:
+            shown.update(fit_steps=options.fit_steps, data_weight=options.data_weight,
+                         regularization=options.regularization)
+        meta = base_meta("odil", system, shown)
         meta.update(extra)
         meta["wall_time_s"] = clock.perf_counter() - started
-        solution = Solution(system, {c: coordinates[c] for c in order}, values, {}, meta)
+        solution = Solution(system, {c: coordinates[c] for c in order}, values, inferred, meta)
         errors = solution.errors()
         if errors:
             meta["relative_l2_error"] = errors
         return solution
+
+
+def _check_fit_options(options: ODILSolveOptions) -> None:
+    steps = options.fit_steps
+    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
+        raise OptionError(f"fit_steps must be an int >= 1, got {steps!r}")
+    if not options.data_weight > 0:
+        raise OptionError(f"data_weight must be > 0, got {options.data_weight!r}",
+                          hint="the data are what fixes the unknowns: give them weight")
+    if not options.regularization >= 0:
+        raise OptionError(f"regularization must be >= 0, got {options.regularization!r}")
+
+
+def _fit(program: FDProgram, observations: tuple[FieldObservations, ...],
+         options: ODILSolveOptions, observers: Sequence[Callable]) -> tuple[dict, dict, dict]:
+    """(fields on the output grid, inferred parameters, what the fit did for `meta`)."""
+    settings = FitSettings(options.data_weight, options.regularization, options.fit_steps,
+                           options.tol, options.max_iter)
+    outcome = fit_odil(program, observations, settings, observers)
+    result = outcome.result
+    values = {f.name: np.asarray(program.to_output(f.name, outcome.U[f.name]))
+              for f in program.system.fields}
+    inferred = {name: float(v) if np.ndim(v) == 0 else _param_output(program, name, v)
+                for name, v in outcome.params.items()}
+    extra = {"solver": "levenberg-marquardt", "iterations": result.iterations,
+             "factorizations": result.factorizations, "converged": result.converged,
+             "stop_reason": result.reason, "start": outcome.start,
+             "final_residual": outcome.residual_rms, "data_misfit": outcome.misfit_rms,
+             "loss": result.loss, "loss_history": list(result.history),
+             "timings_s": result.timings}
+    return values, inferred, extra
+
+
+def _param_output(program: FDProgram, name: str, values: np.ndarray) -> np.ndarray:
+    """A coefficient field on the output grid: periodic ends repeated, like the fields."""
+    values = np.asarray(values)
+    for k, axis in enumerate(program.system.param(name).args):
+        if program.grid.axis(axis).periodic:
+            values = np.concatenate([values, np.take(values, [0], axis=k)], axis=k)
+    return values

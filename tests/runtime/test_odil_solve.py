@@ -6,7 +6,6 @@ import pytest
 import pdelang as pl
 import runtime
 from compiler.errors import LoweringError
-from runtime.errors import OptionError
 
 
 def test_heat_on_the_space_time_grid_converges(examples_dir):
@@ -42,21 +41,3 @@ def test_time_and_space_resolutions_are_separate(examples_dir):
 def test_what_odil_does_not_take_yet_is_refused(examples_dir):
     with pytest.raises(LoweringError, match="order 2 in time"):
         runtime.solve(pl.load(f"{examples_dir}/wave1d.pde"), "odil", grid=17)
-    text = """
-space x in [0, 1]
-param k ~ 1
-field u(x)
-pde k*d(u, x, 2) = -1
-bc u = 0 at x = 0
-bc u = 0 at x = 1
-data "obs.csv"
-"""
-    import os
-    import tempfile
-
-    with tempfile.TemporaryDirectory() as folder:
-        with open(os.path.join(folder, "obs.csv"), "w") as f:
-            f.write("x,u\n0.5,0.125\n")
-        system = pl.parse(text, "inverse.pde", base=folder)
-    with pytest.raises(OptionError, match="inverse problems"):
-        runtime.solve(system, "odil")
