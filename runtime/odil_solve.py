@@ -20,7 +20,7 @@ from pdelang import System
 
 from .errors import OptionError
 from .meta import base_meta
-from .odil import FitSettings, fit_odil
+from .odil import FitSettings, fit_coarse_to_fine, grid_levels
 from .solution import Solution
 from .steady_program import solve_program_steady
 
@@ -58,10 +58,9 @@ def solve_odil(system: System, options: ODILSolveOptions,
         grid = options.grid
         if isinstance(grid, dict) and system.time is not None and system.time.name not in grid:
             grid = {**grid, system.time.name: max(grid.values(), default=33)}
-        program = lower_fd(space_time_system(system),
-                           FDOptions(grid, options.accuracy, "central", options.dtype))
+        program = _lower(system, grid, options)
         if inverse:
-            values, inferred, extra = _fit(program, observations, options, observers)
+            values, inferred, extra = _fit(system, program, observations, options, observers)
         else:
             params = {k: jnp.asarray(v, program.dtype) for k, v in program.params.items()}
             values, extra = solve_program_steady(program, params, options.tol,
@@ -95,12 +94,20 @@ def _check_fit_options(options: ODILSolveOptions) -> None:
         raise OptionError(f"regularization must be >= 0, got {options.regularization!r}")
 
 
-def _fit(program: FDProgram, observations: tuple[FieldObservations, ...],
+def _lower(system: System, grid, options: ODILSolveOptions) -> FDProgram:
+    return lower_fd(space_time_system(system),
+                    FDOptions(grid, options.accuracy, "central", options.dtype))
+
+
+def _fit(system: System, program: FDProgram, observations: tuple[FieldObservations, ...],
          options: ODILSolveOptions, observers: Sequence[Callable]) -> tuple[dict, dict, dict]:
-    """(fields on the output grid, inferred parameters, what the fit did for `meta`)."""
+    """(fields on the output grid, inferred parameters, what the fit did for `meta`): fits
+    on coarser grids first (`runtime.odil.continuation`), then on `program`'s."""
     settings = FitSettings(options.data_weight, options.regularization, options.fit_steps,
                            options.tol, options.max_iter)
-    outcome = fit_odil(program, observations, settings, observers)
+    levels = grid_levels({a.name: a.points for a in program.grid.axes})
+    programs = [_lower(system, points, options) for points in levels[:-1]] + [program]
+    outcome, coarse = fit_coarse_to_fine(programs, observations, settings, observers)
     result = outcome.result
     values = {f.name: np.asarray(program.to_output(f.name, outcome.U[f.name]))
               for f in program.system.fields}
@@ -111,7 +118,7 @@ def _fit(program: FDProgram, observations: tuple[FieldObservations, ...],
              "stop_reason": result.reason, "start": outcome.start,
              "final_residual": outcome.residual_rms, "data_misfit": outcome.misfit_rms,
              "loss": result.loss, "loss_history": list(result.history),
-             "timings_s": result.timings}
+             "timings_s": result.timings, "coarse_levels": coarse}
     return values, inferred, extra
 
 

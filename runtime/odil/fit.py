@@ -15,7 +15,7 @@ dR/dtheta by jvps (`param_jacobian`), S and the smoothness rows as they are (lin
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import jax
@@ -104,12 +104,15 @@ def _theta_residual(program: FDProgram, known: dict) -> Callable:
 
 
 def make_loss(program: FDProgram, observations: Sequence[FieldObservations],
-              settings: FitSettings) -> tuple[_Loss, np.ndarray, Sparsity]:
+              settings: FitSettings, theta0: Mapping[str, np.ndarray] | None = None
+              ) -> tuple[_Loss, np.ndarray, Sparsity]:
     """The loss of `program` against `observations`, its starting point z0 (fields at the
-    program's first guess, parameters at their guesses) and the fields' sparsity."""
+    program's first guess, parameters at `theta0` or their guesses) and the fields'
+    sparsity."""
     system = program.system
     unknown = {p.name: p for p in system.unknown_params}
-    theta = {k: jnp.asarray(v, program.dtype) for k, v in program.params.items() if k in unknown}
+    theta = {k: jnp.asarray((theta0 or {}).get(k, v), program.dtype)
+             for k, v in program.params.items() if k in unknown}
     known = {k: jnp.asarray(v, program.dtype) for k, v in program.params.items()
              if k not in unknown}
     periodic = {a.name: a.periodic for a in program.grid.axes}
@@ -157,12 +160,23 @@ def forward_start(program: FDProgram, loss: _Loss, z0: np.ndarray, sparsity: Spa
 
 
 def fit_odil(program: FDProgram, observations: Sequence[FieldObservations],
-             settings: FitSettings, observers: Sequence[Callable] = ()) -> FitOutcome:
-    """Minimise the ODIL loss of `program` (see the module docstring)."""
-    loss, z0, sparsity = make_loss(program, observations, settings)
+             settings: FitSettings, observers: Sequence[Callable] = (),
+             start: tuple[Mapping[str, np.ndarray], Mapping[str, np.ndarray]] | None = None
+             ) -> FitOutcome:
+    """Minimise the ODIL loss of `program` (see the module docstring), from `start` =
+    (fields, unknown parameters) when given (a coarser fit), else from the forward solution
+    at the guessed parameters."""
+    loss, z0, sparsity = make_loss(program, observations, settings,
+                                   start[1] if start else None)
+    if start is not None:
+        z0[: loss.jac.size] = np.asarray(loss.jac.ravel(
+            {k: jnp.asarray(v, program.dtype) for k, v in start[0].items()}))
     u0, theta0 = loss.split(z0)
     _check_finite(loss.jac.residual(u0, theta0), loss.jac, "at the first guesses", ())
-    z0, start = forward_start(program, loss, z0, sparsity, settings)
+    if start is None:
+        z0, how = forward_start(program, loss, z0, sparsity, settings)
+    else:
+        how = "the fit on the coarser grid, interpolated"
     result = levenberg_marquardt(loss.evaluate, loss.linearize, z0,
                                  max_steps=settings.max_steps, tol=settings.tol,
                                  observers=observers)
@@ -174,4 +188,4 @@ def fit_odil(program: FDProgram, observations: Sequence[FieldObservations],
     U = {k: np.asarray(v) for k, v in loss.jac.unravel(u).items()}
     params = {k: np.asarray(v) for k, v in theta.items()}
     return FitOutcome(U, params, result, float(np.sqrt(np.mean(np.square(r)))), per_field,
-                      start)
+                      how)

@@ -12,6 +12,7 @@ from compiler.fd import FDOptions, lower_fd
 from compiler.grid import Axis, Grid
 from compiler.observations import FieldObservations
 from compiler.odil import space_time_system
+from runtime.odil.continuation import grid_levels, interpolate
 from runtime.odil.least_squares import levenberg_marquardt
 from runtime.odil.misfit import data_rows, smoothness_rows, stored_sampler
 from runtime.odil.param_jacobian import ParamLayout, make_param_jacobian
@@ -142,3 +143,24 @@ def test_levenberg_marquardt_fits_a_nonlinear_model():
     assert all(b <= a for a, b in zip(result.history, result.history[1:]))
     stopped = levenberg_marquardt(evaluate, linearize, np.array([0.5, 2.0]), max_steps=2)
     assert not stopped.converged and "2 steps" in stopped.reason
+
+
+def test_grid_levels_halve_large_grids_down_to_nested_coarse_ones():
+    assert grid_levels({"t": 65, "x": 65}) == [{"t": 65, "x": 65}]
+    assert grid_levels({"t": 257, "x": 129}) == [
+        {"t": 65, "x": 33}, {"t": 129, "x": 65}, {"t": 257, "x": 129}]
+    assert grid_levels({"t": 20001}) == [{"t": n} for n in (2501, 5001, 10001, 20001)]
+    assert grid_levels({"t": 9, "x": 9, "y": 9, "z": 9}) == [{"t": 9, "x": 9, "y": 9, "z": 9}]
+
+
+def test_interpolation_between_grids_wraps_on_periodic_axes():
+    text = "space x in [0, 1], y in [0, 2]\nfield u(x, y)\npde laplace(u) = 0\n" \
+           "bc u = 0 at x = 0\nbc u = 0 at x = 1\nbc periodic y\n"
+    system = pl.parse(text)
+    coarse, fine = (lower_fd(system, FDOptions({"x": n, "y": n})) for n in (5, 9))
+    xc, yc = (coarse.grid.axis(a).node_coordinates() for a in "xy")
+    xf, yf = (fine.grid.axis(a).node_coordinates() for a in "xy")
+    assert len(yc) == 4 and len(yf) == 8 and yf[-1] == 1.75   # the end y = 2 not stored
+    bilinear = np.add.outer(2 * xc, np.minimum(yc, 2 - yc))   # |y| wrapped: piecewise linear
+    got = interpolate(bilinear, ("x", "y"), coarse, fine)
+    np.testing.assert_allclose(got, np.add.outer(2 * xf, np.minimum(yf, 2 - yf)), atol=1e-14)
