@@ -30,8 +30,8 @@ def solve(system: System, method: str = "fd", *, observers: Sequence[Callable] =
     initial_points, sampler, resample_every, adaptive_sampling, weights, seed, grid and
     frames (the output grid), dtype ("float32").
 
-    odil options (forward problems for now): grid (time included, e.g. {"t": 65, "x": 65}),
-    accuracy, tol, max_iter, dtype ("float64").
+    odil options: grid (time included, e.g. {"t": 65, "x": 65}), accuracy, tol, max_iter,
+    dtype ("float64"); inverse problems: fit_steps, data_weight, regularization.
     """
     if not isinstance(system, System):
         raise OptionError(f"solve() takes a system from pl.PDESystem(...) or pl.load(...), "
