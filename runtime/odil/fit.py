@@ -74,9 +74,6 @@ class _Loss:
     def split(self, z: np.ndarray) -> tuple[np.ndarray, dict[str, jax.Array]]:
         return z[: self.jac.size], self.pjac.unravel(z[self.jac.size:])
 
-    def params(self, theta: dict[str, jax.Array]) -> dict[str, jax.Array]:
-        return {**self.known, **theta}
-
     def evaluate(self, z: np.ndarray) -> np.ndarray:
         u, theta = self.split(z)
         r = self.jac.residual(u, theta)
@@ -183,7 +180,7 @@ def fit_odil(program: FDProgram, observations: Sequence[FieldObservations],
     u, theta = loss.split(result.z)
     r = loss.jac.residual(u, theta)
     misfit = loss.data.matrix @ u - loss.data.values
-    per_field = {name: float(np.sqrt(np.mean(np.square(misfit[loss.data.field == name]))))
+    per_field = {str(name): float(np.sqrt(np.mean(np.square(misfit[loss.data.field == name]))))
                  for name in dict.fromkeys(loss.data.field)}
     U = {k: np.asarray(v) for k, v in loss.jac.unravel(u).items()}
     params = {k: np.asarray(v) for k, v in theta.items()}
