@@ -23,6 +23,7 @@ from collections.abc import Callable, Sequence
 import jax
 import jax.numpy as jnp
 import numpy as np
+import scipy.sparse as sps
 from jax.flatten_util import ravel_pytree
 
 from compiler.errors import LoweringError
@@ -32,7 +33,8 @@ from pdelang import System
 
 from .errors import OptionError, SolveError
 from .fd_sharded import output_coordinates
-from .fit.optimize import FitResult, lbfgs, levenberg_marquardt
+from .fit.least_squares import LeastSquaresResult, levenberg_marquardt
+from .fit.optimize import lbfgs
 from .fit.simulate import plan_steps, trajectory
 from .integrators import tableaus
 from .meta import base_meta
@@ -42,7 +44,9 @@ ODE_STEPS = 1000        # first step for systems without space: the span over th
 DT_RTOL = 1e-6          # systems without space: halve the step until the unknowns move less
 MAX_REFINEMENTS = 4     # most repeats of the fit with a smaller step
 LM_LIMIT = 64           # at most this many unknown numbers: Levenberg-Marquardt (auto)
-LBFGS_STEPS = 300       # default iterations of L-BFGS (Levenberg-Marquardt: fit_steps)
+LM_STEPS = 100          # default iterations of Levenberg-Marquardt
+LM_TOL = 1e-12          # ... stopping when a step lowers the loss or moves theta less
+LBFGS_STEPS = 300       # default iterations of L-BFGS
 SAFETY = 0.9
 STEP_SLACK = 0.02       # a stable step this close above the one taken needs no new fit
 
@@ -69,10 +73,11 @@ def fit_fd(system: System, options, observers: Sequence[Callable] = ()) -> Solut
     theta, stages = model.theta0, []
     for _ in range(MAX_REFINEMENTS + 1):
         result = model.fit(theta, dt, tableau, optimizer, options.fit_steps, observers)
-        moved = _relative_change(result.theta, theta) if stages else None
+        moved = _relative_change(result.z, theta) if stages else None
         stages.append({"dt": dt, "iterations": result.iterations, "loss": result.loss,
-                       "stopped": result.reason, "change": moved})
-        theta = result.theta
+                       "stopped": result.reason, "converged": result.converged,
+                       "change": moved})
+        theta = result.z
         if not np.all(np.isfinite(theta)):
             raise SolveError("the fit diverged: the unknowns became non-finite",
                              hint="start from a better guess (`param k ~ guess`)")
@@ -188,13 +193,29 @@ class FitModel:
 
     # -- the fit ------------------------------------------------------------------------
     def fit(self, theta: np.ndarray, dt: float, tableau, optimizer: str, steps: int | None,
-            observers: Sequence[Callable]) -> FitResult:
+            observers: Sequence[Callable]) -> LeastSquaresResult:
         def residuals(th):
             return self.residuals(th, dt, tableau)
 
-        if optimizer == "lm":
-            return levenberg_marquardt(residuals, theta, steps or 100, observers)
-        return lbfgs(residuals, theta, steps or LBFGS_STEPS, observers)
+        if optimizer == "lbfgs":
+            return lbfgs(residuals, theta, steps or LBFGS_STEPS, observers)
+        # r and its forward-mode Jacobian in one compiled call; the trial evaluations of
+        # Levenberg-Marquardt keep theirs for the linearisation that follows acceptance
+        both = jax.jit(jax.jacfwd(lambda th: (residuals(th), residuals(th)), has_aux=True))
+        last: dict = {}
+
+        def evaluate(z: np.ndarray) -> np.ndarray:
+            J, r = both(jnp.asarray(z))
+            last.update(z=z, r=np.asarray(r, np.float64), J=np.asarray(J, np.float64))
+            return last["r"]
+
+        def linearize(z: np.ndarray):
+            if last.get("z") is not z:
+                evaluate(z)
+            return last["r"], sps.csr_matrix(last["J"])
+
+        return levenberg_marquardt(evaluate, linearize, theta, max_steps=steps or LM_STEPS,
+                                   tol=LM_TOL, observers=observers)
 
     def first_step(self, scheme: str, seed: int) -> float:
         """0.9 of the stable step at the first guess, or the span / ODE_STEPS."""

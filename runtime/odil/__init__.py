@@ -1,6 +1,6 @@
 """ODIL's inverse problems: the residual of the whole grid and the data misfit minimised
 together by sparse Levenberg-Marquardt (`fit`), from its parts (`param_jacobian`,
-`misfit`, `least_squares`), coarse grids first (`continuation`)."""
+`misfit`, and `runtime.fit.least_squares`), coarse grids first (`continuation`)."""
 
 from .continuation import fit_coarse_to_fine, grid_levels
 from .fit import FitOutcome, FitSettings, fit_odil

@@ -28,9 +28,9 @@ from compiler.fd import FDProgram
 from compiler.observations import FieldObservations
 
 from ..errors import SolveError
+from ..fit.least_squares import LeastSquaresResult, levenberg_marquardt
 from ..sparse_jacobian import SparseJacobian, Sparsity, make_sparse_jacobian
 from ..steady import _check_finite, solve_steady
-from .least_squares import LeastSquaresResult, levenberg_marquardt
 from .misfit import DataRows, data_rows, smoothness_rows
 from .param_jacobian import ParamJacobian, ParamLayout, make_param_jacobian
 

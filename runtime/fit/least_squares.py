@@ -127,7 +127,8 @@ def levenberg_marquardt(evaluate: Evaluate, linearize: Linearize, z0: np.ndarray
             trial = z + dz
             with clock.timed("evaluate"):
                 F_trial = evaluate(trial)
-            trial_loss = float(F_trial @ F_trial)
+            with np.errstate(over="ignore", invalid="ignore"):   # a blown-up trial
+                trial_loss = float(F_trial @ F_trial)
             predicted = loss - float(np.sum(np.square(F + A @ dz)))
             if np.isfinite(trial_loss) and trial_loss < loss and predicted > 0:
                 rho = (loss - trial_loss) / predicted
