@@ -137,6 +137,8 @@ class Solution:
                 lines.append(f"  {k}({args}): inferred on {' x '.join(map(str, np.shape(v)))} "
                              f"points, from {np.min(v):.4g} to {np.max(v):.4g}")
         lines += [f"  relative L2 error of {k}: {e:.3e}" for k, e in self.errors().items()]
+        if self.meta.get("converged") is False:
+            lines.append(f"  warning: not converged ({self.meta.get('stop_reason', 'stopped')})")
         return "\n".join(lines)
 
     def _repr_html_(self) -> str:
