@@ -29,7 +29,8 @@ HISTORY_POINTS = 200          # loss history entries kept in meta (evenly spaced
 @dataclass(frozen=True)
 class PINNSolveOptions:
     """Network (layers, activation, initialiser, fourier_features, fourier_scale,
-    harmonics, hard_constraints: Dirichlet and initial values built into the network),
+    harmonics, hard_constraints: Dirichlet and initial values built into the network,
+    data_scaling: observed fields' outputs scaled to their data),
     training (see `TrainOptions`), output grid (`grid`, `frames`), dtype."""
 
     layers: tuple[int, ...] = PINNOptions.layers
@@ -39,6 +40,7 @@ class PINNSolveOptions:
     fourier_scale: float = PINNOptions.fourier_scale
     harmonics: int = PINNOptions.harmonics
     hard_constraints: bool = PINNOptions.hard_constraints
+    data_scaling: bool = PINNOptions.data_scaling
     steps: int = TrainOptions.steps
     lbfgs_steps: int = TrainOptions.lbfgs_steps
     learning_rate: float = TrainOptions.learning_rate
@@ -71,7 +73,7 @@ class PINNSolveOptions:
     def network(self) -> PINNOptions:
         return PINNOptions(tuple(self.layers), self.activation, self.initialiser,
                            self.fourier_features, self.fourier_scale, self.harmonics,
-                           self.hard_constraints)
+                           self.hard_constraints, self.data_scaling)
 
     def training(self) -> TrainOptions:
         names = [f.name for f in fields(TrainOptions)]

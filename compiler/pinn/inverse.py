@@ -5,6 +5,9 @@
 - An unknown coefficient field (`param c(x, y) ~ 1.0`) is a small network of its arguments
   whose output is added to the guess; its output layer starts at zero, so the field starts
   at the guess. It enters residuals like a field, derivatives included.
+- An observed field's network output is scaled by the root mean square of its
+  observations (`scale_to_data`), so that the network and its initial guess work at unit
+  scale whatever the data's units (the Lorenz fields reach 20 and more).
 - A data term per observed field: the misfit field(points) - observed at the observation
   points (mean squared in the loss, weighted by the data weight).
 - A regularization term per unknown coefficient field: its gradient at interior points
@@ -13,6 +16,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 
 import jax
@@ -72,11 +76,23 @@ def observations_for_pinn(system: System) -> tuple[FieldObservations, ...]:
     return field_observations(system)
 
 
-def data_terms(system: System, groups: tuple[NetworkGroup, ...],
-               coordinates: tuple[str, ...]) -> tuple[Term, ...]:
+def scale_to_data(groups: tuple[NetworkGroup, ...],
+                  observations: tuple[FieldObservations, ...]) -> tuple[NetworkGroup, ...]:
+    """Each group with its outputs scaled by the RMS of their fields' observations (1 for a
+    field without observations, or with only zeros)."""
+    rms = {o.field: float(np.sqrt(np.mean(np.square(o.values)))) for o in observations}
+    out = []
+    for g in groups:
+        scale = tuple(rms.get(f) or 1.0 for f in g.fields)
+        out.append(dataclasses.replace(g, scale=scale) if any(s != 1.0 for s in scale) else g)
+    return tuple(out)
+
+
+def data_terms(system: System, groups: tuple[NetworkGroup, ...], coordinates: tuple[str, ...],
+               observations: tuple[FieldObservations, ...]) -> tuple[Term, ...]:
     """A term per observed field: the field at the observation points minus the data."""
     terms = []
-    for obs in observations_for_pinn(system):
+    for obs in observations:
         group = next(g for g in groups if obs.field in g.fields)
         points = np.empty((obs.count, len(coordinates)))
         for j, c in enumerate(coordinates):

@@ -1,7 +1,8 @@
 """The PINN driver: IR to networks and residual functions, stage by stage.
 
     lower_pinn(system, options) runs, in order:
-      1. make_networks      one MLP per set of field arguments (usually one for all fields)
+      1. make_networks      one MLP per set of field arguments (usually one for all fields);
+                            observed fields' outputs scaled to their data (`scale_to_data`)
       2. constrain_groups   optional: fields meet their Dirichlet and initial values by
                             construction, u = A + D*N (`constraints`)
       3. coefficient_networks  inverse problems: a small network per unknown coefficient
@@ -34,7 +35,9 @@ from .inverse import (
     data_terms,
     init_coefficient,
     initial_constants,
+    observations_for_pinn,
     regularization_terms,
+    scale_to_data,
     unknowns_stage,
 )
 from .network import InputMap, MLPSpec, init_mlp
@@ -56,7 +59,9 @@ class PINNOptions:
     random Fourier features (0: none) of standard deviation `fourier_scale`; `harmonics`:
     sin/cos pairs for each periodic coordinate; `hard_constraints` (the default): fields
     whose Dirichlet and initial values can be built in meet them exactly and lose those loss
-    terms (the others stay penalised); False penalises every condition."""
+    terms (the others stay penalised); False penalises every condition. `data_scaling`
+    (the default): a field with observations is its network's output times the root mean
+    square of the observations, so that the network works at unit scale."""
 
     layers: tuple[int, ...] = (64, 64, 64)
     activation: str = "tanh"
@@ -65,6 +70,7 @@ class PINNOptions:
     fourier_scale: float = 1.0
     harmonics: int = 1
     hard_constraints: bool = True
+    data_scaling: bool = True
 
 
 @dataclass(frozen=True)
@@ -110,7 +116,10 @@ def lower_pinn(system: System, options: PINNOptions | None = None) -> PINNProgra
     periodic = set(system.periodic)
     physical = {k: np.asarray(v) for k, v in constant_values(system).items()}
     physical.update(sample_arrays(system))
+    observations = observations_for_pinn(system)
     groups = make_networks(system, options, periodic)
+    if options.data_scaling:
+        groups = scale_to_data(groups, observations)
     hard: frozenset[int] = frozenset()
     notes: tuple[str, ...] = ()
     if options.hard_constraints:
@@ -118,7 +127,8 @@ def lower_pinn(system: System, options: PINNOptions | None = None) -> PINNProgra
     coefficients = coefficient_networks(system, periodic)
     groups = groups + coefficients
     terms = to_residuals(system, groups, coordinates, periodic, hard)
-    terms += data_terms(system, groups, coordinates) + regularization_terms(groups, coordinates)
+    terms += data_terms(system, groups, coordinates, observations) + \
+        regularization_terms(groups, coordinates)
     stages = (_network_stage(groups[:len(groups) - len(coefficients)], notes),
               *((unknowns_stage(system, coefficients),) if system.unknown_params else ()),
               _term_stage(terms))
@@ -185,9 +195,15 @@ def _network_stage(groups, notes=()) -> tuple[str, tuple[str, ...]]:
                      f"{s.initialiser} init, inputs scaled to [-1, 1]"
                      + ("; periodic inputs as sin/cos" if any(s.inputs.periodic) else "")
                      + (f"; {s.fourier_features} Fourier features" if s.fourier_features else "")
+                     + (f"; outputs times the RMS of their observations: {_scales(g)}"
+                        if g.scale else "")
                      + "".join(f"; {c.field} = A + D*N, hard: {', '.join(c.labels)}"
                                for c in (g.constraints.fields if g.constraints else ())))
     return ("networks", tuple(lines) + tuple(notes))
+
+
+def _scales(group: NetworkGroup) -> str:
+    return ", ".join(f"{f} {s:.4g}" for f, s in zip(group.fields, group.scale) if s != 1.0)
 
 
 def _term_stage(terms) -> tuple[str, tuple[str, ...]]:

@@ -64,6 +64,7 @@ class NetworkGroup:
     spec: MLPSpec
     constraints: GroupConstraints | None = None
     guess: Callable[[Mapping, jax.Array], jax.Array] | None = None
+    scale: tuple[float, ...] | None = None
 
 
 def network_function(group: NetworkGroup, params: Mapping,
@@ -73,7 +74,8 @@ def network_function(group: NetworkGroup, params: Mapping,
     guess for an unknown coefficient field."""
 
     def net(z: jax.Array) -> jax.Array:
-        return apply_mlp(group.spec, params, z)
+        out = apply_mlp(group.spec, params, z)
+        return out if group.scale is None else out * jnp.asarray(group.scale, out.dtype)
 
     def guessed(z: jax.Array) -> jax.Array:
         return apply_mlp(group.spec, params, z) + group.guess(physical, z)

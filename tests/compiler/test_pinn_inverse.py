@@ -112,3 +112,21 @@ def test_show_lists_the_unknowns_and_the_data_terms(examples_dir):
     field_stage = dict(lower_pinn(coefficient_system()).stages)["unknowns"]
     assert field_stage == ("c(x): unknown coefficient field = x + 1 + MLP 1-20-20-1, tanh "
                            "(output layer starts at zero), trained with the networks",)
+
+
+def test_observed_fields_work_at_the_scale_of_their_data(examples_dir):
+    system = pl.load(f"{examples_dir}/lorenz_inverse.pde")
+    table = system.data[0]
+    rms = {n: np.sqrt(np.mean(table.column(n) ** 2)) for n in "xyz"}
+    with jax.enable_x64(True):
+        scaled, plain = (lower_pinn(system, PINNOptions(layers=(8,), hard_constraints=False,
+                                                        data_scaling=on)) for on in (True, False))
+        assert scaled.groups[0].scale == tuple(rms[n] for n in "xyz")
+        assert plain.groups[0].scale is None
+        nets = plain.init(jax.random.PRNGKey(0), jnp.float64)
+        points = jnp.linspace(0, 3, 5)[:, None]
+        a, b = scaled.evaluate(nets, points), plain.evaluate(nets, points)
+        for n in "xyz":
+            np.testing.assert_allclose(a[n], rms[n] * b[n], rtol=1e-14)
+    assert "outputs times the RMS of their observations: x 5.82, y 6.265, z 16.05" in \
+        scaled.stages[0][1][0]
