@@ -130,3 +130,25 @@ def test_observed_fields_work_at_the_scale_of_their_data(examples_dir):
             np.testing.assert_allclose(a[n], rms[n] * b[n], rtol=1e-14)
     assert "outputs times the RMS of their observations: x 5.82, y 6.265, z 16.05" in \
         scaled.stages[0][1][0]
+
+
+def test_the_regularization_of_a_2d_field_is_its_gradient():
+    y = sp.Symbol("y")
+    grid = np.stack(np.meshgrid(np.linspace(0, 1, 4), np.linspace(0, 1, 4)), -1).reshape(-1, 2)
+    system = pl.PDESystem([sp.Eq(-(u(x, y).diff(x, 2) + u(x, y).diff(y, 2))
+                                 + c(x, y) * u(x, y), 1)],
+                          [sp.Eq(u(0, y), 0), sp.Eq(u(1, y), 0), sp.Eq(u(x, 0), 0),
+                           sp.Eq(u(x, 1), 0)], {x: (0, 1), y: (0, 1)},
+                          params={c(x, y): pl.Unknown(2.0)},
+                          data={"x": grid[:, 0], "y": grid[:, 1], "u": np.zeros(16)})
+    with jax.enable_x64(True):
+        program = lower_pinn(system, SMALL)
+        nets = program.init(jax.random.PRNGKey(0), jnp.float64)
+        nets["c"]["layers"][-1] = tuple(a + 0.1 for a in nets["c"]["layers"][-1])
+        points = jax.random.uniform(jax.random.PRNGKey(1), (5, 2), jnp.float64)
+        term = program.terms[-1]
+        assert term.name == "regularization c" and term.kind == "regularization"
+        got = jax.jit(term.residual)(nets, program.physical, points)
+        expected = jax.vmap(jax.grad(lambda z: program.evaluate(nets, z[None])["c"][0]))(points)
+        assert got.shape == (5, 2)
+        np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-14)
