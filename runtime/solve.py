@@ -28,7 +28,9 @@ def solve(system: System, method: str = "fd", *, observers: Sequence[Callable] =
     pinn options: layers, activation, initialiser, fourier_features, harmonics, steps (Adam),
     lbfgs_steps, learning_rate, decay_rate, decay_steps, points, boundary_points, hard_constraints,
     initial_points, sampler, resample_every, adaptive_sampling, weights, seed, grid and
-    frames (the output grid), dtype ("float32").
+    frames (the output grid), dtype ("float32"); inverse problems: data_weight (of the data
+    misfit terms), regularization (of unknown coefficient fields), data_scaling (observed
+    fields' outputs times the RMS of their data; default on).
 
     odil options: grid (time included, e.g. {"t": 65, "x": 65}), accuracy, tol, max_iter,
     dtype ("float64"); inverse problems: fit_steps, data_weight, regularization.

@@ -169,6 +169,5 @@ def unknowns_stage(system: System, groups: tuple[NetworkGroup, ...]
     return ("unknowns", tuple(lines))
 
 
-
 def _text(guess: sp.Expr) -> str:
     return f"{float(guess):g}" if sp.sympify(guess).is_number else str(guess)
