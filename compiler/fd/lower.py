@@ -234,6 +234,24 @@ def _pad(value: Array, region: Region, shape: tuple[int, ...]) -> Array:
     return jnp.pad(value, widths)
 
 
+def _set_slab(value: Array, index: tuple[slice, ...], new: Array) -> Array:
+    """`value` with the box `index` (slices with explicit bounds) set to `new`.
+
+    Written as a select over the whole array rather than a scatter: where the array is split
+    over devices along an axis that the box spans (a face parallel to the cut), XLA's
+    partitioner gathers the whole array for a scatter, but splits a select like any
+    element-wise operation (jvps of a 513^2 Poisson residual over 4 CPU devices as 4 x 1:
+    0.34 s to 0.21 s; on one device 0.072 s either way)."""
+    shape = tuple(s.stop - s.start for s in index)
+    widths = [(s.start, n - s.stop) for s, n in zip(index, value.shape)]
+    inside = jnp.ones(value.shape, bool)
+    for k, s in enumerate(index):
+        i = jax.lax.broadcasted_iota(jnp.int32, value.shape, k)
+        inside = inside & (i >= s.start) & (i < s.stop)
+    padded = jnp.pad(jnp.broadcast_to(new.astype(value.dtype), shape), widths)
+    return jnp.where(inside, padded, value)
+
+
 def _make_rhs(assigned, kernels, nodes, closure, shapes):
     plan = [(a, kernel, nodes[a.field].interior) for a, kernel in zip(assigned, kernels)]
 
@@ -281,7 +299,7 @@ def _make_residual(assigned, kernels, nodes, system, layout, options, constants,
             value = _pad(kernel(zero, U, params).astype(U[a.field].dtype), region,
                          U[a.field].shape)
             for index, face_kernel in faces:
-                value = value.at[index].set(face_kernel(zero, U, params).astype(value.dtype))
+                value = _set_slab(value, index, face_kernel(zero, U, params))
             out[a.field] = value
         return out
 
