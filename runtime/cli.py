@@ -196,20 +196,21 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _add_device_arguments(solve: argparse.ArgumentParser) -> None:
     devices = solve.add_argument_group(
-        "devices and hosts (fd)",
-        "Several devices split the grid between them; several processes (hosts) join one "
-        "run through jax.distributed, each started with the same command but its own "
-        "--process-id. Without the flags, JAX_COORDINATOR_ADDRESS, JAX_NUM_PROCESSES and "
-        "JAX_PROCESS_ID are read.")
+        "devices and hosts (fd, odil)",
+        "Several devices split the grid between them (steady fd and odil: for the "
+        "residual and its Jacobian, whose sparse LU runs on the host); several processes "
+        "(hosts) join one run through jax.distributed, each started with the same command "
+        "but its own --process-id. Without the flags, JAX_COORDINATOR_ADDRESS, "
+        "JAX_NUM_PROCESSES and JAX_PROCESS_ID are read.")
     devices.add_argument("--devices", type=positive_int, default=None, metavar="N",
                          help="devices to split the grid over (default: all of the run's)")
     devices.add_argument("--mesh", type=mesh_option, default=None,
-                         help="devices along each space coordinate, e.g. x=2,y=2 (default: "
-                              "the split with the smallest cut)")
+                         help="devices along each space coordinate (odil: time too), e.g. "
+                              "x=2,y=2 (default: slabs along the first coordinate)")
     devices.add_argument("--parts", action="store_true",
-                         help="each process writes its own block of the grid, to --out with "
-                              ".partK before the suffix, instead of process 0 gathering and "
-                              "writing the whole")
+                         help="fd in time: each process writes its own block of the grid, "
+                              "to --out with .partK before the suffix, instead of process 0 "
+                              "gathering and writing the whole")
     devices.add_argument("--coordinator", metavar="HOST:PORT", default=None,
                          help="address of process 0, which the others connect to")
     devices.add_argument("--num-processes", type=positive_int, default=None, metavar="N",
@@ -291,7 +292,7 @@ def _method_options(args: argparse.Namespace, method: str, dtype: str) -> dict:
                     integrator=args.integrator, **inverse, **placement)
     if method == "odil":
         return dict(grid=args.grid, accuracy=args.accuracy, dtype=dtype, seed=args.seed,
-                    **inverse)
+                    **inverse, **placement)
     given = dict(layers=args.layers, activation=args.activation, points=args.points,
                  boundary_points=args.boundary_points, steps=args.steps,
                  lbfgs_steps=args.lbfgs_steps, learning_rate=args.lr, sampler=args.sampler,
@@ -324,7 +325,8 @@ def _check_inverse_options(given: dict, method: str) -> None:
         raise OptionError(f"--regularization must be >= 0, not {given['regularization']}")
 
 
-_DEVICE_OPTIONS = {"fd": ("devices", "mesh", "parts"), "odil": (), "pinn": ()}
+_DEVICE_OPTIONS = {"fd": ("devices", "mesh", "parts"), "odil": ("devices", "mesh"),
+                   "pinn": ()}
 
 
 def _device_options(args: argparse.Namespace, method: str) -> dict:
@@ -337,7 +339,8 @@ def _device_options(args: argparse.Namespace, method: str) -> dict:
 
         flags = ", ".join("--" + k for k in wrong)
         raise OptionError(f"{flags} is not an option of --method {method} in this version",
-                          hint="split a grid over devices with --method fd")
+                          hint="split a grid over devices with --method fd or odil "
+                               "(--parts: fd only)")
     return given
 
 

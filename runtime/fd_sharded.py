@@ -11,8 +11,9 @@ need stencils lowered per device block; slabs along the first coordinate, which
 What is not: the bound parameter arrays, which compile into the program as constants and
 so sit whole on every device; the initial state, computed whole on each process and handed
 to the loop once; the output, gathered whole (or cut to this process's part) on the host.
-Steady problems are not split: their sparse LU runs on the host (scipy), and the jitted
-colour jvps that build its Jacobian are about a tenth of a 513^2 Poisson solve.
+Steady problems (`runtime.steady`, and ODIL's space-time grids) split their residual and
+colour jvps the same way; their sparse LU runs on the host (SciPy), which holds the whole
+Jacobian, so their output is always whole.
 """
 
 from __future__ import annotations

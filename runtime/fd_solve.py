@@ -90,8 +90,9 @@ def _solve(system: System, options: FDSolveOptions, observers: Sequence[Callable
     dtype = program.dtype
     params = {k: jnp.asarray(v, dtype) for k, v in program.params.items()}
     if program.system.time is None:
+        placement = place_fd(program, options.devices, options.mesh)   # None: one device
         values, extra = solve_program_steady(program, params, options.tol, options.max_iter,
-                                             observers)
+                                             observers, placement)
         grid = program.output_coordinates()
     else:
         values, times, extra = evolve(program, params, options, observers)

@@ -1,7 +1,13 @@
 """`method="odil"`: the finite-difference residual on the whole space-time grid solved at
 once (Newton with the sparse Jacobian of the discrete system), per `compiler.odil`; with
 unknown parameters or observations, minimised together with the data misfit
-(`runtime.odil`, Levenberg-Marquardt)."""
+(`runtime.odil`, Levenberg-Marquardt).
+
+Over several devices (`devices`, `mesh`, as fd's: `runtime.fd_sharded.place_fd`, time
+counting as a coordinate) the fields of the space-time grid are split for every residual
+evaluation and Jacobian-vector product; Newton's and Levenberg-Marquardt's sparse LU run on
+the host with the whole Jacobian, gathered once per linearisation (a distributed sparse
+direct solver is outside JAX)."""
 
 from __future__ import annotations
 
@@ -19,8 +25,10 @@ from compiler.odil import space_time_system
 from pdelang import System
 
 from .errors import OptionError
+from .fd_sharded import place_fd
 from .meta import base_meta
 from .odil import FitSettings, fit_coarse_to_fine, grid_levels
+from .sharding import Placement
 from .solution import Solution
 from .steady_program import solve_program_steady
 
@@ -31,7 +39,8 @@ class ODILSolveOptions:
     `accuracy`: 2 or 4; `tol`, `max_iter`: Newton's; `dtype`: float64 (default).
     Inverse problems: `fit_steps` (most Levenberg-Marquardt steps; `tol` their relative
     loss decrease), `data_weight` and `regularization` (the loss's weights, see
-    `runtime.odil.fit`)."""
+    `runtime.odil.fit`). `devices`, `mesh`: split the grid over devices (see the module
+    docstring; default all of the run's)."""
 
     grid: int | dict[str, int] | None = None
     accuracy: int = 2
@@ -43,6 +52,8 @@ class ODILSolveOptions:
     fit_steps: int = 50            # inverse problems: most Levenberg-Marquardt steps
     data_weight: float = 1.0       # weight of the data misfit against the residual
     regularization: float = 0.0    # smoothness weight on unknown coefficient fields
+    devices: int | None = None     # devices to split the grid over (None: all of the run's)
+    mesh: dict[str, int] | None = None   # devices per coordinate, time included
 
 
 def solve_odil(system: System, options: ODILSolveOptions,
@@ -64,7 +75,8 @@ def solve_odil(system: System, options: ODILSolveOptions,
         else:
             params = {k: jnp.asarray(v, program.dtype) for k, v in program.params.items()}
             values, extra = solve_program_steady(program, params, options.tol,
-                                                 options.max_iter, observers)
+                                                 options.max_iter, observers,
+                                                 _place(program, options))
             inferred = {}
         coordinates = program.output_coordinates()
         order = [c.name for c in system.coordinates]
@@ -107,7 +119,9 @@ def _fit(system: System, program: FDProgram, observations: tuple[FieldObservatio
                            options.tol, options.max_iter)
     levels = grid_levels({a.name: a.points for a in program.grid.axes})
     programs = [_lower(system, points, options) for points in levels[:-1]] + [program]
-    outcome, coarse = fit_coarse_to_fine(programs, observations, settings, observers)
+    placements = [_place(p, options) for p in programs]
+    outcome, coarse = fit_coarse_to_fine(programs, observations, settings, observers,
+                                         placements)
     result = outcome.result
     values = {f.name: np.asarray(program.to_output(f.name, outcome.U[f.name]))
               for f in program.system.fields}
@@ -118,8 +132,14 @@ def _fit(system: System, program: FDProgram, observations: tuple[FieldObservatio
              "stop_reason": result.reason, "start": outcome.start,
              "final_residual": outcome.residual_rms, "data_misfit": outcome.misfit_rms,
              "loss": result.loss, "loss_history": list(result.history),
-             "timings_s": result.timings, "coarse_levels": coarse}
+             "timings_s": result.timings, "coarse_levels": coarse,
+             **(placements[-1].describe() if placements[-1] else {})}
     return values, inferred, extra
+
+
+def _place(program: FDProgram, options: ODILSolveOptions) -> Placement | None:
+    """How the fields of `program` lie on the devices (None: one device)."""
+    return place_fd(program, options.devices, options.mesh)
 
 
 def _param_output(program: FDProgram, name: str, values: np.ndarray) -> np.ndarray:

@@ -21,9 +21,10 @@ def solve(system: System, method: str = "fd", *, observers: Sequence[Callable] =
     "upwind", "upwind2"; default: upwind2 for first-order hyperbolic equations), dtype
     ("float64"), integrator ("auto", "rk4", "ssprk3", "dopri5", "sdirk2"), dt, frames
     (number of output times, or the times), rtol, atol, tol and max_iter (steady solves);
-    devices (split the grid of a time-dependent problem over that many devices; default
-    all of the run's), mesh ({coordinate: devices}), parts (keep only this process's
-    block in a multi-host run instead of gathering the whole).
+    devices (split the grid over that many devices; default all of the run's; steady
+    solves split the residual and its Jacobian, whose sparse LU runs on the host), mesh
+    ({coordinate: devices}), parts (time-dependent: keep only this process's block in a
+    multi-host run instead of gathering the whole).
 
     pinn options: layers, activation, initialiser, fourier_features, harmonics, steps (Adam),
     lbfgs_steps, learning_rate, decay_rate, decay_steps, points, boundary_points, hard_constraints,
@@ -33,7 +34,8 @@ def solve(system: System, method: str = "fd", *, observers: Sequence[Callable] =
     fields' outputs times the RMS of their data; default on).
 
     odil options: grid (time included, e.g. {"t": 65, "x": 65}), accuracy, tol, max_iter,
-    dtype ("float64"); inverse problems: fit_steps, data_weight, regularization.
+    dtype ("float64"), devices and mesh (as fd's, time counting as a coordinate); inverse
+    problems: fit_steps, data_weight, regularization.
     """
     if not isinstance(system, System):
         raise OptionError(f"solve() takes a system from pl.PDESystem(...) or pl.load(...), "

@@ -7,6 +7,10 @@ Jacobian-vector product (Curtis, Powell and Reid, 1974), so the whole Jacobian c
 gather that turns compressed columns into CSR entries are built once, in numpy; each
 assembly is then one jitted call plus one vectorised gather.
 
+With a `Placement` the fields, the residual and every jvp are split over its device mesh
+(`runtime.field_vector`); the compressed columns come to the host in one gather per
+Jacobian, where the CSR matrix is assembled for a host solver.
+
 The unknowns are ordered as `jax.flatten_util.ravel_pytree` orders them: fields in the
 pytree's key order, each raveled in C order.
 """
@@ -26,6 +30,8 @@ import scipy.sparse as sps
 from jax.flatten_util import ravel_pytree
 
 from runtime.errors import OptionError
+from runtime.field_vector import FieldVector
+from runtime.sharding import Placement
 
 Fields = Mapping[str, jax.Array]
 Residual = Callable[[Fields, Any], Fields]
@@ -178,29 +184,30 @@ def _box_columns(f: _Block, g: _Block, reach: int) -> tuple[np.ndarray, np.ndarr
 
 @dataclass(frozen=True)
 class _Pattern:
-    """The structural CSR pattern and, per entry, its place in the compressed Jacobian."""
+    """The structural CSR pattern and, per field of the rows, the place of its entries in
+    that field's compressed Jacobian (colour * field size + row within the field)."""
 
     indptr: np.ndarray
     indices: np.ndarray
-    gather: np.ndarray
+    gather: tuple[np.ndarray, ...]
 
 
 def _pattern(blocks: list[_Block], colour: np.ndarray, reach: int) -> _Pattern:
     """Every (row, column) the stencil box allows, emitted directly in CSR row order."""
     n = colour.size
-    rows, cols, counts = [], [], []
+    cols, counts, gather = [], [], []
     for f in blocks:
         boxes = [_box_columns(f, g, reach) for g in blocks]
         col = np.concatenate([c for c, _ in boxes], axis=1)
         keep = np.concatenate([k for _, k in boxes], axis=1)
-        rows.append(np.repeat(f.start + np.arange(f.size), col.shape[1])[keep.ravel()])
+        rows = np.repeat(np.arange(f.size), col.shape[1])[keep.ravel()]
         cols.append(col.ravel()[keep.ravel()])
         counts.append(keep.sum(axis=1))
-    rows, cols = np.concatenate(rows), np.concatenate(cols)
+        gather.append(colour[cols[-1]].astype(np.int64) * f.size + rows)
+    cols = np.concatenate(cols)
     indptr = np.concatenate([[0], np.cumsum(np.concatenate(counts))])
-    itype = np.int32 if max(n, rows.size) < 2**31 - 1 else np.int64
-    gather = colour[cols].astype(np.int64) * n + rows
-    return _Pattern(indptr.astype(itype), cols.astype(itype), gather)
+    itype = np.int32 if max(n, cols.size) < 2**31 - 1 else np.int64
+    return _Pattern(indptr.astype(itype), cols.astype(itype), tuple(gather))
 
 
 @dataclass(frozen=True, eq=False)
@@ -208,20 +215,35 @@ class SparseJacobian:
     """Residual and sparse Jacobian of one FD system, on flat vectors; build with make_*.
 
     `linearize(u, params)` returns R(u) and dR/du (CSR) from one jitted call; `residual`
-    evaluates R alone. `u` is the flat vector `ravel(U)`; `unravel` inverts it.
+    evaluates R alone. `u` is the flat vector `ravel(U)`; `unravel` inverts it. `vector`
+    moves it to the devices (split over a mesh, with a placement) and back.
     """
 
-    names: tuple[str, ...]
-    shapes: tuple[tuple[int, ...], ...]
-    size: int
     n_colours: int
-    dtype: np.dtype
     colour: np.ndarray
     unravel: Callable[[jax.Array | np.ndarray], dict[str, jax.Array]]
+    vector: FieldVector
     _pattern: _Pattern
-    _residual: Callable[..., jax.Array]
-    _compressed: Callable[..., tuple[jax.Array, jax.Array]]
+    _residual: Callable[..., dict[str, jax.Array]]
+    _compressed: Callable[..., tuple[dict[str, jax.Array], dict[str, jax.Array]]]
+    _seeds: dict[str, jax.Array]
     _starts: tuple[int, ...]
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return self.vector.names
+
+    @property
+    def shapes(self) -> tuple[tuple[int, ...], ...]:
+        return self.vector.shapes
+
+    @property
+    def size(self) -> int:
+        return self.vector.size
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self.vector.dtype
 
     def ravel(self, U: Fields) -> jax.Array:
         """The flat vector of unknowns, in the Jacobian's column order."""
@@ -229,19 +251,23 @@ class SparseJacobian:
 
     def residual(self, u: jax.Array | np.ndarray, params: Any) -> np.ndarray:
         """R(u) as a flat numpy vector (u is cast to the unknowns' dtype)."""
-        return np.asarray(self._residual(jnp.asarray(u, self.dtype), params))
+        v = self.vector
+        return v.join(v.fetch(self._residual(v.put_vector(u), params)))
 
     def linearize(
         self, u: jax.Array | np.ndarray, params: Any
     ) -> tuple[np.ndarray, sps.csr_matrix]:
         """R(u) and its Jacobian at u, with exact zeros dropped."""
-        r, compressed = self._compressed(jnp.asarray(u, self.dtype), params, self.colour)
-        return np.asarray(r), self.assemble(np.asarray(compressed))
+        v = self.vector
+        r, compressed = v.fetch(self._compressed(v.put_vector(u), params, self._seeds))
+        return v.join(r), self.assemble(compressed)
 
-    def assemble(self, compressed: np.ndarray) -> sps.csr_matrix:
-        """CSR matrix from the compressed Jacobian (one row of jvp output per colour)."""
+    def assemble(self, compressed: Mapping[str, np.ndarray]) -> sps.csr_matrix:
+        """CSR matrix from the compressed Jacobian: per field of the residual, one jvp
+        output (of that field's shape) per colour."""
         p = self._pattern
-        data = compressed.reshape(-1)[p.gather]
+        data = np.concatenate([np.asarray(compressed[name]).reshape(-1)[gather]
+                               for name, gather in zip(self.names, p.gather)])
         keep = data != 0
         kept = np.concatenate([[0], np.cumsum(keep)]).astype(p.indptr.dtype)
         shape = (self.size, self.size)
@@ -273,53 +299,60 @@ def _check_structure(U: Fields, R: Any) -> None:
 
 
 def make_sparse_jacobian(
-    residual: Residual, U: Fields, sparsity: Sparsity, *, batch_size: int | None = None
+    residual: Residual, U: Fields, sparsity: Sparsity, *, batch_size: int | None = None,
+    placement: Placement | None = None,
 ) -> SparseJacobian:
     """Build the jitted residual and coloured-Jacobian functions for unknowns shaped like U.
 
     `batch_size` bounds how many jvps run at once (default: as many as fit in about 2**24
     elements of tangents); the colours are mapped over in batches with `lax.map`.
+    `placement` splits the fields, the residual and the jvps over its device mesh.
     """
     blocks = _blocks(U, sparsity)
     colour, n_colours = _colours(blocks, sparsity.reach)
     n = colour.size
     template, unravel_exact = ravel_pytree(dict(U))
-    dtype = np.dtype(template.dtype)
+    vector = FieldVector(tuple(b.name for b in blocks), tuple(b.shape for b in blocks),
+                         np.dtype(template.dtype), placement)
 
     def unravel(u: jax.Array | np.ndarray) -> dict[str, jax.Array]:
-        return unravel_exact(jnp.asarray(u, dtype))
+        return unravel_exact(jnp.asarray(u, vector.dtype))
 
     if batch_size is None:
         batch_size = max(1, min(n_colours, _BATCH_ELEMENTS // max(n, 1)))
+    split_residual = vector.bind(residual)
 
-    def flat_residual(u: jax.Array, params: Any) -> jax.Array:
-        fields = unravel(u)
-        R = residual(fields, params)
-        _check_structure(fields, R)
-        return ravel_pytree(dict(R))[0]
+    def checked(V: Fields, params: Any) -> Fields:
+        R = split_residual(V, params)
+        _check_structure(V, R)
+        return dict(R)
 
-    def compressed(u: jax.Array, params: Any, colour: jax.Array) -> tuple[jax.Array, jax.Array]:
-        r, jvp = jax.linearize(lambda v: flat_residual(v, params), u)
+    def fields_residual(U: Fields, params: Any) -> Fields:
+        return vector.leave(checked(vector.enter(U), params))
 
-        def column(c: jax.Array) -> jax.Array:
-            return jvp((colour == c).astype(u.dtype))
+    def compressed(U: Fields, params: Any, seeds: Fields) -> tuple[Fields, Fields]:
+        V, seeds = vector.enter(U), vector.enter(seeds)
+        R, jvp = jax.linearize(lambda W: checked(W, params), V)
 
-        seeds = jnp.arange(n_colours, dtype=colour.dtype)
+        def column(c: jax.Array) -> Fields:
+            return jvp({k: (seeds[k] == c).astype(V[k].dtype) for k in V})
+
+        colours = jnp.arange(n_colours, dtype=jnp.int32)
         if batch_size >= n_colours:
-            return r, jax.vmap(column)(seeds)
-        return r, jax.lax.map(column, seeds, batch_size=batch_size)
+            columns = jax.vmap(column)(colours)
+        else:
+            columns = jax.lax.map(column, colours, batch_size=batch_size)
+        return vector.leave(R), vector.leave(columns)
 
     return SparseJacobian(
-        names=tuple(b.name for b in blocks),
-        shapes=tuple(b.shape for b in blocks),
-        size=n,
         n_colours=n_colours,
-        dtype=dtype,
         colour=colour,
         unravel=unravel,
+        vector=vector,
         _pattern=_pattern(blocks, colour, sparsity.reach),
-        _residual=jax.jit(flat_residual),
+        _residual=jax.jit(fields_residual),
         _compressed=jax.jit(compressed),
+        _seeds=vector.put(vector.split(colour)),
         _starts=tuple(b.start for b in blocks),
     )
 

@@ -5,6 +5,11 @@ systems from SuperLU with row equilibration and a fill-reducing ordering of A^T 
 suits the structurally symmetric patterns of FD stencils (1.5-2 s to factorise 2-D Poisson
 on 513 x 513 with two cores). Newton damps its steps with a backtracking line search on ||R||.
 
+With a `Placement` the residual evaluations and the colour jvps run with the fields split
+over its device mesh; the Jacobian comes to the host in one gather and the LU stays there,
+on one host (a distributed sparse direct solver is outside JAX), redone identically by
+every process of a multi-host run.
+
 Residual norms are root-mean-square over all unknowns, so they do not grow with the grid.
 """
 
@@ -24,6 +29,7 @@ import scipy.sparse.linalg as spla
 
 from pdelang.errors import Span
 from runtime.errors import OptionError, SolveError
+from runtime.sharding import Placement
 from runtime.sparse_jacobian import Fields, Residual, SparseJacobian, Sparsity, make_sparse_jacobian
 
 _EPS = float(np.finfo(np.float64).eps)  # the LU runs in float64 whatever the fields' dtype
@@ -324,6 +330,7 @@ def solve_steady(
     atol: float | None = None,
     max_iter: int = 50,
     observers: Sequence[Observer] = (),
+    placement: Placement | None = None,
 ) -> SteadyResult:
     """Solve residual(U, params) = 0 for U, starting from U0.
 
@@ -333,15 +340,17 @@ def solve_steady(
     residual is at most `tol` times its initial value or at most `atol` (default `tol`),
     or at roundoff: a full step below 4096 ulps of max|u| (about 1e-12 in float64), or
     no step able to lower a residual already below sqrt(eps) of its start. Observers are
-    called after every step with a `SteadyProgress`. Raises `SolveError` on divergence,
-    non-finite residuals, a singular Jacobian or no convergence in `max_iter` steps.
+    called after every step with a `SteadyProgress`. `placement` splits the fields over
+    its device mesh for the residual and the jvps (the LU stays on the host). Raises
+    `SolveError` on divergence, non-finite residuals, a singular Jacobian or no
+    convergence in `max_iter` steps.
     """
     start = time.perf_counter()
     _check_options(tol, atol, max_iter)
     atol = tol if atol is None else atol
     U0 = _as_float_fields(U0)
     setup = time.perf_counter()
-    jac = make_sparse_jacobian(residual, U0, sparsity)
+    jac = make_sparse_jacobian(residual, U0, sparsity, placement=placement)
     u = np.asarray(jac.ravel(U0))
     run = _Run(jac, params, tuple(observers), eps=float(np.finfo(u.dtype).eps))
     run.timings["setup"] = time.perf_counter() - setup

@@ -23,6 +23,7 @@ from scipy.interpolate import RegularGridInterpolator
 from compiler.fd import FDProgram
 from compiler.observations import FieldObservations
 
+from ..sharding import Placement
 from .fit import FitOutcome, FitSettings, fit_odil
 
 LARGEST = 5000   # grids of more nodes than this are fitted on a coarser one first
@@ -68,14 +69,18 @@ def transfer(outcome: FitOutcome, coarse: FDProgram,
 
 def fit_coarse_to_fine(programs: Sequence[FDProgram],
                        observations: Sequence[FieldObservations], settings: FitSettings,
-                       observers: Sequence[Callable] = ()) -> tuple[FitOutcome, list[dict]]:
-    """Fit `programs` (one system on grids from coarse to fine) in turn; the outcome on the
-    finest grid, and for each coarser one its grid, steps and constants found."""
+                       observers: Sequence[Callable] = (),
+                       placements: Sequence[Placement | None] | None = None
+                       ) -> tuple[FitOutcome, list[dict]]:
+    """Fit `programs` (one system on grids from coarse to fine) in turn, each with its
+    fields split as `placements` says (None: on one device); the outcome on the finest
+    grid, and for each coarser one its grid, steps and constants found."""
     start, levels, outcome = None, [], None
-    for k, program in enumerate(programs):
+    placements = placements or [None] * len(programs)
+    for k, (program, placement) in enumerate(zip(programs, placements)):
         if outcome is not None:
             start = transfer(outcome, programs[k - 1], program)
-        outcome = fit_odil(program, observations, settings, observers, start)
+        outcome = fit_odil(program, observations, settings, observers, start, placement)
         if k < len(programs) - 1:
             levels.append({"grid": {a.name: a.points for a in program.grid.axes},
                            "iterations": outcome.result.iterations,

@@ -11,6 +11,8 @@ means rather than sums so that the balance of the terms does not move with the g
 The loss is a sum of squares, minimised by Levenberg-Marquardt (`least_squares`) with
 the Jacobian assembled sparse: dR/dU by stencil colouring (`runtime.sparse_jacobian`),
 dR/dtheta by jvps (`param_jacobian`), S and the smoothness rows as they are (linear).
+With a `Placement` the fields are split over its device mesh for the residual and every
+jvp; the minimiser and its sparse LU run on the host (`runtime.field_vector`).
 """
 
 from __future__ import annotations
@@ -22,13 +24,13 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import scipy.sparse as sps
-from jax.flatten_util import ravel_pytree
 
 from compiler.fd import FDProgram
 from compiler.observations import FieldObservations
 
 from ..errors import SolveError
 from ..fit.least_squares import LeastSquaresResult, levenberg_marquardt
+from ..sharding import Placement
 from ..sparse_jacobian import SparseJacobian, Sparsity, make_sparse_jacobian
 from ..steady import _check_finite, solve_steady
 from .misfit import DataRows, data_rows, smoothness_rows
@@ -101,11 +103,11 @@ def _theta_residual(program: FDProgram, known: dict) -> Callable:
 
 
 def make_loss(program: FDProgram, observations: Sequence[FieldObservations],
-              settings: FitSettings, theta0: Mapping[str, np.ndarray] | None = None
-              ) -> tuple[_Loss, np.ndarray, Sparsity]:
+              settings: FitSettings, theta0: Mapping[str, np.ndarray] | None = None,
+              placement: Placement | None = None) -> tuple[_Loss, np.ndarray, Sparsity]:
     """The loss of `program` against `observations`, its starting point z0 (fields at the
     program's first guess, parameters at `theta0` or their guesses) and the fields'
-    sparsity."""
+    sparsity; with `placement`, evaluated with the fields split over its mesh."""
     system = program.system
     unknown = {p.name: p for p in system.unknown_params}
     theta = {k: jnp.asarray((theta0 or {}).get(k, v), program.dtype)
@@ -117,17 +119,13 @@ def make_loss(program: FDProgram, observations: Sequence[FieldObservations],
                                         for key in program.state_keys})
     residual = _theta_residual(program, known)
     U0 = program.initial(program.params)
-    jac = make_sparse_jacobian(residual, U0, sparsity)
+    jac = make_sparse_jacobian(residual, U0, sparsity, placement=placement)
     starts = np.cumsum([0] + [int(np.prod(s, dtype=np.int64)) for s in jac.shapes])
     fields = tuple((name, program.axes_of(name), shape, int(start))
                    for name, shape, start in zip(jac.names, jac.shapes, starts))
     layout = ParamLayout(fields, {k: unknown[k].args for k in theta if unknown[k].is_field},
                          periodic, program.reach)
-
-    def flat_residual(u: jax.Array, th: dict) -> jax.Array:
-        return ravel_pytree(dict(residual(jac.unravel(u), th)))[0]
-
-    pjac = make_param_jacobian(flat_residual, theta, layout)
+    pjac = make_param_jacobian(residual, theta, layout, jac.vector)
     data = data_rows(program.grid, observations, [(n, a, s) for n, a, _, s in fields],
                      jac.size)
     smooth = smoothness_rows(program.grid, {k: tuple(np.shape(v)) for k, v in theta.items()},
@@ -147,7 +145,8 @@ def forward_start(program: FDProgram, loss: _Loss, z0: np.ndarray, sparsity: Spa
     try:
         result = solve_steady(_theta_residual(program, loss.known), loss.jac.unravel(u),
                               theta, sparsity, linear=program.linear, tol=settings.tol,
-                              max_iter=settings.newton_steps)
+                              max_iter=settings.newton_steps,
+                              placement=loss.jac.vector.placement)
     except SolveError as err:
         reason = err.message.split(":")[0]
         return z0, f"zeros (the forward solve at the guesses failed: {reason})"
@@ -158,13 +157,13 @@ def forward_start(program: FDProgram, loss: _Loss, z0: np.ndarray, sparsity: Spa
 
 def fit_odil(program: FDProgram, observations: Sequence[FieldObservations],
              settings: FitSettings, observers: Sequence[Callable] = (),
-             start: tuple[Mapping[str, np.ndarray], Mapping[str, np.ndarray]] | None = None
-             ) -> FitOutcome:
+             start: tuple[Mapping[str, np.ndarray], Mapping[str, np.ndarray]] | None = None,
+             placement: Placement | None = None) -> FitOutcome:
     """Minimise the ODIL loss of `program` (see the module docstring), from `start` =
     (fields, unknown parameters) when given (a coarser fit), else from the forward solution
-    at the guessed parameters."""
+    at the guessed parameters; with `placement`, the fields split over its device mesh."""
     loss, z0, sparsity = make_loss(program, observations, settings,
-                                   start[1] if start else None)
+                                   start[1] if start else None, placement)
     if start is not None:
         z0[: loss.jac.size] = np.asarray(loss.jac.ravel(
             {k: jnp.asarray(v, program.dtype) for k, v in start[0].items()}))

@@ -5,8 +5,10 @@ coefficient field c, stored on the grid of its own axes (a subset of the fields'
 moves R only within the stencil box around each node: its nodes are coloured as
 `runtime.sparse_jacobian` colours the fields' (equal colours farther apart than the box),
 so the whole field costs (2*reach+1)**dims(c) jvps however fine the grid. All the jvps of
-one evaluation run in one jitted, vmapped call; the compressed columns are gathered into
-CSR by a pattern built once.
+one evaluation run in one jitted, vmapped call, on the fields as the `FieldVector` of
+dR/dU lays them out (split over a device mesh, with a placement; the parameters whole on
+every device); the compressed columns come to the host in one gather and go into CSR by a
+pattern built once.
 
 The parameter vector is `ravel_pytree(theta)`: names in sorted order, fields raveled in C
 order, a constant one entry.
@@ -23,10 +25,10 @@ import numpy as np
 import scipy.sparse as sps
 from jax.flatten_util import ravel_pytree
 
-from ..sparse_jacobian import _Block, _box_columns, colour_axis
+from ..field_vector import FieldVector
+from ..sparse_jacobian import Residual, _Block, _box_columns, colour_axis
 
 Theta = Mapping[str, jax.Array]
-FlatResidual = Callable[[jax.Array, Theta], jax.Array]
 
 
 @dataclass(frozen=True)
@@ -51,7 +53,8 @@ class ParamJacobian:
 
     size: int
     unravel: Callable[[np.ndarray], dict[str, jax.Array]]
-    _columns: Callable[..., jax.Array]
+    vector: FieldVector
+    _columns: Callable[..., dict[str, jax.Array]]
     _seeds: dict[str, jax.Array]
     _gather: np.ndarray
     _rows: np.ndarray
@@ -64,7 +67,8 @@ class ParamJacobian:
     def __call__(self, u: jax.Array | np.ndarray, theta: Theta) -> sps.csr_matrix:
         if not self.size:
             return sps.csr_matrix(self._shape)
-        compressed = np.asarray(self._columns(u, dict(theta), self._seeds))
+        v = self.vector
+        compressed = v.join(v.fetch(self._columns(v.put_vector(u), dict(theta), self._seeds)))
         data = compressed.reshape(-1)[self._gather]
         keep = data != 0
         return sps.csr_matrix((data[keep], (self._rows[keep], self._cols[keep])),
@@ -106,10 +110,11 @@ def _field_pattern(name: str, shape: tuple[int, ...], colours: np.ndarray, first
     return tuple(np.concatenate(parts) for parts in (rows, cols, gather))
 
 
-def make_param_jacobian(flat_residual: FlatResidual, theta: Theta,
-                        layout: ParamLayout) -> ParamJacobian:
+def make_param_jacobian(residual: Residual, theta: Theta, layout: ParamLayout,
+                        vector: FieldVector) -> ParamJacobian:
     """Build the jitted jvps and the gather pattern of dR/dtheta for parameters shaped like
-    `theta` (`flat_residual(u, theta)` returns R as one flat vector)."""
+    `theta` (`residual(U, theta)` returns one array per field; `vector` says how the
+    fields and the flat u of `__call__` map onto each other and onto the devices)."""
     template, unravel = ravel_pytree(dict(theta))
     names = sorted(theta)
     n_rows = layout.rows
@@ -139,13 +144,17 @@ def make_param_jacobian(flat_residual: FlatResidual, theta: Theta,
     dtype = template.dtype
     stacked = {k: jnp.asarray(np.stack(v), dtype) for k, v in seeds.items()}
 
-    def columns(u: jax.Array, theta: Theta, seeds: Theta) -> jax.Array:
-        _, jvp = jax.linearize(lambda th: flat_residual(u, th), theta)
-        return jax.vmap(jvp)(seeds)
+    split_residual = vector.bind(residual)
+
+    def columns(U: dict[str, jax.Array], theta: Theta, seeds: Theta) -> dict[str, jax.Array]:
+        V = vector.enter(U)
+        _, jvp = jax.linearize(lambda th: dict(split_residual(V, th)), theta)
+        return vector.leave(jax.vmap(jvp)(seeds))
 
     return ParamJacobian(
         size=int(template.size),
         unravel=lambda t: unravel(jnp.asarray(t, dtype)),
+        vector=vector,
         _columns=jax.jit(columns),
         _seeds=stacked,
         _gather=np.concatenate(gather),

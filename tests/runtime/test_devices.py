@@ -110,6 +110,19 @@ def test_device_flags_reach_fd_and_are_refused_elsewhere(examples_dir, capsys):
     assert "--devices is not an option of --method pinn" in capsys.readouterr().err
 
 
+def test_device_flags_reach_odil_but_not_parts(examples_dir, capsys):
+    heat = f"{examples_dir}/heat1d.pde"
+    assert main(["solve", heat, "--method", "odil", "--grid", "9", "--devices", "1",
+                 "--mesh", "t=1", "--quiet"]) == 0
+    assert main(["solve", heat, "--method", "odil", "--grid", "9", "--mesh", "y=1",
+                 "--quiet"]) == 1
+    assert "the mesh names y, which is not a space coordinate (space coordinates: t, x)" \
+        in capsys.readouterr().err
+    assert main(["solve", heat, "--method", "odil", "--grid", "9", "--parts",
+                 "--quiet"]) == 1
+    assert "--parts is not an option of --method odil" in capsys.readouterr().err
+
+
 def test_default_dtype_is_float64_for_fd_and_odil_on_the_cpu_and_float32_on_gpus(monkeypatch):
     from runtime.devices import default_dtype
 

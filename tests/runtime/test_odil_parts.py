@@ -12,6 +12,7 @@ from compiler.fd import FDOptions, lower_fd
 from compiler.grid import Axis, Grid
 from compiler.observations import FieldObservations
 from compiler.odil import space_time_system
+from runtime.field_vector import FieldVector
 from runtime.fit.least_squares import levenberg_marquardt
 from runtime.odil.continuation import grid_levels, interpolate
 from runtime.odil.misfit import data_rows, smoothness_rows, stored_sampler
@@ -60,8 +61,11 @@ def _dense_check(text: str, grid, folder, columns: str) -> None:
     theta = {k: v + 0.1 * jnp.asarray(rng.standard_normal(np.shape(v))) for k, v in theta.items()}
     u, unravel = ravel_pytree(U)
 
+    def residual(U, th):
+        return program.residual(U, program.prepare({**known, **th}))
+
     def flat(u, th):
-        return ravel_pytree(program.residual(unravel(u), program.prepare({**known, **th})))[0]
+        return ravel_pytree(residual(unravel(u), th))[0]
 
     periodic = {a.name: a.periodic for a in program.grid.axes}
     starts = np.cumsum([0] + [U[k].size for k in sorted(U)])
@@ -69,7 +73,8 @@ def _dense_check(text: str, grid, folder, columns: str) -> None:
                    for k, s in zip(sorted(U), starts))
     layout = ParamLayout(fields, {k: p.args for k, p in unknown.items() if p.is_field},
                          periodic, program.reach)
-    jacobian = make_param_jacobian(flat, theta, layout)
+    vector = FieldVector(tuple(sorted(U)), tuple(U[k].shape for k in sorted(U)), u.dtype)
+    jacobian = make_param_jacobian(residual, theta, layout, vector)
     t, unravel_theta = ravel_pytree(theta)
     dense = jax.jit(jax.jacfwd(lambda t: flat(u, unravel_theta(t))))(t)
     sparse = jacobian(u, theta).toarray()

@@ -37,14 +37,17 @@ def run_worker(folder: Path, cases: tuple[str, ...], devices: int = 4) -> Path:
     return folder
 
 
-@pytest.fixture(scope="module")
-def quick_runs(tmp_path_factory):
-    return run_worker(tmp_path_factory.mktemp("sharded"), QUICK)
+def worker_runs(cases: tuple[str, ...]):
+    """A module fixture: the folder where one worker process wrote `cases`."""
+    @pytest.fixture(scope="module")
+    def runs(tmp_path_factory):
+        return run_worker(tmp_path_factory.mktemp("sharded"), cases)
+
+    return runs
 
 
-@pytest.fixture(scope="module")
-def slow_runs(tmp_path_factory):
-    return run_worker(tmp_path_factory.mktemp("sharded_slow"), SLOW)
+quick_runs = worker_runs(QUICK)
+slow_runs = worker_runs(SLOW)
 
 
 def relative_difference(folder: Path, case: str) -> tuple[float, dict]:
