@@ -3,6 +3,9 @@
     fd    2-D heat on an N x N grid (benchmarks/fd_heat.py's problem), RK4 with a fixed
           step, the state split over the devices as `runtime.solve(..., devices=k)` splits
           it (the automatic mesh; for 4 devices both 4 x 1 and 2 x 2)
+    steady, odil  a steady fd solve's Jacobian (2-D Poisson) and an ODIL fit (the heat
+          coefficient), whose residuals and jvps are split but whose sparse LU runs on the
+          host: benchmarks/scaling_steady.py says what each times
 
 Each row gives the best time of `--repeats` runs after a first (compiling) one, the time
 per step, the ratio to one device, and the largest difference from the one-device result.
@@ -28,6 +31,8 @@ import json  # noqa: E402
 import jax  # noqa: E402
 import numpy as np  # noqa: E402
 from fd_heat import SPEC  # noqa: E402
+from scaling_steady import CASES as STEADY_CASES  # noqa: E402
+from scaling_steady import add_arguments, print_titles  # noqa: E402
 from timing import time_generated  # noqa: E402
 
 import pdelang as pl  # noqa: E402
@@ -66,7 +71,7 @@ def fd_rows(args: argparse.Namespace) -> list[dict]:
     return rows
 
 
-CASES = {"fd": fd_rows}
+CASES = {"fd": fd_rows, **STEADY_CASES}
 
 
 def main() -> None:
@@ -74,6 +79,7 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=512, help="fd grid points per axis")
     parser.add_argument("--steps", type=int, default=100, help="fd steps")
     parser.add_argument("--repeats", type=int, default=3)
+    add_arguments(parser)
     parser.add_argument("--methods", default=",".join(CASES),
                         help=f"which cases to run, of {', '.join(CASES)}")
     args = parser.parse_args()
@@ -84,6 +90,7 @@ def main() -> None:
           + ("; simulated CPU devices share the cores: overhead, not speed-up"
              if platform == "cpu" else ""))
     print(f"fd: 2-D heat {args.n} x {args.n}, RK4, {args.steps} steps, float64")
+    print_titles(args, rows)
     print(f"{'method':<6} {'devices':>7} {'mesh':<9} {'time (s)':>9} {'ms/unit':>9} "
           f"{'x 1 device':>10} {'first (s)':>9} {'max |diff|':>10}")
     single = {r["method"]: r["s"] for r in rows if r["devices"] == 1}
