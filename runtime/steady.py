@@ -16,8 +16,7 @@ Residual norms are root-mean-square over all unknowns, so they do not grow with 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,6 +30,7 @@ from pdelang.errors import Span
 from runtime.errors import OptionError, SolveError
 from runtime.sharding import Placement
 from runtime.sparse_jacobian import Fields, Residual, SparseJacobian, Sparsity, make_sparse_jacobian
+from runtime.stopwatch import Stopwatch
 
 _EPS = float(np.finfo(np.float64).eps)  # the LU runs in float64 whatever the fields' dtype
 _ARMIJO = 1e-4  # sufficient decrease: accept t when ||R(u + t du)|| <= (1 - _ARMIJO t) ||R(u)||
@@ -171,20 +171,15 @@ class _Run:
     params: Any
     observers: Sequence[Observer]
     eps: float  # machine epsilon of the fields' dtype
-    timings: dict[str, float] = field(default_factory=lambda: dict.fromkeys(_STAGES, 0.0))
+    watch: Stopwatch = field(default_factory=lambda: Stopwatch.of(_STAGES))
 
     @property
     def floor(self) -> float:
         """||R|| / ||R0|| below which a step that cannot lower ||R|| is put down to roundoff."""
         return float(np.sqrt(self.eps))
 
-    @contextmanager
-    def timed(self, stage: str) -> Iterator[None]:
-        start = time.perf_counter()
-        try:
-            yield
-        finally:
-            self.timings[stage] += time.perf_counter() - start
+    def timed(self, stage: str):
+        return self.watch.timed(stage)
 
     def residual(self, u: np.ndarray) -> np.ndarray:
         with self.timed("residual"):
@@ -353,7 +348,7 @@ def solve_steady(
     jac = make_sparse_jacobian(residual, U0, sparsity, placement=placement)
     u = np.asarray(jac.ravel(U0))
     run = _Run(jac, params, tuple(observers), eps=float(np.finfo(u.dtype).eps))
-    run.timings["setup"] = time.perf_counter() - setup
+    run.watch.timings["setup"] = time.perf_counter() - setup
     if linear:
         u, history = _solve_linear(run, u, tol, atol)
     else:
@@ -366,5 +361,5 @@ def solve_steady(
         wall_time=time.perf_counter() - start,
         method="direct" if linear else "newton",
         history=tuple(history),
-        timings=dict(run.timings),
+        timings=dict(run.watch.timings),
     )

@@ -20,9 +20,7 @@ and the step is tried again with the same linearisation.
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -32,6 +30,7 @@ import scipy.sparse.linalg as spla
 from pdelang.errors import Span
 
 from ..errors import SolveError
+from ..stopwatch import Stopwatch
 
 Linearize = Callable[[np.ndarray], tuple[np.ndarray, sps.csr_matrix]]
 Evaluate = Callable[[np.ndarray], np.ndarray]
@@ -58,19 +57,6 @@ class LeastSquaresResult:
     converged: bool
     reason: str
     timings: dict[str, float] = field(default_factory=dict)
-
-
-@dataclass
-class _Clock:
-    timings: dict[str, float] = field(default_factory=lambda: dict.fromkeys(_STAGES, 0.0))
-
-    @contextmanager
-    def timed(self, stage: str) -> Iterator[None]:
-        start = time.perf_counter()
-        try:
-            yield
-        finally:
-            self.timings[stage] += time.perf_counter() - start
 
 
 def _scaling(A: sps.csr_matrix) -> np.ndarray:
@@ -108,7 +94,7 @@ def levenberg_marquardt(evaluate: Evaluate, linearize: Linearize, z0: np.ndarray
     z by at most `tol` of max|z| (converged), when no damping finds a lower loss (a minimum
     to roundoff: converged), or after `max_steps` linearisations (not converged).
     Observers get {"iteration", "loss", "damping"} at the start and after each step."""
-    clock = _Clock()
+    clock = Stopwatch.of(_STAGES)
     z = np.asarray(z0, dtype=np.float64)
     with clock.timed("evaluate"):
         F = evaluate(z)
