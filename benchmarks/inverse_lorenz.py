@@ -32,7 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 TRUTH = {"sigma": 10.0, "rho": 15.0, "beta": 8.0 / 3.0}
 REFERENCE = ROOT.parent / "shared" / "reference" / "Lorenz.npz"
 OPTIONS = {"fd": {}, "odil": {"grid": 3001},
-           "pinn": {"steps": 20000, "lbfgs_steps": 5000, "layers": (64, 64, 64)}}
+           "pinn": {"data_weight": 100.0, "learning_rate": 1e-2}}
 
 
 def system_for(data: str):

@@ -76,7 +76,13 @@ RUNS = {run.key: run for run in (
     Run("wave2d_acoustic"),
     Run("lotka_volterra", options=("--integrator", "dopri5", "--frames", "121")),
     Run("lorenz_inverse", truth=LORENZ, param_bound=1e-6),
+    Run("lorenz_inverse", "odil", ("--grid", "1601"), truth=LORENZ, param_bound=1e-3),
+    Run("lorenz_inverse", "pinn", ("--data-weight", "100", "--lr", "1e-2"), truth=LORENZ,
+        param_bound=3e-3),
     Run("heat_inverse", bound=1e-3, truth=(("k", 0.1),), param_bound=1e-2),
+    Run("heat_inverse", "odil", ("--grid", "65"), bound=1e-2, truth=(("k", 0.1),),
+        param_bound=1e-2),
+    Run("heat_inverse", "pinn", bound=2e-2, truth=(("k", 0.1),), param_bound=1e-2),
     Run("wave2d_velocity_inverse", options=("--grid", "33", "--accuracy", "4",
                                             "--regularization", "1e-4")),
 )}

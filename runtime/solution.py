@@ -39,8 +39,10 @@ class Solution:
         return str(self.meta.get("method", ""))
 
     def __call__(self, name: str, **coordinates: float | np.ndarray) -> np.ndarray:
-        """`name` at the given coordinates (all of its arguments; time defaults to the end)."""
+        """`name` (a field, or an inferred coefficient field) at the given coordinates (all
+        of its arguments; time defaults to the end)."""
         field_ = self._field(name)
+        inferred = name not in self.values
         time = self.system.time
         if time is not None and time.name in field_.args and time.name not in coordinates:
             coordinates = {**coordinates, time.name: float(self.grid[time.name][-1])}
@@ -52,15 +54,16 @@ class Solution:
                                                              if missing else "") +
                               (f" ({', '.join(extra)} is not an argument)" if extra else ""))
         arrays = np.broadcast_arrays(*(np.asarray(coordinates[a], float) for a in field_.args))
-        if self.evaluator is not None:
+        if self.evaluator is not None and not inferred:
             return self.evaluator(name, dict(zip(field_.args, arrays)))
         points = np.stack([a.ravel() for a in arrays], axis=-1)
         for a, column in zip(field_.args, points.T):
             lo, hi = self.grid[a][0], self.grid[a][-1]
             if np.any(column < lo - 1e-12 * (hi - lo)) or np.any(column > hi + 1e-12 * (hi - lo)):
                 raise OptionError(f"{a} outside [{lo:g}, {hi:g}] where {name} is known")
+        values = self.params[name] if inferred else self.values[name]
         interpolate = RegularGridInterpolator([self.grid[a] for a in field_.args],
-                                              self.values[name], method="linear")
+                                              np.asarray(values), method="linear")
         result = interpolate(points).reshape(arrays[0].shape)
         return result if result.ndim else float(result)
 
@@ -120,6 +123,9 @@ class Solution:
         return animate(self, path, name, fps)
 
     def _field(self, name: str):
+        """The field `name`, or the unknown coefficient field `name` once inferred."""
+        if name in self.params and np.ndim(self.params[name]) >= 1:
+            return self.system.param(name)
         try:
             return self.system.field(name)
         except KeyError:

@@ -95,6 +95,7 @@ ic u = 1 at t = 0
     inner = slice(2, -2)                  # the ends are Dirichlet nodes: a has no effect there
     assert np.max(np.abs(inferred[inner] - expected[inner])) < 0.02, inferred
     assert "a(x): inferred on 17 points" in solution.summary()
+    assert solution("a", x=0.5) == pytest.approx(inferred[8])
     solution.save(tmp_path / "fit.npz")
     with np.load(tmp_path / "fit.npz") as saved:
         np.testing.assert_array_equal(saved["a"], inferred)
