@@ -203,7 +203,8 @@ def _add_device_arguments(solve: argparse.ArgumentParser) -> None:
         "but its own --process-id. Without the flags, JAX_COORDINATOR_ADDRESS, "
         "JAX_NUM_PROCESSES and JAX_PROCESS_ID are read.")
     devices.add_argument("--devices", type=positive_int, default=None, metavar="N",
-                         help="devices to split the grid over (default: all of the run's)")
+                         help="devices to split the grid over, pinn: its points (default: "
+                              "all of the run's)")
     devices.add_argument("--mesh", type=mesh_option, default=None,
                          help="devices along each space coordinate (odil: time too), e.g. "
                               "x=2,y=2 (default: slabs along the first coordinate)")
@@ -297,7 +298,8 @@ def _method_options(args: argparse.Namespace, method: str, dtype: str) -> dict:
                  boundary_points=args.boundary_points, steps=args.steps,
                  lbfgs_steps=args.lbfgs_steps, learning_rate=args.lr, sampler=args.sampler,
                  resample_every=args.resample_every, fourier_features=args.fourier_features)
-    options = dict(common, **{k: v for k, v in given.items() if v is not None}, **inverse)
+    options = dict(common, **{k: v for k, v in given.items() if v is not None}, **inverse,
+                   **placement)
     if args.adaptive_sampling:
         options["adaptive_sampling"] = True
     if args.adaptive_weights:
@@ -326,7 +328,7 @@ def _check_inverse_options(given: dict, method: str) -> None:
 
 
 _DEVICE_OPTIONS = {"fd": ("devices", "mesh", "parts"), "odil": ("devices", "mesh"),
-                   "pinn": ()}
+                   "pinn": ("devices",)}
 
 
 def _device_options(args: argparse.Namespace, method: str) -> dict:

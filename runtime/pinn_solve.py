@@ -1,7 +1,9 @@
 """`method="pinn"`: lower the system to residuals of a network, train it, and evaluate it
 on an output grid as a `Solution` (whose call evaluates the network itself). Inverse
 problems train their unknowns with the networks: `Solution.params` holds the inferred
-constants and coefficient fields, `meta["unknown_history"]` each constant's trajectory."""
+constants and coefficient fields, `meta["unknown_history"]` each constant's trajectory.
+Over several devices the points of training and of the output grid are split between
+them, the networks replicated (`pinn.parallel`); `meta` records the devices."""
 
 from __future__ import annotations
 
@@ -21,6 +23,7 @@ from .checkpoint import check_checkpoint_options, checkpointing
 from .errors import OptionError
 from .meta import base_meta
 from .pinn import TrainOptions, train
+from .pinn.parallel import make_point_map
 from .solution import Solution
 
 HISTORY_POINTS = 200          # loss history entries kept in meta (evenly spaced steps)
@@ -31,7 +34,8 @@ class PINNSolveOptions:
     """Network (layers, activation, initialiser, fourier_features, fourier_scale,
     harmonics, hard_constraints: Dirichlet and initial values built into the network,
     data_scaling: observed fields' outputs scaled to their data),
-    training (see `TrainOptions`), output grid (`grid`, `frames`), dtype."""
+    training (see `TrainOptions`; `devices`: how many to split the points over, None: all
+    of the run's), output grid (`grid`, `frames`), dtype."""
 
     layers: tuple[int, ...] = PINNOptions.layers
     activation: str = PINNOptions.activation
@@ -63,6 +67,7 @@ class PINNSolveOptions:
     resume: bool = False
     data_weight: float = TrainOptions.data_weight        # inverse problems: data misfit
     regularization: float = TrainOptions.regularization  # smoothness of unknown fields
+    devices: int | None = TrainOptions.devices
 
     def __post_init__(self) -> None:
         check_checkpoint_options(self.checkpoint, self.checkpoint_every, self.resume)
@@ -94,14 +99,18 @@ def _solve(system: System, options: PINNSolveOptions, observers) -> Solution:
         raise OptionError("regularization smooths unknown coefficient fields "
                           "(`param c(x) ~ guess`), and this system has none",
                           hint="leave out --regularization")
-    with checkpointing("pinn", system, options, _options_meta(options)) as checkpoint:
+    same_run = {k: v for k, v in _options_meta(options).items() if k != "devices"}
+    with checkpointing("pinn", system, options, same_run) as checkpoint:   # any devices
         result = train(program, options.training(), dtype=dtype, observers=observers,
                        checkpoint=checkpoint)
     grid = output_grid(system, options)
     mesh = np.meshgrid(*(grid[c] for c in program.coordinates), indexing="ij")
-    points = jnp.asarray(np.stack([m.ravel() for m in mesh], axis=1), dtype)
+    points = np.asarray(np.stack([m.ravel() for m in mesh], axis=1), dtype)
+    on_grid = make_point_map(lambda nets, physical, p: program.evaluate(nets, p, physical),
+                             result.placement, points.shape)
+    flat = on_grid((result.nets, result.physical), points)
+    nets = jax.device_get(result.nets)             # calls evaluate on one device
     evaluate = jax.jit(program.evaluate)
-    flat = evaluate(result.nets, points, result.physical)
     values = {}
     for f in system.fields:
         full = np.asarray(flat[f.name]).reshape(mesh[0].shape)
@@ -113,14 +122,15 @@ def _solve(system: System, options: PINNSolveOptions, observers) -> Solution:
                    for c in program.coordinates]
         shape = np.shape(columns[0])
         pts = jnp.asarray(np.stack([np.ravel(c) for c in columns], axis=1), dtype)
-        out = np.asarray(evaluate(result.nets, pts, result.physical)[name], dtype=float)
+        out = np.asarray(evaluate(nets, pts, result.physical)[name], dtype=float)
         out = out.reshape(shape)
         return out if out.ndim else float(out)
 
     meta = base_meta("pinn", system, _options_meta(options))
     meta.update({"steps": result.steps, "final_loss": float(result.history["loss"][-1]),
                  "loss_weights": result.weights, "training_time_s": result.wall_time,
-                 "loss_history": _history(result.history), **result.info})
+                 "loss_history": _history(result.history), **result.info,
+                 **result.placement.describe()})
     if result.trajectory:
         meta["unknown_history"] = _history(result.trajectory)
     meta["wall_time_s"] = clock.perf_counter() - started

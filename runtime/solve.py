@@ -31,7 +31,8 @@ def solve(system: System, method: str = "fd", *, observers: Sequence[Callable] =
     initial_points, sampler, resample_every, adaptive_sampling, weights, seed, grid and
     frames (the output grid), dtype ("float32"); inverse problems: data_weight (of the data
     misfit terms), regularization (of unknown coefficient fields), data_scaling (observed
-    fields' outputs times the RMS of their data; default on).
+    fields' outputs times the RMS of their data; default on); devices (split the points
+    over that many devices, the network replicated; default all of the run's).
 
     odil options: grid (time included, e.g. {"t": 65, "x": 65}), accuracy, tol, max_iter,
     dtype ("float64"), devices and mesh (as fd's, time counting as a coordinate); inverse

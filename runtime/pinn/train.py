@@ -8,6 +8,10 @@ may be resampled (uniformly again, or by residual-based adaptive distribution: R
 Wu et al., 2023), loss weights may be adapted (learning-rate annealing of Wang, Teng and
 Perdikaris, 2021: each term weighted so that its gradient matches the PDE term's), the
 history is kept and observers are called. Seeded: the same seed gives the same result.
+
+Over several devices (`devices`) the point sets are split along their points and the
+networks replicated (data parallel, `parallel`); the points are drawn on the host as for
+one device, so the result is one device's to rounding.
 """
 
 from __future__ import annotations
@@ -25,6 +29,8 @@ from compiler.pinn import CONSTANTS, PINNProgram
 
 from ..checkpoint import Checkpointing
 from ..errors import OptionError, SolveError
+from ..sharding import Placement
+from .parallel import jit_split, make_point_map, split_points
 from .sampling import SAMPLERS, sample_points
 
 ANNEALING_RATE = 0.1          # alpha of the moving average of learning-rate annealing
@@ -39,7 +45,8 @@ class TrainOptions:
     `resample_every` steps (0: never) they are drawn again, by RAR-D when `adaptive_sampling`.
     `weights`: a weight per term name, or "adaptive" for learning-rate annealing. Inverse
     problems: data terms start at weight `data_weight`, regularization terms have weight
-    `regularization` (kept out of the annealing), unless `weights` names them."""
+    `regularization` (kept out of the annealing), unless `weights` names them. `devices`:
+    how many devices the point sets are split over (None: all of the run's)."""
 
     steps: int = 4000
     lbfgs_steps: int = 2000
@@ -57,6 +64,7 @@ class TrainOptions:
     seed: int = 0
     data_weight: float = 1.0
     regularization: float = 0.0
+    devices: int | None = None
 
     def __post_init__(self) -> None:
         if self.sampler not in SAMPLERS:
@@ -81,7 +89,8 @@ class TrainOptions:
 @dataclass(frozen=True)
 class TrainResult:
     """The trained `nets` (unknown constants under `CONSTANTS`); per step: the loss and each
-    term (`history`) and each unknown constant (`trajectory`)."""
+    term (`history`) and each unknown constant (`trajectory`); how the points lay over the
+    devices (`placement`)."""
 
     nets: dict
     physical: dict
@@ -91,6 +100,7 @@ class TrainResult:
     wall_time: float
     info: Mapping[str, object] = field(default_factory=dict)
     trajectory: Mapping[str, np.ndarray] = field(default_factory=dict)
+    placement: Placement | None = None
 
 
 def train(program: PINNProgram, options: TrainOptions, *, dtype=jnp.float32,
@@ -109,11 +119,13 @@ def train(program: PINNProgram, options: TrainOptions, *, dtype=jnp.float32,
     weights = _initial_weights(program, options)
     adapted = np.asarray([i > 0 and t.kind != "regularization"       # annealed weights
                           for i, t in enumerate(program.terms)])
-    batch = _draw(program, options, options.seed, dtype)
+    batch = _draw(program, options, options.seed, dtype)          # on the host
+    placement = split_points(batch, options.devices)
     constants = sorted(nets.get(CONSTANTS, {}))
     width = 1 + len(names) + len(constants)          # columns of the history table
 
-    def terms_of(nets, batch):
+    def terms_of(nets, stored):
+        batch = placement.load(stored)               # the real points, split
         return jnp.stack([_mean_square(t.residual(nets, physical, batch[t.name]))
                           for t in program.terms])
 
@@ -128,10 +140,16 @@ def train(program: PINNProgram, options: TrainOptions, *, dtype=jnp.float32,
     schedule = optax.exponential_decay(options.learning_rate, options.decay_steps,
                                        options.decay_rate, staircase=False)
     adam = optax.adam(schedule)
-    adam_chunk = _chunk(lambda p, s, b, w: _adam_step(adam, loss, p, s, b, w), track)
+    adam_chunk = _chunk(lambda p, s, b, w: _adam_step(adam, loss, p, s, b, w), track,
+                        placement)
     lbfgs = optax.lbfgs()
-    lbfgs_chunk = _chunk(lambda p, s, b, w: _lbfgs_step(lbfgs, loss, p, s, b, w), track)
-    term_gradients = jax.jit(lambda nets, batch: _gradient_scales(terms_of, nets, batch))
+    lbfgs_chunk = _chunk(lambda p, s, b, w: _lbfgs_step(lbfgs, loss, p, s, b, w), track,
+                         placement)
+    term_gradients = jit_split(lambda nets, batch: _gradient_scales(terms_of, nets, batch),
+                               placement, 1, 2)
+    candidate_shape = (RAR_CANDIDATES * options.points, len(program.coordinates))
+    rar_residuals = {t.name: make_point_map(t.residual, placement, candidate_shape)
+                     for t in program.terms if t.kind == "pde"}
 
     phases = [(p, n, run, opt) for p, n, run, opt in
               (("adam", options.steps, adam_chunk, adam),
@@ -142,6 +160,7 @@ def train(program: PINNProgram, options: TrainOptions, *, dtype=jnp.float32,
         loop = _resume(checkpoint, loop, phases)
     nets, batch, weights, done, info = loop.nets, loop.batch, loop.weights, loop.done, loop.info
     history, chunks = loop.history, loop.chunks
+    stored = placement.put(batch)
     first = 0
     for k, (phase, steps, run, opt) in enumerate(phases):
         if k < loop.phase:
@@ -155,12 +174,14 @@ def train(program: PINNProgram, options: TrainOptions, *, dtype=jnp.float32,
             n = min(options.chunk, left)
             if options.resample_every and phase == "adam" and done and \
                     done % options.resample_every < n:
-                batch = _resample(program, options, nets, physical, done, dtype)
+                batch = _resample(program, options, nets, physical, done, dtype,
+                                  rar_residuals)
+                stored = placement.put(batch)
                 info["resamples"] += 1
             if options.weights == "adaptive" and phase == "adam":
-                weights = _anneal(weights, np.asarray(term_gradients(nets, batch)), adapted)
+                weights = _anneal(weights, np.asarray(term_gradients(nets, stored)), adapted)
             w = jnp.asarray(weights, dtype)
-            nets, state, values, terms, tracked = run(nets, state, batch, w, n)
+            nets, state, values, terms, tracked = run(nets, state, stored, w, n)
             values, terms = np.asarray(values), np.asarray(terms)
             _check_finite(values, terms, names, done, phase)
             history.append(np.column_stack([values, terms, np.asarray(tracked)]))
@@ -183,7 +204,8 @@ def train(program: PINNProgram, options: TrainOptions, *, dtype=jnp.float32,
     trajectory = {c: table[:, 1 + len(names) + i] for i, c in enumerate(constants)}
     final_weights = dict(zip(names, map(float, weights)))
     return TrainResult(nets, physical, out_history, final_weights, done,
-                       time.perf_counter() - started, info, trajectory)
+                       time.perf_counter() - started, info, trajectory,
+                       placement)
 
 
 def _mean_square(residual: jax.Array) -> jax.Array:
@@ -198,7 +220,7 @@ class _Loop:
 
     nets: dict
     opt_state: object
-    batch: dict
+    batch: dict                # the points on the host, unpadded: any device count resumes
     weights: np.ndarray
     phase: int                 # index into the phases that have steps
     done: int                  # steps done over all phases
@@ -234,14 +256,16 @@ def _resume(checkpoint: Checkpointing, fresh: _Loop, phases) -> _Loop:
                 "batch": fresh.batch}
     state, manifest, extra = checkpoint.load(template)
     weights = extra.get("weights", fresh.weights)
-    return _Loop(state["nets"], state["opt"], state["batch"], weights, k,
+    batch = {name: np.asarray(x) for name, x in state["batch"].items()}
+    return _Loop(state["nets"], state["opt"], batch, weights, k,
                  int(manifest["step"]), int(manifest["chunks"]), [extra["history"]],
                  dict(manifest.get("train_info", {"resamples": 0})))
 
 
-def _chunk(step, track):
+def _chunk(step, track, placement):
     """A jitted function running `n` steps of `step` in one lax.scan; per step it keeps the
-    loss, the terms and `track(params)` (the unknown constants)."""
+    loss, the terms and `track(params)` (the unknown constants). The batch is split over the
+    devices of `placement`, everything else replicated."""
 
     def run(params, state, batch, weights, n):
         def body(carry, _):
@@ -253,7 +277,7 @@ def _chunk(step, track):
                                                                  length=n)
         return params, state, values, terms, tracked
 
-    return jax.jit(run, static_argnums=(4,))
+    return jit_split(run, placement, 2, 4, static=(4,))
 
 
 def _adam_step(adam, loss, params, state, batch, weights):
@@ -311,7 +335,7 @@ def _draw(program: PINNProgram, options: TrainOptions, seed: int, dtype) -> dict
     batch = {}
     for i, t in enumerate(program.terms):
         if t.points is not None:
-            batch[t.name] = jnp.asarray(t.points, dtype)
+            batch[t.name] = np.asarray(t.points, dtype)
             continue
         if t.kind in ("pde", "regularization"):
             n = options.points
@@ -319,13 +343,15 @@ def _draw(program: PINNProgram, options: TrainOptions, seed: int, dtype) -> dict
             n = max(options.boundary_points // len(boundary), 8)
         else:
             n = max(options.initial_points // len(initial), 8)
-        batch[t.name] = jnp.asarray(sample_points(options.sampler, n, program.coordinates,
-                                                  program.bounds, t.fixed, seed * 7919 + i),
-                                    dtype)
+        batch[t.name] = np.asarray(sample_points(options.sampler, n, program.coordinates,
+                                                 program.bounds, t.fixed, seed * 7919 + i),
+                                   dtype)
     return batch
 
 
-def _resample(program, options, nets, physical, step, dtype) -> dict:
+def _resample(program, options, nets, physical, step, dtype, rar_residuals) -> dict:
+    """New points (host arrays). RAR-D: each equation's residual at candidate points
+    (`rar_residuals`: split over the devices) picks them with density 1 + r^2 / mean r^2."""
     seed = options.seed + 1000 * (step // max(options.resample_every, 1))
     batch = _draw(program, options, seed, dtype)
     if not options.adaptive_sampling:
@@ -336,12 +362,12 @@ def _resample(program, options, nets, physical, step, dtype) -> dict:
             continue
         candidates = sample_points("uniform", RAR_CANDIDATES * options.points,
                                    program.coordinates, program.bounds, t.fixed, seed)
-        r2 = np.square(np.asarray(jax.jit(t.residual)(nets, physical,
-                                                       jnp.asarray(candidates, dtype))))
+        r2 = np.square(np.asarray(rar_residuals[t.name]((nets, physical),
+                                                        np.asarray(candidates, dtype))))
         density = r2 / max(float(np.mean(r2)), 1e-30) + 1.0
         pick = rng.choice(len(candidates), options.points, replace=False,
                           p=density / density.sum())
-        batch[t.name] = jnp.asarray(candidates[pick], dtype)
+        batch[t.name] = np.asarray(candidates[pick], dtype)
     return batch
 
 

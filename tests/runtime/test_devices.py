@@ -106,8 +106,8 @@ def test_device_flags_reach_fd_and_are_refused_elsewhere(examples_dir, capsys):
                  "--quiet"]) == 0
     assert main(["solve", heat, "--grid", "9", "--devices", "3", "--quiet"]) == 1
     assert "3 devices asked for, but this run has 1" in capsys.readouterr().err
-    assert main(["solve", heat, "--method", "pinn", "--devices", "1", "--quiet"]) == 1
-    assert "--devices is not an option of --method pinn" in capsys.readouterr().err
+    assert main(["solve", heat, "--method", "pinn", "--mesh", "x=1", "--quiet"]) == 1
+    assert "--mesh is not an option of --method pinn" in capsys.readouterr().err
 
 
 def test_device_flags_reach_odil_but_not_parts(examples_dir, capsys):

@@ -28,20 +28,21 @@ SLOW = ("periodic_2d_mesh2x2", "neumann_1d", "wave_1d_accuracy4", "mixed_2d_mesh
 ROUNDING = 1e-13        # relative to the field's largest value
 
 
-def run_worker(folder: Path, cases: tuple[str, ...], devices: int = 4) -> Path:
+def run_worker(folder: Path, cases: tuple[str, ...], devices: int = 4,
+               worker: Path = WORKER) -> Path:
     env = dict(os.environ, XLA_FLAGS=f"--xla_force_host_platform_device_count={devices}",
                PYTHONPATH=str(ROOT))
-    done = subprocess.run([sys.executable, str(WORKER), str(folder), *cases], env=env,
+    done = subprocess.run([sys.executable, str(worker), str(folder), *cases], env=env,
                           capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]
     return folder
 
 
-def worker_runs(cases: tuple[str, ...]):
-    """A module fixture: the folder where one worker process wrote `cases`."""
+def worker_runs(cases: tuple[str, ...], worker: Path = WORKER):
+    """A module fixture: the folder where one `worker` process wrote `cases`."""
     @pytest.fixture(scope="module")
     def runs(tmp_path_factory):
-        return run_worker(tmp_path_factory.mktemp("sharded"), cases)
+        return run_worker(tmp_path_factory.mktemp("sharded"), cases, worker=worker)
 
     return runs
 
