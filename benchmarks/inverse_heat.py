@@ -19,6 +19,8 @@ import json
 import time
 from pathlib import Path
 
+from timing import warm_up
+
 import pdelang as pl
 import runtime
 
@@ -35,14 +37,6 @@ def run(method: str) -> dict:
     k = float(solution.params["k"])
     return {"method": method, "seconds": seconds, "k": k, "relative_error": abs(k / TRUTH - 1),
             "u_error": solution.errors().get("u"), "options": OPTIONS[method]}
-
-
-def warm_up() -> None:
-    """Start JAX's CPU backend before timing, so that no method pays for it."""
-    import jax
-
-    with jax.enable_x64(True):
-        jax.jit(lambda v: v + 1.0)(1.0).block_until_ready()
 
 
 def main() -> None:

@@ -24,6 +24,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from timing import warm_up
 
 import pdelang as pl
 import runtime
@@ -56,14 +57,6 @@ def run(method: str, data: str) -> dict:
     return {"method": method, "data": data, "seconds": seconds,
             "params": {k: float(solution.params[k]) for k in TRUTH},
             "max_relative_error": max(errors.values()), "options": OPTIONS[method]}
-
-
-def warm_up() -> None:
-    """Start JAX's CPU backend before timing, so that no method pays for it."""
-    import jax
-
-    with jax.enable_x64(True):
-        jax.jit(lambda v: v + 1.0)(1.0).block_until_ready()
 
 
 def main() -> None:

@@ -10,6 +10,12 @@ import jax
 import numpy as np
 
 
+def warm_up() -> None:
+    """Start JAX's CPU backend before timing, so that no case pays for it."""
+    with jax.enable_x64(True):
+        jax.jit(lambda v: v + 1.0)(1.0).block_until_ready()
+
+
 def first_and_best(run: Callable[[], object], repeats: int) -> tuple[object, float, float]:
     """(result of the first call, seconds of that call, best seconds of `repeats` more)."""
     start = time.perf_counter()
