@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import time as clock
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import jax
 import jax.numpy as jnp
@@ -24,6 +24,7 @@ from compiler.observations import FieldObservations, require_observations
 from compiler.odil import space_time_system
 from pdelang import System
 
+from .devices import default_dtype
 from .errors import OptionError
 from .fd_sharded import place_fd
 from .meta import base_meta
@@ -36,7 +37,8 @@ from .steady_program import solve_program_steady
 @dataclass(frozen=True)
 class ODILSolveOptions:
     """`grid`: points per coordinate, time included (an int for all, or per name);
-    `accuracy`: 2 or 4; `tol`, `max_iter`: Newton's; `dtype`: float64 (default).
+    `accuracy`: 2 or 4; `tol`, `max_iter`: Newton's; `dtype`: float64 on the CPU, float32
+    on GPUs (default).
     Inverse problems: `fit_steps` (most Levenberg-Marquardt steps; `tol` their relative
     loss decrease), `data_weight` and `regularization` (the loss's weights, see
     `runtime.odil.fit`). `devices`, `mesh`: split the grid over devices (see the module
@@ -46,7 +48,7 @@ class ODILSolveOptions:
     accuracy: int = 2
     tol: float = 1e-10
     max_iter: int = 50
-    dtype: str = "float64"
+    dtype: str | None = None       # None: float64 on the CPU, float32 on GPUs
     seed: int = 0
     frames: int | None = None      # accepted for command-line symmetry; the grid decides
     fit_steps: int = 50            # inverse problems: most Levenberg-Marquardt steps
@@ -60,6 +62,8 @@ def solve_odil(system: System, options: ODILSolveOptions,
                observers: Sequence[Callable] = ()) -> Solution:
     """Solve `system` by ODIL: the forward problem by Newton, an inverse one (unknown
     parameters, or observations) by fitting the fields and parameters to the data."""
+    if options.dtype is None:
+        options = replace(options, dtype=default_dtype("odil"))
     inverse = bool(system.unknown_params or system.data)
     if inverse:
         _check_fit_options(options)
@@ -125,7 +129,7 @@ def _fit(system: System, program: FDProgram, observations: tuple[FieldObservatio
     result = outcome.result
     values = {f.name: np.asarray(program.to_output(f.name, outcome.U[f.name]))
               for f in program.system.fields}
-    inferred = {name: float(v) if np.ndim(v) == 0 else _param_output(program, name, v)
+    inferred = {name: float(v) if np.ndim(v) == 0 else program.to_output(name, v)
                 for name, v in outcome.params.items()}
     extra = {"solver": "levenberg-marquardt", "iterations": result.iterations,
              "factorizations": result.factorizations, "converged": result.converged,
@@ -140,12 +144,3 @@ def _fit(system: System, program: FDProgram, observations: tuple[FieldObservatio
 def _place(program: FDProgram, options: ODILSolveOptions) -> Placement | None:
     """How the fields of `program` lie on the devices (None: one device)."""
     return place_fd(program, options.devices, options.mesh)
-
-
-def _param_output(program: FDProgram, name: str, values: np.ndarray) -> np.ndarray:
-    """A coefficient field on the output grid: periodic ends repeated, like the fields."""
-    values = np.asarray(values)
-    for k, axis in enumerate(program.system.param(name).args):
-        if program.grid.axis(axis).periodic:
-            values = np.concatenate([values, np.take(values, [0], axis=k)], axis=k)
-    return values

@@ -66,8 +66,16 @@ def _inferred_panel(ax, figure, solution, name: str) -> None:
 
 
 def _loss_panel(ax, figure, solution) -> None:
-    """The training loss and each term's mean squared residual, log scale."""
+    """The training loss and each term's mean squared residual (pinn), or the loss after
+    each accepted step of a fit (a list), log scale."""
     history = solution.meta["loss_history"]
+    if not isinstance(history, dict):
+        ax.semilogy(np.arange(len(history)), history, marker=".")
+        ax.set_xlabel("accepted step")
+        ax.set_ylabel("loss")
+        ax.set_title("fit")
+        ax.grid(alpha=0.25, which="both")
+        return
     steps = history["step"]
     for key, values in history.items():
         if key == "step":

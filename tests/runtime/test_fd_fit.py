@@ -112,6 +112,18 @@ def test_wave_speed_from_recorded_wavefields(examples_dir):
     assert np.max(np.abs(c - truth)[3:-3, 3:-3]) < 0.05                   # measured 0.016
 
 
+@pytest.mark.parametrize("method, options", [("fd", ["--grid", "17"]),
+                                             ("odil", ["--grid", "17"])])
+def test_fits_draw_the_fit_and_name_the_inferred_value(examples_dir, tmp_path, method,
+                                                       options):
+    import matplotlib.image
+
+    picture = tmp_path / "fit.png"
+    assert main(["solve", str(Path(examples_dir, "heat_inverse.pde")), "--method", method,
+                 *options, "--plot", str(picture), "--quiet"]) == 0
+    assert matplotlib.image.imread(picture).shape[1] > 1000     # three panels
+
+
 def test_steady_systems_are_pointed_to_odil(tmp_path):
     write_csv(tmp_path, "obs.csv", "x,u", [np.linspace(0, 1, 5), np.zeros(5)])
     system = pl.parse("param f ~ 1\nspace x in [0, 1]\nfield u(x)\npde d(u, x, 2) = f\n"
