@@ -100,8 +100,7 @@ def fit_fd(system: System, options, observers: Sequence[Callable] = ()) -> Solut
     meta.update(extra)
     meta["fit"] = {"optimizer": optimizer, "scheme": scheme, "stages": stages,
                    "unknowns": model.size, "loss": result.loss,
-                   "relative_misfit": model.misfits(theta, dt, tableau),
-                   "history": list(result.history),
+                   "relative_misfit": model.misfits(theta, stages[-1]["dt"], tableau),
                    "regularization": options.regularization,
                    "observations": {o.field: o.count for o in observations}}
     meta["final_loss"] = result.loss
