@@ -125,11 +125,12 @@ def solve(run: Run, images: Path | None) -> Result:
             return Result(run, "-", seconds, None, f"FAIL (exit {done.returncode}: {message})")
         with np.load(out) as arrays:
             meta = json.loads(str(arrays["meta"]))
+            unknown = [p.name for p in load_system(run).unknown_params if not p.is_field]
+            inferred = {name: float(arrays[name]) for name in unknown if name in arrays}
             if images is not None:
                 draw_thumbnail(run, arrays, meta, images / f"{run.key}.png")
     errors = meta.get("relative_l2_error") or {}
     error = max(errors.values()) if errors else None
-    inferred = meta.get("inferred") or {}
     missing = [name for name, _ in run.truth if name not in inferred]
     if missing:
         return Result(run, describe_size(meta), seconds, error,
@@ -172,6 +173,12 @@ def describe_size(meta: dict) -> str:
     return " x ".join(str(n) for n in grid.values()) if grid else "no space"
 
 
+def load_system(run: Run):
+    import pdelang as pl
+
+    return pl.load(EXAMPLES / f"{run.name}.pde")
+
+
 def draw_thumbnail(run: Run, arrays, meta: dict, path: Path) -> None:
     """The solution's own default plot, saved small."""
     import matplotlib
@@ -179,10 +186,9 @@ def draw_thumbnail(run: Run, arrays, meta: dict, path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    import pdelang as pl
     from runtime.solution import Solution
 
-    system = pl.load(EXAMPLES / f"{run.name}.pde")
+    system = load_system(run)
     coordinates = [c.name for c in system.coordinates]
     grid = {name: arrays[name] for name in coordinates if name in arrays}
     values = {f.name: arrays[f.name] for f in system.fields}

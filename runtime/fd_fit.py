@@ -106,7 +106,6 @@ def fit_fd(system: System, options, observers: Sequence[Callable] = ()) -> Solut
     meta["final_loss"] = result.loss
     meta["loss_history"] = list(result.history)
     meta["converged"], meta["stop_reason"] = result.converged, result.reason
-    meta["inferred"] = {k: v for k, v in inferred.items() if np.ndim(v) == 0}
     meta["wall_time_s"] = clock.perf_counter() - started
     solution = Solution(system, grid, values, inferred, meta)
     errors = solution.errors()

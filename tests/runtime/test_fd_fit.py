@@ -53,7 +53,6 @@ def test_heat_coefficient_from_noisy_snapshots_within_one_percent(examples_dir, 
         assert saved["k"].ndim == 0
         assert abs(float(saved["k"]) / 0.1 - 1) < 0.01      # measured 2.7e-4
         meta = json.loads(str(saved["meta"]))
-    assert meta["inferred"]["k"] == pytest.approx(float(np.load(out)["k"]))
     assert 0.005 < meta["fit"]["relative_misfit"]["u"] < 0.02   # the data's 1% noise
     assert meta["relative_l2_error"]["u"] < 1e-3           # exact solution at the fitted k
 
