@@ -11,10 +11,14 @@ Gauss-Newton minimisation, with observations) finds the whole history at once.
 from __future__ import annotations
 
 import dataclasses
+import math
 
 from pdelang import System
+from pdelang.printing import expression_to_pde
 
 from .errors import LoweringError
+from .fd import FDOptions, Stage, lower_fd
+from .observations import field_observations
 
 
 def space_time_system(system: System) -> System:
@@ -34,3 +38,29 @@ def space_time_system(system: System) -> System:
     conditions = tuple(dataclasses.replace(c, kind="boundary") if c.kind == "initial" else c
                        for c in system.conditions)
     return dataclasses.replace(system, coordinates=coordinates, conditions=conditions)
+
+
+def odil_stages(system: System, options: FDOptions) -> tuple[Stage, ...]:
+    """What `pdelang show --method odil` prints: the finite-difference program of the
+    space-time system (time one more grid axis), then what is minimised."""
+    program = lower_fd(space_time_system(system), options)
+    nodes = sum(math.prod(program.shapes[f.name]) for f in system.fields)
+    lines = [f"unknowns: every node of {', '.join(f.name for f in system.fields)} "
+             f"on the {' x '.join(str(a.points) for a in program.grid.axes)} grid "
+             f"({nodes} values)"]
+    for p in system.unknown_params:
+        where = f" on its {' x '.join(str(n) for n in program.params[p.name].shape)} grid" \
+            if p.is_field else ""
+        lines.append(f"unknown parameter {p.symbol}{where}, first guess "
+                     f"{expression_to_pde(p.guess)}")
+    observations = field_observations(system)
+    for o in observations:
+        lines.append(f"data: {o.count} observations of {o.field}, sampled multilinearly")
+    if observations or system.unknown_params:
+        lines.append("loss: mean(R^2) + data_weight * mean(misfit^2) "
+                     "[+ regularization * mean |grad c|^2 per unknown field], by sparse "
+                     "Levenberg-Marquardt")
+    else:
+        lines.append("solve R(U) = 0 on the whole grid at once by sparse Newton")
+    return program.stages + (Stage("odil", tuple(lines)),)
+

@@ -383,9 +383,11 @@ def run_show(args: argparse.Namespace) -> int:
         options = PINNOptions(hard_constraints=not args.soft_constraints)
         stages = list(lower_pinn(system, options).stages)
     else:
-        from .errors import OptionError
+        from compiler.fd import FDOptions
+        from compiler.odil import odil_stages
 
-        raise OptionError(f"`show` for method {args.method!r} is not available in this version")
+        stages = [(s.name, s.lines) for s in
+                  odil_stages(system, FDOptions(args.grid, args.accuracy, "central"))]
     print(f"# {system.name or args.file}: {system.classification()}")
     for name, lines in stages:
         print(f"\n[{name}]")

@@ -87,3 +87,15 @@ def test_show_prints_every_stage(examples_dir, capsys):
     assert "u[0] = 1.3333333333333333*u[1] - 0.3333333333333333*u[2]" in text
     assert main(["show", f"{examples_dir}/poisson2d.pde", "--method", "fd"]) == 0
     assert "residual(U, params) -> R" in capsys.readouterr().out
+
+
+def test_show_odil_prints_the_space_time_program_and_the_loss(examples_dir, capsys):
+    assert main(["show", f"{examples_dir}/heat_inverse.pde", "--method", "odil",
+                 "--grid", "9"]) == 0
+    text = capsys.readouterr().out
+    assert "u_t: d/dt: (-1/2*f[i-1] + 1/2*f[i+1]) / ht" in text      # time is a grid axis
+    assert "unknowns: every node of u on the 9 x 9 grid (81 values)" in text
+    assert "unknown parameter k, first guess 0.5" in text
+    assert "data: 205 observations of u" in text
+    assert main(["show", f"{examples_dir}/heat1d.pde", "--method", "odil", "--grid", "9"]) == 0
+    assert "by sparse Newton" in capsys.readouterr().out
