@@ -161,8 +161,8 @@ def _checked_request(nodes: Mapping[str, int], count: int,
                      requested: Mapping[str, int]) -> dict[str, int]:
     unknown = [name for name in requested if name not in nodes]
     if unknown:
-        raise OptionError(f"the mesh names {', '.join(unknown)}, which is not a space "
-                          f"coordinate (space coordinates: {', '.join(nodes) or 'none'})")
+        raise OptionError(f"the mesh names {', '.join(unknown)}, which is not a grid "
+                          f"coordinate (the grid's coordinates: {', '.join(nodes) or 'none'})")
     if any(not isinstance(v, int) or v < 1 for v in requested.values()):
         raise OptionError(f"devices per coordinate must be whole numbers >= 1, not "
                           f"{dict(requested)}")

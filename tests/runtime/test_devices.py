@@ -64,7 +64,7 @@ def test_the_automatic_mesh_prefers_slabs_then_the_least_cut(nodes, count, expec
 
 @pytest.mark.parametrize("requested, message", [
     ({"x": 2}, "the mesh x=2 uses 2 devices, but the solve has 4"),
-    ({"z": 4}, "the mesh names z, which is not a space coordinate"),
+    ({"z": 4}, "the mesh names z, which is not a grid coordinate"),
     ({"x": 4, "y": 1}, None),
 ])
 def test_a_requested_mesh_is_checked(requested, message):
@@ -116,7 +116,7 @@ def test_device_flags_reach_odil_but_not_parts(examples_dir, capsys):
                  "--mesh", "t=1", "--quiet"]) == 0
     assert main(["solve", heat, "--method", "odil", "--grid", "9", "--mesh", "y=1",
                  "--quiet"]) == 1
-    assert "the mesh names y, which is not a space coordinate (space coordinates: t, x)" \
+    assert "the mesh names y, which is not a grid coordinate (the grid's coordinates: t, x)" \
         in capsys.readouterr().err
     assert main(["solve", heat, "--method", "odil", "--grid", "9", "--parts",
                  "--quiet"]) == 1
