@@ -90,6 +90,10 @@ def _solve(system: System, options: FDSolveOptions, observers: Sequence[Callable
     dtype = program.dtype
     params = {k: jnp.asarray(v, dtype) for k, v in program.params.items()}
     if program.system.time is None:
+        if options.parts:
+            raise OptionError("parts (each process writing its own block) applies to "
+                              "time-dependent fd solves; a steady solve writes the whole "
+                              "field from process 0", hint="leave out --parts")
         placement = place_fd(program, options.devices, options.mesh)   # None: one device
         values, extra = solve_program_steady(program, params, options.tol, options.max_iter,
                                              observers, placement)

@@ -130,3 +130,11 @@ def test_default_dtype_is_float64_for_fd_and_odil_on_the_cpu_and_float32_on_gpus
                                                                   "float32"]
     monkeypatch.setattr(jax, "default_backend", lambda: "gpu")
     assert [default_dtype(m) for m in ("fd", "odil", "pinn")] == ["float32"] * 3
+
+
+def test_parts_are_refused_for_a_steady_fd_solve(examples_dir, capsys):
+    from runtime.cli import main
+
+    assert main(["solve", f"{examples_dir}/poisson2d.pde", "--grid", "9", "--parts",
+                 "--quiet"]) == 1
+    assert "applies to time-dependent fd solves" in capsys.readouterr().err
