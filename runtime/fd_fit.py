@@ -214,8 +214,23 @@ class FitModel:
                 evaluate(z)
             return last["r"], sps.csr_matrix(last["J"])
 
+        evaluate(np.asarray(theta, dtype=np.float64))
+        self.check_identifiable(last["J"])
+
         return levenberg_marquardt(evaluate, linearize, theta, max_steps=steps or LM_STEPS,
                                    tol=LM_TOL, observers=observers)
+
+    def check_identifiable(self, J: np.ndarray) -> None:
+        """A SolveError naming the unknowns that the observations do not depend on at all
+        (a zero column of the Jacobian: no fit can move them)."""
+        names = [p.name for p in self.program.system.unknown_params]
+        idle = np.flatnonzero(~np.any(J != 0, axis=0))
+        if len(idle) and len(names) == J.shape[1]:     # constants only: a column each
+            which = ", ".join(f"`{names[i]}`" for i in idle)
+            raise SolveError(f"the observations do not depend on {which}: at the first "
+                             "guess, changing it changes no observed value",
+                             hint="observe the fields at times after the start, where the "
+                                  "unknowns have acted")
 
     def first_step(self, scheme: str, seed: int) -> float:
         """0.9 of the stable step at the first guess, or the span / ODE_STEPS."""

@@ -10,7 +10,7 @@ import pdelang as pl
 import runtime
 from compiler.errors import LoweringError
 from runtime.cli import main
-from runtime.errors import OptionError
+from runtime.errors import OptionError, SolveError
 
 HEAT = """
 param k ~ 0.5
@@ -121,6 +121,13 @@ def test_fits_draw_the_fit_and_name_the_inferred_value(examples_dir, tmp_path, m
     assert main(["solve", str(Path(examples_dir, "heat_inverse.pde")), "--method", method,
                  *options, "--plot", str(picture), "--quiet"]) == 0
     assert matplotlib.image.imread(picture).shape[1] > 1000     # three panels
+
+
+def test_data_that_no_unknown_affects_are_an_error_naming_it(tmp_path):
+    write_csv(tmp_path, "obs.csv", "t,x,u", [np.zeros(3), np.linspace(0.2, 0.8, 3),
+                                             heat_exact(0.0, np.linspace(0.2, 0.8, 3))])
+    with pytest.raises(SolveError, match="observations do not depend on `k`"):
+        runtime.solve(pl.parse(HEAT, base=tmp_path), "fd")
 
 
 def test_steady_systems_are_pointed_to_odil(tmp_path):
