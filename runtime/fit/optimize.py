@@ -53,4 +53,4 @@ def lbfgs(residuals: Residuals, theta0: np.ndarray, max_iter: int,
 
 def _report(observers: Sequence[Callable], iteration: int, limit: int, loss: float) -> None:
     for observe in observers:
-        observe({"fit iteration": iteration, "loss": loss, "fraction": iteration / limit})
+        observe({"iteration": iteration, "loss": loss, "fraction": iteration / limit})
