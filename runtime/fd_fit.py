@@ -9,6 +9,9 @@ plus `regularization` times the mean squared gradient of each unknown coefficien
 A few unknowns are fitted by Levenberg-Marquardt with forward-mode Jacobians; a field on
 the grid by L-BFGS with reverse-mode gradients.
 
+Steady systems are solved exactly at every trial value and differentiated implicitly
+(`runtime.fd_steady_fit`).
+
 The step: RK4 at 0.9 of its stability limit for the first guess, re-checked at the fitted
 values (a fit whose values need a smaller step is repeated with it). Systems without space
 have no stability limit to set the step, so the fit is repeated with half the step until
@@ -58,13 +61,10 @@ def fit_fd(system: System, options, observers: Sequence[Callable] = ()) -> Solut
 
     started = clock.perf_counter()
     observations = require_observations(system, "fd")
-    if system.time is None:
-        raise LoweringError("fitting unknown parameters with the fd method needs a time-"
-                            "dependent system; for a steady one, use --method odil, which "
-                            "solves the discrete equations and fits the data at once",
-                            system.unknown_params[0].span)
     program = lower_fd(system, FDOptions(options.grid, options.accuracy, options.scheme,
                                          options.dtype))
+    if system.time is None:
+        return _fit_steady(program, observations, options, observers, started)
     model = FitModel(program, observations, options.regularization)
     optimizer = _optimizer(options.optimizer, model.size)
     tableau = tableaus.SSPRK3 if options.integrator == "ssprk3" else tableaus.RK4
@@ -108,6 +108,42 @@ def fit_fd(system: System, options, observers: Sequence[Callable] = ()) -> Solut
     meta["converged"], meta["stop_reason"] = result.converged, result.reason
     meta["wall_time_s"] = clock.perf_counter() - started
     solution = Solution(system, grid, values, inferred, meta)
+    errors = solution.errors()
+    if errors:
+        meta["relative_l2_error"] = errors
+    return solution
+
+
+def _fit_steady(program: FDProgram, observations, options, observers,
+                started: float) -> Solution:
+    """Unknown constants of a steady system (`runtime.fd_steady_fit`), then the forward
+    solve at the fitted values."""
+    from .fd_steady_fit import SteadyFit
+    from .steady_program import solve_program_steady
+
+    system = program.system
+    fit = SteadyFit(program, observations, options.tol, options.max_iter)
+    result = fit.fit(options.fit_steps or LM_STEPS, observers)
+    fitted = fit.unravel(jnp.asarray(result.z))
+    values, extra = solve_program_steady(program, {**fit.base, **fitted}, options.tol,
+                                         options.max_iter)
+    inferred = {name: _inferred_value(program, name, value) for name, value in fitted.items()}
+    meta = base_meta("fd", system, {
+        "grid": {a.name: a.points for a in program.grid.axes}, "accuracy": options.accuracy,
+        "scheme": options.scheme or "auto", "dtype": options.dtype})
+    meta.update(extra)
+    residual = fit.evaluate(result.z)
+    starts = np.cumsum([0] + [o.count for o in observations])
+    meta["fit"] = {"optimizer": "lm", "differentiation": "implicit", "unknowns": len(fit.theta0),
+                   "iterations": result.iterations, "loss": result.loss,
+                   "relative_misfit": {o.field: float(np.linalg.norm(residual[a:b]))
+                                       for o, a, b in zip(observations, starts, starts[1:])},
+                   "observations": {o.field: o.count for o in observations}}
+    meta["final_loss"] = result.loss
+    meta["loss_history"] = list(result.history)
+    meta["converged"], meta["stop_reason"] = result.converged, result.reason
+    meta["wall_time_s"] = clock.perf_counter() - started
+    solution = Solution(system, program.output_coordinates(), values, inferred, meta)
     errors = solution.errors()
     if errors:
         meta["relative_l2_error"] = errors
