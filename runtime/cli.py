@@ -167,8 +167,8 @@ def build_parser() -> argparse.ArgumentParser:
     inverse = solve.add_argument_group(
         "inverse problems (`param k ~ guess`, `data` lines)")
     inverse.add_argument("--fit-steps", type=positive_int, default=None,
-                         help="fd and odil: most iterations of the fit (default: fd 100, "
-                              "odil 50)")
+                         help="fd and odil: most iterations of the fit (default: fd 100 "
+                              "with lm, 300 with lbfgs; odil 50)")
     inverse.add_argument("--optimizer", choices=("auto", "lm", "lbfgs"), default=None,
                          help="fd fitting: Levenberg-Marquardt (lm) or L-BFGS; auto: lm for "
                               "a few unknown constants, lbfgs for unknown fields")
@@ -196,7 +196,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _add_device_arguments(solve: argparse.ArgumentParser) -> None:
     devices = solve.add_argument_group(
-        "devices and hosts (fd, odil)",
+        "devices and hosts (fd, odil, pinn)",
         "Several devices split the grid between them (steady fd and odil: for the "
         "residual and its Jacobian, whose sparse LU runs on the host); several processes "
         "(hosts) join one run through jax.distributed, each started with the same command "
