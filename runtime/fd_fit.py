@@ -27,19 +27,19 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import scipy.sparse as sps
-from jax.flatten_util import ravel_pytree
 
 from compiler.errors import LoweringError
 from compiler.fd import FDOptions, FDProgram, lower_fd
-from compiler.observations import FieldObservations, require_observations, sampler_for
+from compiler.observations import FieldObservations, require_observations
 from pdelang import System
 
 from .errors import OptionError, SolveError
 from .fd_sharded import output_coordinates
 from .fit.least_squares import LeastSquaresResult, levenberg_marquardt
+from .fit.observed import ScaledData, Unknowns
 from .fit.optimize import lbfgs
 from .fit.simulate import plan_steps, trajectory
-from .integrators import tableaus
+from .integrators import get_integrator
 from .meta import base_meta
 from .solution import Solution
 
@@ -66,11 +66,12 @@ def fit_fd(system: System, options, observers: Sequence[Callable] = ()) -> Solut
     if system.time is None:
         return _fit_steady(program, observations, options, observers, started)
     model = FitModel(program, observations, options.regularization)
-    optimizer = _optimizer(options.optimizer, model.size)
-    tableau = tableaus.SSPRK3 if options.integrator == "ssprk3" else tableaus.RK4
+    unknowns = model.unknowns
+    optimizer = _optimizer(options.optimizer, unknowns.size)
     scheme = "ssprk3" if options.integrator == "ssprk3" else "rk4"
+    tableau = get_integrator(scheme).tableau
     dt = options.dt or model.first_step(scheme, options.seed)
-    theta, stages = model.theta0, []
+    theta, stages = unknowns.theta0, []
     for _ in range(MAX_REFINEMENTS + 1):
         result = model.fit(theta, dt, tableau, optimizer, options.fit_steps, observers)
         moved = _relative_change(result.z, theta) if stages else None
@@ -88,30 +89,15 @@ def fit_fd(system: System, options, observers: Sequence[Callable] = ()) -> Solut
             dt = dt / 2              # Richardson: does a smaller step move the unknowns?
         else:
             break
-    fitted = model.unravel(theta)
-    params = {**model.base, **fitted}
-    values, times, extra = evolve(program, params, options, observers)
+    values, times, extra = evolve(program, unknowns.params(theta), options, observers)
     grid = {system.time.name: times, **output_coordinates(program, extra.get("part"))}
-    inferred = {name: _inferred_value(program, name, value) for name, value in fitted.items()}
-    meta = base_meta("fd", system, {
-        "grid": {a.name: a.points for a in program.grid.axes}, "accuracy": options.accuracy,
-        "scheme": options.scheme or "auto", "dtype": options.dtype,
-        "integrator": extra.get("integrator"), "dt": extra.get("dt")})
-    meta.update(extra)
-    meta["fit"] = {"optimizer": optimizer, "scheme": scheme, "stages": stages,
-                   "unknowns": model.size, "loss": result.loss,
-                   "relative_misfit": model.misfits(theta, stages[-1]["dt"], tableau),
-                   "regularization": options.regularization,
-                   "observations": {o.field: o.count for o in observations}}
-    meta["final_loss"] = result.loss
-    meta["loss_history"] = list(result.history)
-    meta["converged"], meta["stop_reason"] = result.converged, result.reason
-    meta["wall_time_s"] = clock.perf_counter() - started
-    solution = Solution(system, grid, values, inferred, meta)
-    errors = solution.errors()
-    if errors:
-        meta["relative_l2_error"] = errors
-    return solution
+    fit = {"optimizer": optimizer, "scheme": scheme, "stages": stages,
+           "unknowns": unknowns.size, "loss": result.loss,
+           "relative_misfit": model.misfits(theta, stages[-1]["dt"], tableau),
+           "regularization": options.regularization, "observations": model.data.counts}
+    shown = {"integrator": extra.get("integrator"), "dt": extra.get("dt")}
+    return _fitted_solution(program, options, grid, values, unknowns.unravel(theta), shown,
+                            extra, fit, result, started)
 
 
 def _fit_steady(program: FDProgram, observations, options, observers,
@@ -121,29 +107,37 @@ def _fit_steady(program: FDProgram, observations, options, observers,
     from .fd_steady_fit import SteadyFit
     from .steady_program import solve_program_steady
 
-    system = program.system
     fit = SteadyFit(program, observations, options.tol, options.max_iter)
     result = fit.fit(options.fit_steps or LM_STEPS, observers)
-    fitted = fit.unravel(jnp.asarray(result.z))
-    values, extra = solve_program_steady(program, {**fit.base, **fitted}, options.tol,
+    values, extra = solve_program_steady(program, fit.unknowns.params(result.z), options.tol,
                                          options.max_iter)
-    inferred = {name: _inferred_value(program, name, value) for name, value in fitted.items()}
+    misfit = np.asarray(fit.data.sampled(values)) - fit.data.values
+    summary = {"optimizer": "lm", "differentiation": "implicit",
+               "unknowns": fit.unknowns.size, "iterations": result.iterations,
+               "loss": result.loss, "relative_misfit": fit.data.misfits(misfit),
+               "observations": fit.data.counts}
+    return _fitted_solution(program, options, program.output_coordinates(), values,
+                            fit.unknowns.unravel(result.z), {}, extra, summary, result,
+                            started)
+
+
+def _fitted_solution(program: FDProgram, options, grid, values, fitted, shown: dict,
+                     extra: dict, fit: dict, result: LeastSquaresResult,
+                     started: float) -> Solution:
+    """The Solution of a fit: the forward solution at the fitted values, the inferred
+    values, and `meta` with the options, what the solver did (`extra`) and the fit."""
+    system = program.system
     meta = base_meta("fd", system, {
         "grid": {a.name: a.points for a in program.grid.axes}, "accuracy": options.accuracy,
-        "scheme": options.scheme or "auto", "dtype": options.dtype})
+        "scheme": options.scheme or "auto", "dtype": options.dtype, **shown})
     meta.update(extra)
-    residual = fit.evaluate(result.z)
-    starts = np.cumsum([0] + [o.count for o in observations])
-    meta["fit"] = {"optimizer": "lm", "differentiation": "implicit", "unknowns": len(fit.theta0),
-                   "iterations": result.iterations, "loss": result.loss,
-                   "relative_misfit": {o.field: float(np.linalg.norm(residual[a:b]))
-                                       for o, a, b in zip(observations, starts, starts[1:])},
-                   "observations": {o.field: o.count for o in observations}}
+    meta["fit"] = fit
     meta["final_loss"] = result.loss
     meta["loss_history"] = list(result.history)
     meta["converged"], meta["stop_reason"] = result.converged, result.reason
     meta["wall_time_s"] = clock.perf_counter() - started
-    solution = Solution(system, program.output_coordinates(), values, inferred, meta)
+    inferred = {name: _inferred_value(program, name, value) for name, value in fitted.items()}
+    solution = Solution(system, grid, values, inferred, meta)
     errors = solution.errors()
     if errors:
         meta["relative_l2_error"] = errors
@@ -157,14 +151,8 @@ class FitModel:
                  regularization: float) -> None:
         system = program.system
         self.program = program
-        self.observations = observations
         self.regularization = regularization
-        dtype = program.dtype
-        self.base = {k: jnp.asarray(v, dtype) for k, v in program.params.items()}
-        unknown = {p.name: self.base[p.name] for p in system.unknown_params}
-        flat, self.unravel = ravel_pytree(unknown)
-        self.theta0 = np.asarray(flat, dtype=np.float64)
-        self.size = len(self.theta0)
+        self.unknowns = Unknowns.of(program)
         t0 = float(system.time.lower)
         times = [np.atleast_1d(t0)]
         for o in observations:
@@ -174,16 +162,15 @@ class FitModel:
                                     system.data[0].span)
             times.append(o.coordinate(system.time.name))
         self.times = np.unique(np.concatenate(times))
-        axes = {system.time.name: self.times, **program.output_coordinates()}
-        self.samplers = [sampler_for(o, axes) for o in observations]
-        self.scales = [float(np.sqrt(np.mean(o.values**2))) or 1.0 for o in observations]
+        self.data = ScaledData.on(observations,
+                                  {system.time.name: self.times, **program.output_coordinates()})
         self.fields = [p for p in system.unknown_params if p.is_field]
 
     # -- the residual -------------------------------------------------------------------
     def states(self, theta: jax.Array, dt: float, tableau) -> dict:
         """The fields at the observation times (time first), boundaries closed."""
         program = self.program
-        params = program.prepare({**self.base, **self.unravel(theta)})
+        params = program.prepare(self.unknowns.params(theta))
         U0 = program.initial(params)
         plan = plan_steps(self.times, dt)
         states = trajectory(program.rhs, U0, params, plan, tableau)
@@ -191,27 +178,21 @@ class FitModel:
         return jax.vmap(program.closure, in_axes=(0, 0, None))(times, states, params)
 
     def residuals(self, theta: jax.Array, dt: float, tableau) -> jax.Array:
-        parts = self.misfit_parts(theta, dt, tableau)
-        parts += self.smoothness(theta)
-        return jnp.concatenate(parts)
-
-    def misfit_parts(self, theta, dt, tableau) -> list[jax.Array]:
+        """The weighted misfit of every observed field, then the smoothness rows."""
         program, system = self.program, self.program.system
         closed = self.states(theta, dt, tableau)
-        parts = []
-        for o, sampler, scale in zip(self.observations, self.samplers, self.scales):
-            values = program.to_output(o.field, closed[o.field])
-            values = jnp.transpose(values, argument_order(system, o.field))
-            predicted = sampler(values)
-            parts.append((predicted - o.values) / (scale * np.sqrt(o.count)))
-        return parts
+        arrays = {o.field: jnp.transpose(program.to_output(o.field, closed[o.field]),
+                                         argument_order(system, o.field))
+                  for o in self.data.observations}
+        return jnp.concatenate([self.data.sampled(arrays) - self.data.values,
+                                *self.smoothness(theta)])
 
     def smoothness(self, theta) -> list[jax.Array]:
         """sqrt(regularization) times the differences of each unknown field over its
         spacing, scaled so that their sum of squares is the mean squared gradient."""
         if not self.regularization or not self.fields:
             return []
-        values = self.unravel(theta)
+        values = self.unknowns.unravel(theta)
         parts = []
         for p in self.fields:
             field = values[p.name]
@@ -223,9 +204,8 @@ class FitModel:
 
     def misfits(self, theta: np.ndarray, dt: float, tableau) -> dict[str, float]:
         """Root-mean-square misfit of each observed field, relative to its data's RMS."""
-        parts = jax.jit(lambda th: self.misfit_parts(th, dt, tableau))(jnp.asarray(theta))
-        return {o.field: float(jnp.linalg.norm(part))
-                for o, part in zip(self.observations, parts)}
+        residual = jax.jit(lambda th: self.residuals(th, dt, tableau))(jnp.asarray(theta))
+        return self.data.misfits(np.asarray(residual))
 
     # -- the fit ------------------------------------------------------------------------
     def fit(self, theta: np.ndarray, dt: float, tableau, optimizer: str, steps: int | None,
@@ -241,18 +221,17 @@ class FitModel:
         last: dict = {}
 
         def evaluate(z: np.ndarray) -> np.ndarray:
-            J, r = both(jnp.asarray(z))
-            last.update(z=z, r=np.asarray(r, np.float64), J=np.asarray(J, np.float64))
+            if last.get("z") is not z:
+                J, r = both(jnp.asarray(z))
+                last.update(z=z, r=np.asarray(r, np.float64), J=np.asarray(J, np.float64))
             return last["r"]
 
         def linearize(z: np.ndarray):
-            if last.get("z") is not z:
-                evaluate(z)
-            return last["r"], sps.csr_matrix(last["J"])
+            return evaluate(z), sps.csr_matrix(last["J"])
 
-        evaluate(np.asarray(theta, dtype=np.float64))
+        theta = np.asarray(theta, dtype=np.float64)    # the object the fit starts from
+        evaluate(theta)
         self.check_identifiable(last["J"])
-
         return levenberg_marquardt(evaluate, linearize, theta, max_steps=steps or LM_STEPS,
                                    tol=LM_TOL, observers=observers)
 
@@ -270,7 +249,7 @@ class FitModel:
 
     def first_step(self, scheme: str, seed: int) -> float:
         """0.9 of the stable step at the first guess, or the span / ODE_STEPS."""
-        step = self.stable_step(self.theta0, scheme, seed)
+        step = self.stable_step(self.unknowns.theta0, scheme, seed)
         return step if step is not None else self.program.system.time.length / ODE_STEPS
 
     def stable_step(self, theta: np.ndarray, scheme: str, seed: int) -> float | None:
@@ -280,7 +259,7 @@ class FitModel:
         program = self.program
         if not program.grid.axes:
             return None
-        params = program.prepare({**self.base, **self.unravel(jnp.asarray(theta))})
+        params = program.prepare(self.unknowns.params(theta))
         t0 = program.system.time.lower
         radius = spectral_radius(program.bind(params), np.float64(t0),
                                  program.initial(params), {}, jax.random.PRNGKey(seed))

@@ -20,16 +20,17 @@ import jax.numpy as jnp
 import numpy as np
 import scipy.sparse as sps
 import scipy.sparse.linalg as spla
-from jax.flatten_util import ravel_pytree
 
 from compiler.errors import LoweringError
 from compiler.fd import FDProgram
-from compiler.observations import FieldObservations, sampler_for
+from compiler.observations import FieldObservations
 
 from .errors import SolveError
 from .fit.least_squares import LeastSquaresResult, levenberg_marquardt
-from .sparse_jacobian import Sparsity, make_sparse_jacobian
+from .fit.observed import ScaledData, Unknowns
+from .sparse_jacobian import make_sparse_jacobian
 from .steady import solve_steady
+from .steady_program import program_sparsity
 
 LM_TOL = 1e-12
 
@@ -45,22 +46,12 @@ class SteadyFit:
             raise LoweringError(f"the fd method fits unknown constants of steady systems; "
                                 f"for the unknown coefficient field `{fields[0]}` use "
                                 "--method odil", system.param(fields[0]).span)
-        self.program, self.observations = program, observations
+        self.program = program
         self.tol, self.max_iter = tol, max_iter
-        self.base = {k: jnp.asarray(v, program.dtype) for k, v in program.params.items()}
-        flat, self.unravel = ravel_pytree({p.name: self.base[p.name]
-                                           for p in system.unknown_params})
-        self.theta0 = np.asarray(flat, dtype=np.float64)
-        axes = program.output_coordinates()
-        self.samplers = [sampler_for(o, axes) for o in observations]
-        self.weights = [1.0 / ((float(np.sqrt(np.mean(o.values**2))) or 1.0)
-                               * np.sqrt(o.count)) for o in observations]
-        self.data = np.concatenate([o.values * w for o, w in zip(observations,
-                                                                  self.weights)])
-        periodic = {key: tuple(program.grid.axis(a).periodic for a in program.axes_of(key))
-                    for key in program.state_keys}
-        self.sparsity = Sparsity(program.reach, periodic)
-        self.U = program.initial(self.params(self.theta0))
+        self.unknowns = Unknowns.of(program)
+        self.data = ScaledData.on(observations, program.output_coordinates())
+        self.sparsity = program_sparsity(program)
+        self.U = program.initial(self.params(self.unknowns.theta0))
         self.jacobian = make_sparse_jacobian(program.residual, self.U, self.sparsity)
         self.solved: dict = {}
         ravel = self.jacobian.ravel
@@ -68,13 +59,13 @@ class SteadyFit:
             lambda th, U: ravel(program.residual(U, self.params(th)))))
 
     def params(self, theta) -> dict:
-        return self.program.prepare({**self.base, **self.unravel(jnp.asarray(theta))})
+        """The prepared parameters at `theta`."""
+        return self.program.prepare(self.unknowns.params(theta))
 
     def sampled(self, U: dict) -> jax.Array:
-        """The observed fields at the observation points, scaled like the data."""
-        return jnp.concatenate([
-            sampler(self.program.to_output(o.field, U[o.field])) * w
-            for o, sampler, w in zip(self.observations, self.samplers, self.weights)])
+        """The observed fields at the observation points, weighted like the data."""
+        return self.data.sampled({o.field: self.program.to_output(o.field, U[o.field])
+                                  for o in self.data.observations})
 
     def evaluate(self, theta: np.ndarray) -> np.ndarray:
         """The scaled misfit at the discrete solution for `theta` (NaN where the solver
@@ -85,9 +76,9 @@ class SteadyFit:
                                   linear=self.program.linear, tol=self.tol,
                                   max_iter=self.max_iter)
         except SolveError:
-            return np.full(len(self.data), np.nan)
+            return np.full(len(self.data.values), np.nan)
         self.solved = {"theta": theta, "U": result.U}
-        return np.asarray(self.sampled(result.U), np.float64) - self.data
+        return np.asarray(self.sampled(result.U), np.float64) - self.data.values
 
     def linearize(self, theta: np.ndarray) -> tuple[np.ndarray, sps.csr_matrix]:
         """The misfit and its Jacobian dmisfit/dU dU/dtheta, dU/dtheta by the implicit
@@ -103,9 +94,9 @@ class SteadyFit:
         J = jax.vmap(lambda column: self.sampled(jac.unravel(column)), in_axes=1,
                      out_axes=1)(jnp.asarray(dU))
         if r is None:
-            r = np.asarray(self.sampled(U), np.float64) - self.data
+            r = np.asarray(self.sampled(U), np.float64) - self.data.values
         return r, sps.csr_matrix(np.asarray(J, np.float64))
 
     def fit(self, max_steps: int, observers: Sequence[Callable]) -> LeastSquaresResult:
-        return levenberg_marquardt(self.evaluate, self.linearize, self.theta0,
+        return levenberg_marquardt(self.evaluate, self.linearize, self.unknowns.theta0,
                                    max_steps=max_steps, tol=LM_TOL, observers=observers)

@@ -13,17 +13,23 @@ from .sparse_jacobian import Sparsity
 from .steady import solve_steady
 
 
+def program_sparsity(program: FDProgram) -> Sparsity:
+    """The stencil reach and the periodic axes of each state array of `program`: what its
+    sparse Jacobian's colouring needs."""
+    return Sparsity(program.reach, {
+        key: tuple(program.grid.axis(a).periodic for a in program.axes_of(key))
+        for key in program.state_keys})
+
+
 def solve_program_steady(program: FDProgram, params, tol: float, max_iter: int,
                          observers: Sequence[Callable] = (),
                          placement: Placement | None = None) -> tuple[dict, dict]:
     """(field values on the output grid, what the solver did for `meta`); `placement`
     (from `place_fd`) splits the residual and its jvps over a device mesh, while the
     sparse LU runs on the host."""
-    periodic = {key: tuple(program.grid.axis(a).periodic for a in program.axes_of(key))
-                for key in program.state_keys}
     params = program.prepare(params)
     result = solve_steady(program.residual, program.initial(params), params,
-                          Sparsity(program.reach, periodic), linear=program.linear,
+                          program_sparsity(program), linear=program.linear,
                           tol=tol, max_iter=max_iter, observers=observers,
                           placement=placement)
     values = {f.name: np.asarray(program.to_output(f.name, result.U[f.name]))

@@ -33,6 +33,7 @@ from ..fit.least_squares import LeastSquaresResult, levenberg_marquardt
 from ..sharding import Placement
 from ..sparse_jacobian import SparseJacobian, Sparsity, make_sparse_jacobian
 from ..steady import _check_finite, solve_steady
+from ..steady_program import program_sparsity
 from .misfit import DataRows, data_rows, smoothness_rows
 from .param_jacobian import ParamJacobian, ParamLayout, make_param_jacobian
 
@@ -115,8 +116,7 @@ def make_loss(program: FDProgram, observations: Sequence[FieldObservations],
     known = {k: jnp.asarray(v, program.dtype) for k, v in program.params.items()
              if k not in unknown}
     periodic = {a.name: a.periodic for a in program.grid.axes}
-    sparsity = Sparsity(program.reach, {key: tuple(periodic[a] for a in program.axes_of(key))
-                                        for key in program.state_keys})
+    sparsity = program_sparsity(program)
     residual = _theta_residual(program, known)
     U0 = program.initial(program.params)
     jac = make_sparse_jacobian(residual, U0, sparsity, placement=placement)
