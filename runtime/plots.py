@@ -54,14 +54,7 @@ def _inferred_panel(ax, figure, solution, name: str) -> None:
         ax.set_ylabel(name)
         ax.grid(alpha=0.25)
     else:
-        while values.ndim > 2:
-            values = values[..., values.shape[-1] // 2]
-        image = ax.pcolormesh(solution.grid[args[0]], solution.grid[args[1]], values.T,
-                              shading="auto", cmap="magma")
-        figure.colorbar(image, ax=ax, label=name)
-        ax.set_xlabel(args[0])
-        ax.set_ylabel(args[1])
-        ax.set_aspect("equal")
+        _heat_map(ax, figure, solution, args, values, name, "magma")
     ax.set_title(f"inferred {name}({', '.join(args)})")
 
 
@@ -103,14 +96,7 @@ def _error_panel(ax, figure, solution, name: str) -> None:
         ax.set_xlabel(args[0])
         ax.grid(alpha=0.25)
     elif len(args) >= 2:
-        while error.ndim > 2:
-            error = error[..., error.shape[-1] // 2]
-        image = ax.pcolormesh(solution.grid[args[0]], solution.grid[args[1]], error.T,
-                              shading="auto", cmap="RdBu_r")
-        figure.colorbar(image, ax=ax, label=f"{name} - exact")
-        ax.set_xlabel(args[0])
-        ax.set_ylabel(args[1])
-        ax.set_aspect("equal")
+        _heat_map(ax, figure, solution, args, error, f"{name} - exact", "RdBu_r")
     else:
         ax.plot(solution.grid[time.name], np.asarray(solution.values[name]) -
                 solution.exact_values(name))
@@ -196,20 +182,27 @@ def _panel(ax, figure, solution, name: str) -> None:
         ax.set_ylabel(name)
         ax.legend(fontsize=8)
     else:
-        x, y = solution.grid[space[0]], solution.grid[space[1]]
-        frame = values[-1]
-        while frame.ndim > 2:
-            frame = frame[..., frame.shape[-1] // 2]
-        image = ax.pcolormesh(x, y, frame.T, shading="auto", cmap="viridis")
-        figure.colorbar(image, ax=ax, label=name)
-        ax.set_xlabel(space[0])
-        ax.set_ylabel(space[1])
-        ax.set_aspect("equal")
+        _heat_map(ax, figure, solution, space, values[-1], name, "viridis")
         if times is not None:
             ax.set_title(f"{name} at {time.name} = {times[-1]:.3g}")
     ax.grid(alpha=0.25) if len(space) < 2 else None
     if not ax.get_title():
         ax.set_title(name)
+
+
+def _heat_map(ax, figure, solution, axes: list[str], values: np.ndarray, label: str,
+              cmap: str) -> None:
+    """`values` over the first two of `axes` as a coloured map with a colour bar (further
+    axes cut through their middle)."""
+    values = np.asarray(values)
+    while values.ndim > 2:
+        values = values[..., values.shape[-1] // 2]
+    image = ax.pcolormesh(solution.grid[axes[0]], solution.grid[axes[1]], values.T,
+                          shading="auto", cmap=cmap)
+    figure.colorbar(image, ax=ax, label=label)
+    ax.set_xlabel(axes[0])
+    ax.set_ylabel(axes[1])
+    ax.set_aspect("equal")
 
 
 def _colormap():
