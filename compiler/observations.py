@@ -38,6 +38,11 @@ class FieldObservations:
     def count(self) -> int:
         return len(self.values)
 
+    @property
+    def rms(self) -> float:
+        """Root mean square of the observed values: the field's scale in the data."""
+        return float(np.sqrt(np.mean(np.square(self.values))))
+
     def coordinate(self, name: str) -> np.ndarray:
         return self.points[:, self.args.index(name)]
 

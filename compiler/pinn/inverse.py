@@ -80,7 +80,7 @@ def scale_to_data(groups: tuple[NetworkGroup, ...],
                   observations: tuple[FieldObservations, ...]) -> tuple[NetworkGroup, ...]:
     """Each group with its outputs scaled by the RMS of their fields' observations (1 for a
     field without observations, or with only zeros)."""
-    rms = {o.field: float(np.sqrt(np.mean(np.square(o.values)))) for o in observations}
+    rms = {o.field: o.rms for o in observations}
     out = []
     for g in groups:
         scale = tuple(rms.get(f) or 1.0 for f in g.fields)

@@ -58,8 +58,7 @@ class ScaledData:
     def on(cls, observations: Sequence[FieldObservations],
            axes: Mapping[str, np.ndarray]) -> ScaledData:
         """Samplers from the grid with node coordinates `axes` (ends included)."""
-        weights = tuple(1.0 / ((float(np.sqrt(np.mean(o.values**2))) or 1.0) * np.sqrt(o.count))
-                        for o in observations)
+        weights = tuple(1.0 / ((o.rms or 1.0) * np.sqrt(o.count)) for o in observations)
         values = np.concatenate([o.values * w for o, w in zip(observations, weights)])
         return cls(tuple(observations), tuple(sampler_for(o, axes) for o in observations),
                    weights, values)

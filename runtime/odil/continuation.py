@@ -42,15 +42,13 @@ def grid_levels(points: Mapping[str, int], largest: int = LARGEST,
     return levels
 
 
-def interpolate(value: np.ndarray, axes: Sequence[str], coarse: FDProgram,
+def interpolate(name: str, value: np.ndarray, coarse: FDProgram,
                 fine: FDProgram) -> np.ndarray:
-    """An array on `coarse`'s stored nodes of `axes` (multilinearly) on `fine`'s."""
-    value = np.asarray(value)
-    for k, axis in enumerate(axes):                  # the periodic end, stored nowhere
-        if coarse.grid.axis(axis).periodic:
-            value = np.concatenate([value, np.take(value, [0], axis=k)], axis=k)
+    """Field or coefficient field `name`, `value` on `coarse`'s stored nodes, multilinearly
+    on `fine`'s (the periodic end, stored nowhere, added by `to_output`)."""
+    axes = coarse.axes_of(name)
     interpolator = RegularGridInterpolator(
-        [coarse.grid.axis(a).coordinates() for a in axes], value)
+        [coarse.grid.axis(a).coordinates() for a in axes], coarse.to_output(name, value))
     mesh = np.meshgrid(*(fine.grid.axis(a).node_coordinates() for a in axes), indexing="ij")
     return interpolator(np.stack([m.ravel() for m in mesh], axis=-1)).reshape(mesh[0].shape)
 
@@ -60,9 +58,9 @@ def transfer(outcome: FitOutcome, coarse: FDProgram,
     """The fields and unknown parameters of a fit on `coarse`, as the start on `fine`:
     constants as they are, fields and coefficient fields interpolated to the fine nodes."""
     params = {name: value if np.ndim(value) == 0 else
-              interpolate(value, coarse.system.param(name).args, coarse, fine)
+              interpolate(name, value, coarse, fine)
               for name, value in outcome.params.items()}
-    fields = {name: interpolate(value, coarse.axes_of(name), coarse, fine)
+    fields = {name: interpolate(name, value, coarse, fine)
               for name, value in outcome.U.items()}
     return fields, params
 

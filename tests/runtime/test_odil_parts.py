@@ -167,5 +167,5 @@ def test_interpolation_between_grids_wraps_on_periodic_axes():
     xf, yf = (fine.grid.axis(a).node_coordinates() for a in "xy")
     assert len(yc) == 4 and len(yf) == 8 and yf[-1] == 1.75   # the end y = 2 not stored
     bilinear = np.add.outer(2 * xc, np.minimum(yc, 2 - yc))   # |y| wrapped: piecewise linear
-    got = interpolate(bilinear, ("x", "y"), coarse, fine)
+    got = interpolate("u", bilinear, coarse, fine)
     np.testing.assert_allclose(got, np.add.outer(2 * xf, np.minimum(yf, 2 - yf)), atol=1e-14)
