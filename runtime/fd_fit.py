@@ -81,6 +81,7 @@ def fit_fd(system: System, options, observers: Sequence[Callable] = ()) -> Solut
         theta = result.z
         if not np.all(np.isfinite(theta)):
             raise SolveError("the fit diverged: the unknowns became non-finite",
+                             span=system.unknown_params[0].span,
                              hint="start from a better guess (`param k ~ guess`)")
         limit = None if options.dt else model.stable_step(theta, scheme, options.seed)
         if limit is not None and limit < dt * (1 - STEP_SLACK):
@@ -244,6 +245,7 @@ class FitModel:
             which = ", ".join(f"`{names[i]}`" for i in idle)
             raise SolveError(f"the observations do not depend on {which}: at the first "
                              "guess, changing it changes no observed value",
+                             span=self.program.system.param(names[idle[0]]).span,
                              hint="observe the fields at times after the start, where the "
                                   "unknowns have acted")
 
