@@ -2,7 +2,7 @@
 
 A 1-D heat equation on 1024 points with unknown diffusivity k, integrated with RK4 through
 10,000 steps; the loss is the squared final state and its gradient in k comes from reverse
-mode through `runtime.fit.simulate.trajectory`. Two measures per configuration:
+mode through `runtime.fd.simulate.trajectory`. Two measures per configuration:
 
 - XLA's own accounting of the compiled gradient (`memory_analysis().temp_size_in_bytes`:
   the buffers live during the run besides inputs and outputs);
@@ -26,8 +26,8 @@ CHILD = """
 import resource, sys, time
 import jax, jax.numpy as jnp, numpy as np
 jax.config.update("jax_enable_x64", True)
-from runtime.fit.simulate import plan_steps, trajectory
-from runtime.integrators import tableaus
+from runtime.fd.simulate import plan_steps, trajectory
+from runtime.time import tableaus
 n, steps, mode = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
 h2 = (n - 1) ** 2
 def rhs(t, U, p):

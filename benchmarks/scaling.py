@@ -47,7 +47,7 @@ from timing import time_generated  # noqa: E402
 import pdelang as pl  # noqa: E402
 from compiler.fd import FDOptions, lower_fd  # noqa: E402
 from compiler.pinn import PINNOptions, lower_pinn  # noqa: E402
-from runtime.fd_sharded import place_fd  # noqa: E402
+from runtime.parallel.fd_program import place_fd  # noqa: E402
 from runtime.pinn import TrainOptions, train  # noqa: E402
 
 DEVICES = (1, 2, 4)

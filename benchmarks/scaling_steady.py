@@ -31,14 +31,14 @@ import numpy as np
 from timing import first_and_best
 
 import pdelang as pl
+from compiler.common.observations import require_observations
 from compiler.fd import FDOptions, FDProgram, lower_fd
-from compiler.observations import require_observations
 from compiler.odil import space_time_system
-from runtime.fd_sharded import place_fd
-from runtime.fit.least_squares import levenberg_marquardt
+from runtime.algebra.least_squares import levenberg_marquardt
+from runtime.algebra.newton import solve_steady
+from runtime.algebra.sparse_jacobian import Sparsity, make_sparse_jacobian
 from runtime.odil.fit import FitSettings, forward_start, make_loss
-from runtime.sparse_jacobian import Sparsity, make_sparse_jacobian
-from runtime.steady import solve_steady
+from runtime.parallel.fd_program import place_fd
 
 DEVICES = (1, 2, 4)
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"

@@ -1,4 +1,4 @@
-"""2-D Poisson at 513 x 513 with runtime.steady: where the time of a steady FD solve goes.
+"""2-D Poisson at 513 x 513 with runtime.algebra.newton: where the time of a steady FD solve goes.
 
     -(u_xx + u_yy) = f on the unit square, u = g on the edges,
     exact u = sin(pi x) sin(2 pi y) + x y^2  (5-point stencil, Dirichlet rows u - g)
@@ -29,8 +29,8 @@ import jax.numpy as jnp  # noqa: E402
 import numpy as np  # noqa: E402
 import scipy.sparse.linalg as spla  # noqa: E402
 
-from runtime.sparse_jacobian import Sparsity, make_sparse_jacobian  # noqa: E402
-from runtime.steady import SteadyResult, solve_steady  # noqa: E402
+from runtime.algebra.newton import SteadyResult, solve_steady  # noqa: E402
+from runtime.algebra.sparse_jacobian import Sparsity, make_sparse_jacobian  # noqa: E402
 
 
 def poisson(n: int):

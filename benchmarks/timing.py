@@ -37,8 +37,8 @@ def time_generated(system, n: int, T: float, dt: float, field: str, repeats: int
     import jax.numpy as jnp
 
     from compiler.fd import FDOptions, lower_fd
-    from runtime.fd_sharded import place_fd
-    from runtime.timeloop import integrate
+    from runtime.parallel.fd_program import place_fd
+    from runtime.time.loop import integrate
 
     program = lower_fd(system, FDOptions(grid=n))
     params = program.prepare({k: jnp.asarray(v) for k, v in program.params.items()})

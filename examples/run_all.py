@@ -186,7 +186,7 @@ def draw_thumbnail(run: Run, arrays, meta: dict, path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from runtime.solution import Solution
+    from runtime.output.solution import Solution
 
     system = load_system(run)
     coordinates = [c.name for c in system.coordinates]

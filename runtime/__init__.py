@@ -5,7 +5,7 @@
 """
 
 from .errors import OptionError, SolveError
-from .solution import Solution
+from .output.solution import Solution
 from .solve import METHODS, solve
 
 __all__ = ["METHODS", "OptionError", "Solution", "SolveError", "solve"]

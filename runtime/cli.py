@@ -235,13 +235,13 @@ def run_solve(args: argparse.Namespace) -> int:
         method = "fd"
         if lead:
             _say(args, "no --method given: using fd (finite differences on the box domain)")
-    from .devices import default_dtype
+    from .parallel.devices import default_dtype
 
     dtype = args.dtype or default_dtype(method)
     import runtime
 
     options = _method_options(args, method, dtype)
-    from .progress import Progress
+    from .observe.progress import Progress
 
     span = system.time.bounds if system.time is not None else None
     with Progress(enabled=not args.quiet and lead, span=span) as progress:
@@ -262,7 +262,7 @@ def run_solve(args: argparse.Namespace) -> int:
 def _join_processes(args: argparse.Namespace) -> tuple[int, int]:
     """Start the multi-host run that the flags or the environment ask for (before any JAX
     computation); (this process's number, the number of processes)."""
-    from .devices import distributed_settings, start_distributed
+    from .parallel.devices import distributed_settings, start_distributed
 
     settings = distributed_settings(args.coordinator, args.num_processes, args.process_id)
     if settings is None:
@@ -402,7 +402,7 @@ def _say(args: argparse.Namespace, text: str) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from .interrupt import Interrupted
+    from .observe.interrupt import Interrupted
 
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()

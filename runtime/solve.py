@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 from pdelang import System
 
 from .errors import OptionError
-from .solution import Solution
+from .output.solution import Solution
 
 METHODS = ("fd", "pinn", "odil")
 
@@ -42,15 +42,15 @@ def solve(system: System, method: str = "fd", *, observers: Sequence[Callable] =
         raise OptionError(f"solve() takes a system from pl.PDESystem(...) or pl.load(...), "
                           f"not {type(system).__name__}")
     if method == "fd":
-        from .fd_solve import FDSolveOptions, solve_fd
+        from .fd import FDSolveOptions, solve_fd
 
         return solve_fd(system, _options(FDSolveOptions, options, method), observers)
     if method == "pinn":
-        from .pinn_solve import PINNSolveOptions, solve_pinn
+        from .pinn import PINNSolveOptions, solve_pinn
 
         return solve_pinn(system, _options(PINNSolveOptions, options, method), observers)
     if method == "odil":
-        from .odil_solve import ODILSolveOptions, solve_odil
+        from .odil import ODILSolveOptions, solve_odil
 
         return solve_odil(system, _options(ODILSolveOptions, options, method), observers)
     if method in METHODS:

@@ -15,8 +15,8 @@ from sympy.core.function import AppliedUndef
 
 from pdelang import System
 
+from ..common.stencils import Stencil, central, upwind
 from ..errors import LoweringError
-from ..stencils import Stencil, central, upwind
 from .kernels import Access, Step
 from .options import FDOptions
 

@@ -17,8 +17,8 @@ from sympy.core.function import AppliedUndef
 
 from pdelang import System
 
+from ..common.stencils import central, window
 from ..errors import LoweringError
-from ..stencils import central, window
 from .accesses import collect
 from .conditions import Face, FieldNodes
 from .kernels import Access, CompiledKernel, Layout, make_kernel

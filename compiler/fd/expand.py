@@ -87,7 +87,7 @@ def _written_out(access: Access, layout: Layout, shifted: dict) -> sp.Expr:
 
 
 def _exact(step) -> tuple[sp.Rational, ...]:
-    from ..stencils import exact_weights
+    from ..common.stencils import exact_weights
 
     return exact_weights(step.stencil.order, step.stencil.offsets)
 

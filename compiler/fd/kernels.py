@@ -17,8 +17,8 @@ import numpy as np
 import sympy as sp
 from jax import lax
 
-from ..operators import AxisInfo, apply_axis, restrict
-from ..stencils import Stencil
+from ..common.operators import AxisInfo, apply_axis, restrict
+from ..common.stencils import Stencil
 
 Array = jnp.ndarray
 

@@ -26,9 +26,9 @@ from pdelang import System
 from pdelang.analysis import is_linear_in, occurrences
 from pdelang.printing import expression_to_pde
 
-from ..coefficients import coefficient_on_grid, constant_values, inline_time_coefficients
+from ..common.coefficients import coefficient_on_grid, constant_values, inline_time_coefficients
+from ..common.grid import Grid, make_grid
 from ..errors import LoweringError
-from ..grid import Grid, make_grid
 from .accesses import Collected, collect, describe_step, time_key
 from .closure import make_closure
 from .conditions import FieldNodes, apply_conditions

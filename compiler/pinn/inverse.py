@@ -26,7 +26,7 @@ import sympy as sp
 
 from pdelang import System
 
-from ..observations import FieldObservations, field_observations, require_observations
+from ..common.observations import FieldObservations, field_observations, require_observations
 from .constraints import make_face_data
 from .derivatives import derivatives_at
 from .network import InputMap, MLPSpec, init_mlp

@@ -27,7 +27,7 @@ import numpy as np
 from pdelang import System
 from pdelang.printing import expression_to_pde
 
-from ..coefficients import constant_values
+from ..common.coefficients import constant_values
 from ..errors import LoweringError
 from .constraints import constrain_groups
 from .inverse import (

@@ -20,10 +20,10 @@ from collections.abc import Callable, Mapping, Sequence
 import numpy as np
 from scipy.interpolate import RegularGridInterpolator
 
+from compiler.common.observations import FieldObservations
 from compiler.fd import FDProgram
-from compiler.observations import FieldObservations
 
-from ..sharding import Placement
+from ..parallel.sharding import Placement
 from .fit import FitOutcome, FitSettings, fit_odil
 
 LARGEST = 5000   # grids of more nodes than this are fitted on a coarser one first

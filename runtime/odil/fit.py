@@ -9,10 +9,10 @@ N residual entries, M observations and K difference rows per regularised field a
 
 means rather than sums so that the balance of the terms does not move with the grid.
 The loss is a sum of squares, minimised by Levenberg-Marquardt (`least_squares`) with
-the Jacobian assembled sparse: dR/dU by stencil colouring (`runtime.sparse_jacobian`),
+the Jacobian assembled sparse: dR/dU by stencil colouring (`runtime.algebra.sparse_jacobian`),
 dR/dtheta by jvps (`param_jacobian`), S and the smoothness rows as they are (linear).
 With a `Placement` the fields are split over its device mesh for the residual and every
-jvp; the minimiser and its sparse LU run on the host (`runtime.field_vector`).
+jvp; the minimiser and its sparse LU run on the host (`runtime.algebra.field_vector`).
 """
 
 from __future__ import annotations
@@ -25,15 +25,15 @@ import jax.numpy as jnp
 import numpy as np
 import scipy.sparse as sps
 
+from compiler.common.observations import FieldObservations
 from compiler.fd import FDProgram
-from compiler.observations import FieldObservations
 
+from ..algebra.least_squares import LeastSquaresResult, levenberg_marquardt
+from ..algebra.newton import _check_finite, solve_steady
+from ..algebra.sparse_jacobian import SparseJacobian, Sparsity, make_sparse_jacobian
+from ..algebra.steady_program import program_sparsity
 from ..errors import SolveError
-from ..fit.least_squares import LeastSquaresResult, levenberg_marquardt
-from ..sharding import Placement
-from ..sparse_jacobian import SparseJacobian, Sparsity, make_sparse_jacobian
-from ..steady import _check_finite, solve_steady
-from ..steady_program import program_sparsity
+from ..parallel.sharding import Placement
 from .misfit import DataRows, data_rows, smoothness_rows
 from .param_jacobian import ParamJacobian, ParamLayout, make_param_jacobian
 

@@ -1,7 +1,7 @@
 """The linear rows of ODIL's loss besides the residual: data misfit and smoothness.
 
 `data_rows` gives S and d with S u = the fields at the observed points (multilinear
-interpolation from the space-time grid, `compiler.observations`), u being the flat vector
+interpolation from the space-time grid, `compiler.common.observations`), u being the flat vector
 of every field on the grid. On a periodic axis the grid stores no node at the upper end:
 the sampler is built on all points and the last node's weight is folded onto the first.
 
@@ -18,8 +18,8 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sps
 
-from compiler.grid import Grid
-from compiler.observations import FieldObservations, GridSampler, grid_sampler
+from compiler.common.grid import Grid
+from compiler.common.observations import FieldObservations, GridSampler, grid_sampler
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@
 An unknown constant moves every residual entry: its column is dense, one jvp. An unknown
 coefficient field c, stored on the grid of its own axes (a subset of the fields' axes),
 moves R only within the stencil box around each node: its nodes are coloured as
-`runtime.sparse_jacobian` colours the fields' (equal colours farther apart than the box),
+`runtime.algebra.sparse_jacobian` colours the fields' (equal colours farther apart than the box),
 so the whole field costs (2*reach+1)**dims(c) jvps however fine the grid. All the jvps of
 one evaluation run in one jitted, vmapped call, on the fields as the `FieldVector` of
 dR/dU lays them out (split over a device mesh, with a placement; the parameters whole on
@@ -25,8 +25,8 @@ import numpy as np
 import scipy.sparse as sps
 from jax.flatten_util import ravel_pytree
 
-from ..field_vector import FieldVector
-from ..sparse_jacobian import Residual, _Block, _box_columns, colour_axis
+from ..algebra.field_vector import FieldVector
+from ..algebra.sparse_jacobian import Residual, _Block, _box_columns, colour_axis
 
 Theta = Mapping[str, jax.Array]
 

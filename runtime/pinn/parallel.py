@@ -21,8 +21,8 @@ import jax
 import numpy as np
 from jax.sharding import NamedSharding, PartitionSpec
 
-from ..devices import make_mesh, select_devices
-from ..sharding import Placement, make_placement
+from ..parallel.devices import make_mesh, select_devices
+from ..parallel.sharding import Placement, make_placement
 
 POINTS = "points"          # the mesh axis, along which every point array is split
 COLUMNS = "columns"        # the coordinate columns of a point array, never split

@@ -27,9 +27,9 @@ import optax
 
 from compiler.pinn import CONSTANTS, PINNProgram
 
-from ..checkpoint import Checkpointing
 from ..errors import OptionError, SolveError
-from ..sharding import Placement
+from ..observe.checkpoint import Checkpointing
+from ..parallel.sharding import Placement
 from .parallel import jit_split, make_point_map, split_points
 from .sampling import SAMPLERS, sample_points
 
@@ -243,7 +243,7 @@ def _save(checkpoint: Checkpointing, loop: _Loop, width: int, stop: str = ""):
 
 def _resume(checkpoint: Checkpointing, fresh: _Loop, phases) -> _Loop:
     """The loop state saved in the checkpoint, in the structure of a fresh run's."""
-    from ..checkpoint import check_identity, load_checkpoint
+    from ..observe.checkpoint import check_identity, load_checkpoint
 
     manifest, _, _ = load_checkpoint(checkpoint.folder)
     check_identity(checkpoint.folder, manifest.get("identity"), checkpoint.identity)

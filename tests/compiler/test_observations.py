@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import pdelang as pl
-from compiler.observations import field_observations, grid_sampler, observed_times
+from compiler.common.observations import field_observations, grid_sampler, observed_times
 
 TEXT = """
 space x in [0, 1]

@@ -8,11 +8,11 @@ import pytest
 import sympy as sp
 
 import pdelang as pl
+from compiler.common.stencils import central
 from compiler.errors import LoweringError
 from compiler.pinn import PINNOptions, apply_mlp, lower_pinn
 from compiler.pinn.derivatives import derivatives_at, plan_chains
 from compiler.pinn.network import InputMap, MLPSpec, init_mlp
-from compiler.stencils import central
 
 
 def fd_derivative(f, x, axes, h=1e-2, accuracy=8):

@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from compiler.operators import AxisInfo, apply_axis
-from compiler.stencils import Stencil, central, exact_weights, upwind, window
+from compiler.common.operators import AxisInfo, apply_axis
+from compiler.common.stencils import Stencil, central, exact_weights, upwind, window
 
 
 def test_classic_weights_are_exact_rationals():

@@ -79,7 +79,7 @@ def resumed(devices: int) -> dict:
     import signal
     import tempfile
 
-    from runtime.interrupt import Interrupted
+    from runtime.observe.interrupt import Interrupted
 
     if devices == 1:
         return inverse(1)

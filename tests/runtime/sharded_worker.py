@@ -105,8 +105,8 @@ def collectives(system, method: str, options: dict, mesh: dict) -> dict[str, int
 
     from compiler.fd import FDOptions, lower_fd
     from compiler.odil import space_time_system
-    from runtime.fd_sharded import place_fd
-    from runtime.sparse_jacobian import Sparsity, make_sparse_jacobian
+    from runtime.algebra.sparse_jacobian import Sparsity, make_sparse_jacobian
+    from runtime.parallel.fd_program import place_fd
 
     if method == "odil":
         system = space_time_system(system)

@@ -13,10 +13,10 @@ import pytest
 
 import pdelang as pl
 import runtime
-from runtime.checkpoint import FILE
 from runtime.cli import main
 from runtime.errors import OptionError
-from runtime.interrupt import Interrupted
+from runtime.observe.checkpoint import FILE
+from runtime.observe.interrupt import Interrupted
 
 # a small network and few points: a 250-step chunk takes a few milliseconds
 PINN = ["--method", "pinn", "--steps", "6000", "--lbfgs-steps", "0", "--layers", "8,8",

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from runtime.cli import main
-from runtime.progress import Progress
+from runtime.observe.progress import Progress
 
 HEAT = ["--grid", "17", "--frames", "4"]
 

@@ -10,9 +10,9 @@ import jax
 import pytest
 
 from runtime.cli import _part_path, main, mesh_option
-from runtime.devices import distributed_settings, mesh_shape, select_devices
 from runtime.errors import OptionError
-from runtime.sharding import _layout
+from runtime.parallel.devices import distributed_settings, mesh_shape, select_devices
+from runtime.parallel.sharding import _layout
 
 # -- multi-host settings ----------------------------------------------------------------
 
@@ -124,7 +124,7 @@ def test_device_flags_reach_odil_but_not_parts(examples_dir, capsys):
 
 
 def test_default_dtype_is_float64_for_fd_and_odil_on_the_cpu_and_float32_on_gpus(monkeypatch):
-    from runtime.devices import default_dtype
+    from runtime.parallel.devices import default_dtype
 
     assert [default_dtype(m) for m in ("fd", "odil", "pinn")] == ["float64", "float64",
                                                                   "float32"]

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from runtime.errors import SolveError
-from runtime.integrators import INTEGRATORS, RK4, SDIRK2, Options, get_integrator, tableaus
-from runtime.timeloop import integrate
+from runtime.time import INTEGRATORS, RK4, SDIRK2, Options, get_integrator, tableaus
+from runtime.time.loop import integrate
 
 # A pytree state with two fields of different shapes, forced in time:
 #   a' = lam * a + sin(t)      (shape (3,), one decay rate per entry)

@@ -7,7 +7,7 @@ import pytest
 import pdelang as pl
 from runtime.cli import main
 from runtime.errors import OptionError
-from runtime.memory import check_fd_memory, fd_bytes
+from runtime.observe.memory import check_fd_memory, fd_bytes
 
 
 @pytest.mark.parametrize("example, says", [

@@ -8,12 +8,12 @@ import pytest
 from jax.flatten_util import ravel_pytree
 
 import pdelang as pl
+from compiler.common.grid import Axis, Grid
+from compiler.common.observations import FieldObservations
 from compiler.fd import FDOptions, lower_fd
-from compiler.grid import Axis, Grid
-from compiler.observations import FieldObservations
 from compiler.odil import space_time_system
-from runtime.field_vector import FieldVector
-from runtime.fit.least_squares import levenberg_marquardt
+from runtime.algebra.field_vector import FieldVector
+from runtime.algebra.least_squares import levenberg_marquardt
 from runtime.odil.continuation import grid_levels, interpolate
 from runtime.odil.misfit import data_rows, smoothness_rows, stored_sampler
 from runtime.odil.param_jacobian import ParamLayout, make_param_jacobian

@@ -16,7 +16,7 @@ import pdelang as pl
 import runtime
 from runtime.cli import main
 from runtime.errors import OptionError
-from runtime.interrupt import Interrupted
+from runtime.observe.interrupt import Interrupted
 
 t, x = sp.symbols("t x")
 u, c = sp.Function("u"), sp.Function("c")

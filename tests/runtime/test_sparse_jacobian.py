@@ -8,13 +8,13 @@ import numpy as np
 import pytest
 from jax.flatten_util import ravel_pytree
 
-from runtime.errors import OptionError
-from runtime.sparse_jacobian import (
+from runtime.algebra.sparse_jacobian import (
     Sparsity,
     colour_axis,
     make_sparse_jacobian,
     sparse_jacobian,
 )
+from runtime.errors import OptionError
 
 
 def dense_jacobian(residual, U, params):

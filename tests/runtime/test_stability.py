@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 
 from runtime.errors import OptionError, SolveError
-from runtime.integrators import tableaus
-from runtime.stability import EXTENTS, SAFETY, check_dt, spectral_radius, stable_dt
+from runtime.time import tableaus
+from runtime.time.stability import EXTENTS, SAFETY, check_dt, spectral_radius, stable_dt
 
 
 def laplacian_rhs(t, U, p):

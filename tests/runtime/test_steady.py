@@ -8,9 +8,9 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
+from runtime.algebra.newton import SteadyProgress, SteadyResult, solve_steady
+from runtime.algebra.sparse_jacobian import Sparsity
 from runtime.errors import OptionError, SolveError
-from runtime.sparse_jacobian import Sparsity
-from runtime.steady import SteadyProgress, SteadyResult, solve_steady
 
 PI = np.pi
 

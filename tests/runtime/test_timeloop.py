@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from runtime.errors import OptionError, SolveError
-from runtime.integrators import INTEGRATORS, Options
-from runtime.timeloop import Stats, Trajectory, _advance_fixed, integrate
+from runtime.time import INTEGRATORS, Options
+from runtime.time.loop import Stats, Trajectory, _advance_fixed, integrate
 
 IRREGULAR = np.array([0.0, 0.1, 0.35, 1.0 / 3.0 + 0.5, 1.0])
 

@@ -5,8 +5,8 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from runtime.fit.simulate import plan_steps, trajectory
-from runtime.integrators import tableaus
+from runtime.fd.simulate import plan_steps, trajectory
+from runtime.time import tableaus
 
 
 def decay(t, U, params):

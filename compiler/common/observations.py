@@ -1,0 +1,170 @@
+"""Observations of the fields, ready for the solvers that fit them.
+
+`field_observations` regroups the system's data tables per field: the coordinates of each
+observation in the field's argument order and the observed values. `GridSampler` is the
+linear map from a field's values on a rectilinear grid to its values at those points
+(multilinear interpolation). It is kept as indices and weights, so that one description
+serves as a differentiable JAX function (fd fitting, ODIL's loss) and as a sparse matrix
+(ODIL's Gauss-Newton rows).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import jax.numpy as jnp
+import numpy as np
+import scipy.sparse as sps
+
+from pdelang import System
+from pdelang.errors import PdeDataError
+
+from ..errors import LoweringError
+
+_TOLERANCE = 1e-9  # relative to the interval: points this close outside count as on the face
+
+
+@dataclass(frozen=True)
+class FieldObservations:
+    """Every observation of one field: `points[i]` (in the order of `args`) and `values[i]`."""
+
+    field: str
+    args: tuple[str, ...]
+    points: np.ndarray
+    values: np.ndarray
+
+    @property
+    def count(self) -> int:
+        return len(self.values)
+
+    @property
+    def rms(self) -> float:
+        """Root mean square of the observed values: the field's scale in the data."""
+        return float(np.sqrt(np.mean(np.square(self.values))))
+
+    def coordinate(self, name: str) -> np.ndarray:
+        return self.points[:, self.args.index(name)]
+
+
+def field_observations(system: System) -> tuple[FieldObservations, ...]:
+    """The observations of each observed field, from all data tables, in field order.
+
+    A table that gives a field must give every argument of that field; points must lie in
+    the domain (within rounding); a field observed in several tables gets all their rows.
+    """
+    found: dict[str, tuple[list[np.ndarray], list[np.ndarray]]] = {}
+    for table in system.data:
+        where = repr(table.path) if table.path else "the observations"
+        for f in system.fields:
+            if f.name not in table.columns:
+                continue
+            missing = [a for a in f.args if a not in table.columns]
+            if missing:
+                raise PdeDataError(
+                    f"{where} gives `{f.name}` but no column for its argument(s) "
+                    f"{', '.join(missing)}", table.span,
+                    hint=f"`{f.name}` is {f.name}({', '.join(f.args)}): every observation "
+                         "needs all of its coordinates")
+            points = np.stack([table.column(a) for a in f.args], axis=1)
+            for a, column in zip(f.args, points.T):
+                _check_inside(system, a, column, where, table.span)
+            rows, values = found.setdefault(f.name, ([], []))
+            rows.append(points)
+            values.append(table.column(f.name))
+    out = []
+    for f in system.fields:
+        if f.name in found:
+            points, values = found[f.name]
+            out.append(FieldObservations(f.name, f.args, np.concatenate(points),
+                                         np.concatenate(values)))
+    if system.data and not out:
+        raise PdeDataError("the observations give no field: a data table needs a column "
+                           "named after a field", system.data[0].span)
+    return tuple(out)
+
+
+def _check_inside(system: System, name: str, column: np.ndarray, where: str, span) -> None:
+    lo, hi = system.coordinate(name).bounds
+    slack = _TOLERANCE * (hi - lo)
+    outside = (column < lo - slack) | (column > hi + slack)
+    if np.any(outside):
+        row = int(np.argmax(outside))
+        raise PdeDataError(f"{where} row {row + 1}: {name} = {column[row]:g} lies outside "
+                           f"[{lo:g}, {hi:g}]", span)
+
+
+@dataclass(frozen=True)
+class GridSampler:
+    """Multilinear interpolation from a grid of `shape` to `count` points, as a linear map.
+
+    `indices[i, k]` (flat, C order) and `weights[i, k]` give point i as the weighted sum of
+    its 2**d surrounding nodes.
+    """
+
+    shape: tuple[int, ...]
+    indices: np.ndarray
+    weights: np.ndarray
+
+    @property
+    def count(self) -> int:
+        return self.indices.shape[0]
+
+    def __call__(self, values: jnp.ndarray) -> jnp.ndarray:
+        """Values at the points, from `values` of `shape` (differentiable, jit-able)."""
+        flat = jnp.reshape(values, (-1,))
+        return jnp.sum(flat[self.indices] * jnp.asarray(self.weights, flat.dtype), axis=1)
+
+    def matrix(self) -> sps.csr_matrix:
+        """The same map as a sparse (count, prod(shape)) matrix."""
+        rows = np.repeat(np.arange(self.count), self.indices.shape[1])
+        return sps.csr_matrix((self.weights.ravel(), (rows, self.indices.ravel())),
+                              shape=(self.count, int(np.prod(self.shape))))
+
+
+def grid_sampler(axes: Sequence[np.ndarray], points: np.ndarray) -> GridSampler:
+    """The sampler from the rectilinear grid with node coordinates `axes` (increasing, ends
+    included) to `points` (n, len(axes)); points outside are clamped to the nearest face."""
+    points = np.asarray(points, dtype=np.float64).reshape(len(points), len(axes))
+    shape = tuple(len(a) for a in axes)
+    corners = np.zeros((len(points), 1), dtype=np.int64)
+    weights = np.ones((len(points), 1))
+    for k, nodes in enumerate(axes):
+        nodes = np.asarray(nodes, dtype=np.float64)
+        if len(nodes) == 1:
+            lower, fraction = np.zeros(len(points), np.int64), np.zeros(len(points))
+        else:
+            x = np.clip(points[:, k], nodes[0], nodes[-1])
+            lower = np.clip(np.searchsorted(nodes, x, side="right") - 1, 0, len(nodes) - 2)
+            fraction = (x - nodes[lower]) / (nodes[lower + 1] - nodes[lower])
+        stride = int(np.prod(shape[k + 1:], dtype=np.int64))
+        step = stride if len(nodes) > 1 else 0
+        corners = np.concatenate([corners + (lower * stride)[:, None],
+                                  corners + (lower * stride + step)[:, None]], axis=1)
+        weights = np.concatenate([weights * (1 - fraction)[:, None],
+                                  weights * fraction[:, None]], axis=1)
+    return GridSampler(shape, corners, weights)
+
+
+def observed_times(observations: Sequence[FieldObservations], time: str) -> np.ndarray:
+    """The distinct observation times of time-dependent fields, sorted."""
+    times = [o.coordinate(time) for o in observations if time in o.args]
+    return np.unique(np.concatenate(times)) if times else np.zeros(0)
+
+
+def require_observations(system: System, method: str) -> tuple[FieldObservations, ...]:
+    """The observations of an inverse problem, with a clear error when it has none."""
+    observations = field_observations(system)
+    if not observations:
+        unknown = system.unknown_params
+        raise LoweringError(f"the {method} method infers unknown parameters from "
+                            "observations, and this system has none",
+                            unknown[0].span if unknown else None,
+                            hint='add `data "observations.csv"` with a column per field')
+    return observations
+
+
+def sampler_for(observation: FieldObservations, axes: Mapping[str, np.ndarray]) -> GridSampler:
+    """The sampler of `observation` from a grid whose node coordinates per argument of the
+    field are `axes` (every argument must be there)."""
+    return grid_sampler([axes[a] for a in observation.args], observation.points)

@@ -1,0 +1,40 @@
+"""A lowered steady FD program solved with `solve_steady`: what fd and odil share."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+from compiler.fd import FDProgram
+
+from ..parallel.sharding import Placement
+from .newton import solve_steady
+from .sparse_jacobian import Sparsity
+
+
+def program_sparsity(program: FDProgram) -> Sparsity:
+    """The stencil reach and the periodic axes of each state array of `program`: what its
+    sparse Jacobian's colouring needs."""
+    return Sparsity(program.reach, {
+        key: tuple(program.grid.axis(a).periodic for a in program.axes_of(key))
+        for key in program.state_keys})
+
+
+def solve_program_steady(program: FDProgram, params, tol: float, max_iter: int,
+                         observers: Sequence[Callable] = (),
+                         placement: Placement | None = None) -> tuple[dict, dict]:
+    """(field values on the output grid, what the solver did for `meta`); `placement`
+    (from `place_fd`) splits the residual and its jvps over a device mesh, while the
+    sparse LU runs on the host."""
+    params = program.prepare(params)
+    result = solve_steady(program.residual, program.initial(params), params,
+                          program_sparsity(program), linear=program.linear,
+                          tol=tol, max_iter=max_iter, observers=observers,
+                          placement=placement)
+    values = {f.name: np.asarray(program.to_output(f.name, result.U[f.name]))
+              for f in program.system.fields}
+    extra = {"solver": result.method, "iterations": result.iterations,
+             "final_residual": float(result.residual_norm),
+             **(placement.describe() if placement else {})}
+    return values, extra

@@ -1,0 +1,130 @@
+"""A forward fd solve: integrate the lowered program in time (method of lines), or solve its
+steady algebraic system, and wrap the result as a `Solution`."""
+
+from __future__ import annotations
+
+import time as clock
+from collections.abc import Callable, Sequence
+from dataclasses import fields
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from compiler.common.grid import grid_sizes
+from compiler.fd import FDOptions, FDProgram, lower_fd
+from pdelang import System
+
+from ..algebra.steady_program import solve_program_steady
+from ..errors import OptionError
+from ..observe.checkpoint import checkpointing
+from ..observe.memory import check_fd_memory
+from ..output.meta import base_meta
+from ..output.solution import Solution
+from ..parallel.fd_program import output_coordinates, output_fields, place_fd
+from ..time.loop import integrate
+from ..time.stability import spectral_radius, stable_dt
+from .options import FDSolveOptions
+
+STIFF_STEPS = 20_000          # above this many explicit steps, "auto" picks the implicit scheme
+
+
+def solve_forward(system: System, options: FDSolveOptions,
+                  observers: Sequence[Callable]) -> Solution:
+    """Solve with every parameter known: integrate in time, or solve the steady system."""
+    started = clock.perf_counter()
+    frames = options.frames if isinstance(options.frames, int) else len(options.frames) + 2
+    check_fd_memory(system, grid_sizes(options.grid, system), dtype=options.dtype,
+                    integrator=options.integrator, frames=frames, accuracy=options.accuracy)
+    program = lower_fd(system, FDOptions(options.grid, options.accuracy, options.scheme,
+                                         options.dtype))
+    dtype = program.dtype
+    params = {k: jnp.asarray(v, dtype) for k, v in program.params.items()}
+    if program.system.time is None:
+        if options.parts:
+            raise OptionError("parts (each process writing its own block) applies to "
+                              "time-dependent fd solves; a steady solve writes the whole "
+                              "field from process 0", hint="leave out --parts")
+        placement = place_fd(program, options.devices, options.mesh)   # None: one device
+        values, extra = solve_program_steady(program, params, options.tol, options.max_iter,
+                                             observers, placement)
+        grid = program.output_coordinates()
+    else:
+        values, times, extra = evolve(program, params, options, observers)
+        grid = {program.system.time.name: times,
+                **output_coordinates(program, extra.get("part"))}
+    meta = base_meta("fd", system, {
+        "grid": {a.name: a.points for a in program.grid.axes}, "accuracy": options.accuracy,
+        "scheme": options.scheme or "auto", "dtype": options.dtype,
+        "integrator": extra.get("integrator"), "dt": extra.get("dt")})
+    meta.update(extra)
+    meta["wall_time_s"] = clock.perf_counter() - started
+    solution = Solution(system, grid, values, {}, meta)
+    errors = solution.errors()
+    if errors:
+        meta["relative_l2_error"] = errors
+    return solution
+
+
+def evolve(program: FDProgram, params, options: FDSolveOptions, observers):
+    """Integrate `program` with `params` fixed: (values per field in argument order, output
+    times, what the integrator did)."""
+    system = program.system
+    t0, t1 = system.time.bounds
+    t_eval = _output_times(options.frames, t0, t1)
+    params = program.prepare(params)
+    U0 = program.initial(params)
+    placement = place_fd(program, options.devices, options.mesh)   # None: one device
+    rhs = program.bind(params)        # a forward solve: the parameters are constants
+    rhs = rhs if placement is None else placement.bind(rhs)
+    method = options.integrator
+    if method == "auto":
+        method = _auto_integrator(program, rhs, U0, t0, t1 - t0, options)
+    identity = {f.name: getattr(options, f.name) for f in fields(options)}
+    with checkpointing("fd", system, options, identity) as checkpoint:
+        trajectory = integrate(rhs, U0, {}, t_eval, method=method, dt=options.dt,
+                               rtol=options.rtol, atol=options.atol, observers=observers,
+                               key=jax.random.PRNGKey(options.seed), checkpoint=checkpoint,
+                               placement=placement)
+    arrays, part = output_fields(program, trajectory.t, trajectory.U, params, placement,
+                                 options.parts)
+    values = {f.name: np.transpose(arrays[f.name], argument_order(system, f.name))
+              for f in system.fields}
+    stats = trajectory.stats
+    extra = {"integrator": method, "dt": stats.dt, "steps": stats.steps,
+             "rejected_steps": stats.rejected, "final_time": float(trajectory.t[-1]),
+             **(placement.describe() if placement else {}), **({"part": part} if part else {})}
+    return values, np.asarray(trajectory.t), extra
+
+
+def _output_times(frames: int | Sequence[float], t0: float, t1: float) -> np.ndarray:
+    if isinstance(frames, int):
+        return np.linspace(t0, t1, frames)
+    times = np.asarray(sorted(set(float(t) for t in frames) | {t0, t1}))
+    if times[0] < t0 or times[-1] > t1:
+        raise OptionError(f"output times must lie in [{t0:g}, {t1:g}]")
+    return times
+
+
+def _auto_integrator(program: FDProgram, rhs, U0, t0: float, span: float,
+                     options: FDSolveOptions) -> str:
+    """RK4 unless the stability limit would need more than STIFF_STEPS steps; Dormand-
+    Prince with error control for systems without space (ODEs), whose dynamics, not a
+    stencil, limit the step. The estimate is the one `integrate` makes for RK4 (same rhs,
+    arguments and key), so its compiled power iteration serves both."""
+    if options.dt is not None:
+        return "rk4"
+    if not program.grid.axes:
+        return "dopri5"
+    radius = spectral_radius(rhs, np.float64(t0), U0, {}, jax.random.PRNGKey(options.seed))
+    limit = stable_dt("rk4", float(radius))
+    return "sdirk2" if span / limit > STIFF_STEPS else "rk4"
+
+
+def argument_order(system: System, name: str) -> list[int]:
+    """The axes permutation from (time, space axes in argument order) to the argument order
+    of field `name`: how the time loop's arrays become the field's."""
+    args = system.field(name).args
+    time = system.time.name
+    order = [time] + [a for a in args if a != time]
+    return [order.index(a) for a in args]

@@ -1,0 +1,82 @@
+"""What fd fits (time-dependent and steady) share: the unknowns as one flat vector, and the
+observations as scaled samples of the fields.
+
+Each observed field's misfit is divided by the root mean square of its data and by the
+square root of its count, so fields and data sets of any size and units weigh alike; the
+norm of a field's part of the residual is then its misfit relative to its data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jax.flatten_util import ravel_pytree
+
+from compiler.common.observations import FieldObservations, GridSampler, sampler_for
+from compiler.fd import FDProgram
+
+
+@dataclass(frozen=True)
+class Unknowns:
+    """The program's parameters (`base`, unknowns at their guesses) and the flat vector of
+    the unknown ones: `theta0`, with `unravel` back to {name: value}."""
+
+    base: dict[str, jax.Array]
+    unravel: Callable[[jax.Array], dict[str, jax.Array]]
+    theta0: np.ndarray
+
+    @classmethod
+    def of(cls, program: FDProgram) -> Unknowns:
+        base = {k: jnp.asarray(v, program.dtype) for k, v in program.params.items()}
+        flat, unravel = ravel_pytree({p.name: base[p.name]
+                                      for p in program.system.unknown_params})
+        return cls(base, unravel, np.asarray(flat, dtype=np.float64))
+
+    @property
+    def size(self) -> int:
+        return len(self.theta0)
+
+    def params(self, theta) -> dict[str, jax.Array]:
+        """Every parameter, the unknown ones at `theta` (not yet prepared)."""
+        return {**self.base, **self.unravel(jnp.asarray(theta))}
+
+
+@dataclass(frozen=True)
+class ScaledData:
+    """The observations, their samplers and weights; `values`: the weighted data, in order."""
+
+    observations: tuple[FieldObservations, ...]
+    samplers: tuple[GridSampler, ...]
+    weights: tuple[float, ...]
+    values: np.ndarray
+
+    @classmethod
+    def on(cls, observations: Sequence[FieldObservations],
+           axes: Mapping[str, np.ndarray]) -> ScaledData:
+        """Samplers from the grid with node coordinates `axes` (ends included)."""
+        weights = tuple(1.0 / ((o.rms or 1.0) * np.sqrt(o.count)) for o in observations)
+        values = np.concatenate([o.values * w for o, w in zip(observations, weights)])
+        return cls(tuple(observations), tuple(sampler_for(o, axes) for o in observations),
+                   weights, values)
+
+    @property
+    def counts(self) -> dict[str, int]:
+        """Observations per field."""
+        return {o.field: o.count for o in self.observations}
+
+    def sampled(self, arrays: Mapping[str, jax.Array]) -> jax.Array:
+        """The observed fields (arrays in their argument order on the grid) at the
+        observation points, weighted like `values`; linear in the arrays."""
+        return jnp.concatenate([sampler(arrays[o.field]) * w for o, sampler, w in
+                                zip(self.observations, self.samplers, self.weights)])
+
+    def misfits(self, residual: np.ndarray) -> dict[str, float]:
+        """Each field's misfit relative to its data, from a residual that starts with
+        `sampled(...) - values`."""
+        ends = np.cumsum([o.count for o in self.observations])
+        return {o.field: float(np.linalg.norm(residual[end - o.count:end]))
+                for o, end in zip(self.observations, ends)}

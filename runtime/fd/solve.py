@@ -1,0 +1,28 @@
+"""`method="fd"`: lower the system to stencils, then integrate in time or solve the steady
+algebraic system (`forward`), or fit unknown parameters through that solve (`fit`)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+
+import jax
+
+from pdelang import System
+
+from ..output.solution import Solution
+from ..parallel.devices import default_dtype
+from .fit import fit_fd
+from .forward import solve_forward
+from .options import FDSolveOptions
+
+
+def solve_fd(system: System, options: FDSolveOptions,
+             observers: Sequence[Callable] = ()) -> Solution:
+    """Solve with finite differences, in `options.dtype` (scoped: no global JAX switch)."""
+    if options.dtype is None:
+        options = replace(options, dtype=default_dtype("fd"))
+    with jax.enable_x64(options.dtype == "float64"):
+        if system.unknown_params:
+            return fit_fd(system, options, observers)
+        return solve_forward(system, options, observers)

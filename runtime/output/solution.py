@@ -1,0 +1,151 @@
+"""The result of a solve (SPEC section 3): grid, values, inferred parameters, files, plots."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import sympy as sp
+from scipy.interpolate import RegularGridInterpolator
+
+from pdelang import System
+
+from ..errors import OptionError
+from .files import save_npz
+
+Evaluator = Callable[[str, Mapping[str, np.ndarray]], np.ndarray]
+
+
+@dataclass(frozen=True)
+class Solution:
+    """Fields on a grid, with what produced them.
+
+    `grid` maps each coordinate to its 1-D array; `values` maps each field to an array with
+    axes in the field's argument order; `params` holds the inferred constants; `meta` is
+    what the output file stores as JSON (method, options, timings, errors).
+    """
+
+    system: System
+    grid: Mapping[str, np.ndarray]
+    values: Mapping[str, np.ndarray]
+    params: Mapping[str, float] = field(default_factory=dict)
+    meta: Mapping[str, object] = field(default_factory=dict)
+    evaluator: Evaluator | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def method(self) -> str:
+        return str(self.meta.get("method", ""))
+
+    def __call__(self, name: str, **coordinates: float | np.ndarray) -> np.ndarray:
+        """`name` (a field, or an inferred coefficient field) at the given coordinates (all
+        of its arguments; time defaults to the end)."""
+        field_ = self._field(name)
+        inferred = name not in self.values
+        time = self.system.time
+        if time is not None and time.name in field_.args and time.name not in coordinates:
+            coordinates = {**coordinates, time.name: float(self.grid[time.name][-1])}
+        missing = [a for a in field_.args if a not in coordinates]
+        extra = [a for a in coordinates if a not in field_.args]
+        if missing or extra:
+            raise OptionError(f"{name} is {name}({', '.join(field_.args)}): give "
+                              f"{', '.join(field_.args)}" + (f" (missing {', '.join(missing)})"
+                                                             if missing else "") +
+                              (f" ({', '.join(extra)} is not an argument)" if extra else ""))
+        arrays = np.broadcast_arrays(*(np.asarray(coordinates[a], float) for a in field_.args))
+        if self.evaluator is not None and not inferred:
+            return self.evaluator(name, dict(zip(field_.args, arrays)))
+        points = np.stack([a.ravel() for a in arrays], axis=-1)
+        for a, column in zip(field_.args, points.T):
+            lo, hi = self.grid[a][0], self.grid[a][-1]
+            if np.any(column < lo - 1e-12 * (hi - lo)) or np.any(column > hi + 1e-12 * (hi - lo)):
+                raise OptionError(f"{a} outside [{lo:g}, {hi:g}] where {name} is known")
+        values = self.params[name] if inferred else self.values[name]
+        interpolate = RegularGridInterpolator([self.grid[a] for a in field_.args],
+                                              np.asarray(values), method="linear")
+        result = interpolate(points).reshape(arrays[0].shape)
+        return result if result.ndim else float(result)
+
+    def exact_values(self, name: str) -> np.ndarray | None:
+        """The `exact` solution of `name` on the grid, if the spec has one."""
+        expr = self.system.exact_solution(name)
+        if expr is None:
+            return None
+        args = self._field(name).args
+        constants = {sp.Symbol(p.name): float(p.value) for p in self.system.params
+                     if not p.is_field and not p.is_unknown}
+        constants.update({sp.Symbol(k): float(v) for k, v in self.params.items()
+                          if np.ndim(v) == 0})
+        function = sp.lambdify([sp.Symbol(a) for a in args], expr.xreplace(constants), "numpy")
+        mesh = np.meshgrid(*(self.grid[a] for a in args), indexing="ij")
+        return np.broadcast_to(np.asarray(function(*mesh), dtype=float), mesh[0].shape)
+
+    def errors(self) -> dict[str, float]:
+        """Relative L2 error of every field that has an `exact` solution."""
+        out = {}
+        for name in self.values:
+            exact = self.exact_values(name)
+            if exact is not None:
+                norm = np.linalg.norm(exact)
+                diff = np.linalg.norm(np.asarray(self.values[name]) - exact)
+                out[name] = float(diff / norm) if norm > 0 else float(diff)
+        return out
+
+    def save(self, path: str | Path) -> Path:
+        """Write the `.npz` of SPEC section 5 (or netCDF for a `.nc` path), whole or not at
+        all."""
+        if Path(path).suffix == ".nc":
+            from .netcdf import save_netcdf
+
+            return save_netcdf(self, path)
+        arrays = {name: np.asarray(v) for name, v in self.grid.items()}
+        arrays.update({name: np.asarray(v) for name, v in self.values.items()})
+        arrays.update({name: np.asarray(v) for name, v in self.params.items()})
+        return save_npz(path, arrays, dict(self.meta))
+
+    def plot(self, path: str | Path | None = None, **options):
+        """A default picture of the solution; saved to `path` when given."""
+        from .plots import plot_solution
+
+        return plot_solution(self, path, **options)
+
+    def to_xarray(self):
+        """An xarray Dataset: coordinates, one variable per field, `meta` as an attribute."""
+        from .netcdf import to_xarray
+
+        return to_xarray(self)
+
+    def animate(self, path: str | Path, name: str | None = None, fps: int = 8) -> Path:
+        """An animation over time of one field (.gif, or .mp4 where ffmpeg exists)."""
+        from .animate import animate
+
+        return animate(self, path, name, fps)
+
+    def _field(self, name: str):
+        """The field `name`, or the unknown coefficient field `name` once inferred."""
+        if name in self.params and np.ndim(self.params[name]) >= 1:
+            return self.system.param(name)
+        try:
+            return self.system.field(name)
+        except KeyError:
+            raise OptionError(f"no field named {name!r} (fields: "
+                              f"{', '.join(f.name for f in self.system.fields)})") from None
+
+    def summary(self) -> str:
+        lines = [f"{self.system.name or 'solution'} by {self.method}"]
+        lines += [f"  {a}: {len(v)} points on [{v[0]:g}, {v[-1]:g}]" for a, v in self.grid.items()]
+        for k, v in self.params.items():
+            if np.ndim(v) == 0:
+                lines.append(f"  {k} = {v:.6g}")
+            else:
+                args = ", ".join(self.system.param(k).args)
+                lines.append(f"  {k}({args}): inferred on {' x '.join(map(str, np.shape(v)))} "
+                             f"points, from {np.min(v):.4g} to {np.max(v):.4g}")
+        lines += [f"  relative L2 error of {k}: {e:.3e}" for k, e in self.errors().items()]
+        if self.meta.get("converged") is False:
+            lines.append(f"  warning: not converged ({self.meta.get('stop_reason', 'stopped')})")
+        return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        return "<pre>" + self.summary() + "</pre>"

@@ -1,0 +1,187 @@
+"""`method="pinn"`: lower the system to residuals of a network, train it, and evaluate it
+on an output grid as a `Solution` (whose call evaluates the network itself). Inverse
+problems train their unknowns with the networks: `Solution.params` holds the inferred
+constants and coefficient fields, `meta["unknown_history"]` each constant's trajectory.
+Over several devices the points of training and of the output grid are split between
+them, the networks replicated (`pinn.parallel`); `meta` records the devices."""
+
+from __future__ import annotations
+
+import time as clock
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, fields
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from compiler.common.grid import grid_sizes
+from compiler.pinn import CONSTANTS, PINNOptions, PINNProgram, lower_pinn
+from pdelang import System
+
+from ..errors import OptionError
+from ..observe.checkpoint import check_checkpoint_options, checkpointing
+from ..output.meta import base_meta
+from ..output.solution import Solution
+from .parallel import make_point_map
+from .train import TrainOptions, train
+
+HISTORY_POINTS = 200          # loss history entries kept in meta (evenly spaced steps)
+
+
+@dataclass(frozen=True)
+class PINNSolveOptions:
+    """Network (layers, activation, initialiser, fourier_features, fourier_scale,
+    harmonics, hard_constraints: Dirichlet and initial values built into the network,
+    data_scaling: observed fields' outputs scaled to their data),
+    training (see `TrainOptions`; `devices`: how many to split the points over, None: all
+    of the run's), output grid (`grid`, `frames`), dtype."""
+
+    layers: tuple[int, ...] = PINNOptions.layers
+    activation: str = PINNOptions.activation
+    initialiser: str = PINNOptions.initialiser
+    fourier_features: int = PINNOptions.fourier_features
+    fourier_scale: float = PINNOptions.fourier_scale
+    harmonics: int = PINNOptions.harmonics
+    hard_constraints: bool = PINNOptions.hard_constraints
+    data_scaling: bool = PINNOptions.data_scaling
+    steps: int = TrainOptions.steps
+    lbfgs_steps: int = TrainOptions.lbfgs_steps
+    learning_rate: float = TrainOptions.learning_rate
+    decay_rate: float = TrainOptions.decay_rate
+    decay_steps: int = TrainOptions.decay_steps
+    points: int = TrainOptions.points
+    boundary_points: int = TrainOptions.boundary_points
+    initial_points: int = TrainOptions.initial_points
+    sampler: str = TrainOptions.sampler
+    resample_every: int = TrainOptions.resample_every
+    adaptive_sampling: bool = TrainOptions.adaptive_sampling
+    weights: object = TrainOptions.weights
+    chunk: int = TrainOptions.chunk
+    seed: int = TrainOptions.seed
+    grid: int | dict[str, int] | None = None
+    frames: int = 21
+    dtype: str = "float32"
+    checkpoint: str | None = None
+    checkpoint_every: int = 1
+    resume: bool = False
+    data_weight: float = TrainOptions.data_weight        # inverse problems: data misfit
+    regularization: float = TrainOptions.regularization  # smoothness of unknown fields
+    devices: int | None = TrainOptions.devices
+
+    def __post_init__(self) -> None:
+        check_checkpoint_options(self.checkpoint, self.checkpoint_every, self.resume)
+        if self.dtype not in ("float32", "float64"):
+            raise OptionError(f"dtype {self.dtype!r} is not available; choose float32 or "
+                              "float64")
+
+    def network(self) -> PINNOptions:
+        return PINNOptions(tuple(self.layers), self.activation, self.initialiser,
+                           self.fourier_features, self.fourier_scale, self.harmonics,
+                           self.hard_constraints, self.data_scaling)
+
+    def training(self) -> TrainOptions:
+        names = [f.name for f in fields(TrainOptions)]
+        return TrainOptions(**{n: getattr(self, n) for n in names})
+
+
+def solve_pinn(system: System, options: PINNSolveOptions,
+               observers: Sequence[Callable] = ()) -> Solution:
+    with jax.enable_x64(options.dtype == "float64"):
+        return _solve(system, options, observers)
+
+
+def _solve(system: System, options: PINNSolveOptions, observers) -> Solution:
+    started = clock.perf_counter()
+    dtype = jnp.float64 if options.dtype == "float64" else jnp.float32
+    program = lower_pinn(system, options.network())
+    if options.regularization and not any(p.is_field for p in system.unknown_params):
+        raise OptionError("regularization smooths unknown coefficient fields "
+                          "(`param c(x) ~ guess`), and this system has none",
+                          hint="leave out --regularization")
+    same_run = {k: v for k, v in _options_meta(options).items() if k != "devices"}
+    with checkpointing("pinn", system, options, same_run) as checkpoint:   # any devices
+        result = train(program, options.training(), dtype=dtype, observers=observers,
+                       checkpoint=checkpoint)
+    grid = output_grid(system, options)
+    mesh = np.meshgrid(*(grid[c] for c in program.coordinates), indexing="ij")
+    points = np.asarray(np.stack([m.ravel() for m in mesh], axis=1), dtype)
+    on_grid = make_point_map(lambda nets, physical, p: program.evaluate(nets, p, physical),
+                             result.placement, points.shape)
+    flat = on_grid((result.nets, result.physical), points)
+    nets = jax.device_get(result.nets)             # calls evaluate on one device
+    evaluate = jax.jit(program.evaluate)
+    values = {}
+    for f in system.fields:
+        full = np.asarray(flat[f.name]).reshape(mesh[0].shape)
+        values[f.name] = _reduce_to_args(full, program.coordinates, f.args)
+    params = inferred_params(program, result.nets, flat, mesh[0].shape)
+
+    def evaluator(name: str, coordinates: dict[str, np.ndarray]) -> np.ndarray:
+        columns = [coordinates.get(c, np.zeros_like(next(iter(coordinates.values()))))
+                   for c in program.coordinates]
+        shape = np.shape(columns[0])
+        pts = jnp.asarray(np.stack([np.ravel(c) for c in columns], axis=1), dtype)
+        out = np.asarray(evaluate(nets, pts, result.physical)[name], dtype=float)
+        out = out.reshape(shape)
+        return out if out.ndim else float(out)
+
+    meta = base_meta("pinn", system, _options_meta(options))
+    meta.update({"steps": result.steps, "final_loss": float(result.history["loss"][-1]),
+                 "loss_weights": result.weights, "training_time_s": result.wall_time,
+                 "loss_history": _history(result.history), **result.info,
+                 **result.placement.describe()})
+    if result.trajectory:
+        meta["unknown_history"] = _history(result.trajectory)
+    meta["wall_time_s"] = clock.perf_counter() - started
+    solution = Solution(system, grid, values, params, meta, evaluator)
+    errors = solution.errors()
+    if errors:
+        meta["relative_l2_error"] = errors
+    return solution
+
+
+def output_grid(system: System, options: PINNSolveOptions) -> dict[str, np.ndarray]:
+    sizes = grid_sizes(options.grid, system)
+    grid = {}
+    for c in system.coordinates:
+        n = options.frames if c.is_time else sizes[c.name]
+        grid[c.name] = np.linspace(*c.bounds, n)
+    return grid
+
+
+def inferred_params(program: PINNProgram, nets: dict, flat: dict, shape: tuple[int, ...]
+                    ) -> dict[str, float | np.ndarray]:
+    """The unknown constants as floats; each unknown coefficient field as its network on the
+    output grid of its arguments (`flat`: every network output on the whole grid)."""
+    out: dict[str, float | np.ndarray] = {}
+    for p in program.system.unknown_params:
+        if p.is_field:
+            full = np.asarray(flat[p.name], dtype=float).reshape(shape)
+            out[p.name] = _reduce_to_args(full, program.coordinates, p.args)
+        else:
+            out[p.name] = float(nets[CONSTANTS][p.name])
+    return out
+
+
+def _reduce_to_args(full: np.ndarray, coordinates, args) -> np.ndarray:
+    """A field of fewer coordinates than the grid: take it where the others are first."""
+    index = tuple(slice(None) if c in args else 0 for c in coordinates)
+    reduced = full[index]
+    kept = [c for c in coordinates if c in args]
+    return np.transpose(reduced, [kept.index(a) for a in args])
+
+
+def _history(history) -> dict[str, list[float]]:
+    """Every series of `history` at HISTORY_POINTS evenly spaced steps."""
+    n = len(next(iter(history.values())))
+    picks = np.unique(np.linspace(0, n - 1, min(HISTORY_POINTS, n)).astype(int)) if n else []
+    out = {"step": [int(i) + 1 for i in picks]}
+    out.update({k: [float(v[i]) for i in picks] for k, v in history.items()})
+    return out
+
+
+def _options_meta(options: PINNSolveOptions) -> dict:
+    out = {f.name: getattr(options, f.name) for f in fields(options)}
+    out["layers"] = list(options.layers)
+    return out

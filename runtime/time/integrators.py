@@ -1,0 +1,46 @@
+"""The time integrators by name, for method-of-lines systems `dU/dt = rhs(t, U, params)`.
+
+All share one shape: `init(rhs, t0, U0, params, options) -> State` and `step(State) ->
+State`, pure and jittable, over a pytree `U`. `runtime.time.loop.integrate` drives them.
+
+    rk4     classic Runge-Kutta, order 4, fixed step
+    ssprk3  Shu-Osher strong-stability-preserving Runge-Kutta, order 3, fixed step
+    dopri5  Dormand-Prince 5(4) with PI step-size control
+    sdirk2  L-stable two-stage SDIRK, order 2, Newton-Krylov stages, fixed step (stiff)
+"""
+
+from __future__ import annotations
+
+import difflib
+
+from runtime.errors import OptionError
+
+from .adaptive import DOPRI5, EmbeddedRK, PIController
+from .base import AbstractIntegrator, Counters, Options, Rhs, State
+from .explicit import RK4, SSPRK3, ExplicitRK
+from .implicit import SDIRK, SDIRK2
+from .tableaus import Tableau
+
+INTEGRATORS: dict[str, AbstractIntegrator] = {
+    scheme.name: scheme for scheme in (RK4, SSPRK3, DOPRI5, SDIRK2)
+}
+
+
+def get_integrator(method: str) -> AbstractIntegrator:
+    """The integrator called `method`, or an OptionError listing the choices."""
+    if method in INTEGRATORS:
+        return INTEGRATORS[method]
+    close = difflib.get_close_matches(str(method), list(INTEGRATORS), n=1)
+    guess = f" (did you mean {close[0]!r}?)" if close else ""
+    raise OptionError(
+        f"unknown time integrator {method!r}{guess}",
+        hint="choose one of " + ", ".join(repr(name) for name in INTEGRATORS)
+        + "; 'sdirk2' for stiff (diffusion-dominated) problems",
+    )
+
+
+__all__ = [
+    "DOPRI5", "INTEGRATORS", "RK4", "SDIRK", "SDIRK2", "SSPRK3", "AbstractIntegrator",
+    "Counters", "EmbeddedRK", "ExplicitRK", "Options", "PIController", "Rhs", "State",
+    "Tableau", "get_integrator",
+]
