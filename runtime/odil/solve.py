@@ -35,8 +35,14 @@ from ..parallel.sharding import Placement
 from .continuation import fit_coarse_to_fine, grid_levels
 from .fit import FitSettings
 
+
+def check_odil_options(options) -> None:
+    if not options.regularization >= 0:
+        raise OptionError(f"regularization must be >= 0, got {options.regularization!r}")
+
+
 ODILSolveOptions = OPTIONS.options_class(
-    "odil", "ODILSolveOptions", module=__name__,
+    "odil", "ODILSolveOptions", module=__name__, check=check_odil_options,
     doc="Everything `solve(..., method=\"odil\")` accepts (see "
         "`runtime.options.describe(\"odil\")`): `grid` counts points per coordinate, time "
         "included; `tol`, `max_iter` are Newton's; inverse problems: `fit_steps` (most "
