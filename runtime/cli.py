@@ -13,78 +13,18 @@ from collections.abc import Sequence
 
 import pdelang as pl
 
+from .options import METHOD_NAMES as METHODS
+from .options import OPTIONS, Option
+from .options.parse import (  # noqa: F401  (the command line's readers, imported from here)
+    grid_option,
+    layers_option,
+    mesh_option,
+    nonnegative_int,
+    positive_float,
+    positive_int,
+)
+
 EXIT_OK, EXIT_INPUT, EXIT_USAGE = 0, 1, 2
-METHODS = ("fd", "pinn", "odil")
-ACTIVATIONS = ("tanh", "sin", "gelu", "softplus", "silu", "sigmoid")
-
-
-def grid_option(text: str) -> int | dict[str, int]:
-    """`65` (every space coordinate) or `x=65,y=33`."""
-    try:
-        if "=" not in text:
-            return _points(int(text))
-        out = {}
-        for part in text.split(","):
-            name, _, value = part.partition("=")
-            if not name.strip().isidentifier():
-                raise ValueError
-            out[name.strip()] = _points(int(value))
-        return out
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"{text!r} is not a grid: give points per coordinate, e.g. --grid 65 or "
-            "--grid x=65,y=33 (at least 3 each)") from None
-
-
-def _points(n: int) -> int:
-    if n < 3:
-        raise ValueError
-    return n
-
-
-def positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = -1.0
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a positive number")
-    return value
-
-
-def positive_int(text: str) -> int:
-    if not text.isdigit() or int(text) < 1:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a positive whole number")
-    return int(text)
-
-
-def nonnegative_int(text: str) -> int:
-    if not text.isdigit():
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number >= 0")
-    return int(text)
-
-
-def mesh_option(text: str) -> dict[str, int]:
-    """`x=2,y=2`: devices along each space coordinate."""
-    try:
-        out = {}
-        for part in text.split(","):
-            name, _, value = part.partition("=")
-            if not name.strip().isidentifier():
-                raise ValueError
-            out[name.strip()] = positive_int(value.strip())
-        return out
-    except (ValueError, argparse.ArgumentTypeError):
-        raise argparse.ArgumentTypeError(
-            f"{text!r} is not a mesh: give devices per coordinate, e.g. --mesh x=2,y=2") from None
-
-
-def layers_option(text: str) -> tuple[int, ...]:
-    try:
-        return tuple(positive_int(part.strip()) for part in text.split(","))
-    except argparse.ArgumentTypeError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a list of layer widths, e.g. "
-                                         "64,64,64") from None
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -99,119 +39,97 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("file", help="a .pde file")
     check.set_defaults(run=run_check)
 
-    solve = commands.add_parser("solve", help="solve a system and report, save or plot it")
+    solve = commands.add_parser(
+        "solve", help="solve a system and report, save or plot it",
+        description="Solve a system and report, save or plot it. The method options are "
+                    "grouped by the methods that use them; a flag of another method is an "
+                    "error. `runtime.options.describe(METHOD)` lists every option of a "
+                    "method, with those of the Python API only.")
     solve.add_argument("file", help="a .pde file")
     solve.add_argument("--method", choices=METHODS, default=None,
-                       help="fd (default), pinn or odil")
-    solve.add_argument("--grid", type=grid_option, default=None,
-                       help="points per space coordinate: N, or x=N,y=M")
+                       help="; ".join(f"{m.name}: {m.help}" for m in OPTIONS.methods)
+                       + " (default fd)")
     solve.add_argument("--out", help="write the result to this .npz file (or .nc: netCDF)")
     solve.add_argument("--plot", help="write a picture of the result (.png, .pdf, .svg)")
     solve.add_argument("--animate", help="write an animation over time (.gif, or .mp4 with "
                                          "ffmpeg)")
-    solve.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     solve.add_argument("--quiet", action="store_true", help="no progress output")
-    solve.add_argument("--checkpoint", metavar="DIR",
-                       help="save the training (pinn) or integration (fd) state in this "
-                            "folder as it goes, to --resume after an interruption (SIGINT or "
-                            "SIGTERM also save it, there or in a default folder)")
-    solve.add_argument("--checkpoint-every", type=positive_int, default=1, metavar="N",
-                       help="save every N chunks (pinn: 250 steps each; fd: output "
-                            "intervals); default 1")
-    solve.add_argument("--resume", action="store_true",
-                       help="go on from the state saved in --checkpoint DIR (same options)")
-    fd = solve.add_argument_group("fd options")
-    fd.add_argument("--accuracy", type=int, choices=(2, 4), default=2,
-                    help="order of the stencils (default 2)")
-    fd.add_argument("--scheme", choices=("central", "upwind", "upwind2"), default=None,
-                    help="first derivatives in transport terms (default: upwind2 for "
-                         "first-order hyperbolic equations, else central)")
-    fd.add_argument("--dt", type=positive_float, default=None,
-                    help="time step (default: from the stability limit)")
-    fd.add_argument("--integrator", choices=("auto", "rk4", "ssprk3", "dopri5", "sdirk2"),
-                    default="auto", help="time integrator (default: rk4, or sdirk2 when stiff)")
-    solve.add_argument("--frames", type=positive_int, default=21,
-                       help="output times of time-dependent problems (default 21)")
-    solve.add_argument("--dtype", choices=("float64", "float32"), default=None,
-                       help="floating-point type (default: float64 for fd and odil on the "
-                            "CPU, float32 for pinn and on GPUs)")
-    pinn = solve.add_argument_group("pinn options")
-    pinn.add_argument("--layers", type=layers_option, default=None,
-                      help="hidden layer widths, e.g. 64,64,64 (the default)")
-    pinn.add_argument("--activation", choices=ACTIVATIONS, default=None,
-                      help="activation function (default tanh)")
-    pinn.add_argument("--points", type=positive_int, default=None,
-                      help="interior collocation points (default 1024)")
-    pinn.add_argument("--boundary-points", type=positive_int, default=None,
-                      help="points on the faces, all together (default 256)")
-    pinn.add_argument("--steps", type=nonnegative_int, default=None,
-                      help="Adam steps (default 4000)")
-    pinn.add_argument("--lbfgs-steps", type=nonnegative_int, default=None,
-                      help="L-BFGS steps after Adam (default 2000)")
-    pinn.add_argument("--lr", type=positive_float, default=None,
-                      help="Adam's initial learning rate (default 2e-3)")
-    pinn.add_argument("--sampler", choices=("sobol", "halton", "uniform", "grid"),
-                      default=None, help="how points are drawn (default sobol)")
-    pinn.add_argument("--resample-every", type=nonnegative_int, default=None,
-                      help="draw new points every this many Adam steps (default never)")
-    pinn.add_argument("--adaptive-sampling", action="store_true",
-                      help="resample by residual (RAR-D); needs --resample-every")
-    pinn.add_argument("--adaptive-weights", action="store_true",
-                      help="balance the loss terms by learning-rate annealing")
-    pinn.add_argument("--fourier-features", type=nonnegative_int, default=None,
-                      help="random Fourier features of the inputs (default 0: none)")
-    pinn.add_argument("--soft-constraints", action="store_true",
-                      help="penalise every condition in the loss instead of building "
-                           "Dirichlet and initial values into the network (u = A + D*N, the "
-                           "default)")
-    inverse = solve.add_argument_group(
-        "inverse problems (`param k ~ guess`, `data` lines)")
-    inverse.add_argument("--fit-steps", type=positive_int, default=None,
-                         help="fd and odil: most iterations of the fit (default: fd 100 "
-                              "with lm, 300 with lbfgs; odil 50)")
-    inverse.add_argument("--optimizer", choices=("auto", "lm", "lbfgs"), default=None,
-                         help="fd fitting: Levenberg-Marquardt (lm) or L-BFGS; auto: lm for "
-                              "a few unknown constants, lbfgs for unknown fields")
-    inverse.add_argument("--data-weight", type=positive_float, default=None,
-                         help="weight of the data misfit against the equations' residual "
-                              "(odil, pinn; default 1)")
-    inverse.add_argument("--regularization", type=float, default=None, metavar="LAMBDA",
-                         help="smoothness penalty on unknown coefficient fields: LAMBDA "
-                              "times the mean squared gradient (default 0)")
-    _add_device_arguments(solve)
+    groups = _option_groups(solve)
+    _add_host_arguments(groups["devices"])
     solve.set_defaults(run=run_solve)
 
     show = commands.add_parser("show", help="print what the compiler generates")
     show.add_argument("file", help="a .pde file")
     show.add_argument("--method", choices=METHODS, required=True)
-    show.add_argument("--grid", type=grid_option, default=None,
-                      help="points per space coordinate: N, or x=N,y=M")
-    show.add_argument("--accuracy", type=int, choices=(2, 4), default=2)
-    show.add_argument("--scheme", choices=("central", "upwind", "upwind2"), default=None)
-    show.add_argument("--soft-constraints", action="store_true",
-                      help="pinn: show the networks with every condition in the loss")
+    for name in ("grid", "accuracy", "scheme"):              # as solve's, with fd's defaults
+        option = OPTIONS.option(name)
+        _add_flag(show, option, option.default_for("fd"), _flag_help(option, False))
+    _add_flag(show, OPTIONS.option("hard_constraints"), True,
+              "pinn: show the networks with every condition in the loss")
     show.set_defaults(run=run_show)
     return parser
 
 
-def _add_device_arguments(solve: argparse.ArgumentParser) -> None:
-    devices = solve.add_argument_group(
-        "devices and hosts (fd, odil, pinn)",
-        "Several devices split the grid between them (steady fd and odil: for the "
-        "residual and its Jacobian, whose sparse LU runs on the host); several processes "
-        "(hosts) join one run through jax.distributed, each started with the same command "
-        "but its own --process-id. Without the flags, JAX_COORDINATOR_ADDRESS, "
-        "JAX_NUM_PROCESSES and JAX_PROCESS_ID are read.")
-    devices.add_argument("--devices", type=positive_int, default=None, metavar="N",
-                         help="devices to split the grid over, pinn: its points (default: "
-                              "all of the run's)")
-    devices.add_argument("--mesh", type=mesh_option, default=None,
-                         help="devices along each space coordinate (odil: time too), e.g. "
-                              "x=2,y=2 (default: slabs along the first coordinate)")
-    devices.add_argument("--parts", action="store_true",
-                         help="fd in time: each process writes its own block of the grid, "
-                              "to --out with .partK before the suffix, instead of process 0 "
-                              "gathering and writing the whole")
+GROUPS = {                # help groups beyond one per method, by `Option.group`
+    "shared": ("options of several methods", None),
+    "inverse": ("inverse problems (`param k ~ guess`, `data` lines)", None),
+    "devices": ("devices and hosts",
+                "Several devices split the grid between them (steady fd and odil: for the "
+                "residual and its Jacobian, whose sparse LU runs on the host); several "
+                "processes (hosts) join one run through jax.distributed, each started with "
+                "the same command but its own --process-id. Without the flags, "
+                "JAX_COORDINATOR_ADDRESS, JAX_NUM_PROCESSES and JAX_PROCESS_ID are read."),
+}
+
+
+def _option_groups(solve: argparse.ArgumentParser) -> dict[str, argparse._ArgumentGroup]:
+    """A flag for every option of the table with one: in the group of its only method, of
+    several methods, or its own (inverse problems, devices); the groups by name."""
+    groups = {"shared": solve.add_argument_group(*GROUPS["shared"])}
+    for method in OPTIONS.methods:
+        groups[method.name] = solve.add_argument_group(f"options of {method.name}",
+                                                       _method_text(method.name))
+    for name in ("inverse", "devices"):
+        groups[name] = solve.add_argument_group(*GROUPS[name])
+    for option in OPTIONS.options:
+        if not option.cli:
+            continue
+        shared = len(option.methods) > 1
+        group = option.group or ("shared" if shared else option.methods[0])
+        _add_flag(groups[group], option, None, _flag_help(option, shared or option.group))
+    return groups
+
+
+def _add_flag(parser, option: Option, default: object, text: str) -> None:
+    """The flag of `option` (dest: the option's name): a switch setting `option.value`, or
+    a value read by `option.parse` and checked against `option.allowed()`."""
+    if option.is_switch:
+        kind = {"action": "store_const", "const": option.value}
+    else:
+        kind = {"type": option.parse, "choices": option.allowed(), "metavar": option.metavar}
+    parser.add_argument(option.cli_flag, dest=option.name, default=default, help=text,
+                        **{k: v for k, v in kind.items() if v is not None})
+
+
+def _method_text(method: str) -> str:
+    """A method's line, the flags of other groups it takes, and its Python API options."""
+    mine = OPTIONS.of(method)
+    elsewhere = [o.cli_flag for o in mine if o.cli and (len(o.methods) > 1 or o.group)]
+    api = [o.name for o in mine if not o.cli]
+    text = f"{OPTIONS.method(method).help}. Also takes {', '.join(elsewhere)}"
+    return text + (f"; in the Python API also {', '.join(api)}." if api else ".")
+
+
+def _flag_help(option: Option, name_methods: bool) -> str:
+    text = option.help
+    if name_methods:
+        text += f" [{', '.join(option.methods)}]"
+    default = option.default_text()
+    return f"{text} (default: {default})" if default else text
+
+
+def _add_host_arguments(devices: argparse._ArgumentGroup) -> None:
+    """The multi-host flags: how this process joins a run (not options of a method)."""
     devices.add_argument("--coordinator", metavar="HOST:PORT", default=None,
                          help="address of process 0, which the others connect to")
     devices.add_argument("--num-processes", type=positive_int, default=None, metavar="N",
@@ -235,12 +153,9 @@ def run_solve(args: argparse.Namespace) -> int:
         method = "fd"
         if lead:
             _say(args, "no --method given: using fd (finite differences on the box domain)")
-    from .parallel.devices import default_dtype
-
-    dtype = args.dtype or default_dtype(method)
     import runtime
 
-    options = _method_options(args, method, dtype)
+    options = _method_options(args, method)
     from .observe.progress import Progress
 
     span = system.time.bounds if system.time is not None else None
@@ -279,70 +194,14 @@ def _part_path(path: str, process: int) -> str:
     return f"{stem}.part{process}{suffix}"
 
 
-def _method_options(args: argparse.Namespace, method: str, dtype: str) -> dict:
-    """The options of `method` that the command line set (the others keep their defaults)."""
-    common = dict(grid=args.grid, frames=args.frames, dtype=dtype, seed=args.seed,
-                  **_checkpoint_options(args))
-    inverse = {k: v for k, v in dict(
-        fit_steps=args.fit_steps, optimizer=args.optimizer, data_weight=args.data_weight,
-        regularization=args.regularization).items() if v is not None}
-    _check_inverse_options(inverse, method)
-    placement = _device_options(args, method)
-    if method == "fd":
-        return dict(common, accuracy=args.accuracy, scheme=args.scheme, dt=args.dt,
-                    integrator=args.integrator, **inverse, **placement)
-    if method == "odil":
-        return dict(grid=args.grid, accuracy=args.accuracy, dtype=dtype, seed=args.seed,
-                    **inverse, **placement)
-    given = dict(layers=args.layers, activation=args.activation, points=args.points,
-                 boundary_points=args.boundary_points, steps=args.steps,
-                 lbfgs_steps=args.lbfgs_steps, learning_rate=args.lr, sampler=args.sampler,
-                 resample_every=args.resample_every, fourier_features=args.fourier_features)
-    options = dict(common, **{k: v for k, v in given.items() if v is not None}, **inverse,
-                   **placement)
-    if args.adaptive_sampling:
-        options["adaptive_sampling"] = True
-    if args.adaptive_weights:
-        options["weights"] = "adaptive"
-    if args.soft_constraints:
-        options["hard_constraints"] = False
-    return options
-
-
-_INVERSE_OPTIONS = {"fd": ("fit_steps", "optimizer", "regularization"),
-                    "odil": ("fit_steps", "data_weight", "regularization"),
-                    "pinn": ("data_weight", "regularization")}
-
-
-def _check_inverse_options(given: dict, method: str) -> None:
-    wrong = [k for k in given if k not in _INVERSE_OPTIONS[method]]
-    if wrong:
-        from .errors import OptionError
-
-        flags = ", ".join("--" + k.replace("_", "-") for k in wrong)
-        raise OptionError(f"{flags} is not an option of --method {method}")
-    if given.get("regularization", 0) < 0:
-        from .errors import OptionError
-
-        raise OptionError(f"--regularization must be >= 0, not {given['regularization']}")
-
-
-_DEVICE_OPTIONS = {"fd": ("devices", "mesh", "parts"), "odil": ("devices", "mesh"),
-                   "pinn": ("devices",)}
-
-
-def _device_options(args: argparse.Namespace, method: str) -> dict:
-    """--devices, --mesh, --parts where given; an error for a method without them."""
-    given = {k: v for k, v in dict(devices=args.devices, mesh=args.mesh,
-                                   parts=args.parts or None).items() if v is not None}
-    wrong = [k for k in given if k not in _DEVICE_OPTIONS[method]]
-    if wrong:
-        from .errors import OptionError
-
-        flags = ", ".join("--" + k for k in wrong)
-        raise OptionError(f"{flags} is not an option of --method {method} in this version",
-                          hint="split a grid over devices with --method fd or odil "
-                               "(--parts: fd only)")
+def _method_options(args: argparse.Namespace, method: str) -> dict:
+    """The options that the command line set (the others keep the method's defaults); a
+    flag of another method is an OptionError naming the methods that use it."""
+    given = {o.name: getattr(args, o.name) for o in OPTIONS.options
+             if o.cli and getattr(args, o.name) is not None}
+    OPTIONS.check_given(method, given, flags=True)
+    if "checkpoint" in (o.name for o in OPTIONS.of(method)):
+        given.update(_checkpoint_options(args))
     return given
 
 
@@ -364,8 +223,9 @@ def _checkpoint_options(args: argparse.Namespace) -> dict:
                               "version", hint="leave out --checkpoint and --resume")
         return {}
     if args.checkpoint:
-        return dict(checkpoint=args.checkpoint, checkpoint_every=args.checkpoint_every,
-                    resume=args.resume)
+        return {k: v for k, v in dict(checkpoint=args.checkpoint,
+                                      checkpoint_every=args.checkpoint_every,
+                                      resume=args.resume).items() if v is not None}
     stem = os.path.splitext(args.out)[0] if args.out else "pdelang"
     return dict(checkpoint=f"{stem}.checkpoint", checkpoint_every=0)
 
@@ -380,7 +240,7 @@ def run_show(args: argparse.Namespace) -> int:
     elif args.method == "pinn":
         from compiler.pinn import PINNOptions, lower_pinn
 
-        options = PINNOptions(hard_constraints=not args.soft_constraints)
+        options = PINNOptions(hard_constraints=args.hard_constraints)
         stages = list(lower_pinn(system, options).stages)
     else:
         from compiler.fd import FDOptions

@@ -36,7 +36,7 @@ from pdelang import System
 from ..algebra.lbfgs import lbfgs
 from ..algebra.least_squares import LeastSquaresResult, levenberg_marquardt
 from ..errors import OptionError, SolveError
-from ..output.meta import base_meta
+from ..output.finish import finish_solution
 from ..output.solution import Solution
 from ..parallel.fd_program import output_coordinates
 from ..time.integrators import get_integrator
@@ -53,6 +53,7 @@ LM_TOL = 1e-12          # ... stopping when a step lowers the loss or moves thet
 LBFGS_STEPS = 300       # default iterations of L-BFGS
 SAFETY = 0.9
 STEP_SLACK = 0.02       # a stable step this close above the one taken needs no new fit
+OPTIMIZERS = ("auto", "lm", "lbfgs")   # auto: lm up to LM_LIMIT unknowns, else lbfgs
 
 
 def fit_fd(system: System, options, observers: Sequence[Callable] = ()) -> Solution:
@@ -127,22 +128,15 @@ def _fitted_solution(program: FDProgram, options, grid, values, fitted, shown: d
                      started: float) -> Solution:
     """The Solution of a fit: the forward solution at the fitted values, the inferred
     values, and `meta` with the options, what the solver did (`extra`) and the fit."""
-    system = program.system
-    meta = base_meta("fd", system, {
-        "grid": {a.name: a.points for a in program.grid.axes}, "accuracy": options.accuracy,
-        "scheme": options.scheme or "auto", "dtype": options.dtype, **shown})
-    meta.update(extra)
-    meta["fit"] = fit
-    meta["final_loss"] = result.loss
-    meta["loss_history"] = list(result.history)
-    meta["converged"], meta["stop_reason"] = result.converged, result.reason
-    meta["wall_time_s"] = clock.perf_counter() - started
+    options_shown = {"grid": {a.name: a.points for a in program.grid.axes},
+                     "accuracy": options.accuracy, "scheme": options.scheme or "auto",
+                     "dtype": options.dtype, **shown}
+    extra = {**extra, "fit": fit, "final_loss": result.loss,
+             "loss_history": list(result.history), "converged": result.converged,
+             "stop_reason": result.reason}
     inferred = {name: _inferred_value(program, name, value) for name, value in fitted.items()}
-    solution = Solution(system, grid, values, inferred, meta)
-    errors = solution.errors()
-    if errors:
-        meta["relative_l2_error"] = errors
-    return solution
+    return finish_solution("fd", program.system, grid, values, inferred, options_shown, extra,
+                           started)
 
 
 class FitModel:
@@ -270,8 +264,9 @@ class FitModel:
 
 
 def _optimizer(choice: str, size: int) -> str:
-    if choice not in ("auto", "lm", "lbfgs"):
-        raise OptionError(f"optimizer {choice!r} is not available; choose auto, lm or lbfgs")
+    if choice not in OPTIMIZERS:
+        raise OptionError(f"optimizer {choice!r} is not available; choose one of "
+                          f"{', '.join(OPTIMIZERS)}")
     if choice == "auto":
         return "lm" if size <= LM_LIMIT else "lbfgs"
     return choice

@@ -19,7 +19,7 @@ from ..algebra.steady_program import solve_program_steady
 from ..errors import OptionError
 from ..observe.checkpoint import checkpointing
 from ..observe.memory import check_fd_memory
-from ..output.meta import base_meta
+from ..output.finish import finish_solution
 from ..output.solution import Solution
 from ..parallel.fd_program import output_coordinates, output_fields, place_fd
 from ..time.loop import integrate
@@ -53,17 +53,11 @@ def solve_forward(system: System, options: FDSolveOptions,
         values, times, extra = evolve(program, params, options, observers)
         grid = {program.system.time.name: times,
                 **output_coordinates(program, extra.get("part"))}
-    meta = base_meta("fd", system, {
-        "grid": {a.name: a.points for a in program.grid.axes}, "accuracy": options.accuracy,
-        "scheme": options.scheme or "auto", "dtype": options.dtype,
-        "integrator": extra.get("integrator"), "dt": extra.get("dt")})
-    meta.update(extra)
-    meta["wall_time_s"] = clock.perf_counter() - started
-    solution = Solution(system, grid, values, {}, meta)
-    errors = solution.errors()
-    if errors:
-        meta["relative_l2_error"] = errors
-    return solution
+    shown = {"grid": {a.name: a.points for a in program.grid.axes},
+             "accuracy": options.accuracy, "scheme": options.scheme or "auto",
+             "dtype": options.dtype, "integrator": extra.get("integrator"),
+             "dt": extra.get("dt")}
+    return finish_solution("fd", system, grid, values, {}, shown, extra, started)
 
 
 def evolve(program: FDProgram, params, options: FDSolveOptions, observers):

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import time as clock
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 import jax
 import jax.numpy as jnp
@@ -26,7 +26,8 @@ from pdelang import System
 
 from ..algebra.steady_program import solve_program_steady
 from ..errors import OptionError
-from ..output.meta import base_meta
+from ..options import OPTIONS
+from ..output.finish import finish_solution
 from ..output.solution import Solution
 from ..parallel.devices import default_dtype
 from ..parallel.fd_program import place_fd
@@ -35,28 +36,19 @@ from .continuation import fit_coarse_to_fine, grid_levels
 from .fit import FitSettings
 
 
-@dataclass(frozen=True)
-class ODILSolveOptions:
-    """`grid`: points per coordinate, time included (an int for all, or per name);
-    `accuracy`: 2 or 4; `tol`, `max_iter`: Newton's; `dtype`: float64 on the CPU, float32
-    on GPUs (default).
-    Inverse problems: `fit_steps` (most Levenberg-Marquardt steps; `tol` their relative
-    loss decrease), `data_weight` and `regularization` (the loss's weights, see
-    `runtime.odil.fit`). `devices`, `mesh`: split the grid over devices (see the module
-    docstring; default all of the run's)."""
+def check_odil_options(options) -> None:
+    if not options.regularization >= 0:
+        raise OptionError(f"regularization must be >= 0, got {options.regularization!r}")
 
-    grid: int | dict[str, int] | None = None
-    accuracy: int = 2
-    tol: float = 1e-10
-    max_iter: int = 50
-    dtype: str | None = None       # None: float64 on the CPU, float32 on GPUs
-    seed: int = 0
-    frames: int | None = None      # accepted for command-line symmetry; the grid decides
-    fit_steps: int = 50            # inverse problems: most Levenberg-Marquardt steps
-    data_weight: float = 1.0       # weight of the data misfit against the residual
-    regularization: float = 0.0    # smoothness weight on unknown coefficient fields
-    devices: int | None = None     # devices to split the grid over (None: all of the run's)
-    mesh: dict[str, int] | None = None   # devices per coordinate, time included
+
+ODILSolveOptions = OPTIONS.options_class(
+    "odil", "ODILSolveOptions", module=__name__, check=check_odil_options,
+    doc="Everything `solve(..., method=\"odil\")` accepts (see "
+        "`runtime.options.describe(\"odil\")`): `grid` counts points per coordinate, time "
+        "included; `tol`, `max_iter` are Newton's; inverse problems: `fit_steps` (most "
+        "Levenberg-Marquardt steps; `tol` their relative loss decrease), `data_weight` and "
+        "`regularization` (see `runtime.odil.fit`); `devices`, `mesh`: see the module "
+        "docstring.")
 
 
 def solve_odil(system: System, options: ODILSolveOptions,
@@ -90,14 +82,8 @@ def solve_odil(system: System, options: ODILSolveOptions,
         if inverse:
             shown.update(fit_steps=options.fit_steps, data_weight=options.data_weight,
                          regularization=options.regularization)
-        meta = base_meta("odil", system, shown)
-        meta.update(extra)
-        meta["wall_time_s"] = clock.perf_counter() - started
-        solution = Solution(system, {c: coordinates[c] for c in order}, values, inferred, meta)
-        errors = solution.errors()
-        if errors:
-            meta["relative_l2_error"] = errors
-        return solution
+        return finish_solution("odil", system, {c: coordinates[c] for c in order}, values,
+                               inferred, shown, extra, started)
 
 
 def _check_fit_options(options: ODILSolveOptions) -> None:

@@ -38,6 +38,9 @@ class DistributedSettings:
     process_id: int | None
 
 
+DTYPES = ("float64", "float32")     # the floating-point types a solve runs in
+
+
 def default_dtype(method: str) -> str:
     """float32 for pinn everywhere, and for fd and odil on accelerators (GPU, TPU), whose
     double precision is slow or absent; float64 for fd and odil on the CPU (as SciPy,

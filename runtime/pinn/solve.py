@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time as clock
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import fields
 
 import jax
 import jax.numpy as jnp
@@ -21,7 +21,8 @@ from pdelang import System
 
 from ..errors import OptionError
 from ..observe.checkpoint import check_checkpoint_options, checkpointing
-from ..output.meta import base_meta
+from ..options import OPTIONS
+from ..output.finish import finish_solution
 from ..output.solution import Solution
 from .parallel import make_point_map
 from .train import TrainOptions, train
@@ -29,60 +30,31 @@ from .train import TrainOptions, train
 HISTORY_POINTS = 200          # loss history entries kept in meta (evenly spaced steps)
 
 
-@dataclass(frozen=True)
-class PINNSolveOptions:
-    """Network (layers, activation, initialiser, fourier_features, fourier_scale,
-    harmonics, hard_constraints: Dirichlet and initial values built into the network,
-    data_scaling: observed fields' outputs scaled to their data),
-    training (see `TrainOptions`; `devices`: how many to split the points over, None: all
-    of the run's), output grid (`grid`, `frames`), dtype."""
+def check_pinn_options(options) -> None:
+    check_checkpoint_options(options.checkpoint, options.checkpoint_every, options.resume)
+    options.training()                     # TrainOptions checks the training options
 
-    layers: tuple[int, ...] = PINNOptions.layers
-    activation: str = PINNOptions.activation
-    initialiser: str = PINNOptions.initialiser
-    fourier_features: int = PINNOptions.fourier_features
-    fourier_scale: float = PINNOptions.fourier_scale
-    harmonics: int = PINNOptions.harmonics
-    hard_constraints: bool = PINNOptions.hard_constraints
-    data_scaling: bool = PINNOptions.data_scaling
-    steps: int = TrainOptions.steps
-    lbfgs_steps: int = TrainOptions.lbfgs_steps
-    learning_rate: float = TrainOptions.learning_rate
-    decay_rate: float = TrainOptions.decay_rate
-    decay_steps: int = TrainOptions.decay_steps
-    points: int = TrainOptions.points
-    boundary_points: int = TrainOptions.boundary_points
-    initial_points: int = TrainOptions.initial_points
-    sampler: str = TrainOptions.sampler
-    resample_every: int = TrainOptions.resample_every
-    adaptive_sampling: bool = TrainOptions.adaptive_sampling
-    weights: object = TrainOptions.weights
-    chunk: int = TrainOptions.chunk
-    seed: int = TrainOptions.seed
-    grid: int | dict[str, int] | None = None
-    frames: int = 21
-    dtype: str = "float32"
-    checkpoint: str | None = None
-    checkpoint_every: int = 1
-    resume: bool = False
-    data_weight: float = TrainOptions.data_weight        # inverse problems: data misfit
-    regularization: float = TrainOptions.regularization  # smoothness of unknown fields
-    devices: int | None = TrainOptions.devices
 
-    def __post_init__(self) -> None:
-        check_checkpoint_options(self.checkpoint, self.checkpoint_every, self.resume)
-        if self.dtype not in ("float32", "float64"):
-            raise OptionError(f"dtype {self.dtype!r} is not available; choose float32 or "
-                              "float64")
+def _network(self) -> PINNOptions:
+    """The options of the pinn compiler (`compiler.pinn.PINNOptions`)."""
+    return PINNOptions(tuple(self.layers), self.activation, self.initialiser,
+                       self.fourier_features, self.fourier_scale, self.harmonics,
+                       self.hard_constraints, self.data_scaling)
 
-    def network(self) -> PINNOptions:
-        return PINNOptions(tuple(self.layers), self.activation, self.initialiser,
-                           self.fourier_features, self.fourier_scale, self.harmonics,
-                           self.hard_constraints, self.data_scaling)
 
-    def training(self) -> TrainOptions:
-        names = [f.name for f in fields(TrainOptions)]
-        return TrainOptions(**{n: getattr(self, n) for n in names})
+def _training(self) -> TrainOptions:
+    """The options of training (`TrainOptions`)."""
+    names = [f.name for f in fields(TrainOptions)]
+    return TrainOptions(**{n: getattr(self, n) for n in names})
+
+
+PINNSolveOptions = OPTIONS.options_class(
+    "pinn", "PINNSolveOptions", module=__name__, check=check_pinn_options,
+    namespace={"network": _network, "training": _training},
+    doc="Everything `solve(..., method=\"pinn\")` accepts (see "
+        "`runtime.options.describe(\"pinn\")`): the network (`network()`: compiler.pinn's "
+        "PINNOptions), training (`training()`: TrainOptions), the output grid (`grid`, "
+        "`frames`), dtype, checkpoints.")
 
 
 def solve_pinn(system: System, options: PINNSolveOptions,
@@ -126,19 +98,14 @@ def _solve(system: System, options: PINNSolveOptions, observers) -> Solution:
         out = out.reshape(shape)
         return out if out.ndim else float(out)
 
-    meta = base_meta("pinn", system, _options_meta(options))
-    meta.update({"steps": result.steps, "final_loss": float(result.history["loss"][-1]),
-                 "loss_weights": result.weights, "training_time_s": result.wall_time,
-                 "loss_history": _history(result.history), **result.info,
-                 **result.placement.describe()})
+    extra = {"steps": result.steps, "final_loss": float(result.history["loss"][-1]),
+             "loss_weights": result.weights, "training_time_s": result.wall_time,
+             "loss_history": _history(result.history), **result.info,
+             **result.placement.describe()}
     if result.trajectory:
-        meta["unknown_history"] = _history(result.trajectory)
-    meta["wall_time_s"] = clock.perf_counter() - started
-    solution = Solution(system, grid, values, params, meta, evaluator)
-    errors = solution.errors()
-    if errors:
-        meta["relative_l2_error"] = errors
-    return solution
+        extra["unknown_history"] = _history(result.trajectory)
+    return finish_solution("pinn", system, grid, values, params, _options_meta(options), extra,
+                           started, evaluator)
 
 
 def output_grid(system: System, options: PINNSolveOptions) -> dict[str, np.ndarray]:

@@ -29,12 +29,15 @@ from compiler.pinn import CONSTANTS, PINNProgram
 
 from ..errors import OptionError, SolveError
 from ..observe.checkpoint import Checkpointing
+from ..options import defaults
 from ..parallel.sharding import Placement
 from .parallel import jit_split, make_point_map, split_points
 from .sampling import SAMPLERS, sample_points
 
 ANNEALING_RATE = 0.1          # alpha of the moving average of learning-rate annealing
 RAR_CANDIDATES = 8            # candidate points per kept point for RAR-D
+
+_DEFAULT = defaults("pinn")         # the table of options (runtime.options) holds them
 
 
 @dataclass(frozen=True)
@@ -48,23 +51,23 @@ class TrainOptions:
     `regularization` (kept out of the annealing), unless `weights` names them. `devices`:
     how many devices the point sets are split over (None: all of the run's)."""
 
-    steps: int = 4000
-    lbfgs_steps: int = 2000
-    learning_rate: float = 2e-3
-    decay_rate: float = 0.5
-    decay_steps: int = 1000
-    points: int = 1024
-    boundary_points: int = 256
-    initial_points: int = 256
-    sampler: str = "sobol"
-    resample_every: int = 0
-    adaptive_sampling: bool = False
-    weights: Mapping[str, float] | str | None = None
-    chunk: int = 250
-    seed: int = 0
-    data_weight: float = 1.0
-    regularization: float = 0.0
-    devices: int | None = None
+    steps: int = _DEFAULT["steps"]
+    lbfgs_steps: int = _DEFAULT["lbfgs_steps"]
+    learning_rate: float = _DEFAULT["learning_rate"]
+    decay_rate: float = _DEFAULT["decay_rate"]
+    decay_steps: int = _DEFAULT["decay_steps"]
+    points: int = _DEFAULT["points"]
+    boundary_points: int = _DEFAULT["boundary_points"]
+    initial_points: int = _DEFAULT["initial_points"]
+    sampler: str = _DEFAULT["sampler"]
+    resample_every: int = _DEFAULT["resample_every"]
+    adaptive_sampling: bool = _DEFAULT["adaptive_sampling"]
+    weights: Mapping[str, float] | str | None = _DEFAULT["weights"]
+    chunk: int = _DEFAULT["chunk"]
+    seed: int = _DEFAULT["seed"]
+    data_weight: float = _DEFAULT["data_weight"]
+    regularization: float = _DEFAULT["regularization"]
+    devices: int | None = _DEFAULT["devices"]
 
     def __post_init__(self) -> None:
         if self.sampler not in SAMPLERS:

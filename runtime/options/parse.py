@@ -1,0 +1,75 @@
+"""How the command line reads an option's text (`Option.parse`): an argparse type each,
+raising `argparse.ArgumentTypeError` with what to give instead."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def grid_option(text: str) -> int | dict[str, int]:
+    """`65` (every space coordinate) or `x=65,y=33`."""
+    try:
+        if "=" not in text:
+            return _points(int(text))
+        out = {}
+        for part in text.split(","):
+            name, _, value = part.partition("=")
+            if not name.strip().isidentifier():
+                raise ValueError
+            out[name.strip()] = _points(int(value))
+        return out
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a grid: give points per coordinate, e.g. --grid 65 or "
+            "--grid x=65,y=33 (at least 3 each)") from None
+
+
+def _points(n: int) -> int:
+    if n < 3:
+        raise ValueError
+    return n
+
+
+def positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive number")
+    return value
+
+
+def positive_int(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive whole number")
+    return int(text)
+
+
+def nonnegative_int(text: str) -> int:
+    if not text.isdigit():
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number >= 0")
+    return int(text)
+
+
+def mesh_option(text: str) -> dict[str, int]:
+    """`x=2,y=2`: devices along each space coordinate."""
+    try:
+        out = {}
+        for part in text.split(","):
+            name, _, value = part.partition("=")
+            if not name.strip().isidentifier():
+                raise ValueError
+            out[name.strip()] = positive_int(value.strip())
+        return out
+    except (ValueError, argparse.ArgumentTypeError):
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a mesh: give devices per coordinate, e.g. --mesh x=2,y=2") from None
+
+
+def layers_option(text: str) -> tuple[int, ...]:
+    try:
+        return tuple(positive_int(part.strip()) for part in text.split(","))
+    except argparse.ArgumentTypeError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a list of layer widths, e.g. "
+                                         "64,64,64") from None

@@ -1,0 +1,198 @@
+"""THE table: every method of `runtime.solve` and every option, declared once.
+
+Each method's options class (`FDSolveOptions`, `PINNSolveOptions`, `ODILSolveOptions`),
+the check of `runtime.solve(**options)`, the `pdelang solve` flags, their choices, the
+defaults `--help` shows and the mapping from flags to options are derived from it.
+
+Choices are looked up where the things are implemented, when first needed (so that reading
+the table imports no solver)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from compiler.pinn.lower import PINNOptions
+
+from .core import Method, Option, Table, per_method
+from .parse import (
+    grid_option,
+    layers_option,
+    mesh_option,
+    nonnegative_int,
+    positive_float,
+    positive_int,
+)
+
+METHODS = (
+    Method("fd", "finite differences: method of lines in time, Newton for steady systems",
+           "runtime.fd", "FDSolveOptions", "solve_fd"),
+    Method("pinn", "physics-informed networks trained on the residuals (Adam, then L-BFGS)",
+           "runtime.pinn", "PINNSolveOptions", "solve_pinn"),
+    Method("odil", "the discrete residual of the whole space-time grid solved at once",
+           "runtime.odil", "ODILSolveOptions", "solve_odil"),
+)
+FD, PINN, ODIL = "fd", "pinn", "odil"
+ALL = (FD, PINN, ODIL)
+
+
+def _schemes() -> Sequence[str]:
+    from compiler.fd.options import SCHEMES
+
+    return SCHEMES
+
+
+def _accuracies() -> Sequence[int]:
+    from compiler.fd.options import ACCURACIES
+
+    return ACCURACIES
+
+
+def _integrators() -> Sequence[str]:
+    from ..time.integrators import INTEGRATORS
+
+    return ("auto", *INTEGRATORS)
+
+
+def _dtypes() -> Sequence[str]:
+    from ..parallel.devices import DTYPES
+
+    return DTYPES
+
+
+def _activations() -> Sequence[str]:
+    from compiler.pinn.network import ACTIVATIONS
+
+    return tuple(ACTIVATIONS)
+
+
+def _initialisers() -> Sequence[str]:
+    from compiler.pinn.network import INITIALISERS
+
+    return INITIALISERS
+
+
+def _samplers() -> Sequence[str]:
+    from ..pinn.sampling import SAMPLERS
+
+    return SAMPLERS
+
+
+def _optimizers() -> Sequence[str]:
+    from ..fd.fit import OPTIMIZERS
+
+    return OPTIMIZERS
+
+
+NET = PINNOptions      # the network's defaults are the pinn compiler's
+
+OPTIONS = Table(METHODS, (
+    # -- shared by several methods -------------------------------------------------------
+    Option("grid", "int | dict[str, int] | None", None,
+           "points per space coordinate: N, or x=N,y=M (odil: time too; pinn: the output "
+           "grid)", ALL, parse=grid_option, shown_default="by the number of dimensions"),
+    Option("frames", "int | Sequence[float]", 21,
+           "output times of time-dependent problems (fd: or a list of times, API only)",
+           (FD, PINN), parse=positive_int),
+    Option("seed", "int", 0, "random seed", (FD, PINN), parse=int),
+    Option("dtype", "str | None", per_method(fd=None, pinn="float32", odil=None),
+           "floating-point type", ALL, choices=_dtypes,
+           shown_default="float64 for fd and odil on the CPU, float32 for pinn and on GPUs"),
+    Option("accuracy", "int", 2, "order of the stencils", (FD, ODIL), choices=_accuracies,
+           parse=int),
+    Option("tol", "float", 1e-10, "Newton's tolerance (steady solves; odil: also the fit's "
+           "relative loss decrease)", (FD, ODIL), cli=False),
+    Option("max_iter", "int", 50, "most Newton iterations", (FD, ODIL), cli=False),
+    Option("checkpoint", "str | None", None,
+           "save the training (pinn) or integration (fd) state in this folder as it goes, to "
+           "--resume after an interruption (SIGINT or SIGTERM also save it, there or in a "
+           "default folder)", (FD, PINN), metavar="DIR"),
+    Option("checkpoint_every", "int", 1,
+           "save every N chunks (pinn: 250 steps each; fd: output intervals)", (FD, PINN),
+           parse=positive_int, metavar="N"),
+    Option("resume", "bool", False,
+           "go on from the state saved in --checkpoint DIR (same options)", (FD, PINN),
+           value=True),
+    # -- fd --------------------------------------------------------------------------------
+    Option("scheme", "str | None", None, "first derivatives in transport terms", (FD,),
+           choices=_schemes,
+           shown_default="upwind2 for first-order hyperbolic equations, else central"),
+    Option("integrator", "str", "auto", "time integrator (auto: rk4, or sdirk2 when stiff)",
+           (FD,), choices=_integrators),
+    Option("dt", "float | None", None, "time step", (FD,), parse=positive_float,
+           shown_default="from the stability limit"),
+    Option("rtol", "float", 1e-6, "relative tolerance of adaptive integrators", (FD,),
+           cli=False),
+    Option("atol", "float", 1e-9, "absolute tolerance of adaptive integrators", (FD,),
+           cli=False),
+    # -- pinn: the network -----------------------------------------------------------------
+    Option("layers", "tuple[int, ...]", NET.layers, "hidden layer widths, e.g. 64,64,64",
+           (PINN,), parse=layers_option),
+    Option("activation", "str", NET.activation, "activation function", (PINN,),
+           choices=_activations),
+    Option("initialiser", "str", NET.initialiser, "initial weights", (PINN,),
+           choices=_initialisers, cli=False),
+    Option("fourier_features", "int", NET.fourier_features,
+           "random Fourier features of the inputs (0: none)", (PINN,), parse=nonnegative_int),
+    Option("fourier_scale", "float", NET.fourier_scale,
+           "standard deviation of the Fourier features' frequencies", (PINN,), cli=False),
+    Option("harmonics", "int", NET.harmonics,
+           "sin/cos pairs for each periodic coordinate", (PINN,), cli=False),
+    Option("hard_constraints", "bool", NET.hard_constraints,
+           "penalise every condition in the loss instead of building Dirichlet and initial "
+           "values into the network (u = A + D*N, the default)", (PINN,),
+           flag="--soft-constraints", value=False),
+    Option("data_scaling", "bool", NET.data_scaling,
+           "observed fields' outputs times the RMS of their data", (PINN,), cli=False),
+    # -- pinn: training --------------------------------------------------------------------
+    Option("steps", "int", 4000, "Adam steps", (PINN,), parse=nonnegative_int),
+    Option("lbfgs_steps", "int", 2000, "L-BFGS steps after Adam", (PINN,),
+           parse=nonnegative_int),
+    Option("learning_rate", "float", 2e-3, "Adam's initial learning rate", (PINN,),
+           parse=positive_float, flag="--lr"),
+    Option("decay_rate", "float", 0.5, "learning rate factor every decay_steps", (PINN,),
+           cli=False),
+    Option("decay_steps", "int", 1000, "Adam steps between learning rate decays", (PINN,),
+           cli=False),
+    Option("points", "int", 1024, "interior collocation points", (PINN,),
+           parse=positive_int),
+    Option("boundary_points", "int", 256, "points on the faces, all together", (PINN,),
+           parse=positive_int),
+    Option("initial_points", "int", 256, "points at the initial time", (PINN,), cli=False),
+    Option("sampler", "str", "sobol", "how points are drawn", (PINN,), choices=_samplers),
+    Option("resample_every", "int", 0, "draw new points every this many Adam steps (0: "
+           "never)", (PINN,), parse=nonnegative_int),
+    Option("adaptive_sampling", "bool", False,
+           "resample by residual (RAR-D); needs --resample-every", (PINN,), value=True),
+    Option("weights", "Mapping[str, float] | str | None", None,
+           "balance the loss terms by learning-rate annealing (weights=\"adaptive\"; the "
+           "API also takes a weight per term name)", (PINN,), flag="--adaptive-weights",
+           value="adaptive"),
+    Option("chunk", "int", 250, "Adam steps per compiled chunk (and checkpoint)", (PINN,),
+           cli=False),
+    # -- inverse problems --------------------------------------------------------------------
+    Option("fit_steps", "int | None", per_method(fd=None, odil=50),
+           "most iterations of the fit", (FD, ODIL), parse=positive_int, group="inverse",
+           shown_default="fd 100 with lm, 300 with lbfgs; odil 50"),
+    Option("optimizer", "str", "auto",
+           "fd fitting: Levenberg-Marquardt (lm) or L-BFGS; auto: lm for a few unknown "
+           "constants, lbfgs for unknown fields", (FD,), choices=_optimizers,
+           group="inverse"),
+    Option("data_weight", "float", 1.0,
+           "weight of the data misfit against the equations' residual", (PINN, ODIL),
+           parse=positive_float, group="inverse"),
+    Option("regularization", "float", 0.0,
+           "smoothness penalty on unknown coefficient fields: LAMBDA times the mean squared "
+           "gradient", ALL, parse=float, group="inverse", metavar="LAMBDA"),
+    # -- devices ---------------------------------------------------------------------------
+    Option("devices", "int | None", None,
+           "devices to split the grid over, pinn: its points", ALL, parse=positive_int,
+           group="devices", metavar="N", shown_default="all of the run's"),
+    Option("mesh", "dict[str, int] | None", None,
+           "devices along each space coordinate (odil: time too), e.g. x=2,y=2", (FD, ODIL),
+           parse=mesh_option, group="devices",
+           shown_default="slabs along the first coordinate"),
+    Option("parts", "bool", False,
+           "fd in time: each process writes its own block of the grid, to --out with .partK "
+           "before the suffix, instead of process 0 gathering and writing the whole", (FD,),
+           value=True, group="devices"),
+))

@@ -1,0 +1,32 @@
+"""The end of every solve: the `Solution` with its `meta` (what ran, with which options;
+what the solver did; the wall time; the relative L2 error against an exact solution)."""
+
+from __future__ import annotations
+
+import time as clock
+from collections.abc import Callable, Mapping
+
+import numpy as np
+
+from pdelang import System
+
+from .meta import base_meta
+from .solution import Solution
+
+
+def finish_solution(method: str, system: System, grid: Mapping[str, np.ndarray],
+                    values: Mapping[str, np.ndarray], params: Mapping[str, object],
+                    shown_options: dict, extra: Mapping[str, object], started: float,
+                    evaluator: Callable | None = None) -> Solution:
+    """The Solution of `values` on `grid` (`params`: inferred parameters); `meta` holds
+    `shown_options`, then `extra` (what the solver did), the seconds since `started`
+    (`time.perf_counter()`), and the relative L2 error of each field that the system
+    states an exact solution for."""
+    meta = base_meta(method, system, shown_options)
+    meta.update(extra)
+    meta["wall_time_s"] = clock.perf_counter() - started
+    solution = Solution(system, grid, values, params, meta, evaluator)
+    errors = solution.errors()
+    if errors:
+        meta["relative_l2_error"] = errors
+    return solution

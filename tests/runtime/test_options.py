@@ -1,0 +1,199 @@
+"""The one table of methods and options (`runtime.options`): the options classes, the checks
+of `runtime.solve` and the `pdelang solve` flags derived from it."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+import pdelang as pl
+import runtime
+from runtime.cli import build_parser, main
+from runtime.errors import OptionError
+from runtime.options import METHOD_NAMES, OPTIONS, defaults, describe
+
+# The defaults before the table, written out from the hand-made dataclasses it replaced.
+OLD_DEFAULTS = {
+    "fd": dict(grid=None, accuracy=2, scheme=None, dtype=None, integrator="auto", dt=None,
+               frames=21, rtol=1e-6, atol=1e-9, tol=1e-10, max_iter=50, seed=0,
+               checkpoint=None, checkpoint_every=1, resume=False, fit_steps=None,
+               optimizer="auto", regularization=0.0, devices=None, mesh=None, parts=False),
+    "pinn": dict(layers=(64, 64, 64), activation="tanh", initialiser="glorot",
+                 fourier_features=0, fourier_scale=1.0, harmonics=1, hard_constraints=True,
+                 data_scaling=True, steps=4000, lbfgs_steps=2000, learning_rate=2e-3,
+                 decay_rate=0.5, decay_steps=1000, points=1024, boundary_points=256,
+                 initial_points=256, sampler="sobol", resample_every=0,
+                 adaptive_sampling=False, weights=None, chunk=250, seed=0, grid=None,
+                 frames=21, dtype="float32", checkpoint=None, checkpoint_every=1,
+                 resume=False, data_weight=1.0, regularization=0.0, devices=None),
+    "odil": dict(grid=None, accuracy=2, tol=1e-10, max_iter=50, dtype=None, fit_steps=50,
+                 data_weight=1.0, regularization=0.0, devices=None, mesh=None),
+}
+
+
+def _options_class(method: str) -> type:
+    return OPTIONS.method(method).load()[0]
+
+
+@pytest.fixture
+def heat(examples_dir):
+    return pl.load(f"{examples_dir}/heat1d.pde")
+
+
+def _solve_help() -> str:
+    solve = next(a for a in build_parser()._subparsers._group_actions[0].choices.items()
+                 if a[0] == "solve")[1]
+    return solve.format_help()
+
+
+# -- the table ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("method", METHOD_NAMES)
+def test_the_derived_classes_keep_the_old_defaults(method):
+    kind = _options_class(method)
+    assert {f.name: f.default for f in dataclasses.fields(kind)} == OLD_DEFAULTS[method]
+    assert defaults(method) == OLD_DEFAULTS[method]
+    assert dataclasses.is_dataclass(kind) and kind.__dataclass_params__.frozen
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        kind().grid = 3
+
+
+def test_the_classes_stay_importable_where_they_were():
+    from runtime.fd import FDSolveOptions
+    from runtime.odil.solve import ODILSolveOptions
+    from runtime.pinn.solve import PINNSolveOptions
+
+    assert [FDSolveOptions, PINNSolveOptions, ODILSolveOptions] == \
+        [_options_class(m) for m in ("fd", "pinn", "odil")]
+    assert FDSolveOptions.__module__ == "runtime.fd.options"
+    assert PINNSolveOptions().network().layers == (64, 64, 64)
+    assert PINNSolveOptions(steps=7).training().steps == 7
+
+
+@pytest.mark.parametrize("option", OPTIONS.options, ids=lambda o: o.name)
+def test_every_option_has_help_a_default_and_a_flag_or_an_api_only_mark(option):
+    assert option.help and "\n" not in option.help
+    assert option.methods and set(option.methods) <= set(METHOD_NAMES)
+    for method in option.methods:
+        option.default_for(method)                   # a default for each of its methods
+    if option.cli:
+        assert option.is_switch or option.parse or option.allowed() or \
+            option.type.startswith("str")
+        assert f"{option.cli_flag} " in _solve_help() or f"{option.cli_flag}\n" in \
+            _solve_help()
+    else:
+        assert "[API only]" in describe(option.methods[0])
+
+
+def test_choices_come_from_where_the_things_are_implemented():
+    from compiler.fd.options import SCHEMES
+    from compiler.pinn.network import ACTIVATIONS
+    from runtime.fd.fit import OPTIMIZERS
+    from runtime.pinn.sampling import SAMPLERS
+    from runtime.time.integrators import INTEGRATORS
+
+    assert OPTIONS.option("integrator").allowed() == ("auto", *INTEGRATORS)
+    assert OPTIONS.option("scheme").allowed() == tuple(SCHEMES)
+    assert OPTIONS.option("activation").allowed() == tuple(ACTIVATIONS)
+    assert OPTIONS.option("sampler").allowed() == tuple(SAMPLERS)
+    assert OPTIONS.option("optimizer").allowed() == tuple(OPTIMIZERS)
+
+
+@pytest.mark.parametrize("method", METHOD_NAMES)
+def test_describe_lists_every_option_of_a_method(method):
+    text = describe(method)
+    assert text.startswith(f"{method}: ")
+    for option in OPTIONS.of(method):
+        assert f"  {option.name} = " in text
+
+
+# -- runtime.solve ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name, method, users", [
+    (o.name, m, o.methods) for o in OPTIONS.options for m in METHOD_NAMES
+    if m not in o.methods])
+def test_an_option_of_another_method_names_the_methods_that_use_it(heat, name, method, users):
+    value = OPTIONS.option(name).default_for(users[0])
+    with pytest.raises(OptionError) as e:
+        runtime.solve(heat, method, **{name: value})
+    assert f"option {name!r} is not used by method {method!r}; it is an option of " \
+        f"{', '.join(users)}" in str(e.value)
+
+
+def test_odil_refuses_seed_and_frames(heat):
+    for name in ("seed", "frames"):
+        with pytest.raises(OptionError, match="it is an option of fd, pinn"):
+            runtime.solve(heat, "odil", grid=9, **{name: 1})
+
+
+def test_an_option_of_no_method_gets_a_guess_and_the_methods_options(heat):
+    with pytest.raises(OptionError) as e:
+        runtime.solve(heat, "pinn", lerning_rate=1e-3)
+    text = str(e.value)
+    assert "'lerning_rate' is not an option of any method (did you mean 'learning_rate'?)" \
+        in text
+    assert "pinn options: grid, frames, seed" in text
+
+
+def test_an_unknown_method_lists_the_methods(heat):
+    with pytest.raises(OptionError, match="unknown method 'fem'; choose one of fd, pinn, odil"):
+        runtime.solve(heat, "fem")
+
+
+def test_a_choice_outside_the_table_is_refused(heat):
+    with pytest.raises(OptionError, match="activation 'relu6' is not available; choose one "
+                                          "of tanh"):
+        runtime.solve(heat, "pinn", activation="relu6")
+
+
+def test_every_solver_finishes_with_meta_timing_and_error(heat):
+    solution = runtime.solve(heat, "fd", grid=9, frames=3)
+    assert solution.meta["method"] == "fd" and solution.meta["wall_time_s"] > 0
+    assert solution.meta["options"]["accuracy"] == 2
+    assert solution.meta["relative_l2_error"]["u"] < 1e-2
+    odil = runtime.solve(heat, "odil", grid=9)
+    assert odil.meta["method"] == "odil" and "relative_l2_error" in odil.meta
+
+
+# -- the command line ---------------------------------------------------------------------
+
+
+def test_solve_help_has_a_group_per_method_and_the_shared_ones():
+    text = _solve_help()
+    for title in ("options of several methods:", "options of fd:", "options of pinn:",
+                  "options of odil:", "inverse problems", "devices and hosts:"):
+        assert title in text
+    fd = text[text.index("options of fd:"):text.index("options of pinn:")]
+    assert "--integrator" in fd and "--layers" not in fd
+    assert "--lr LEARNING_RATE" in text and "(default: 0.002)" in text
+
+
+@pytest.mark.parametrize("flags, method, users", [
+    (["--layers", "8,8"], "fd", "pinn"),
+    (["--integrator", "rk4"], "pinn", "fd"),
+    (["--seed", "1"], "odil", "fd, pinn"),
+    (["--frames", "3"], "odil", "fd, pinn"),
+    (["--checkpoint", "somewhere"], "odil", "fd, pinn"),
+    (["--soft-constraints"], "odil", "pinn"),
+    (["--lr", "0.1"], "fd", "pinn"),
+    (["--optimizer", "lm"], "pinn", "fd"),
+    (["--data-weight", "2"], "fd", "pinn, odil"),
+    (["--parts"], "pinn", "fd"),
+])
+def test_a_flag_of_another_method_exits_1_naming_its_methods(examples_dir, capsys, flags,
+                                                             method, users):
+    argv = ["solve", f"{examples_dir}/heat1d.pde", "--method", method, *flags, "--quiet"]
+    assert main(argv) == 1
+    err = capsys.readouterr().err
+    assert f"{flags[0]} is not an option of --method {method}; it is an option of {users}" \
+        in err
+    assert "Traceback" not in err
+
+
+def test_odil_from_the_command_line_passes_only_its_options(examples_dir, capsys):
+    assert main(["solve", f"{examples_dir}/poisson2d.pde", "--method", "odil", "--grid", "9",
+                 "--quiet"]) == 0
+    assert "by odil" in capsys.readouterr().out
