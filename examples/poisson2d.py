@@ -1,4 +1,5 @@
-"""The Poisson problem of examples/poisson2d.pde, written with SymPy (SPEC section 3).
+"""The Poisson problem of examples/poisson2d.pde, written with SymPy (README.md, "The same
+problem, two ways"; docs/language.md section 8).
 
 Run it from the repository root: `python examples/poisson2d.py`.
 """

@@ -1,7 +1,14 @@
-"""The `pdelang` command line: check, solve, show (SPEC section 4).
+"""The `pdelang` command line: check, solve, show (README.md, "The command line").
 
-Exit status: 0 on success, 1 when the input is wrong (the message says where and why, with
-no traceback), 2 for a wrong command line.
+Exit status:
+
+- 0 (`EXIT_OK`): success;
+- 1 (`EXIT_INPUT`): the input is wrong (the message says where and why, with no traceback);
+- 2 (`EXIT_USAGE`): a wrong command line;
+- 3 (`EXIT_INTERNAL`): an internal error, a bug in pdelang: one line says so and names the
+  file that holds the traceback;
+- 130 (Ctrl-C, SIGINT) or 143 (SIGTERM): interrupted, saying how to resume where the run
+  checkpoints.
 """
 
 from __future__ import annotations
@@ -24,7 +31,7 @@ from .options.parse import (  # noqa: F401  (the command line's readers, importe
     positive_int,
 )
 
-EXIT_OK, EXIT_INPUT, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_INPUT, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -308,7 +315,7 @@ def _internal_error(exc: Exception) -> int:
         traceback.print_exception(exc, file=log)
     print(f"pdelang: internal error ({type(exc).__name__}: {exc}); this is a bug in "
           f"pdelang, not in your input. The details are in {log.name}", file=sys.stderr)
-    return EXIT_INPUT
+    return EXIT_INTERNAL
 
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
-"""`runtime.solve(system, method=..., **options)`: the one-call entry of SPEC section 3."""
+"""`runtime.solve(system, method=..., **options)`: the one-call entry (README.md, "The same
+problem, two ways")."""
 
 from __future__ import annotations
 

@@ -12,6 +12,13 @@ jax.config.update("jax_enable_x64", True)
 EXAMPLES = os.path.join(os.path.dirname(__file__), "..", "examples")
 
 
+def pytest_configure(config):
+    """The default lane: without `-m`, the slow tests are deselected. `.ci/slow` runs them
+    with `-m slow`; `-m "slow or not slow"` runs everything."""
+    if not config.option.markexpr:
+        config.option.markexpr = "not slow"
+
+
 @pytest.fixture
 def key():
     return jax.random.PRNGKey(0)

@@ -39,7 +39,7 @@ def write_atomically(path: str | Path, write: Callable[[IO[bytes]], None]) -> Pa
 
 
 def save_npz(path: str | Path, arrays: Mapping[str, np.ndarray], meta: Mapping) -> Path:
-    """An `.npz` with `arrays` and `meta` as a JSON string (SPEC section 5)."""
+    """An `.npz` with `arrays` and `meta` as a JSON string (README.md, "Output files")."""
     if "meta" in arrays:
         raise OptionError("a coordinate, field or parameter is named `meta`, which the output "
                           "file reserves; rename it")

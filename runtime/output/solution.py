@@ -1,4 +1,5 @@
-"""The result of a solve (SPEC section 3): grid, values, inferred parameters, files, plots."""
+"""The result of a solve (README.md, "The same problem, two ways"): grid, values, inferred
+parameters, files, plots."""
 
 from __future__ import annotations
 
@@ -93,8 +94,8 @@ class Solution:
         return out
 
     def save(self, path: str | Path) -> Path:
-        """Write the `.npz` of SPEC section 5 (or netCDF for a `.nc` path), whole or not at
-        all."""
+        """Write the `.npz` of README.md, "Output files" (or netCDF for a `.nc` path), whole
+        or not at all."""
         if Path(path).suffix == ".nc":
             from .netcdf import save_netcdf
 

@@ -23,7 +23,7 @@ from runtime.time.integrators import INTEGRATORS
 from runtime.time.pytree import PyTree, norm, scale
 
 # (real, imaginary) extents of the stability regions, |R(z)| <= 1 for z = -x and z = iy
-# with x, y below them; computed from the tableaus (tests/runtime/test_stability.py checks).
+# with x, y below them; computed from the tableaus (tests/runtime/time/test_stability.py checks).
 # DOPRI5 is (marginally) stable on the imaginary axis only up to about 1.
 EXTENTS: dict[str, tuple[float, float]] = {
     "rk4": (2.785, 2.828),

@@ -32,20 +32,22 @@ def test_stencil_sizes_and_windows():
 
 @pytest.mark.parametrize("order, accuracy", [(1, 2), (2, 2), (1, 4), (2, 4), (3, 2), (4, 2)])
 def test_operator_converges_at_design_order_up_to_the_edges(order, accuracy):
-    """Whole-array derivatives of sin(3x) + x^2, one-sided near the ends, at every node."""
+    """Whole-array derivatives of sin(3x + 1) + x^2, one-sided near the ends, at every node.
+    (With sin(3x), every even derivative vanishes at x = 0, so does the leading error of the
+    one-sided stencils there, and the max-norm order showed 4.43, 4.28, 4.31 for d2 at
+    accuracy 4 until rounding, 2.39, 2.25, 2.16 for d4.)"""
+    x = sp.Symbol("x")
+    function = sp.sin(3 * x + 1) + x**2
     errors = []
-    sizes = (41, 81)
-    for n in sizes:
+    for n in (41, 81):
         xs = np.linspace(0.0, 1.0, n)
-        f = jnp.asarray(np.sin(3 * xs) + xs**2)
+        f = jnp.asarray(sp.lambdify(x, function, "numpy")(xs))
         d = apply_axis(f, 0, central(order, accuracy), AxisInfo(n, 1 / (n - 1), False), 0, n,
                        accuracy)
-        exact = sp.lambdify(sp.Symbol("x"), sp.diff(sp.sin(3 * sp.Symbol("x"))
-                                                     + sp.Symbol("x") ** 2, sp.Symbol("x"),
-                                                     order))(xs)
+        exact = sp.lambdify(x, sp.diff(function, x, order), "numpy")(xs)
         errors.append(np.max(np.abs(np.asarray(d) - exact)))
     observed = np.log2(errors[0] / errors[1])
-    assert observed > accuracy - 0.3, (errors, observed)
+    assert abs(observed - accuracy) < 0.2, (errors, observed)
 
 
 @pytest.mark.parametrize("order, accuracy", [(1, 2), (2, 2), (2, 4), (4, 2)])
@@ -57,7 +59,8 @@ def test_periodic_operator_wraps_around(order, accuracy):
         d = apply_axis(f, 0, central(order, accuracy), AxisInfo(n, 1 / n, True), 0, n, accuracy)
         exact = (2 * np.pi) ** order * np.sin(2 * np.pi * xs + order * np.pi / 2)
         errors.append(np.max(np.abs(np.asarray(d) - exact)))
-    assert np.log2(errors[0] / errors[1]) > accuracy - 0.2
+    observed = np.log2(errors[0] / errors[1])
+    assert abs(observed - accuracy) < 0.2, (errors, observed)
 
 
 def test_operator_along_second_axis_on_a_sub_range():

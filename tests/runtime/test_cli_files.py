@@ -1,4 +1,5 @@
-"""The files `pdelang solve` writes, checked end to end (SPEC sections 4 and 5).
+"""The files `pdelang solve` writes, checked end to end (README.md, "The command line" and
+"Output files").
 
 The command line runs in-process through `runtime.cli.main` (the same code `pdelang` runs)
 on small grids with few frames, so that JAX compiles each example once and the file stays

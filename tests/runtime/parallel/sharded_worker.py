@@ -20,7 +20,7 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+EXAMPLES = Path(__file__).resolve().parents[3] / "examples"
 
 DIRICHLET_2D = """
 param alpha = 0.1

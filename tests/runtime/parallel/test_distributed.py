@@ -20,7 +20,7 @@ import pytest
 
 from runtime.cli import main
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 PROBLEM = ["--grid", "x=21,y=17", "--frames", "3", "--quiet"]
 
 

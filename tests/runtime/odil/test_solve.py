@@ -10,9 +10,12 @@ from compiler.errors import LoweringError
 
 def test_heat_on_the_space_time_grid_converges(examples_dir):
     system = pl.load(f"{examples_dir}/heat1d.pde")
-    errors = [runtime.solve(system, "odil", grid=n).errors()["u"] for n in (17, 33, 65)]
-    assert errors[-1] < 1e-4
-    assert np.log2(errors[1] / errors[2]) > 1.5          # approaching 2 (Neumann ends)
+    # pre-asymptotic below 65 points (orders 1.31, 1.65 from 17 to 65: the Neumann ends and
+    # the one-sided time stencils at t = T); measured 1.85, 1.93 from 65 to 257
+    errors = [runtime.solve(system, "odil", grid=n).errors()["u"] for n in (65, 129, 257)]
+    assert errors[-1] < 1e-5
+    orders = np.log2(np.array(errors[:-1]) / np.array(errors[1:]))
+    assert np.all(np.abs(orders - 2) < 0.2), (errors, orders)
 
 
 def test_nonlinear_burgers_by_newton(examples_dir):

@@ -69,13 +69,18 @@ def test_heat_coefficient_from_noisy_snapshots(examples_dir, tmp_path):
         assert json.loads(str(data["meta"]))["stop_reason"] == meta["stop_reason"]
 
 
+@pytest.mark.xfail(strict=True, reason=(
+    "the error in k falls at 1.80, 1.77, 1.77 (21 to 161 points), not 2 +- 0.2, with every "
+    "fit converged; the forward odil solve is second order (1.88, 1.96) and the order moves "
+    "with data_weight (0.3: 1.75, 3: 1.81, 100: 1.97, 0.01: 1.97): the balance of the "
+    "residual and data terms changes with the grid; a finding to resolve, not a tolerance"))
 def test_parameter_error_falls_at_second_order(tmp_path):
     system = _heat(tmp_path)
     errors = [abs(runtime.solve(system, "odil", grid=n).params["k"] - 0.5) / 0.5
               for n in (21, 41, 81)]
     orders = np.log2(np.array(errors[:-1]) / np.array(errors[1:]))
     assert errors[-1] < 1.5e-3                        # measured 8.1e-3, 2.3e-3, 6.8e-4
-    assert np.all(orders > 1.6), orders               # measured 1.80, 1.77
+    assert np.all(np.abs(orders - 2) < 0.2), (errors, orders)
 
 
 def test_lorenz_parameters_from_a_trajectory(examples_dir):

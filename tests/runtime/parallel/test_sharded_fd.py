@@ -21,7 +21,7 @@ import pytest
 from .sharded_worker import CASES
 
 WORKER = Path(__file__).with_name("sharded_worker.py")
-ROOT = WORKER.parents[2]
+ROOT = WORKER.parents[3]
 QUICK = ("periodic_1d", "mixed_2d_mesh2x2")
 SLOW = ("periodic_2d_mesh2x2", "neumann_1d", "wave_1d_accuracy4", "mixed_2d_mesh1x4",
         "periodic_2d_mesh4x1", "sdirk2_2d", "dopri5_1d")

@@ -16,7 +16,7 @@ import json
 import sys
 from pathlib import Path
 
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+EXAMPLES = Path(__file__).resolve().parents[3] / "examples"
 DEVICES = (1, 2, 4)
 # point counts that 4 devices (and for the boundary and the data, 2) do not divide
 POINTS = dict(points=102, boundary_points=30, initial_points=30)
