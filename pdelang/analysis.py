@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from typing import TYPE_CHECKING
 
 import sympy as sp
 from sympy.core.function import AppliedUndef
 
-from .ir import Coordinate, Equation, Field, FieldInfo
+if TYPE_CHECKING:            # the IR's types, for annotations only (ir calls classify)
+    from .ir import Equation
 
 
 def occurrences(expr: sp.Expr, field_names: set[str]) -> list[sp.Expr]:
@@ -47,27 +49,7 @@ def is_linear_in(expr: sp.Expr, unknowns: list[sp.Expr], among: list[sp.Expr]) -
     return True
 
 
-def field_info(fields: tuple[Field, ...], equations: tuple[Equation, ...],
-               coordinates: tuple[Coordinate, ...]) -> tuple[FieldInfo, ...]:
-    names = {f.name for f in fields}
-    time = next((c.name for c in coordinates if c.is_time), None)
-    infos = []
-    for f in fields:
-        orders = derivative_orders(f.name, equations)
-        linear, mixed = True, False
-        for equation in equations:
-            among = occurrences(equation.residual, names)
-            mine = [o for o in among if _name(o) == f.name]
-            linear = linear and is_linear_in(equation.residual, mine, among)
-            mixed = mixed or any(isinstance(o, sp.Derivative) and len(o.variable_count) > 1
-                                 for o in mine)
-        ordered = tuple((a, orders.get(a, 0)) for a in f.args)
-        infos.append(FieldInfo(f.name, ordered, orders.get(time, 0) if time else 0, linear,
-                               mixed))
-    return tuple(infos)
-
-
-def _name(occurrence: sp.Expr) -> str:
+def occurrence_name(occurrence: sp.Expr) -> str:
     inner = occurrence.expr if isinstance(occurrence, sp.Derivative) else occurrence
     return inner.func.__name__
 

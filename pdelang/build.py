@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from .analysis import field_info
+import sympy as sp
+
+from .analysis import derivative_orders, is_linear_in, occurrence_name, occurrences
 from .declarations import Declarations
 from .errors import Span
 from .expressions import check_size, realify
-from .ir import Exact, Param, System
+from .ir import Coordinate, Equation, Exact, Field, FieldInfo, Param, System
 from .normalize import normalize_condition, normalize_equation, order_derivatives
 from .scope import Scope
 from .validate import check_coordinates, check_expression, check_field_args, check_names
@@ -95,3 +97,25 @@ def _exact(exact: Exact, scope: Scope) -> Exact:
     check_expression(exact.expr, scope, exact.span, context=f"exact solution of `{field.name}`",
                      coordinates=field.args, fields_allowed=False)
     return Exact(exact.field, order_derivatives(exact.expr, scope), exact.span)
+
+
+def field_info(fields: tuple[Field, ...], equations: tuple[Equation, ...],
+               coordinates: tuple[Coordinate, ...]) -> tuple[FieldInfo, ...]:
+    """What the equations say about each field (derivative orders, linearity, mixed
+    derivatives), recorded in the IR for the compilers."""
+    names = {f.name for f in fields}
+    time = next((c.name for c in coordinates if c.is_time), None)
+    infos = []
+    for f in fields:
+        orders = derivative_orders(f.name, equations)
+        linear, mixed = True, False
+        for equation in equations:
+            among = occurrences(equation.residual, names)
+            mine = [o for o in among if occurrence_name(o) == f.name]
+            linear = linear and is_linear_in(equation.residual, mine, among)
+            mixed = mixed or any(isinstance(o, sp.Derivative) and len(o.variable_count) > 1
+                                 for o in mine)
+        ordered = tuple((a, orders.get(a, 0)) for a in f.args)
+        infos.append(FieldInfo(f.name, ordered, orders.get(time, 0) if time else 0, linear,
+                               mixed))
+    return tuple(infos)

@@ -1,7 +1,7 @@
 """Finite differences: the IR lowered to stencils on uniform grids, as pure JAX functions."""
 
-from .kernels import Region
 from .lower import FDProgram, Stage, lower_fd
+from .nodes import Region
 from .options import FDOptions
 
 __all__ = ["FDOptions", "FDProgram", "Region", "Stage", "lower_fd"]

@@ -33,6 +33,7 @@ from compiler.errors import LoweringError
 from compiler.fd import FDOptions, FDProgram, lower_fd
 from pdelang import System
 
+from ..algebra import OPTIMIZERS  # auto: lm up to LM_LIMIT unknowns, else lbfgs
 from ..algebra.lbfgs import lbfgs
 from ..algebra.least_squares import LeastSquaresResult, levenberg_marquardt
 from ..errors import OptionError, SolveError
@@ -53,7 +54,6 @@ LM_TOL = 1e-12          # ... stopping when a step lowers the loss or moves thet
 LBFGS_STEPS = 300       # default iterations of L-BFGS
 SAFETY = 0.9
 STEP_SLACK = 0.02       # a stable step this close above the one taken needs no new fit
-OPTIMIZERS = ("auto", "lm", "lbfgs")   # auto: lm up to LM_LIMIT unknowns, else lbfgs
 
 
 def fit_fd(system: System, options, observers: Sequence[Callable] = ()) -> Solution:

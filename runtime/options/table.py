@@ -78,7 +78,7 @@ def _samplers() -> Sequence[str]:
 
 
 def _optimizers() -> Sequence[str]:
-    from ..fd.fit import OPTIMIZERS
+    from ..algebra import OPTIMIZERS
 
     return OPTIMIZERS
 
