@@ -15,10 +15,11 @@ from sympy.core.function import AppliedUndef
 
 from pdelang import System
 
-from ..common.stencils import Stencil, central, upwind
+from ..common.stencils import central
 from ..errors import LoweringError
 from .nodes import Access, Step
 from .options import FDOptions
+from .schemes import DEFAULT_TRANSPORT, get_scheme
 
 
 def time_key(name: str, order: int) -> str:
@@ -96,32 +97,26 @@ def _derivative(node: sp.Derivative, system: System, options: FDOptions, time: s
 
 
 def _upwind_first_derivatives(out: Collected, options: FDOptions) -> None:
-    """Give first-derivative accesses of fields upwind stencils and their velocity."""
+    """Give first-derivative accesses of fields the transport scheme and their velocity."""
+    scheme = get_scheme(options.scheme) if options.scheme else DEFAULT_TRANSPORT
+    if not scheme.upwinded_terms:
+        return
     for symbol, access in list(out.accesses.items()):
         if access.source != "state" or len(access.steps) != 1:
             continue
         step = access.steps[0]
         if step.stencil.order != 1:
             continue
-        points = 1 if options.scheme == "upwind" else 2
-        backward = upwind(1, points, +1)
-        forward = upwind(1, points, -1)
-        out.accesses[symbol] = Access(access.source, access.key, access.axes,
-                                      (Step(step.axis, step.stencil, backward, forward),))
+        upwinded = Step(step.axis, step.stencil, scheme)
+        out.accesses[symbol] = Access(access.source, access.key, access.axes, (upwinded,))
         out.velocities[symbol] = -sp.diff(out.expr, symbol)
-        out.stencils = [(n, Step(step.axis, step.stencil, backward, forward))
-                        if s is step else (n, s) for n, s in out.stencils]
+        out.stencils = [(n, upwinded) if s is step else (n, s) for n, s in out.stencils]
 
 
 def describe_step(step: Step, h_name: str) -> str:
     """How one derivative step reads in `pdelang show`."""
-    if step.backward is not None:
-        return (f"d/d{step.axis} upwind: {_show(step.backward, h_name)} where the velocity "
-                f"> 0, else {_show(step.forward, h_name)}")
+    if step.scheme is not None:
+        return f"d/d{step.axis} {step.scheme.describe(h_name)}"
     return f"d{'^' + str(step.stencil.order) if step.stencil.order > 1 else ''}/" \
            f"d{step.axis}{'^' + str(step.stencil.order) if step.stencil.order > 1 else ''}: " \
-           f"{_show(step.stencil, h_name)}"
-
-
-def _show(stencil: Stencil, h_name: str) -> str:
-    return str(stencil).replace("h", h_name).replace("u[", "f[")
+           f"{str(step.stencil).replace('h', h_name).replace('u[', 'f[')}"

@@ -52,7 +52,7 @@ def _regular(access: Access, region: Region, layout: Layout) -> bool:
         return False
     for step in access.steps:
         info = layout.axes[step.axis]
-        if step.backward is not None or info.periodic:
+        if step.scheme is not None or info.periodic:
             return False
         lo, hi = region.range_of(step.axis)
         if lo + min(step.stencil.offsets) < 0 or hi - 1 + max(step.stencil.offsets) > \

@@ -169,7 +169,7 @@ def evaluate_access(access: Access, U: Mapping[str, Array], params: Mapping[str,
         array = lax.slice_in_dim(array, index, index + 1, axis=position)
         ranges = tuple(None if a == axis else region.range_of(a) for a in access.axes)
         return _broadcastable(restrict(array, ranges), access.axes, region.axes)
-    if len(access.steps) == 1 and access.steps[0].backward is not None:
+    if len(access.steps) == 1 and access.steps[0].scheme is not None:
         return _upwind(array, access, region, layout, speed)
     for step in access.steps:
         position = access.axes.index(step.axis)
@@ -182,16 +182,17 @@ def evaluate_access(access: Access, U: Mapping[str, Array], params: Mapping[str,
 
 def _upwind(array: Array, access: Access, region: Region, layout: Layout,
             speed: Array) -> Array:
-    """A first derivative from the stencil on the upstream side of each node."""
+    """A first derivative taken by the step's scheme from the upstream side of each node."""
     step = access.steps[0]
     position = access.axes.index(step.axis)
     lo, hi = region.range_of(step.axis)
     info = layout.axes[step.axis]
     ranges = tuple(region.range_of(a) if a != step.axis else None for a in access.axes)
     back, forth = (
-        _broadcastable(restrict(apply_axis(array, position, s, info, lo, hi, layout.accuracy),
-                                ranges), access.axes, region.axes)
-        for s in (step.backward, step.forward))
+        _broadcastable(restrict(step.scheme.upwinded(array, position, info, lo, hi,
+                                                     layout.accuracy, wind), ranges),
+                       access.axes, region.axes)
+        for wind in (+1, -1))
     return jnp.where(speed > 0, back, forth)
 
 

@@ -36,6 +36,7 @@ from .equations import Assigned, assign_equations
 from .kernels import CompiledKernel, make_kernel, prepare
 from .nodes import Layout, Region
 from .options import FDOptions
+from .schemes import get_scheme
 
 Array = jnp.ndarray
 State = dict[str, Array]
@@ -180,10 +181,12 @@ def _parameter_values(system: System, grid: Grid) -> dict[str, np.ndarray]:
 # -- equations ------------------------------------------------------------------------
 
 def _uses_upwind(a: Assigned, system: System, options: FDOptions) -> bool:
-    if a.rhs is None or options.scheme == "central":
+    """Whether the transport terms of `a` take the upwinded scheme: always for a scheme
+    named so, never for central ones; by default for first-order hyperbolic equations."""
+    if a.rhs is None:
         return False
-    if options.scheme in ("upwind", "upwind2"):
-        return True
+    if options.scheme is not None:
+        return get_scheme(options.scheme).upwinded_terms
     space = {c.name for c in system.space}
     orders = [int(n) for d in a.rhs.atoms(sp.Derivative) for v, n in d.variable_count
               if v.name in space]
@@ -381,9 +384,9 @@ def _reach(collected: list[Collected], options: FDOptions) -> int:
     reach = 1
     for c in collected:
         for _, step in c.stencils:
-            for stencil in (step.stencil, step.backward, step.forward):
-                if stencil is not None:
-                    reach = max(reach, stencil.reach, stencil.order + options.accuracy - 1)
+            reach = max(reach, step.stencil.reach, step.stencil.order + options.accuracy - 1)
+            if step.scheme is not None:
+                reach = max(reach, step.scheme.reach_near_ends(options.accuracy))
     return reach
 
 

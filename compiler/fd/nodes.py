@@ -11,6 +11,7 @@ import numpy as np
 
 from ..common.operators import AxisInfo
 from ..common.stencils import Stencil
+from .schemes.base import LinearScheme, ReconstructionScheme
 
 
 @dataclass(frozen=True)
@@ -33,12 +34,12 @@ class Region:
 
 @dataclass(frozen=True)
 class Step:
-    """One derivative along one axis: `stencil`, or two upwind stencils chosen by `velocity`."""
+    """One derivative along one axis: `stencil`; for a first derivative in a transport term,
+    the `scheme` that takes it from the side the local velocity comes from instead."""
 
     axis: str
     stencil: Stencil
-    backward: Stencil | None = None     # used where the velocity is positive
-    forward: Stencil | None = None
+    scheme: LinearScheme | ReconstructionScheme | None = None
 
 
 @dataclass(frozen=True)

@@ -6,8 +6,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from ..errors import LoweringError
+from .schemes import SCHEMES as TABLE
+from .schemes import get_scheme
 
-SCHEMES = ("central", "upwind", "upwind2")
+SCHEMES = tuple(TABLE)            # names, for the options table and --scheme
 ACCURACIES = (2, 4)
 
 
@@ -15,8 +17,9 @@ ACCURACIES = (2, 4)
 class FDOptions:
     """`grid`: points per space coordinate (an int for all, a mapping per name, None for
     defaults). `accuracy`: 2 or 4. `scheme`: how first derivatives in transport terms are
-    taken: "central", "upwind" (first order), "upwind2" (second order); None picks upwind2
-    for first-order hyperbolic equations and central otherwise. `dtype`: "float64" or
+    taken, a name of `compiler.fd.schemes.SCHEMES` ("central", "upwind", "upwind2",
+    "upwind3", "weno5", "muscl", "muscl-vanleer"); None picks upwind2 for first-order
+    hyperbolic equations and central otherwise. `dtype`: "float64" or
     "float32"."""
 
     grid: int | Mapping[str, int] | None = None
@@ -28,9 +31,8 @@ class FDOptions:
         if self.accuracy not in ACCURACIES:
             raise LoweringError(f"accuracy {self.accuracy} is not available; choose one of "
                                 f"{', '.join(map(str, ACCURACIES))}")
-        if self.scheme is not None and self.scheme not in SCHEMES:
-            raise LoweringError(f"scheme {self.scheme!r} is not available; choose one of "
-                                f"{', '.join(SCHEMES)}")
+        if self.scheme is not None:
+            get_scheme(self.scheme)
         if self.dtype not in ("float64", "float32"):
             raise LoweringError(f"dtype {self.dtype!r} is not available; choose float64 or "
                                 "float32")
