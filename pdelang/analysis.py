@@ -3,11 +3,31 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import sympy as sp
 from sympy.core.function import AppliedUndef
 
-from .ir import Coordinate, Equation, Field, FieldInfo
+if TYPE_CHECKING:                   # ir imports this module; these are annotations only
+    from .ir import Coordinate, Equation, Field, System
+
+
+@dataclass(frozen=True)
+class FieldInfo:
+    """What a compiler needs to know about one field, derived from the equations.
+
+    `orders` holds the highest derivative order in each of the field's coordinates.
+    """
+
+    name: str
+    orders: tuple[tuple[str, int], ...]
+    time_order: int
+    linear: bool
+    mixed: bool
+
+    def order(self, coordinate: str) -> int:
+        return dict(self.orders).get(coordinate, 0)
 
 
 def occurrences(expr: sp.Expr, field_names: set[str]) -> list[sp.Expr]:
@@ -72,7 +92,7 @@ def _name(occurrence: sp.Expr) -> str:
     return inner.func.__name__
 
 
-def classify(system) -> str:
+def classify(system: System) -> str:
     """A one-line description such as "parabolic, linear, 1 field, 1D + time"."""
     infos = system.info
     time_order = max((i.time_order for i in infos), default=0)

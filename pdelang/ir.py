@@ -25,6 +25,7 @@ from typing import Literal
 import numpy as np
 import sympy as sp
 
+from .analysis import FieldInfo, classify
 from .errors import Span
 
 Side = Literal["lower", "upper"]
@@ -216,23 +217,6 @@ class Observations:
 
 
 @dataclass(frozen=True)
-class FieldInfo:
-    """What a compiler needs to know about one field, derived from the equations.
-
-    `orders` holds the highest derivative order in each of the field's coordinates.
-    """
-
-    name: str
-    orders: tuple[tuple[str, int], ...]
-    time_order: int
-    linear: bool
-    mixed: bool
-
-    def order(self, coordinate: str) -> int:
-        return dict(self.orders).get(coordinate, 0)
-
-
-@dataclass(frozen=True)
 class System:
     """A validated PDE system: the IR every compiler lowers."""
 
@@ -285,8 +269,6 @@ class System:
 
     # -- display --------------------------------------------------------------------------
     def classification(self) -> str:
-        from .analysis import classify
-
         return classify(self)
 
     def to_pde(self) -> str:

@@ -1,6 +1,6 @@
 """Finite differences: the IR lowered to stencils on uniform grids, as pure JAX functions."""
 
-from .kernels import Region
+from .ir import Region
 from .lower import FDProgram, Stage, lower_fd
 from .options import FDOptions
 

@@ -17,7 +17,7 @@ from pdelang import System
 
 from ..common.stencils import Stencil, central, upwind
 from ..errors import LoweringError
-from .kernels import Access, Step
+from .ir import Access, Step
 from .options import FDOptions
 
 

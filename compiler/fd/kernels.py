@@ -17,63 +17,11 @@ import numpy as np
 import sympy as sp
 from jax import lax
 
-from ..common.operators import AxisInfo, apply_axis, restrict
-from ..common.stencils import Stencil
+from ..common.operators import apply_axis, restrict
+from .expand import expand_stencils
+from .ir import Access, Layout, Region
 
 Array = jnp.ndarray
-
-
-@dataclass(frozen=True)
-class Region:
-    """A box of nodes on a field's grid: the field's space axes and an index range on each."""
-
-    axes: tuple[str, ...]
-    ranges: tuple[tuple[int, int], ...]
-
-    @property
-    def shape(self) -> tuple[int, ...]:
-        return tuple(hi - lo for lo, hi in self.ranges)
-
-    def range_of(self, axis: str) -> tuple[int, int]:
-        return self.ranges[self.axes.index(axis)]
-
-    def index(self) -> tuple[slice, ...]:
-        return tuple(slice(lo, hi) for lo, hi in self.ranges)
-
-
-@dataclass(frozen=True)
-class Step:
-    """One derivative along one axis: `stencil`, or two upwind stencils chosen by `velocity`."""
-
-    axis: str
-    stencil: Stencil
-    backward: Stencil | None = None     # used where the velocity is positive
-    forward: Stencil | None = None
-
-
-@dataclass(frozen=True)
-class Access:
-    """How to obtain one array on a region: `source[key]` (state or params), then `steps`.
-
-    `layer` picks one index along an axis instead (a face's neighbour layers, for
-    boundary closures), keeping that axis with length 1.
-    """
-
-    source: str                         # "state" or "params"
-    key: str
-    axes: tuple[str, ...]               # the array's axes
-    steps: tuple[Step, ...] = ()
-    layer: tuple[str, int] | None = None
-    shift: tuple[int, ...] | None = None   # the array shifted by these offsets per axis
-
-
-@dataclass(frozen=True)
-class Layout:
-    """Static facts about axes that kernels need: spacing, size, periodicity, accuracy."""
-
-    axes: Mapping[str, AxisInfo]
-    coordinates: Mapping[str, np.ndarray]   # node coordinates per space axis
-    accuracy: int
 
 
 Kernel = Callable[[Array, Mapping[str, Array], Mapping[str, Array]], Array]
@@ -121,8 +69,6 @@ def make_kernel(expr: sp.Expr, accesses: Mapping[sp.Symbol, Access], region: Reg
         {sp.Symbol(a) for a in region.axes}
     expr, hoisted = hoist(expr, variant, arrays)
     if not velocities:
-        from .expand import expand_stencils
-
         expr, accesses = expand_stencils(expr, accesses, region, layout)
     invariants = tuple((f"{HOISTED}{abs(hash((sub, region))) % 10**12}",
                         _params_only(_function(sub, accesses, region, layout, None, constants)))

@@ -33,7 +33,8 @@ from .accesses import Collected, collect, describe_step, time_key
 from .closure import make_closure
 from .conditions import FieldNodes, apply_conditions
 from .equations import Assigned, assign_equations
-from .kernels import CompiledKernel, Layout, Region, make_kernel, prepare
+from .ir import Layout, Region
+from .kernels import CompiledKernel, make_kernel, prepare
 from .options import FDOptions
 
 Array = jnp.ndarray
