@@ -8,7 +8,11 @@
       5. apply_conditions           the nodes each equation and each condition owns
       6. collect_derivatives        every derivative as an access with its stencil
       7. make_rhs / make_residual   the jit-able functions
-and returns an `FDProgram` holding every stage for `pdelang show`.
+and returns an `FDProgram` holding every stage as data (compiler/fd/stages.py):
+`program.stage("equations").items` are the IR objects a pass produced, and
+`stage.lines()` what `pdelang show` prints of them. The stages, in order: grid,
+parameters, equations, boundary closures (time-dependent) or boundary rows (steady),
+stencils, program.
 """
 
 from __future__ import annotations

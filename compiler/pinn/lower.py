@@ -12,7 +12,9 @@
                             unknown coefficient fields (`inverse`)
       6. regions            where each residual is sampled: the interior, a face, t = t0,
                             the observation points
-and returns a `PINNProgram` with every stage for `pdelang show`.
+and returns a `PINNProgram` with every stage as data (compiler/pinn/stages.py):
+`program.stage("residuals").items` are the `Term`s, `stage.lines()` what `pdelang show`
+prints.
 """
 
 from __future__ import annotations
