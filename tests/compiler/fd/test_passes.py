@@ -7,6 +7,7 @@ import sympy as sp
 
 import pdelang as pl
 from compiler.common.grid import make_grid
+from compiler.common.stages import Stage
 from compiler.fd import FDOptions, lower_fd
 from compiler.fd.accesses import collect
 from compiler.fd.conditions import apply_conditions
@@ -183,9 +184,8 @@ field u(t, x)
 pde d(u, t) = -a * d(u, x)
 bc u = 0 at x = 0
 ic u = 0 at t = 0""")
-    collected = collect(system.equations[0].residual.subs(
-        sp.Derivative(u(t, x), t), 0) * -1, system, FDOptions(scheme="upwind"),
-        upwind_terms=True)
+    (assigned,) = assign_equations(system)
+    collected = collect(assigned.rhs, system, FDOptions(scheme="upwind"), upwind_terms=True)
     (symbol, velocity), = collected.velocities.items()
     assert velocity == sp.Symbol("a")                   # minus d(rhs)/d(u_x)
     step = collected.accesses[symbol].steps[0]
@@ -305,3 +305,13 @@ def test_stage_lookup_names_the_stages():
                                                 "boundary closures", "stencils", "program"]
     with pytest.raises(KeyError, match="stencils"):
         program.stage("kernels")
+
+
+def test_stage_prints_its_items_and_unpacks_as_name_and_lines():
+    stage = Stage("spacing", (Spacing("x", 0.5), Spacing("y", 0.25)))
+    assert stage.lines() == ("hx = 0.5", "hy = 0.25")
+    assert dict([stage]) == {"spacing": ("hx = 0.5", "hy = 0.25")}
+    assert Stage("parameters", (), empty="none").lines() == ("none",)
+    assert Stage("rows", ()).lines() == ()
+    several = Stage("pairs", (1, 2), render=lambda i: (f"{i}a", f"{i}b"))
+    assert several.lines() == ("1a", "1b", "2a", "2b")
