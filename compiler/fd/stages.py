@@ -93,6 +93,12 @@ class StencilUse:
     def axis(self) -> str:
         return self.step.axis
 
+    @property
+    def scheme(self) -> str:
+        """"upwind" (the stencil picked by the velocity's sign at run time) or "central"
+        (one stencil, moved one-sided near the edges of the grid)."""
+        return "upwind" if self.step.backward is not None else "central"
+
 
 @dataclass(frozen=True)
 class Spacing:

@@ -315,3 +315,18 @@ def test_stage_prints_its_items_and_unpacks_as_name_and_lines():
     assert Stage("rows", ()).lines() == ()
     several = Stage("pairs", (1, 2), render=lambda i: (f"{i}a", f"{i}b"))
     assert several.lines() == ("1a", "1b", "2a", "2b")
+
+
+def test_stencil_stage_names_the_upwind_scheme_of_a_transport_term():
+    system = parse("""param a = 2
+field u(t, x)
+pde d(u, t) = -a * d(u, x) + d(u, x, 2)
+bc u = 0 at x = 0
+bc u = 0 at x = 1
+ic u = 0 at t = 0""")
+    uses = {str(s.term): s for s in lower_fd(system, FDOptions(9, scheme="upwind2"))
+            .stage("stencils").items if isinstance(s, StencilUse)}
+    first, second = uses["Derivative(u(t, x), x)"], uses["Derivative(u(t, x), (x, 2))"]
+    assert (first.scheme, second.scheme) == ("upwind", "central")
+    assert first.step.backward.offsets == (-2, -1, 0)      # two points upstream
+    assert first.step.backward.weights == (0.5, -2.0, 1.5)
