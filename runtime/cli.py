@@ -242,23 +242,21 @@ def run_show(args: argparse.Namespace) -> int:
     if args.method == "fd":
         from compiler.fd import FDOptions, lower_fd
 
-        stages = [(s.name, s.lines) for s in
-                  lower_fd(system, FDOptions(args.grid, args.accuracy, args.scheme)).stages]
+        stages = lower_fd(system, FDOptions(args.grid, args.accuracy, args.scheme)).stages
     elif args.method == "pinn":
         from compiler.pinn import PINNOptions, lower_pinn
 
         options = PINNOptions(hard_constraints=args.hard_constraints)
-        stages = list(lower_pinn(system, options).stages)
+        stages = lower_pinn(system, options).stages
     else:
         from compiler.fd import FDOptions
         from compiler.odil import odil_stages
 
-        stages = [(s.name, s.lines) for s in
-                  odil_stages(system, FDOptions(args.grid, args.accuracy, "central"))]
+        stages = odil_stages(system, FDOptions(args.grid, args.accuracy, "central"))
     print(f"# {system.name or args.file}: {system.classification()}")
-    for name, lines in stages:
-        print(f"\n[{name}]")
-        for line in lines:
+    for stage in stages:
+        print(f"\n[{stage.name}]")
+        for line in stage.lines():
             print(f"  {line}")
     return EXIT_OK
 

@@ -17,7 +17,7 @@ from pdelang import System
 
 from ..common.stencils import central
 from ..errors import LoweringError
-from .nodes import Access, Step
+from .ir import Access, Step
 from .options import FDOptions
 from .schemes import DEFAULT_TRANSPORT, get_scheme
 

@@ -21,8 +21,8 @@ from ..common.stencils import central, window
 from ..errors import LoweringError
 from .accesses import collect
 from .conditions import Face, FieldNodes
+from .ir import Access, Layout
 from .kernels import CompiledKernel, make_kernel
-from .nodes import Access, Layout
 from .options import FDOptions
 
 Closure = Callable[[jnp.ndarray, Mapping[str, jnp.ndarray], Mapping[str, jnp.ndarray]],

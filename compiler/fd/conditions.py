@@ -16,7 +16,7 @@ from sympy.core.function import AppliedUndef
 from pdelang import Condition, System
 
 from ..errors import LoweringError
-from .nodes import Region
+from .ir import Region
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ import sympy as sp
 
 from pdelang.analysis import is_linear_in
 
-from .nodes import Access, Layout, Region
+from .ir import Access, Layout, Region
 
 MAX_TERMS = 400          # beyond this many shifted values a kernel is left unexpanded
 

@@ -19,7 +19,7 @@ from jax import lax
 
 from ..common.operators import apply_axis, restrict
 from .expand import expand_stencils
-from .nodes import Access, Layout, Region
+from .ir import Access, Layout, Region
 
 Array = jnp.ndarray
 

@@ -8,7 +8,11 @@
       5. apply_conditions           the nodes each equation and each condition owns
       6. collect_derivatives        every derivative as an access with its stencil
       7. make_rhs / make_residual   the jit-able functions
-and returns an `FDProgram` holding every stage for `pdelang show`.
+and returns an `FDProgram` holding every stage as data (compiler/fd/stages.py):
+`program.stage("equations").items` are the IR objects a pass produced, and
+`stage.lines()` what `pdelang show` prints of them. The stages, in order: grid,
+parameters, equations, boundary closures (time-dependent) or boundary rows (steady),
+stencils, program.
 """
 
 from __future__ import annotations
@@ -24,28 +28,33 @@ import sympy as sp
 
 from pdelang import System
 from pdelang.analysis import is_linear_in, occurrences
-from pdelang.printing import expression_to_pde
 
 from ..common.coefficients import coefficient_on_grid, constant_values, inline_time_coefficients
 from ..common.grid import Grid, make_grid
+from ..common.stages import Stage, find_stage
 from ..errors import LoweringError
-from .accesses import Collected, collect, describe_step, time_key
+from .accesses import Collected, collect, time_key
 from .closure import make_closure
 from .conditions import FieldNodes, apply_conditions
 from .equations import Assigned, assign_equations
+from .ir import Layout, Region
 from .kernels import CompiledKernel, make_kernel, prepare
-from .nodes import Layout, Region
 from .options import FDOptions
 from .schemes import get_scheme
+from .stages import (
+    BoundaryRows,
+    boundary_rows_stage,
+    closure_stage,
+    equation_stage,
+    grid_stage,
+    params_stage,
+    printer,
+    program_stage,
+    stencil_stage,
+)
 
 Array = jnp.ndarray
 State = dict[str, Array]
-
-
-@dataclass(frozen=True)
-class Stage:
-    name: str
-    lines: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -77,6 +86,11 @@ class FDProgram:
     linear: bool = True
     stages: tuple[Stage, ...] = field(default=(), repr=False)
     prepare: Callable[[State], State] = field(default=dict, repr=False)
+
+    def stage(self, name: str) -> Stage:
+        """The stage called `name` (grid, parameters, equations, boundary closures or
+        boundary rows, stencils, program)."""
+        return find_stage(self.stages, name)
 
     @property
     def dtype(self):
@@ -128,22 +142,19 @@ def lower_fd(system: System, options: FDOptions | None = None) -> FDProgram:
               for f in system.fields}
     nodes = apply_conditions(system, shapes, {a.name for a in grid.axes if a.periodic})
     time = system.time.symbol if system.time is not None else None
-    show = _printer(system)
-    stages = [_grid_stage(grid), _params_stage(system, params),
-              _equation_stage(assigned, nodes, show)]
+    show = printer(system)
+    stages = [grid_stage(grid), params_stage(system, params),
+              equation_stage(assigned, nodes, show)]
     if system.time is not None:
         closure, changing, closure_shown, closure_kernels = make_closure(
             nodes, system, layout, options, constants)
-        stages.append(Stage("boundary closures", tuple(
-            f"{face.field} at {face.axis} = {_face_value(system, face.axis, face.side)}: "
-            f"{show(eq.lhs)} = {show(eq.rhs)}"
-            for face, eq in closure_shown)))
+        stages.append(closure_stage(closure_shown, system, show))
     else:
         closure, changing, closure_kernels = _no_closure, _no_closure, []
     kernels, collected, velocity_kernels = _equation_kernels(assigned, nodes, system, layout,
                                                              options, constants)
     every_kernel = closure_kernels + kernels + velocity_kernels
-    stages.append(_stencil_stage(collected, grid, show))
+    stages.append(stencil_stage(collected, grid, show))
     state = _state(system, assigned, shapes)
     state_keys = tuple(state)
     state_shapes = {key: shapes[name] for key, (name, _) in state.items()}
@@ -153,14 +164,14 @@ def lower_fd(system: System, options: FDOptions | None = None) -> FDProgram:
     if system.time is not None:
         rhs = _make_rhs(assigned, kernels, nodes, changing, state_shapes)
         initial = _make_initial(system, state, shapes, layout, options, constants, closure)
-        stages.append(_program_stage("rhs(t, U, params) -> dU/dt", state_shapes, params))
+        stages.append(program_stage("rhs(t, U, params) -> dU/dt", state_shapes, params))
         return FDProgram(**common, initial=initial, rhs=rhs, stages=tuple(stages),
                          reach=_reach(collected, options),
                          prepare=partial(prepare, tuple(every_kernel)))
-    residual, face_shown, face_kernels, face_collected = _make_residual(
-        assigned, kernels, nodes, system, layout, options, constants, time, show)
-    stages.insert(3, Stage("boundary rows", tuple(face_shown)))
-    stages.append(_program_stage("residual(U, params) -> R", state_shapes, params))
+    residual, face_rows, face_kernels, face_collected = _make_residual(
+        assigned, kernels, nodes, system, layout, options, constants, time)
+    stages.insert(3, boundary_rows_stage(face_rows, system, show))
+    stages.append(program_stage("residual(U, params) -> R", state_shapes, params))
     initial = _make_guess(state_shapes, jnp.float64 if options.dtype == "float64" else jnp.float32)
     return FDProgram(**common, initial=initial, residual=residual, stages=tuple(stages),
                      reach=_reach(collected + face_collected, options),
@@ -276,7 +287,7 @@ def _make_rhs(assigned, kernels, nodes, closure, shapes):
     return rhs
 
 
-def _make_residual(assigned, kernels, nodes, system, layout, options, constants, time, show):
+def _make_residual(assigned, kernels, nodes, system, layout, options, constants, time):
     plan = []
     shown = []
     collected = []
@@ -289,10 +300,7 @@ def _make_residual(assigned, kernels, nodes, system, layout, options, constants,
             collected.append(c)
             faces.append((slab.index(), make_kernel(c.expr, c.accesses, slab, layout, time,
                                                     constants)))
-            shown.append(f"{face.field} at {face.axis} = "
-                         f"{_face_value(system, face.axis, face.side)}: "
-                         f"{show(face.condition.residual)} = 0 "
-                         f"on nodes {_show_region(slab)}")
+            shown.append(BoundaryRows(face, slab))
         plan.append((a, kernel, n.interior, faces))
     face_kernels = [k for *_, faces in plan for _, k in faces]
     zero = jnp.zeros(())
@@ -388,68 +396,3 @@ def _reach(collected: list[Collected], options: FDOptions) -> int:
             if step.scheme is not None:
                 reach = max(reach, step.scheme.reach_near_ends(options.accuracy))
     return reach
-
-
-# -- stages for `pdelang show` ----------------------------------------------------------
-
-def _face_value(system: System, axis: str, side: str) -> str:
-    return expression_to_pde(system.coordinate(axis).value(side))
-
-
-def _show_region(region: Region) -> str:
-    return ", ".join(f"{a}[{lo}:{hi}]" for a, (lo, hi) in zip(region.axes, region.ranges))
-
-
-def _grid_stage(grid: Grid) -> Stage:
-    lines = [f"{a.name}: {a.points} points on [{a.lower:g}, {a.upper:g}], h = {a.h:.6g}"
-             + (", periodic (last point = first)" if a.periodic else "") for a in grid.axes]
-    return Stage("grid", tuple(lines) or ("no space coordinates (ODE system)",))
-
-
-def _params_stage(system: System, params: Mapping[str, np.ndarray]) -> Stage:
-    lines = []
-    for p in system.params:
-        value = params.get(p.name)
-        if p.is_field:
-            how = "samples interpolated" if p.samples is not None else "expression"
-            lines.append(f"{p.name}({', '.join(p.args)}): array {np.shape(value)} ({how})")
-        else:
-            lines.append(f"{p.name} = {float(value):g}" + (" (unknown, guess)"
-                                                             if p.is_unknown else ""))
-    return Stage("parameters", tuple(lines) or ("none",))
-
-
-def _printer(system: System) -> Callable[[sp.Expr], str]:
-    signatures = {f.name: f.args for f in system.fields}
-    signatures.update({p.name: p.args for p in system.params if p.is_field})
-    return lambda expr: expression_to_pde(expr, signatures, shorthand=True)
-
-
-def _equation_stage(assigned, nodes, show) -> Stage:
-    lines = []
-    for a in assigned:
-        region = _show_region(nodes[a.field].interior)
-        if a.rhs is not None:
-            lhs = f"d({a.field}, t{', ' + str(a.time_order) if a.time_order > 1 else ''})"
-            lines.append(f"{lhs} = {show(a.rhs)}   on nodes {region}")
-        else:
-            lines.append(f"{show(a.equation.residual)} = 0   on nodes {region}")
-    return Stage("equations", tuple(lines))
-
-
-def _stencil_stage(collected: list[Collected], grid: Grid, show) -> Stage:
-    seen = {}
-    for c in collected:
-        for term, step in c.stencils:
-            seen.setdefault((show(term), step.axis), describe_step(step, f"h{step.axis}"))
-    lines = [f"{term}: {text}" for (term, _), text in seen.items()]
-    spacing = [f"h{a.name} = {a.h:.6g}" for a in grid.axes]
-    return Stage("stencils", tuple(lines + spacing) or ("no derivatives in space",))
-
-
-def _program_stage(signature: str, shapes, params) -> Stage:
-    lines = [signature, "U: " + ", ".join(f"{k}{list(s)}" for k, s in shapes.items()),
-             "params: " + (", ".join(f"{k}{list(np.shape(v))}" for k, v in params.items())
-                           or "none"),
-             f"unknowns: {sum(int(np.prod(s)) for s in shapes.values())}"]
-    return Stage("program", tuple(lines))

@@ -12,13 +12,17 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from dataclasses import dataclass
 
-from pdelang import System
+import numpy as np
+
+from pdelang import Param, System
 from pdelang.printing import expression_to_pde
 
 from ..common.observations import field_observations
+from ..common.stages import Stage
 from ..errors import LoweringError
-from ..fd import FDOptions, Stage, lower_fd
+from ..fd import FDOptions, FDProgram, lower_fd
 
 
 def space_time_system(system: System) -> System:
@@ -40,27 +44,71 @@ def space_time_system(system: System) -> System:
     return dataclasses.replace(system, coordinates=coordinates, conditions=conditions)
 
 
+@dataclass(frozen=True)
+class SpaceTimeUnknowns:
+    """Every node of `fields` on the space-time grid of `points` per axis."""
+
+    fields: tuple[str, ...]
+    points: tuple[int, ...]
+    count: int
+
+    def __str__(self) -> str:
+        return (f"unknowns: every node of {', '.join(self.fields)} on the "
+                f"{' x '.join(map(str, self.points))} grid ({self.count} values)")
+
+
+@dataclass(frozen=True)
+class UnknownParameter:
+    """An unknown parameter, with the grid shape of its values (() for a constant)."""
+
+    param: Param
+    shape: tuple[int, ...]
+
+    def __str__(self) -> str:
+        p = self.param
+        where = f" on its {' x '.join(map(str, self.shape))} grid" if p.is_field else ""
+        return f"unknown parameter {p.symbol}{where}, first guess {expression_to_pde(p.guess)}"
+
+
+@dataclass(frozen=True)
+class DataMisfit:
+    field: str
+    count: int
+
+    def __str__(self) -> str:
+        return f"data: {self.count} observations of {self.field}, sampled multilinearly"
+
+
+@dataclass(frozen=True)
+class Objective:
+    """What is solved: `newton` (R(U) = 0) or `least squares` (residual, data misfit and
+    regularization, by Levenberg-Marquardt)."""
+
+    kind: str
+
+    def __str__(self) -> str:
+        if self.kind == "newton":
+            return "solve R(U) = 0 on the whole grid at once by sparse Newton"
+        return ("loss: mean(R^2) + data_weight * mean(misfit^2) [+ regularization * "
+                "mean |grad c|^2 per unknown field], by sparse Levenberg-Marquardt")
+
+
 def odil_stages(system: System, options: FDOptions) -> tuple[Stage, ...]:
     """What `pdelang show --method odil` prints: the finite-difference program of the
     space-time system (time one more grid axis), then what is minimised."""
     program = lower_fd(space_time_system(system), options)
-    nodes = sum(math.prod(program.shapes[f.name]) for f in system.fields)
-    lines = [f"unknowns: every node of {', '.join(f.name for f in system.fields)} "
-             f"on the {' x '.join(str(a.points) for a in program.grid.axes)} grid "
-             f"({nodes} values)"]
-    for p in system.unknown_params:
-        where = f" on its {' x '.join(str(n) for n in program.params[p.name].shape)} grid" \
-            if p.is_field else ""
-        lines.append(f"unknown parameter {p.symbol}{where}, first guess "
-                     f"{expression_to_pde(p.guess)}")
-    observations = field_observations(system)
-    for o in observations:
-        lines.append(f"data: {o.count} observations of {o.field}, sampled multilinearly")
-    if observations or system.unknown_params:
-        lines.append("loss: mean(R^2) + data_weight * mean(misfit^2) "
-                     "[+ regularization * mean |grad c|^2 per unknown field], by sparse "
-                     "Levenberg-Marquardt")
-    else:
-        lines.append("solve R(U) = 0 on the whole grid at once by sparse Newton")
-    return program.stages + (Stage("odil", tuple(lines)),)
+    return program.stages + (odil_stage(system, program),)
 
+
+def odil_stage(system: System, program: FDProgram) -> Stage:
+    """The unknowns, data and objective of `system`, whose space-time program is `program`."""
+    nodes = sum(math.prod(program.shapes[f.name]) for f in system.fields)
+    items: list = [SpaceTimeUnknowns(tuple(f.name for f in system.fields),
+                                     tuple(a.points for a in program.grid.axes), nodes)]
+    items += [UnknownParameter(p, tuple(np.shape(program.params[p.name])) if p.is_field else ())
+              for p in system.unknown_params]
+    observations = field_observations(system)
+    items += [DataMisfit(o.field, o.count) for o in observations]
+    fit = bool(observations or system.unknown_params)
+    items.append(Objective("least squares" if fit else "newton"))
+    return Stage("odil", tuple(items))

@@ -149,25 +149,3 @@ def make_gradient_residual(group: NetworkGroup, coordinates: tuple[str, ...]) ->
         return jax.vmap(gradient)(points[:, columns])
 
     return residual
-
-
-def unknowns_stage(system: System, groups: tuple[NetworkGroup, ...]
-                   ) -> tuple[str, tuple[str, ...]]:
-    """What `pdelang show` prints about the unknowns."""
-    lines = []
-    for p in system.unknown_params:
-        if not p.is_field:
-            lines.append(f"{p.name}: unknown constant, trained with the networks from its "
-                         f"guess {_text(p.guess)}")
-            continue
-        s = next(g for g in groups if g.key == p.name).spec
-        sizes = "-".join(map(str, (s.inputs.width, *s.hidden, s.outputs)))
-        lines.append(f"{p.name}({', '.join(p.args)}): unknown coefficient field = "
-                     f"{_text(p.guess)} + "
-                     f"MLP {sizes}, {s.activation} (output layer starts at zero), trained "
-                     "with the networks")
-    return ("unknowns", tuple(lines))
-
-
-def _text(guess: sp.Expr) -> str:
-    return f"{float(guess):g}" if sp.sympify(guess).is_number else str(guess)

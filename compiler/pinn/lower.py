@@ -12,7 +12,9 @@
                             unknown coefficient fields (`inverse`)
       6. regions            where each residual is sampled: the interior, a face, t = t0,
                             the observation points
-and returns a `PINNProgram` with every stage for `pdelang show`.
+and returns a `PINNProgram` with every stage as data (compiler/pinn/stages.py):
+`program.stage("residuals").items` are the `Term`s, `stage.lines()` what `pdelang show`
+prints.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from pdelang import System
 from pdelang.printing import expression_to_pde
 
 from ..common.coefficients import constant_values
+from ..common.stages import Stage, find_stage
 from ..errors import LoweringError
 from .constraints import constrain_groups
 from .inverse import (
@@ -38,7 +41,6 @@ from .inverse import (
     observations_for_pinn,
     regularization_terms,
     scale_to_data,
-    unknowns_stage,
 )
 from .network import InputMap, MLPSpec, init_mlp
 from .residuals import (
@@ -50,6 +52,7 @@ from .residuals import (
     sample_arrays,
     with_constants,
 )
+from .stages import network_stage, residual_stage, unknowns_stage
 
 
 @dataclass(frozen=True)
@@ -82,7 +85,11 @@ class PINNProgram:
     groups: tuple[NetworkGroup, ...]
     terms: tuple[Term, ...]
     physical: Mapping[str, np.ndarray]         # constants, unknown guesses, sample arrays
-    stages: tuple = ()
+    stages: tuple[Stage, ...] = ()
+
+    def stage(self, name: str) -> Stage:
+        """The stage called `name` (networks, unknowns, residuals)."""
+        return find_stage(self.stages, name)
 
     def init(self, key: jax.Array, dtype=jnp.float32) -> dict:
         """The trainables: network parameters, one entry per network group (fields and
@@ -129,9 +136,9 @@ def lower_pinn(system: System, options: PINNOptions | None = None) -> PINNProgra
     terms = to_residuals(system, groups, coordinates, periodic, hard)
     terms += data_terms(system, groups, coordinates, observations) + \
         regularization_terms(groups, coordinates)
-    stages = (_network_stage(groups[:len(groups) - len(coefficients)], notes),
+    stages = (network_stage(groups[:len(groups) - len(coefficients)], notes),
               *((unknowns_stage(system, coefficients),) if system.unknown_params else ()),
-              _term_stage(terms))
+              residual_stage(terms))
     return PINNProgram(system, options, coordinates, bounds, groups, terms, physical, stages)
 
 
@@ -184,36 +191,3 @@ def to_residuals(system: System, groups: tuple[NetworkGroup, ...], coordinates: 
             name = f"{name} ({names.count(name) + 1})"
         terms.append(Term(name, kind, residual, {c.coordinate: value}, f"{text} = 0"))
     return tuple(terms)
-
-
-def _network_stage(groups, notes=()) -> tuple[str, tuple[str, ...]]:
-    lines = []
-    for g in groups:
-        s = g.spec
-        sizes = "-".join(map(str, (s.inputs.width, *s.hidden, s.outputs)))
-        lines.append(f"{', '.join(g.fields)}({', '.join(g.args)}): MLP {sizes}, {s.activation}, "
-                     f"{s.initialiser} init, inputs scaled to [-1, 1]"
-                     + ("; periodic inputs as sin/cos" if any(s.inputs.periodic) else "")
-                     + (f"; {s.fourier_features} Fourier features" if s.fourier_features else "")
-                     + (f"; outputs times the RMS of their observations: {_scales(g)}"
-                        if g.scale else "")
-                     + "".join(f"; {c.field} = A + D*N, hard: {', '.join(c.labels)}"
-                               for c in (g.constraints.fields if g.constraints else ())))
-    return ("networks", tuple(lines) + tuple(notes))
-
-
-def _scales(group: NetworkGroup) -> str:
-    return ", ".join(f"{f} {s:.4g}" for f, s in zip(group.fields, group.scale) if s != 1.0)
-
-
-def _term_stage(terms) -> tuple[str, tuple[str, ...]]:
-    lines = []
-    for t in terms:
-        if t.kind == "data":
-            lines.append(f"{t.name}: {t.text}")
-            continue
-        where = ", ".join(f"{k} = {v:g}" for k, v in t.fixed.items()) or "interior"
-        lines.append(f"{t.name}: {t.text}   sampled on {where}; derivatives by nested "
-                     "forward-mode jvp")
-    return ("residuals", tuple(lines))
-

@@ -1,6 +1,8 @@
-"""What a finite-difference kernel reads, as static data: a box of grid nodes (`Region`),
-one derivative along one axis (`Step`), how one array is obtained on a box (`Access`), and
-the axes' facts (`Layout`). The passes build these; `kernels` evaluates them in JAX."""
+"""The fd IR that kernels are built from: boxes of nodes (`Region`), derivative steps
+(`Step`, with the scheme of an upwinded transport term), accesses (`Access`: how one array
+is obtained on a box), and the static facts about the grid's axes (`Layout`). Plain frozen
+data, shared by `collect_derivatives` (accesses.py), `expand_stencils` (expand.py) and
+`make_kernel` (kernels.py)."""
 
 from __future__ import annotations
 

@@ -1,0 +1,75 @@
+"""The stages of the pinn driver as data: what each pass produced, and how it reads.
+
+    networks    the field networks (`NetworkGroup`), then notes on constraints left soft (str)
+    unknowns    inverse problems: the unknown parameters (`pdelang.Param`)
+    residuals   every loss term (`Term`): equations, conditions, data, regularization
+"""
+
+from __future__ import annotations
+
+from functools import partial
+
+import sympy as sp
+
+from pdelang import Param, System
+
+from ..common.stages import Stage
+from .residuals import NetworkGroup, Term
+
+
+def network_stage(groups: tuple[NetworkGroup, ...], notes: tuple[str, ...] = ()) -> Stage:
+    return Stage("networks", (*groups, *notes), _network_line)
+
+
+def unknowns_stage(system: System, groups: tuple[NetworkGroup, ...]) -> Stage:
+    """The unknown parameters; a coefficient field's line describes its network in `groups`."""
+    return Stage("unknowns", system.unknown_params, partial(_unknown_line, groups))
+
+
+def residual_stage(terms: tuple[Term, ...]) -> Stage:
+    return Stage("residuals", tuple(terms), _term_line)
+
+
+def _sizes(group: NetworkGroup) -> str:
+    s = group.spec
+    return "-".join(map(str, (s.inputs.width, *s.hidden, s.outputs)))
+
+
+def _network_line(item: NetworkGroup | str) -> str:
+    if isinstance(item, str):
+        return item
+    g, s = item, item.spec
+    return (f"{', '.join(g.fields)}({', '.join(g.args)}): MLP {_sizes(g)}, {s.activation}, "
+            f"{s.initialiser} init, inputs scaled to [-1, 1]"
+            + ("; periodic inputs as sin/cos" if any(s.inputs.periodic) else "")
+            + (f"; {s.fourier_features} Fourier features" if s.fourier_features else "")
+            + (f"; outputs times the RMS of their observations: {_scales(g)}"
+               if g.scale else "")
+            + "".join(f"; {c.field} = A + D*N, hard: {', '.join(c.labels)}"
+                      for c in (g.constraints.fields if g.constraints else ())))
+
+
+def _scales(group: NetworkGroup) -> str:
+    return ", ".join(f"{f} {s:.4g}" for f, s in zip(group.fields, group.scale) if s != 1.0)
+
+
+def _unknown_line(groups: tuple[NetworkGroup, ...], p: Param) -> str:
+    if not p.is_field:
+        return (f"{p.name}: unknown constant, trained with the networks from its "
+                f"guess {_text(p.guess)}")
+    g = next(g for g in groups if g.key == p.name)
+    return (f"{p.name}({', '.join(p.args)}): unknown coefficient field = {_text(p.guess)} + "
+            f"MLP {_sizes(g)}, {g.spec.activation} (output layer starts at zero), trained "
+            "with the networks")
+
+
+def _text(guess: sp.Expr) -> str:
+    return f"{float(guess):g}" if sp.sympify(guess).is_number else str(guess)
+
+
+def _term_line(t: Term) -> str:
+    if t.kind == "data":
+        return f"{t.name}: {t.text}"
+    where = ", ".join(f"{k} = {v:g}" for k, v in t.fixed.items()) or "interior"
+    return (f"{t.name}: {t.text}   sampled on {where}; derivatives by nested "
+            "forward-mode jvp")
