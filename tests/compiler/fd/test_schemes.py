@@ -210,3 +210,39 @@ def test_show_prints_the_rule_of_a_nonlinear_scheme(examples_dir):
     stencils = program.stage("stencils")
     assert [use.scheme for use in stencils.items if isinstance(use, StencilUse)] == ["weno5"]
     assert any("weno5" in line and "WENO5-JS" in line for line in stencils.lines())
+
+
+BURGERS = """
+space x in [0, 1]
+time t in [0, 1]
+field u(x, t)
+pde d(u, t) + u*d(u, x) = 0
+ic u = sin(2*pi*x)
+BC
+"""
+
+
+@pytest.mark.parametrize("periodic", [True, False])
+@pytest.mark.parametrize("scheme", ["weno5", "muscl", "upwind3"])
+def test_the_program_reach_covers_the_scheme(scheme, periodic):
+    """Implicit integrators and fits colour Jacobians by `program.reach`: on Burgers' rhs
+    (the velocity u changes sign) the coloured Jacobian equals the dense one, near bounded
+    ends too (upwind3's one-sided windows there read three nodes back, weno5's ghost values
+    three nodes in)."""
+    from runtime.algebra.sparse_jacobian import sparse_jacobian
+    from runtime.algebra.steady_program import program_sparsity
+
+    faces = "bc periodic x" if periodic else "bc u = 0 at x = 0\nbc u = 0 at x = 1"
+    program = lower_fd(pl.parse(BURGERS.replace("BC", faces)), FDOptions(23, scheme=scheme))
+    assert program.reach >= get_scheme(scheme).reach
+    x = program.grid.axis("x").node_coordinates()
+    with jax.enable_x64(True):
+        U = {"u": jnp.asarray(np.sin(2 * np.pi * x) + 0.3 * np.cos(6 * np.pi * x))}
+        params = program.prepare({k: jnp.asarray(v) for k, v in program.params.items()})
+
+        def rhs(V, p):
+            return program.rhs(jnp.float64(0), V, p)
+
+        coloured = sparse_jacobian(rhs, U, params, program_sparsity(program)).toarray()
+        dense = jax.jacfwd(lambda v: rhs({"u": v}, params)["u"])(U["u"])
+    np.testing.assert_allclose(coloured, np.asarray(dense), rtol=1e-12, atol=1e-9)

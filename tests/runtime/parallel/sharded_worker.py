@@ -56,6 +56,11 @@ CASES = {
     "sdirk2_2d": (EXAMPLES / "heat2d_periodic.pde", dict(grid=17, integrator="sdirk2"),
                   {"x": 2, "y": 2}),
     "dopri5_1d": (EXAMPLES / "heat1d.pde", dict(grid=33, integrator="dopri5"), {"x": 4}),
+    # nonlinear schemes: halos of width 3 (weno5, ghost values extrapolated at the ends)
+    # and 2 (muscl, periodic)
+    "weno5_1d": (EXAMPLES / "burgers1d.pde", dict(grid=103, scheme="weno5"), {"x": 4}),
+    "muscl_periodic_1d": (EXAMPLES / "advection1d.pde", dict(grid=103, scheme="muscl-vanleer"),
+                          {"x": 4}),
     # steady fd: the residual and the colour jvps split, the sparse LU on the host
     "steady_dirichlet_mesh2x2": (EXAMPLES / "poisson2d.pde", dict(grid={"x": 23, "y": 30}),
                                  {"x": 2, "y": 2}),

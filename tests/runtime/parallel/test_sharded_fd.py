@@ -24,7 +24,7 @@ WORKER = Path(__file__).with_name("sharded_worker.py")
 ROOT = WORKER.parents[3]
 QUICK = ("periodic_1d", "mixed_2d_mesh2x2")
 SLOW = ("periodic_2d_mesh2x2", "neumann_1d", "wave_1d_accuracy4", "mixed_2d_mesh1x4",
-        "periodic_2d_mesh4x1", "sdirk2_2d", "dopri5_1d")
+        "periodic_2d_mesh4x1", "sdirk2_2d", "dopri5_1d", "weno5_1d", "muscl_periodic_1d")
 ROUNDING = 1e-13        # relative to the field's largest value
 
 
