@@ -6,8 +6,9 @@ classes and checks, and the `pdelang solve` flags and `--help`, are derived.
 
 A new option is one `Option(...)` row in `table.py` (its methods, default, help; `parse` or
 `cli=False` for the command line); the solver reads it as `options.<name>`. A new method is
-one `Method(...)` row, its name in the rows of the options it uses, its options class
-(`OPTIONS.options_class(...)`) beside its solver, and a line in `runtime.solve`'s dispatch.
+one `Method(...)` row (naming the module of its options class and solver, which
+`runtime.solve` imports when the method is first asked for), its name in the rows of the
+options it uses, and its options class (`OPTIONS.options_class(...)`) beside its solver.
 """
 
 from .core import Method, Option, PerMethod, Table, per_method
