@@ -34,7 +34,11 @@ from .options.parse import (  # noqa: F401  (the command line's readers, importe
 EXIT_OK, EXIT_INPUT, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The whole command line; with `command` "check", without the method flags of solve
+    and show, whose choices come from the modules that implement them and so import JAX
+    (1-2 s that a check does not need)."""
+    flags = command != "check"
     parser = argparse.ArgumentParser(
         prog="pdelang",
         description="Write a PDE system once; check it, solve it, see what is generated.",
@@ -61,18 +65,20 @@ def build_parser() -> argparse.ArgumentParser:
     solve.add_argument("--animate", help="write an animation over time (.gif, or .mp4 with "
                                          "ffmpeg)")
     solve.add_argument("--quiet", action="store_true", help="no progress output")
-    groups = _option_groups(solve)
-    _add_host_arguments(groups["devices"])
+    if flags:
+        groups = _option_groups(solve)
+        _add_host_arguments(groups["devices"])
     solve.set_defaults(run=run_solve)
 
     show = commands.add_parser("show", help="print what the compiler generates")
     show.add_argument("file", help="a .pde file")
     show.add_argument("--method", choices=METHODS, required=True)
-    for name in ("grid", "accuracy", "scheme"):              # as solve's, with fd's defaults
+    for name in ("grid", "accuracy", "scheme") if flags else ():   # as solve's, fd's defaults
         option = OPTIONS.option(name)
         _add_flag(show, option, option.default_for("fd"), _flag_help(option, False))
-    _add_flag(show, OPTIONS.option("hard_constraints"), True,
-              "pinn: show the networks with every condition in the loss")
+    if flags:
+        _add_flag(show, OPTIONS.option("hard_constraints"), True,
+                  "pinn: show the networks with every condition in the loss")
     show.set_defaults(run=run_show)
     return parser
 
@@ -270,7 +276,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from .observe.interrupt import Interrupted
 
     argv = list(sys.argv[1:] if argv is None else argv)
-    parser = build_parser()
+    parser = build_parser(next((a for a in argv if not a.startswith("-")), None))
     args = parser.parse_args(argv)
     os.environ.setdefault("MPLBACKEND", "Agg")
     try:
@@ -284,6 +290,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:          # the reader left (`pdelang show ... | head`): not a bug
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
     except Exception as exc:  # a bug of ours: say so, keep the traceback in a file
         return _internal_error(exc)
 

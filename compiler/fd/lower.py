@@ -40,7 +40,7 @@ from .equations import Assigned, assign_equations
 from .ir import Layout, Region
 from .kernels import CompiledKernel, make_kernel, prepare
 from .options import FDOptions
-from .schemes import get_scheme
+from .schemes import ReconstructionScheme, get_scheme
 from .stages import (
     BoundaryRows,
     boundary_rows_stage,
@@ -131,6 +131,7 @@ class FDProgram:
 def lower_fd(system: System, options: FDOptions | None = None) -> FDProgram:
     """Lower `system` to a finite-difference program (see the module docstring)."""
     options = options or FDOptions()
+    _check_scheme(system, options)
     system = inline_time_coefficients(system)
     grid = make_grid(system, options.grid_spec)
     layout = Layout({a.name: a.info() for a in grid.axes},
@@ -190,6 +191,18 @@ def _parameter_values(system: System, grid: Grid) -> dict[str, np.ndarray]:
 
 
 # -- equations ------------------------------------------------------------------------
+
+def _check_scheme(system: System, options: FDOptions) -> None:
+    """A shock-capturing scheme on a steady system would be ignored (steady equations have
+    no transport velocity to upwind by): say so instead."""
+    if options.scheme is None or system.time is not None:
+        return
+    if isinstance(get_scheme(options.scheme), ReconstructionScheme):
+        raise LoweringError(f"scheme {options.scheme!r} takes the transport terms of "
+                            "time-dependent equations; this system is steady, and its "
+                            "derivatives are central differences", system.equations[0].span,
+                            hint="leave out --scheme, or pose the problem in time")
+
 
 def _uses_upwind(a: Assigned, system: System, options: FDOptions) -> bool:
     """Whether the transport terms of `a` take the upwinded scheme: always for a scheme

@@ -1,8 +1,20 @@
-"""Physics-informed networks: the IR lowered to residual functions of MLPs, in JAX."""
+"""Physics-informed networks: the IR lowered to residual functions of MLPs, in JAX.
 
-from .lower import PINNOptions, PINNProgram, lower_pinn
-from .network import ACTIVATIONS, MLPSpec, apply_mlp, init_mlp
-from .residuals import CONSTANTS, Term
+The names below are imported when first used, so that `compiler.pinn.options` can be read
+without importing JAX (the command line builds its flags from it)."""
 
-__all__ = ["ACTIVATIONS", "CONSTANTS", "MLPSpec", "PINNOptions", "PINNProgram", "Term",
-           "apply_mlp", "init_mlp", "lower_pinn"]
+from __future__ import annotations
+
+import importlib
+
+_WHERE = {"PINNOptions": ".options", "PINNProgram": ".lower", "lower_pinn": ".lower",
+          "ACTIVATIONS": ".network", "MLPSpec": ".network", "apply_mlp": ".network",
+          "init_mlp": ".network", "CONSTANTS": ".residuals", "Term": ".residuals"}
+
+__all__ = sorted(_WHERE)
+
+
+def __getattr__(name: str):
+    if name in _WHERE:
+        return getattr(importlib.import_module(_WHERE[name], __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from compiler.pinn.lower import PINNOptions
+from compiler.pinn.options import PINNOptions
 
 from .core import Method, Option, Table, per_method
 from .parse import (

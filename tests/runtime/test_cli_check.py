@@ -139,3 +139,14 @@ def test_usage_errors_in_process(capsys):
         main(["frobnicate"])
     assert info.value.code == 2
     assert "invalid choice" in capsys.readouterr().err
+
+
+def test_check_does_not_import_jax(examples_dir):
+    """`pdelang check` reads and validates; JAX (1-2 s to import) is for solving."""
+    code = ("import sys; from runtime.cli import main; "
+            f"main(['check', {str(examples_dir + '/heat1d.pde')!r}]); "
+            "print('jax' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().splitlines()[-1] == "False"

@@ -246,3 +246,10 @@ def test_the_program_reach_covers_the_scheme(scheme, periodic):
         coloured = sparse_jacobian(rhs, U, params, program_sparsity(program)).toarray()
         dense = jax.jacfwd(lambda v: rhs({"u": v}, params)["u"])(U["u"])
     np.testing.assert_allclose(coloured, np.asarray(dense), rtol=1e-12, atol=1e-9)
+
+
+def test_a_steady_system_refuses_a_shock_capturing_scheme(examples_dir):
+    system = pl.load(f"{examples_dir}/poisson2d.pde")
+    with pytest.raises(LoweringError, match="'weno5'.*steady"):
+        lower_fd(system, FDOptions(9, scheme="weno5"))
+    lower_fd(system, FDOptions(9, scheme="upwind"))     # linear names: accepted, as before
