@@ -114,7 +114,15 @@ def _extend(children: st.SearchStrategy) -> st.SearchStrategy:
 expressions = st.recursive(leaves.filter(sane), _extend, max_leaves=10)
 
 
+def rebuilt(expr: sp.Basic) -> sp.Basic:
+    """`expr` built again bottom-up, as SymPy builds it from parsed text: a strategy can leave
+    a node unevaluated that construction evaluates (found: Min(x, Max(0, 1)), whose text
+    parses as Min(1, x))."""
+    return expr.func(*(rebuilt(a) for a in expr.args)) if expr.args else expr
+
+
 def check_round_trip(expr: sp.Expr, shorthand: bool) -> None:
+    expr = rebuilt(expr)
     if shorthand:
         text = pl.expression_to_pde(expr, SIGNATURE, shorthand=True)
     else:
