@@ -70,7 +70,7 @@ def make_kernel(expr: sp.Expr, accesses: Mapping[sp.Symbol, Access], region: Reg
     expr, hoisted = hoist(expr, variant, arrays)
     if not velocities:
         expr, accesses = expand_stencils(expr, accesses, region, layout)
-    invariants = tuple((f"{HOISTED}{abs(hash((sub, region))) % 10**12}",
+    invariants = tuple((hoisted_key(sub, region),
                         _params_only(_function(sub, accesses, region, layout, None, constants)))
                        for sub in hoisted.values())
     keys = {symbol: key for symbol, (key, _) in zip(hoisted, invariants)}
@@ -84,6 +84,14 @@ def make_kernel(expr: sp.Expr, accesses: Mapping[sp.Symbol, Access], region: Reg
         return evaluate(params, U, t, extra)
 
     return CompiledKernel(run, invariants)
+
+
+def hoisted_key(sub: sp.Expr, region: Region) -> str:
+    """The params key of a hoisted array: the expression itself (its exact `srepr`) and the
+    region. Kernels share one params dict, so equal keys must mean equal arrays; a hash of
+    the expression would not do (Python hashes `r**-1` and `r**-2` alike, and two
+    coefficient arrays collided into one: a silently wrong polar Laplacian)."""
+    return f"{HOISTED}{sp.srepr(sub)} on {region.axes}{region.ranges}"
 
 
 def hoist(expr: sp.Expr, variant: set[sp.Symbol],
