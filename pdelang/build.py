@@ -7,6 +7,7 @@ from dataclasses import replace
 import sympy as sp
 
 from .analysis import derivative_orders, is_linear_in, occurrence_name, occurrences
+from .data import check_observations
 from .declarations import Declarations
 from .errors import Span
 from .expressions import check_size, realify
@@ -48,6 +49,7 @@ def build_system(decls: Declarations, scope: Scope | None = None) -> System:
     check_boundaries(scope.fields, infos, conditions, tuple(decls.data),
                      {c.name for c in scope.coordinates if not c.is_time})
     check_unknown_params(scope.params, tuple(decls.data))
+    check_observations(tuple(decls.data), scope.coordinates, scope.fields)
     return System(
         name=decls.name,
         coordinates=scope.coordinates,

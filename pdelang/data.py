@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import PdeDataError, Span
-from .ir import Observations, Samples
+from .ir import Coordinate, Field, Observations, Samples
 
 
 def resolve(path: str, base: str | Path | None) -> Path:
@@ -60,20 +60,22 @@ def load_observations(path: str, base: str | Path | None, known: set[str],
         raise PdeDataError(f"the data file {str(file)!r} does not exist", span)
     try:
         with file.open(newline="", encoding="utf-8") as handle:
-            rows = list(csv.reader(handle))
+            reader = csv.reader(handle)
+            numbered = [(reader.line_num, row) for row in reader]
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
         raise PdeDataError(f"cannot read {str(file)!r} as CSV text ({exc})", span) from None
-    rows = [r for r in rows if any(cell.strip() for cell in r)]
-    if not rows:
+    numbered = [(n, r) for n, r in numbered if any(cell.strip() for cell in r)]
+    if not numbered:
         raise PdeDataError(f"{str(file)!r} is empty; its first line must name the columns",
                            span)
-    columns = tuple(cell.strip() for cell in rows[0])
-    return observations(columns, _numbers(rows[1:], columns, file, span), known, span,
-                        str(file))
+    columns = tuple(cell.strip() for cell in numbered[0][1])
+    lines = tuple(n for n, _ in numbered[1:])
+    values = _numbers([r for _, r in numbered[1:]], lines, columns, file, span)
+    return observations(columns, values, known, span, str(file), lines)
 
 
 def observations(columns: tuple[str, ...], values: np.ndarray, known: set[str], span: Span,
-                 path: str = "") -> Observations:
+                 path: str = "", lines: tuple[int, ...] = ()) -> Observations:
     """Check observation columns against the declared names and wrap them."""
     where = repr(path) if path else "the observations"
     unknown = [c for c in columns if c not in known]
@@ -88,20 +90,65 @@ def observations(columns: tuple[str, ...], values: np.ndarray, known: set[str], 
                            "values each", span)
     if not np.all(np.isfinite(values)):
         raise PdeDataError(f"{where} contains NaN or infinite values", span)
-    return Observations(columns, values, path, span)
+    return Observations(columns, values, path, span, lines)
 
 
-def _numbers(rows: list[list[str]], columns: tuple[str, ...], file: Path,
-             span: Span) -> np.ndarray:
+def _numbers(rows: list[list[str]], lines: tuple[int, ...], columns: tuple[str, ...],
+             file: Path, span: Span) -> np.ndarray:
     values = np.empty((len(rows), len(columns)))
-    for i, row in enumerate(rows):
+    for i, (line, row) in enumerate(zip(lines, rows)):
         if len(row) != len(columns):
-            raise PdeDataError(f"{str(file)!r} line {i + 2} has {len(row)} values; the header "
+            raise PdeDataError(f"{str(file)!r} line {line} has {len(row)} values; the header "
                                f"has {len(columns)} columns", span)
         for j, cell in enumerate(row):
             try:
                 values[i, j] = float(cell)
             except ValueError:
-                raise PdeDataError(f"{str(file)!r} line {i + 2}, column {columns[j]!r}: "
+                raise PdeDataError(f"{str(file)!r} line {line}, column {columns[j]!r}: "
                                    f"{cell.strip()!r} is not a number", span) from None
     return values
+
+
+_TOLERANCE = 1e-9  # relative to the interval: points this close outside count as on the face
+
+
+def check_observations(data: tuple[Observations, ...], coordinates: tuple[Coordinate, ...],
+                       fields: tuple[Field, ...]) -> None:
+    """What can be checked of the observations before any work: every table gives a field,
+    with a column for each of its arguments, at points inside the box of the domain. The
+    error names the `data` statement and the CSV line (or row) of the first bad point."""
+    bounds = {c.name: c.bounds for c in coordinates}
+    for table in data:
+        where = repr(table.path) if table.path else "the observations"
+        observed = [f for f in fields if f.name in table.columns]
+        if not observed:
+            raise PdeDataError(f"{where} gives no field: its columns "
+                               f"({', '.join(table.columns)}) are all coordinates", table.span,
+                               hint="a data table needs a column named after a field: "
+                                    f"{', '.join(f.name for f in fields)}")
+        for f in observed:
+            missing = [a for a in f.args if a not in table.columns]
+            if missing:
+                raise PdeDataError(
+                    f"{where} gives `{f.name}` but no column for its argument(s) "
+                    f"{', '.join(missing)}", table.span,
+                    hint=f"`{f.name}` is {f.name}({', '.join(f.args)}): every observation "
+                         "needs all of its coordinates")
+        for name in table.columns:
+            if name in bounds:
+                _check_inside(table, name, bounds[name], where)
+
+
+def _check_inside(table: Observations, name: str, bounds: tuple[float, float],
+                  where: str) -> None:
+    lo, hi = bounds
+    column = table.column(name)
+    slack = _TOLERANCE * (hi - lo)
+    outside = (column < lo - slack) | (column > hi + slack)
+    if np.any(outside):
+        row = int(np.argmax(outside))
+        line = f"line {table.lines[row]}, " if table.lines else ""
+        raise PdeDataError(f"{where} {line}row {row + 1}: {name} = {column[row]:g} lies "
+                           f"outside [{lo:g}, {hi:g}]", table.span,
+                           hint=f"every observation must lie in the domain; {name} is in "
+                                f"[{lo:g}, {hi:g}]")

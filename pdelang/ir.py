@@ -191,6 +191,7 @@ class Observations:
     values: np.ndarray
     path: str = ""
     span: Span = field(default_factory=_no_span, compare=False, repr=False)
+    lines: tuple[int, ...] = ()         # the CSV line of each row, where read from a file
 
     def __post_init__(self) -> None:
         values = np.array(self.values, dtype=np.float64, copy=True)

@@ -169,6 +169,9 @@ def run_solve(args: argparse.Namespace) -> int:
     import runtime
 
     options = _method_options(args, method)
+    from .output.targets import check_targets
+
+    check_targets(system, args.out, args.plot, args.animate)   # before the work, not after
     from .observe.progress import Progress
 
     span = system.time.bounds if system.time is not None else None

@@ -6,8 +6,9 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from pdelang import System
+from pdelang.errors import PdeError
 
-from .errors import OptionError
+from .errors import OptionError, locate
 from .options import METHOD_NAMES, OPTIONS
 from .output.solution import Solution
 
@@ -23,11 +24,18 @@ def solve(system: System, method: str = "fd", *, observers: Sequence[Callable] =
     `runtime.options` (`runtime/options/table.py`); `print(runtime.options.describe("pinn"))`
     lists a method's options. An option of another method, or of none, is an OptionError
     that names the methods using it, or the closest name and this method's options.
-    `observers`: callables told of progress (see `runtime.observe`).
+    `observers`: callables told of progress (see `runtime.observe`). An error raised on the
+    way names the file and the statement it concerns (`runtime.errors.locate`).
     """
     if not isinstance(system, System):
         raise OptionError(f"solve() takes a system from pl.PDESystem(...) or pl.load(...), "
                           f"not {type(system).__name__}")
-    OPTIONS.check_given(method, options)
-    kind, solver = OPTIONS.method(method).load()
-    return solver(system, kind(**options), observers)
+    try:
+        OPTIONS.check_given(method, options)
+        kind, solver = OPTIONS.method(method).load()
+        return solver(system, kind(**options), observers)
+    except PdeError as error:
+        located = locate(error, system)
+        if located is error:
+            raise
+        raise located from error

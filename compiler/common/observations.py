@@ -18,11 +18,8 @@ import numpy as np
 import scipy.sparse as sps
 
 from pdelang import System
-from pdelang.errors import PdeDataError
 
 from ..errors import LoweringError
-
-_TOLERANCE = 1e-9  # relative to the interval: points this close outside count as on the face
 
 
 @dataclass(frozen=True)
@@ -50,25 +47,16 @@ class FieldObservations:
 def field_observations(system: System) -> tuple[FieldObservations, ...]:
     """The observations of each observed field, from all data tables, in field order.
 
-    A table that gives a field must give every argument of that field; points must lie in
-    the domain (within rounding); a field observed in several tables gets all their rows.
+    A field observed in several tables gets all their rows. That every table gives a field
+    with all its arguments, at points inside the domain, was checked when the system was
+    built (`pdelang.data.check_observations`).
     """
     found: dict[str, tuple[list[np.ndarray], list[np.ndarray]]] = {}
     for table in system.data:
-        where = repr(table.path) if table.path else "the observations"
         for f in system.fields:
             if f.name not in table.columns:
                 continue
-            missing = [a for a in f.args if a not in table.columns]
-            if missing:
-                raise PdeDataError(
-                    f"{where} gives `{f.name}` but no column for its argument(s) "
-                    f"{', '.join(missing)}", table.span,
-                    hint=f"`{f.name}` is {f.name}({', '.join(f.args)}): every observation "
-                         "needs all of its coordinates")
             points = np.stack([table.column(a) for a in f.args], axis=1)
-            for a, column in zip(f.args, points.T):
-                _check_inside(system, a, column, where, table.span)
             rows, values = found.setdefault(f.name, ([], []))
             rows.append(points)
             values.append(table.column(f.name))
@@ -78,20 +66,7 @@ def field_observations(system: System) -> tuple[FieldObservations, ...]:
             points, values = found[f.name]
             out.append(FieldObservations(f.name, f.args, np.concatenate(points),
                                          np.concatenate(values)))
-    if system.data and not out:
-        raise PdeDataError("the observations give no field: a data table needs a column "
-                           "named after a field", system.data[0].span)
     return tuple(out)
-
-
-def _check_inside(system: System, name: str, column: np.ndarray, where: str, span) -> None:
-    lo, hi = system.coordinate(name).bounds
-    slack = _TOLERANCE * (hi - lo)
-    outside = (column < lo - slack) | (column > hi + slack)
-    if np.any(outside):
-        row = int(np.argmax(outside))
-        raise PdeDataError(f"{where} row {row + 1}: {name} = {column[row]:g} lies outside "
-                           f"[{lo:g}, {hi:g}]", span)
 
 
 @dataclass(frozen=True)

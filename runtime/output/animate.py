@@ -27,9 +27,7 @@ def animate(solution, path: str | Path, name: str | None = None, fps: int = 8) -
     time = solution.system.time
     name = name or next(iter(solution.values))
     field = solution.system.field(name)
-    if time is None or time.name not in field.args:
-        raise OptionError(f"`{name}` does not depend on time: there is nothing to animate",
-                          hint="use --plot for a picture")
+    check_animation(solution.system, name, path)
     writer = _writer(path, fps, animation)
     args = list(field.args)
     values = np.moveaxis(np.asarray(solution.values[name]), args.index(time.name), 0)
@@ -48,7 +46,7 @@ def animate(solution, path: str | Path, name: str | None = None, fps: int = 8) -
             line.set_ydata(values[k])
             ax.set_title(f"{name} at {time.name} = {times[k]:.3g}")
             return (line,)
-    elif len(space) == 2:
+    else:                                   # two space coordinates (check_animation)
         limit = float(np.max(np.abs(values))) or 1.0
         image = ax.pcolormesh(solution.grid[space[0]], solution.grid[space[1]], values[0].T,
                               shading="auto", cmap="RdBu_r", vmin=-limit, vmax=limit)
@@ -61,8 +59,6 @@ def animate(solution, path: str | Path, name: str | None = None, fps: int = 8) -
             image.set_array(values[k].T.ravel())
             ax.set_title(f"{name} at {time.name} = {times[k]:.3g}")
             return (image,)
-    else:
-        raise OptionError(f"`{name}` has {len(space)} space coordinates; animations show 1 or 2")
     movie = animation.FuncAnimation(figure, draw, frames=len(times), blit=False)
     handle, temporary = tempfile.mkstemp(dir=path.parent or ".", suffix=path.suffix)
     os.close(handle)
@@ -75,13 +71,27 @@ def animate(solution, path: str | Path, name: str | None = None, fps: int = 8) -
     return path
 
 
+def check_animation(system, name: str, path: str | Path) -> None:
+    """An OptionError unless field `name` of `system` can be animated into `path`: it
+    depends on time and on one or two space coordinates, and `path` is a .gif, or a .mp4
+    with ffmpeg installed. Made before a solve as well as after it."""
+    time = system.time
+    field = system.field(name)
+    if time is None or time.name not in field.args:
+        raise OptionError(f"`{name}` does not depend on time: there is nothing to animate",
+                          hint="use --plot for a picture")
+    space = [a for a in field.args if a != time.name]
+    if len(space) not in (1, 2):
+        raise OptionError(f"`{name}` has {len(space)} space coordinates; animations show 1 or 2")
+    suffix = Path(path).suffix.lower()
+    if suffix == ".mp4" and shutil.which("ffmpeg") is None:
+        raise OptionError("writing .mp4 needs ffmpeg, which is not installed",
+                          hint="write a .gif instead")
+    if suffix not in (".gif", ".mp4"):
+        raise OptionError(f"animations are written as .gif or .mp4, not {suffix or 'no suffix'}")
+
+
 def _writer(path: Path, fps: int, animation):
-    suffix = path.suffix.lower()
-    if suffix == ".gif":
+    if path.suffix.lower() == ".gif":
         return animation.PillowWriter(fps=fps)
-    if suffix == ".mp4":
-        if shutil.which("ffmpeg") is None:
-            raise OptionError("writing .mp4 needs ffmpeg, which is not installed",
-                              hint="write a .gif instead")
-        return animation.FFMpegWriter(fps=fps)
-    raise OptionError(f"animations are written as .gif or .mp4, not {suffix or 'no suffix'}")
+    return animation.FFMpegWriter(fps=fps)

@@ -46,6 +46,18 @@ def save_netcdf(solution, path: str | Path) -> Path:
     return write_atomically(path, lambda f: dataset.to_netcdf(f, engine=engine))
 
 
+def check_netcdf() -> None:
+    """An OptionError, before any work, when the packages that write .nc files are absent
+    (found without importing them: xarray alone takes about a second)."""
+    from importlib.util import find_spec
+
+    missing = [name for name in ("xarray", "h5netcdf", "h5py") if find_spec(name) is None]
+    if missing:
+        raise OptionError(f"writing .nc files needs {', '.join(missing)}, which "
+                          f"{'is' if len(missing) == 1 else 'are'} not installed",
+                          hint=f"{INSTALL}, or write a .npz file")
+
+
 def _engine() -> str:
     try:
         import h5netcdf  # noqa: F401

@@ -249,14 +249,16 @@ def _diagnose(integrator: AbstractIntegrator, options: Options, counters: Counte
     if not finite:
         return SolveError(
             f"the solution became NaN or Inf {where} ({name}, dt = {stats.dt:.4g})",
-            hint="the step is likely unstable or the equations blow up: try a smaller dt "
-            "(--dt), or the implicit integrator 'sdirk2' for stiff problems",
+            hint="the step is likely unstable or the equations blow up: try a smaller step "
+            "(--dt), or for a stiff problem the implicit integrator (--integrator sdirk2; "
+            "integrator=\"sdirk2\" in Python)",
         )
     if int(counters.failures) > 0:
         return SolveError(
             f"Newton's method did not converge within {options.newton_max_iter} iterations "
             f"in {int(counters.failures)} stage solve(s) {where} ({name}, dt = {stats.dt:.4g})",
-            hint="try a smaller dt (--dt), looser rtol/atol, or a larger newton_max_iter",
+            hint="try a smaller step (--dt); with an adaptive integrator, looser tolerances "
+            "(rtol=, atol= in Python)",
         )
     if t_now >= t_to:
         return None
@@ -264,15 +266,16 @@ def _diagnose(integrator: AbstractIntegrator, options: Options, counters: Counte
         return SolveError(
             f"{name} used up max_steps = {options.max_steps} steps at t = {t_now:.6g}, "
             f"{where}",
-            hint="the problem may be stiff: try the implicit integrator 'sdirk2'; or raise "
-            "max_steps, or loosen rtol/atol",
+            hint="the problem may be stiff: try the implicit integrator (--integrator "
+            "sdirk2; integrator=\"sdirk2\" in Python), or looser tolerances (rtol=, atol= in "
+            "Python)",
         )
     cause = (" (the right-hand side returned NaN or Inf there)"
              if int(counters.nonfinite) > 0 else "")
     return SolveError(
         f"{name}'s step size collapsed to {stats.dt:.3g} at t = {t_now:.6g}, {where}{cause}",
         hint="check the right-hand side near that time; for a stiff problem try the "
-        "implicit integrator 'sdirk2'",
+        "implicit integrator (--integrator sdirk2; integrator=\"sdirk2\" in Python)",
     )
 
 

@@ -103,5 +103,6 @@ def check_dt(scheme: str, dt: float, radius: float) -> None:
         f"dt = {dt:.4g} is beyond the stability limit dt <= {limit:.4g} of {scheme!r} "
         f"(spectral radius of the Jacobian about {radius:.4g}; the solution would blow up)",
         hint=f"use a smaller step, --dt {SAFETY * limit:.3g} or less (or leave dt out to "
-        "have one chosen), or the implicit integrator 'sdirk2', which is stable at any dt",
+        "have one chosen), or the implicit integrator --integrator sdirk2 "
+        "(integrator=\"sdirk2\" in Python), which is stable at any dt",
     )

@@ -153,3 +153,65 @@ def test_parameters_are_not_observation_columns(tmp_path):
     with pytest.raises(pl.PdeDataError, match="'k' name no coordinate or field"):
         pl.parse('param k ~ 1\nspace x in [0, 1]\nfield u(x)\npde d(u, x, 2) = k\n'
                  'data "obs.csv"\n', base=tmp_path)
+
+
+# -- observations checked against the system, before any work ----------------------------
+
+HEAT_WITH_DATA = """param k ~ 1
+space x in [0, 1]
+time t in [0, 0.5]
+field u(t, x)
+pde d(u, t) = k*d(u, x, 2)
+bc u = 0 at x = 0
+bc u = 0 at x = 1
+ic u = sin(pi*x) at t = 0
+data "obs.csv"
+"""
+
+
+def test_a_point_outside_the_domain_names_the_data_line_and_the_csv_line(tmp_path):
+    (tmp_path / "obs.csv").write_text("t,x,u\n0.1,0.5,1\n\n0.2,0.25,1\n0.3,1.5,1\n")
+    with pytest.raises(pl.PdeDataError) as info:
+        pl.parse(HEAT_WITH_DATA, "heat.pde", base=tmp_path)
+    text = str(info.value)
+    assert text.startswith("heat.pde:9:1: data error:")                # the `data` line
+    assert "line 5, row 3: x = 1.5 lies outside [0, 1]" in text        # blank line 3 counted
+    assert 'data "obs.csv"' in text                                    # the caret excerpt
+
+
+def test_a_time_outside_the_interval_is_caught_too(tmp_path):
+    (tmp_path / "obs.csv").write_text("t,x,u\n0.7,0.5,1\n")
+    with pytest.raises(pl.PdeDataError, match=r"line 2, row 1: t = 0.7 lies outside \[0, 0.5\]"):
+        pl.parse(HEAT_WITH_DATA, "heat.pde", base=tmp_path)
+
+
+def test_points_on_a_face_within_rounding_are_inside(tmp_path):
+    (tmp_path / "obs.csv").write_text("t,x,u\n0.5,1.0000000000001,0\n0,0,0\n")
+    assert len(pl.parse(HEAT_WITH_DATA, "heat.pde", base=tmp_path).data[0].values) == 2
+
+
+def test_a_table_that_names_no_field_is_an_error_at_its_data_line(tmp_path):
+    (tmp_path / "obs.csv").write_text("t,x\n0.1,0.5\n")
+    with pytest.raises(pl.PdeDataError) as info:
+        pl.parse(HEAT_WITH_DATA, "heat.pde", base=tmp_path)
+    assert str(info.value).startswith("heat.pde:9:1: data error:")
+    assert "gives no field" in str(info.value) and info.value.hint.endswith(": u")
+
+
+def test_a_field_without_its_coordinates_is_an_error_at_parse_time(tmp_path):
+    (tmp_path / "obs.csv").write_text("x,u\n0.5,1\n")
+    with pytest.raises(pl.PdeDataError, match="no column for its argument.*t"):
+        pl.parse(HEAT_WITH_DATA, "heat.pde", base=tmp_path)
+
+
+def test_observations_from_python_are_checked_the_same_way():
+    import sympy as sp
+
+    t, x = sp.symbols("t x")
+    u, k = sp.Function("u"), sp.Symbol("k")
+    with pytest.raises(pl.PdeDataError, match=r"row 2: x = -0.5 lies outside \[0, 1\]"):
+        pl.PDESystem(equations=[sp.Eq(u(t, x).diff(t), k * u(t, x).diff(x, 2))],
+                     conditions=[sp.Eq(u(t, 0), 0), sp.Eq(u(t, 1), 0),
+                                 sp.Eq(u(0, x), sp.sin(sp.pi * x))],
+                     domain={x: (0, 1), t: (0, 0.5)}, params={k: pl.Unknown(1.0)},
+                     data={"t": [0.1, 0.2], "x": [0.5, -0.5], "u": [1.0, 1.0]})

@@ -131,6 +131,20 @@ def test_relative_data_paths_start_at_the_file(tmp_path, capsys, monkeypatch):
     assert "1 unknown parameter(s)" in capsys.readouterr().out
 
 
+@pytest.mark.parametrize("table, words", [
+    ("x,u\n0.5,0.1\n1.25,0.2\n", "line 3, row 2: x = 1.25 lies outside [0, 1]"),
+    ("x\n0.5\n", "gives no field"),
+])
+def test_check_catches_observations_that_cannot_be_used(tmp_path, capsys, table, words):
+    (tmp_path / "obs.csv").write_text(table)
+    (tmp_path / "inverse.pde").write_text(
+        "param k ~ 1\nspace x in [0, 1]\nfield u(x)\npde d(u, x, 2) = k\n"
+        'bc u = 0 at x = 0\nbc u = 0 at x = 1\ndata "obs.csv"\n')
+    assert main(["check", str(tmp_path / "inverse.pde")]) == 1
+    err = capsys.readouterr().err
+    assert f"{tmp_path / 'inverse.pde'}:7:1: data error" in err and words in err
+
+
 def test_usage_errors_in_process(capsys):
     with pytest.raises(SystemExit) as info:
         main([])
