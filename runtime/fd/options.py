@@ -19,5 +19,22 @@ def check_fd_options(options) -> None:
         raise OptionError(f"regularization must be >= 0, not {options.regularization}")
 
 
+TIME_ONLY = ("dt", "integrator", "rtol", "atol")   # options that change how time is stepped
+
+
+def check_fd_problem(system, options) -> None:
+    """An OptionError for a time-stepping option set away from its default on a steady
+    system, which is solved by Newton's method and would ignore it silently."""
+    if system.time is not None:
+        return
+    for name in TIME_ONLY:
+        option = OPTIONS.option(name)
+        if getattr(options, name) != option.default_for("fd"):
+            flag = f"{option.cli_flag} ({name}=)" if option.cli else f"{name}="
+            raise OptionError(f"{flag} sets the time stepping, and this system is steady "
+                              "(it has no time coordinate): fd solves it by Newton's method",
+                              hint=f"leave out {flag}")
+
+
 FDSolveOptions = OPTIONS.options_class("fd", "FDSolveOptions", module=__name__,
                                        check=check_fd_options)

@@ -14,12 +14,13 @@ from ..output.solution import Solution
 from ..parallel.devices import default_dtype
 from .fit import fit_fd
 from .forward import solve_forward
-from .options import FDSolveOptions
+from .options import FDSolveOptions, check_fd_problem
 
 
 def solve_fd(system: System, options: FDSolveOptions,
              observers: Sequence[Callable] = ()) -> Solution:
     """Solve with finite differences, in `options.dtype` (scoped: no global JAX switch)."""
+    check_fd_problem(system, options)
     if options.dtype is None:
         options = replace(options, dtype=default_dtype("fd"))
     with jax.enable_x64(options.dtype == "float64"):
