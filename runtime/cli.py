@@ -247,7 +247,25 @@ def _checkpoint_options(args: argparse.Namespace) -> dict:
 
 
 def run_show(args: argparse.Namespace) -> int:
+    from .errors import locate
+
     system = pl.load(args.file)
+    try:
+        stages = _stages(system, args)
+    except pl.PdeError as error:              # name the file, as runtime.solve does
+        located = locate(error, system)
+        if located is error:
+            raise
+        raise located from error
+    print(f"# {system.name or args.file}: {system.classification()}")
+    for stage in stages:
+        print(f"\n[{stage.name}]")
+        for line in stage.lines():
+            print(f"  {line}")
+    return EXIT_OK
+
+
+def _stages(system: pl.System, args: argparse.Namespace) -> tuple:
     if args.method == "fd":
         from compiler.fd import FDOptions, lower_fd
 
@@ -262,12 +280,7 @@ def run_show(args: argparse.Namespace) -> int:
         from compiler.odil import odil_stages
 
         stages = odil_stages(system, FDOptions(args.grid, args.accuracy, "central"))
-    print(f"# {system.name or args.file}: {system.classification()}")
-    for stage in stages:
-        print(f"\n[{stage.name}]")
-        for line in stage.lines():
-            print(f"  {line}")
-    return EXIT_OK
+    return tuple(stages)
 
 
 def _say(args: argparse.Namespace, text: str) -> None:

@@ -73,3 +73,11 @@ def test_a_system_built_in_python_is_named_by_its_equation():
                           domain={x: (0, 1), t: (0, 0.1)})
     assert str(locate(SolveError("diverged"), system)).startswith("equation 1: solve error")
     assert locate(OptionError("no"), system).span.file == "<input>"
+
+
+def test_show_names_the_file_of_an_error_without_a_position(tmp_path, capsys):
+    path = tmp_path / "heat.pde"
+    path.write_text(HEAT)
+    assert main(["show", str(path), "--method", "fd", "--grid", "z=5"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith(f"{path}: ") and "--grid names z" in err
