@@ -72,6 +72,7 @@ class BoundaryRows:
 
     face: Face
     nodes: Region
+    row: sp.Expr | None = None      # for a face that closes a coupled field: the row held
 
     @property
     def field(self) -> str:
@@ -218,8 +219,14 @@ def _closure_line(system: System, show: Show, row: ClosureRow) -> str:
 
 def _rows_line(system: System, show: Show, rows: BoundaryRows) -> str:
     face = rows.face
-    return (f"{face.field} at {face.axis} = {face_value(system, face.axis, face.side)}: "
-            f"{show(rows.residual)} = 0 on nodes {show_region(rows.nodes)}")
+    at = f"{face.axis} = {face_value(system, face.axis, face.side)}"
+    line = f"{face.field} at {at}: {show(rows.residual)} = 0 on nodes {show_region(rows.nodes)}"
+    if face.depth:
+        line += f" (layer {face.depth}; derivatives taken at {at}, one-sided)"
+    if rows.row is not None:
+        line += (f" (closes {face.field}: its equation holds there, the normal derivatives "
+                 "one-sided with the condition built in)")
+    return line
 
 
 def _stencil_line(show: Show, item: StencilUse | Spacing) -> str:
