@@ -44,6 +44,7 @@ from .options import FDOptions
 from .schemes import ReconstructionScheme, get_scheme
 from .stages import (
     BoundaryRows,
+    CornerRows,
     boundary_rows_stage,
     closure_stage,
     equation_stage,
@@ -309,7 +310,9 @@ def _make_residual(assigned, kernels, nodes, system, layout, options, constants,
         n = nodes[a.field]
         faces = []
         for face, slab in zip(n.faces, n.slabs):
-            face_options, face_layout = stacked_options(face, options, layout)
+            # a closing row is the owner's equation: its stencils keep the accuracy
+            face_options, face_layout = (options, layout) if face.transferred else \
+                stacked_options(face, options, layout)
             expr, layers = face.condition.residual, {}
             if face.transferred:
                 owner = next(b for b in assigned if b.field in face.condition.fields)
@@ -326,6 +329,7 @@ def _make_residual(assigned, kernels, nodes, system, layout, options, constants,
             collected.append(c)
             faces += [(corner.index(), make_kernel(c.expr, c.accesses, corner, layout, time,
                                                    constants)) for corner in n.corners]
+            shown += [CornerRows(a.field, corner, a.equation.residual) for corner in n.corners]
         plan.append((a, kernel, n.interior, faces))
     face_kernels = [k for *_, faces in plan for _, k in faces]
     zero = jnp.zeros(())

@@ -84,6 +84,16 @@ class BoundaryRows:
 
 
 @dataclass(frozen=True)
+class CornerRows:
+    """Nodes where faces that close a coupled field meet: the field's own equation holds
+    there, with one-sided stencils (steady systems)."""
+
+    field: str
+    nodes: Region
+    residual: sp.Expr
+
+
+@dataclass(frozen=True)
 class StencilUse:
     """The stencil (or upwind pair) of one derivative `term` along one axis."""
 
@@ -217,15 +227,18 @@ def _closure_line(system: System, show: Show, row: ClosureRow) -> str:
             f"{show(row.equation.lhs)} = {show(row.equation.rhs)}")
 
 
-def _rows_line(system: System, show: Show, rows: BoundaryRows) -> str:
+def _rows_line(system: System, show: Show, rows: BoundaryRows | CornerRows) -> str:
+    if isinstance(rows, CornerRows):
+        return (f"{rows.field} at a corner: {show(rows.residual)} = 0 (its equation, "
+                f"one-sided) on nodes {show_region(rows.nodes)}")
     face = rows.face
     at = f"{face.axis} = {face_value(system, face.axis, face.side)}"
     line = f"{face.field} at {at}: {show(rows.residual)} = 0 on nodes {show_region(rows.nodes)}"
     if face.depth:
         line += f" (layer {face.depth}; derivatives taken at {at}, one-sided)"
     if rows.row is not None:
-        line += (f" (closes {face.field}: its equation holds there, the normal derivatives "
-                 "one-sided with the condition built in)")
+        line += (f" (closes {face.field}: the equation of {face.condition.fields[0]} holds "
+                 "there, its normal derivatives one-sided with the condition built in)")
     return line
 
 
