@@ -17,10 +17,10 @@ from functools import cache
 import sympy as sp
 from sympy.core.function import AppliedUndef
 
-from pdelang import Equation, System
+from pdelang import Condition, Equation, System
 
 from ..errors import LoweringError
-from .conditions import Face, FieldNodes
+from .conditions import Face
 from .ir import Access, Layout
 
 
@@ -46,8 +46,8 @@ def hermite_weights(order: int, given: int, points: int,
     return tuple(s[v] for v in a), s[b]
 
 
-def coupled_row(face: Face, nodes: FieldNodes, assigned_equation: Equation, system: System,
-                layout: Layout, accuracy: int) -> tuple[sp.Expr, dict[sp.Symbol, Access]]:
+def coupled_row(face: Face, assigned_equation: Equation, system: System, layout: Layout,
+                accuracy: int) -> tuple[sp.Expr, dict[sp.Symbol, Access]]:
     """The equation of the condition's field at `face`, closed by the condition (see the
     module docstring): (expression with layer placeholders, the layer accesses)."""
     c = face.condition
@@ -71,8 +71,7 @@ def coupled_row(face: Face, nodes: FieldNodes, assigned_equation: Equation, syst
     sign = 1 if face.side == "lower" else -1
     index0 = 0 if face.side == "lower" else size - 1
     accesses: dict[sp.Symbol, Access] = {}
-    field_axes = nodes.axes if face.field == name else tuple(
-        a for a in system.field(name).args if a in layout.axes)
+    field_axes = tuple(a for a in system.field(name).args if a in layout.axes)
 
     def layer(depth: int) -> sp.Symbol:
         symbol = sp.Symbol(f"{name}[{index0 + sign * depth}]")
@@ -106,7 +105,8 @@ def coupled_row(face: Face, nodes: FieldNodes, assigned_equation: Equation, syst
 
 
 def _normal_derivative(residual: sp.Expr, name: str, axis: str, where: str,
-                       c) -> tuple[sp.Derivative, int]:
+                       c: Condition) -> tuple[sp.Derivative, int]:
+    """The one derivative of `name` in the condition, normal to the face, and its order."""
     found = [d for d in residual.atoms(sp.Derivative) if isinstance(d.expr, AppliedUndef)
              and d.expr.func.__name__ == name]
     normal = [d for d in found if {v.name for v, _ in d.variable_count} == {axis}]

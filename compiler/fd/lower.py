@@ -316,7 +316,7 @@ def _make_residual(assigned, kernels, nodes, system, layout, options, constants,
             expr, layers = face.condition.residual, {}
             if face.transferred:
                 owner = next(b for b in assigned if b.field in face.condition.fields)
-                expr, layers = coupled_row(face, n, owner.equation, system, layout,
+                expr, layers = coupled_row(face, owner.equation, system, layout,
                                            options.accuracy)
             c = collect(expr, system, face_options, where=" (boundary condition)")
             collected.append(c)
