@@ -65,6 +65,8 @@ RUNS = {run.key: run for run in (
     Run("heat1d_dirichlet", bound=1e-4),
     Run("heat2d_periodic", bound=5e-3),
     Run("helmholtz2d", bound=5e-3),
+    Run("clamped_plate", options=("--grid", "65"), bound=5e-3),
+    Run("lid_driven_cavity", options=("--grid", "65")),
     Run("wave1d", bound=1e-3),
     Run("advection1d", bound=1e-2),
     Run("burgers1d", bound=1e-3),

@@ -46,8 +46,8 @@ def build_system(decls: Declarations, scope: Scope | None = None) -> System:
     check_counts(scope.fields, equations, system_span)
     infos = field_info(scope.fields, equations, scope.coordinates)
     check_initial(scope.fields, infos, conditions, scope.time, system_span)
-    check_boundaries(scope.fields, infos, conditions, tuple(decls.data),
-                     {c.name for c in scope.coordinates if not c.is_time})
+    check_boundaries(scope.fields, infos, equations, conditions, tuple(decls.data),
+                     scope.coordinates)
     check_unknown_params(scope.params, tuple(decls.data))
     check_observations(tuple(decls.data), scope.coordinates, scope.fields)
     return System(

@@ -6,6 +6,7 @@ import sympy as sp
 from sympy.core.function import AppliedUndef
 
 from .errors import PdeSemanticError, Span
+from .faces import assign_faces, conditions_taken
 from .ir import Condition, Coordinate, Equation, Field, FieldInfo, Observations, Param
 from .printing import expression_to_pde as show
 
@@ -57,23 +58,33 @@ def check_initial(fields: tuple[Field, ...], infos: tuple[FieldInfo, ...],
 
 
 def check_boundaries(fields: tuple[Field, ...], infos: tuple[FieldInfo, ...],
-                     conditions: tuple[Condition, ...], data: tuple[Observations, ...],
-                     space: set[str]) -> None:
-    """A field with derivatives in a space coordinate needs conditions on its faces.
+                     equations: tuple[Equation, ...], conditions: tuple[Condition, ...],
+                     data: tuple[Observations, ...], coordinates: tuple[Coordinate, ...]) -> None:
+    """Each field takes as many conditions on each face as its order there needs.
 
-    First order needs one face (the inflow), higher orders both; periodicity covers both.
-    Inverse problems with observations may leave faces open.
+    First order needs one face (the inflow); order 2k needs k on each face (pdelang/faces.py),
+    a coupled field's surplus making up for a field with none (the vorticity of a cavity);
+    periodicity covers both faces. Inverse problems with observations may leave faces open.
     """
     if data:
         return
+    space = {c.name: c for c in coordinates if not c.is_time}
     periodic = {c.coordinate for c in conditions if c.kind == "periodic"}
+    names = tuple(f.name for f in fields)
+    bounded = tuple(c for c in conditions if c.kind != "boundary" or (
+        c.coordinate in space and c.coordinate not in periodic))
+    _, counts = assign_faces(names, infos, equations, bounded)
+    taken = {(n.coordinate, n.side): n for n in counts}
+    for n in counts:
+        if n.left_over:
+            _too_many(n, n.left_over[0], infos, space[n.coordinate])
     for f, info in zip(fields, infos):
         for coordinate, order in info.orders:
             if order == 0 or coordinate in periodic or coordinate not in space:
                 continue
-            sides = {c.side for c in conditions if c.kind == "boundary"
-                     and c.coordinate == coordinate and f.name in c.fields}
-            missing = {"lower", "upper"} - sides
+            got = {side: taken[(coordinate, side)].taken[f.name] if (coordinate, side) in taken
+                   else 0 for side in ("lower", "upper")}
+            missing = {side for side, k in got.items() if k == 0}
             if (order >= 2 and missing) or (order == 1 and len(missing) == 2):
                 where = ("the " + " and ".join(sorted(missing)) + " end") if order >= 2 else (
                     "either end")
@@ -81,6 +92,40 @@ def check_boundaries(fields: tuple[Field, ...], infos: tuple[FieldInfo, ...],
                     f"`{f.name}` has derivatives of order {order} in `{coordinate}` but no "
                     f"condition on {where} of `{coordinate}`", f.span,
                     hint=f"add `bc ... at {coordinate} = ...` or `bc periodic {coordinate}`")
+            fewest = conditions_taken(order)[0]
+            for side, k in got.items():
+                if k < fewest:
+                    _too_few(f, order, coordinate, side, k, fewest, conditions, space[coordinate])
+
+
+def _face(coordinate: Coordinate, side: str) -> str:
+    return f"{coordinate.name} = {show(coordinate.value(side))}"
+
+
+def _too_many(count, extra: Condition, infos: tuple[FieldInfo, ...],
+              coordinate: Coordinate) -> None:
+    names = [n for n in extra.fields if n in count.taken] or list(count.taken)
+    orders = {i.name: i.order(coordinate.name) for i in infos}
+    takes = ", ".join(f"`{n}` (order {orders[n]} in `{coordinate.name}`) takes "
+                      f"{conditions_taken(orders[n])[1]}" for n in names)
+    raise PdeSemanticError(
+        f"too many boundary conditions at {_face(coordinate, count.side)}: {takes} on "
+        "each face, and no coupled field there is left without one", extra.span,
+        hint="an equation of order 2k in a coordinate takes k conditions on each face; "
+             "remove this one")
+
+
+def _too_few(f: Field, order: int, coordinate: str, side: str, got: int, need: int,
+             conditions: tuple[Condition, ...], coord: Coordinate) -> None:
+    given = [c for c in conditions if c.kind == "boundary" and c.coordinate == coordinate
+             and c.side == side and f.name in c.fields]
+    span = given[-1].span if given else f.span
+    raise PdeSemanticError(
+        f"`{f.name}` has derivatives of order {order} in `{coordinate}` and needs {need} "
+        f"conditions at {_face(coord, side)}; {got} given", span,
+        hint=f"a clamped edge is `bc {f.name} = 0 at {_face(coord, side)}` and "
+             f"`bc d({f.name}, {coordinate}) = 0 at {_face(coord, side)}`; a simply "
+             f"supported one has d({f.name}, {coordinate}, 2) = 0 instead")
 
 
 def check_unknown_params(params: tuple[Param, ...], data: tuple[Observations, ...]) -> None:

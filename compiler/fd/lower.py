@@ -34,8 +34,9 @@ from ..common.grid import Grid, make_grid
 from ..common.stages import Stage, find_stage
 from ..errors import LoweringError
 from .accesses import Collected, collect, time_key
-from .closure import make_closure
+from .closure import make_closure, stacked_options
 from .conditions import FieldNodes, apply_conditions
+from .coupled import coupled_row
 from .equations import Assigned, assign_equations
 from .ir import Layout, Region
 from .kernels import CompiledKernel, make_kernel, prepare
@@ -43,6 +44,7 @@ from .options import FDOptions
 from .schemes import ReconstructionScheme, get_scheme
 from .stages import (
     BoundaryRows,
+    CornerRows,
     boundary_rows_stage,
     closure_stage,
     equation_stage,
@@ -308,12 +310,26 @@ def _make_residual(assigned, kernels, nodes, system, layout, options, constants,
         n = nodes[a.field]
         faces = []
         for face, slab in zip(n.faces, n.slabs):
-            c = collect(face.condition.residual, system, options,
-                        where=" (boundary condition)")
+            # a closing row is the owner's equation: its stencils keep the accuracy
+            face_options, face_layout = (options, layout) if face.transferred else \
+                stacked_options(face, options, layout)
+            expr, layers = face.condition.residual, {}
+            if face.transferred:
+                owner = next(b for b in assigned if b.field in face.condition.fields)
+                expr, layers = coupled_row(face, owner.equation, system, layout,
+                                           options.accuracy)
+            c = collect(expr, system, face_options, where=" (boundary condition)")
             collected.append(c)
-            faces.append((slab.index(), make_kernel(c.expr, c.accesses, slab, layout, time,
-                                                    constants)))
-            shown.append(BoundaryRows(face, slab))
+            source = n.source_region(face, whole=False)
+            faces.append((slab.index(), make_kernel(c.expr, {**c.accesses, **layers}, source,
+                                                    face_layout, time, constants)))
+            shown.append(BoundaryRows(face, slab, expr if face.transferred else None))
+        if n.corners:
+            c = collect(a.equation.residual, system, options, where=f" (equation of {a.field})")
+            collected.append(c)
+            faces += [(corner.index(), make_kernel(c.expr, c.accesses, corner, layout, time,
+                                                   constants)) for corner in n.corners]
+            shown += [CornerRows(a.field, corner, a.equation.residual) for corner in n.corners]
         plan.append((a, kernel, n.interior, faces))
     face_kernels = [k for *_, faces in plan for _, k in faces]
     zero = jnp.zeros(())

@@ -72,6 +72,7 @@ class BoundaryRows:
 
     face: Face
     nodes: Region
+    row: sp.Expr | None = None      # for a face that closes a coupled field: the row held
 
     @property
     def field(self) -> str:
@@ -80,6 +81,16 @@ class BoundaryRows:
     @property
     def residual(self) -> sp.Expr:
         return self.face.condition.residual
+
+
+@dataclass(frozen=True)
+class CornerRows:
+    """Nodes where faces that close a coupled field meet: the field's own equation holds
+    there, with one-sided stencils (steady systems)."""
+
+    field: str
+    nodes: Region
+    residual: sp.Expr
 
 
 @dataclass(frozen=True)
@@ -216,10 +227,19 @@ def _closure_line(system: System, show: Show, row: ClosureRow) -> str:
             f"{show(row.equation.lhs)} = {show(row.equation.rhs)}")
 
 
-def _rows_line(system: System, show: Show, rows: BoundaryRows) -> str:
+def _rows_line(system: System, show: Show, rows: BoundaryRows | CornerRows) -> str:
+    if isinstance(rows, CornerRows):
+        return (f"{rows.field} at a corner: {show(rows.residual)} = 0 (its equation, "
+                f"one-sided) on nodes {show_region(rows.nodes)}")
     face = rows.face
-    return (f"{face.field} at {face.axis} = {face_value(system, face.axis, face.side)}: "
-            f"{show(rows.residual)} = 0 on nodes {show_region(rows.nodes)}")
+    at = f"{face.axis} = {face_value(system, face.axis, face.side)}"
+    line = f"{face.field} at {at}: {show(rows.residual)} = 0 on nodes {show_region(rows.nodes)}"
+    if face.depth:
+        line += f" (layer {face.depth}; derivatives taken at {at}, one-sided)"
+    if rows.row is not None:
+        line += (f" (closes {face.field}: the equation of {face.condition.fields[0]} holds "
+                 "there, its normal derivatives one-sided with the condition built in)")
+    return line
 
 
 def _stencil_line(show: Show, item: StencilUse | Spacing) -> str:

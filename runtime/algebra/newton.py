@@ -41,6 +41,7 @@ from runtime.parallel.sharding import Placement
 _EPS = float(np.finfo(np.float64).eps)  # the LU runs in float64 whatever the fields' dtype
 _ARMIJO = 1e-4  # sufficient decrease: accept t when ||R(u + t du)|| <= (1 - _ARMIJO t) ||R(u)||
 _HALVINGS = 12  # line search: smallest step 2**-12
+_ROUNDOFF_ULPS = 64  # rounding of a residual row: this many ulps of |J| |u| (see _roundoff)
 _STEP_ULPS = 4096  # a full Newton step below this many ulps of max|u|: the roundoff floor
 # An estimated cond beyond this (4.5e12) means singular up to roundoff. Measured estimates:
 # 2-D Poisson 513^2 ~1e2, 1-D biharmonic on 4097 points ~8e10; a fully periodic Laplacian
@@ -249,7 +250,7 @@ def _solve_linear(run: _Run, u: np.ndarray, tol: float, atol: float) -> tuple[np
             break
         u, r = refined, r_refined
         history[-1] = _rms(r)
-    if history[-1] > max(target, run.floor * history[0]):
+    if history[-1] > max(target, run.floor * history[0], _roundoff(J, u, run.eps)):
         raise SolveError(
             f"a direct solve left the residual at {history[-1]:.3e} (initial "
             f"{history[0]:.3e}): the system does not look linear",
@@ -259,6 +260,13 @@ def _solve_linear(run: _Run, u: np.ndarray, tol: float, atol: float) -> tuple[np
         )
     run.notify(1, history[-1], 1.0, u)
     return u, history
+
+
+def _roundoff(J: sps.csr_matrix, u: np.ndarray, eps: float) -> float:
+    """The residual that rounding alone leaves: the rms of eps * |J| |u| times the
+    _ROUNDOFF_ULPS that summing and solving cost. Rows scaled by 1/h^4 (a plate or beam
+    equation) reach it well above sqrt(eps) of the initial residual."""
+    return _ROUNDOFF_ULPS * eps * _rms(abs(J) @ np.abs(u))
 
 
 def _newton(

@@ -287,11 +287,45 @@ def wave2d_velocity_inverse():
     )
 
 
+def clamped_plate():
+    U = u(x, y)
+    f = 4 * pi**4 * (4 * cos(2 * pi * x) * cos(2 * pi * y) - cos(2 * pi * x) - cos(2 * pi * y))
+    faces = [(x, 0), (x, 1), (y, 0), (y, 1)]
+    return pl.PDESystem(
+        equations=[sp.Eq(laplace(laplace(U)), f)],
+        conditions=[c for axis, value in faces
+                    for c in (pl.At(sp.Eq(U, 0), axis, value),
+                              pl.At(sp.Eq(U.diff(axis), 0), axis, value))],
+        domain={x: (0, 1), y: (0, 1)},
+        exact={u: sin(pi * x)**2 * sin(pi * y)**2},
+        name="clamped plate",
+    )
+
+
+def lid_driven_cavity():
+    Re = sp.Symbol("Re")
+    psi, w = sp.Function("psi")(x, y), sp.Function("w")(x, y)
+    lid = {(y, 1): 1}
+    faces = [(x, 0), (x, 1), (y, 0), (y, 1)]
+    return pl.PDESystem(
+        equations=[sp.Eq(w, -laplace(psi)),
+                   sp.Eq(psi.diff(y) * w.diff(x) - psi.diff(x) * w.diff(y), laplace(w) / Re)],
+        conditions=[c for axis, value in faces
+                    for c in (pl.At(sp.Eq(psi, 0), axis, value),
+                              pl.At(sp.Eq(psi.diff(axis), lid.get((axis, value), 0)), axis,
+                                    value))],
+        domain={x: (0, 1), y: (0, 1)},
+        unknowns=[psi, w],
+        params={Re: 100},
+        name="lid-driven cavity",
+    )
+
+
 SYMPY_FORMS = {f.__name__: f for f in (
-    advection1d, allen_cahn1d, burgers1d, gray_scott2d, heat1d, heat1d_dirichlet,
+    advection1d, allen_cahn1d, burgers1d, clamped_plate, gray_scott2d, heat1d, heat1d_dirichlet,
     heat2d_periodic, helmholtz2d, heat_inverse, kuramoto_sivashinsky1d, lorenz_inverse,
-    lotka_volterra, poisson2d, reaction_diffusion2d, schrodinger1d, wave1d, wave2d_acoustic,
-    wave2d_velocity_inverse)}
+    lid_driven_cavity, lotka_volterra, poisson2d, reaction_diffusion2d, schrodinger1d, wave1d,
+    wave2d_acoustic, wave2d_velocity_inverse)}
 
 
 def test_every_example_has_a_sympy_form():
