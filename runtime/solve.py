@@ -7,8 +7,9 @@ from collections.abc import Callable, Sequence
 
 from pdelang import System
 
-from .errors import OptionError
+from .errors import NotConvergedError, OptionError
 from .options import METHOD_NAMES, OPTIONS
+from .output.convergence import option_flags
 from .output.solution import Solution
 
 METHODS = METHOD_NAMES
@@ -24,10 +25,32 @@ def solve(system: System, method: str = "fd", *, observers: Sequence[Callable] =
     lists a method's options. An option of another method, or of none, is an OptionError
     that names the methods using it, or the closest name and this method's options.
     `observers`: callables told of progress (see `runtime.observe`).
+
+    Every method decides whether it converged (`Solution.converged`, `meta["convergence"]`:
+    the criterion, the numbers, the reason; see `runtime.output.convergence`); with
+    `strict=True` a run that did not is a `NotConvergedError` instead of a Solution.
     """
     if not isinstance(system, System):
         raise OptionError(f"solve() takes a system from pl.PDESystem(...) or pl.load(...), "
                           f"not {type(system).__name__}")
     OPTIONS.check_given(method, options)
     kind, solver = OPTIONS.method(method).load()
-    return solver(system, kind(**options), observers)
+    chosen = kind(**options)
+    solution = solver(system, chosen, observers)
+    if chosen.strict and solution.converged is False:
+        raise not_converged(solution)
+    return solution
+
+
+def not_converged(solution: Solution) -> NotConvergedError:
+    """The error of a Solution that did not converge (`strict=True`): the verdict's reason
+    and criterion, placed at the first unknown parameter (a fit) or the first equation."""
+    verdict = solution.convergence
+    system = solution.system
+    where = system.unknown_params[0] if system.unknown_params else system.equations[0]
+    helps = option_flags(verdict.options)
+    return NotConvergedError(
+        f"{solution.method} did not converge: {verdict.reason} (criterion: "
+        f"{verdict.criterion})", where.span,
+        hint=(f"try {helps}; " if helps else "") + "without strict the result is kept, "
+        "with a WARNING", convergence=verdict)

@@ -249,8 +249,9 @@ def _diagnose(integrator: AbstractIntegrator, options: Options, counters: Counte
     if not finite:
         return SolveError(
             f"the solution became NaN or Inf {where} ({name}, dt = {stats.dt:.4g})",
-            hint="the step is likely unstable or the equations blow up: try a smaller dt "
-            "(--dt), or the implicit integrator 'sdirk2' for stiff problems",
+            hint="the step is likely unstable or the equations blow up: try a smaller step "
+            "(--dt, dt=), or the implicit integrator for stiff problems (--integrator "
+            "sdirk2, integrator=\"sdirk2\")",
         )
     if int(counters.failures) > 0:
         return SolveError(
