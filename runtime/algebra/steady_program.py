@@ -41,5 +41,5 @@ def solve_program_steady(program: FDProgram, params, tol: float, max_iter: int,
              "final_residual": float(result.residual_norm),
              **(placement.describe() if placement else {})}
     verdict = newton_verdict(result.converged, result.reason, result.residual_norm,
-                             result.target, result.iterations, ("max_iter", "tol"))
+                             result.target, result.iterations, ("max_iter",))
     return values, extra, verdict

@@ -134,7 +134,7 @@ def _fit(system: System, program: FDProgram, observations: tuple[FieldObservatio
     relative = {name: rms / scale[name] for name, rms in outcome.misfit_rms.items()}
     extra["relative_misfit"] = relative
     verdict = minimiser_verdict(result.converged, result.reason, result.iterations,
-                                result.loss, ("fit_steps", "tol")) & \
+                                result.loss, ("fit_steps",)) & \
         misfit_verdict(relative, ("data_weight", "grid"))
     return values, inferred, extra, verdict
 
