@@ -267,9 +267,10 @@ def _solve_linear(run: _Run, u: np.ndarray, tol: float, atol: float) -> tuple[np
 
 def _newton(
     run: _Run, u: np.ndarray, tol: float, atol: float, max_iter: int, raise_unconverged: bool
-) -> tuple[np.ndarray, list, str]:
+) -> tuple[np.ndarray, list, bool, str]:
     """Damped Newton on R(u) = 0 with the Jacobian re-assembled at every step: (u, the
-    residual history, how it stopped: "" when it did not converge and may return)."""
+    residual history, whether it converged, how it stopped); not converged only when
+    `raise_unconverged` is False."""
     r = run.residual(u)
     history = [_rms(r)]
     run.check_finite(r, "at the initial guess", history)
@@ -277,13 +278,13 @@ def _newton(
     target = max(tol * history[0], atol)
     for k in range(1, max_iter + 1):
         if history[-1] <= target:
-            return u, history, f"residual {history[-1]:.3e} at or below the target"
+            return u, history, True, f"residual {history[-1]:.3e} at or below the target"
         r, J = run.linearize(u)
         du = run.factorize(J)(-r)
         at_floor = np.max(np.abs(du)) <= _STEP_ULPS * run.eps * max(np.max(np.abs(u)), 1e-300)
         found = run.line_search(u, du, history[-1])
         if found is None and (at_floor or history[-1] <= run.floor * history[0]):
-            return u, history, f"residual {history[-1]:.3e} at roundoff"
+            return u, history, True, f"residual {history[-1]:.3e} at roundoff"
         if found is None:
             error = SolveError(
                 f"Newton's method stalled at iteration {k}: no step along the Newton "
@@ -294,22 +295,19 @@ def _newton(
             )
             if raise_unconverged:
                 raise error
-            return u, history, ""
+            return u, history, False, error.message
         t, u, norm = found
         history.append(norm)
         run.notify(k, norm, t, u)
         if at_floor:
-            return u, history, f"residual {norm:.3e}: the Newton step is at roundoff"
+            return u, history, True, f"residual {norm:.3e}: the Newton step is at roundoff"
     if history[-1] <= target:
-        return u, history, f"residual {history[-1]:.3e} at or below the target"
+        return u, history, True, f"residual {history[-1]:.3e} at or below the target"
+    message = (f"Newton's method did not converge in {max_iter} iterations: the residual "
+               f"went {_history_text(history)} (target {target:.3e})")
     if raise_unconverged:
-        raise SolveError(
-            f"Newton's method did not converge in {max_iter} iterations: the residual went "
-            f"{_history_text(history)} (target {target:.3e})",
-            span=_SPAN,
-            hint=f"{_HINT}; or allow more iterations (max_iter)",
-        )
-    return u, history, ""
+        raise SolveError(message, span=_SPAN, hint=f"{_HINT}; or allow more iterations (max_iter)")
+    return u, history, False, message
 
 
 def _as_float_fields(U0: Fields) -> dict[str, jax.Array]:
@@ -370,13 +368,10 @@ def solve_steady(
     run.watch.timings["setup"] = time.perf_counter() - setup
     if linear:
         u, history = _solve_linear(run, u, tol, atol)
-        how = f"direct solve: residual {history[-1]:.3e}"
+        converged, how = True, f"direct solve: residual {history[-1]:.3e}"
     else:
-        u, history, how = _newton(run, u, tol, atol, max_iter, raise_unconverged)
+        u, history, converged, how = _newton(run, u, tol, atol, max_iter, raise_unconverged)
     U = run.jac.unravel(u)
-    target = max(tol * history[0], atol)
-    stopped = (f"Newton stopped at residual {history[-1]:.3e} after {len(history) - 1} "
-               f"iterations (first {history[0]:.3e}, target {target:.3e})")
     return SteadyResult(
         U=U,
         residual_norm=history[-1],
@@ -385,7 +380,7 @@ def solve_steady(
         method="direct" if linear else "newton",
         history=tuple(history),
         timings=dict(run.watch.timings),
-        converged=bool(how),
-        target=target,
-        reason=how or stopped,
+        converged=converged,
+        target=max(tol * history[0], atol),
+        reason=how,
     )
