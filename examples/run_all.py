@@ -3,7 +3,8 @@
 Every `examples/*.pde` is solved with `pdelang solve` in a subprocess (fd, with the options
 below; poisson2d and heat1d with `--method pinn` too). Where the file has `exact` lines the
 relative L2 error (the largest over the fields) must stay under the stated bound, else the
-row is marked FAIL and the script exits with status 1. It writes
+row is marked FAIL and the script exits with status 1; a run that did not converge by its
+method's criterion (exit status 4) is a FAIL too, with the reason. It writes
 
 - docs/gallery.md: the table (example, method, grid or network, wall time, error, status);
 - docs/images/NAME.png: a thumbnail of each solution's default plot (dpi 60);
@@ -32,6 +33,7 @@ ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
 START, END = "<!-- gallery:start -->", "<!-- gallery:end -->"
 THUMBNAIL_DPI = 60
+NOT_CONVERGED = 4       # `pdelang solve`'s exit status for a run that did not converge
 MAX_THUMBNAIL_BYTES = 100_000
 
 
@@ -122,6 +124,10 @@ def solve(run: Run, images: Path | None) -> Result:
         done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True,
                               env=dict(os.environ, MPLBACKEND="Agg"))
         seconds = time.perf_counter() - start
+        if done.returncode == NOT_CONVERGED and out.exists():   # written, but a failed run
+            with np.load(out) as arrays:
+                reason = json.loads(str(arrays["meta"]))["convergence"]["reason"]
+            return Result(run, "-", seconds, None, f"FAIL (not converged: {reason})")
         if done.returncode != 0:
             message = (done.stderr.strip().splitlines() or ["?"])[-1]
             return Result(run, "-", seconds, None, f"FAIL (exit {done.returncode}: {message})")

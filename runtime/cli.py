@@ -7,6 +7,13 @@ Exit status:
 - 2 (`EXIT_USAGE`): a wrong command line;
 - 3 (`EXIT_INTERNAL`): an internal error, a bug in pdelang: one line says so and names the
   file that holds the traceback;
+- 4 (`EXIT_NOT_CONVERGED`): the solve finished but did not converge by its method's
+  criterion (`runtime.output.convergence`): the summary ends with a WARNING line saying
+  what failed and which options may help, and the result files are written whole (their
+  `meta` has `converged: false` and the verdict); with `--strict` the same run is an error,
+  with the same status 4 and no result files written. The status is 4 either way so
+  that a script tells "did not converge" from bad input (1) whether or not it asked for
+  strictness; `--strict` decides only whether a result that failed its criterion is kept;
 - 130 (Ctrl-C, SIGINT) or 143 (SIGTERM): interrupted, saying how to resume where the run
   checkpoints.
 """
@@ -31,7 +38,7 @@ from .options.parse import (  # noqa: F401  (the command line's readers, importe
     positive_int,
 )
 
-EXIT_OK, EXIT_INPUT, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
+EXIT_OK, EXIT_INPUT, EXIT_USAGE, EXIT_INTERNAL, EXIT_NOT_CONVERGED = 0, 1, 2, 3, 4
 
 
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
@@ -179,15 +186,16 @@ def run_solve(args: argparse.Namespace) -> int:
         solution = runtime.solve(system, method, observers=(progress,), **options)
     if lead:
         print(solution.summary())
+    status = EXIT_NOT_CONVERGED if solution.converged is False else EXIT_OK
     if not (lead or args.parts):
-        return EXIT_OK
+        return status
     for path, write in ((args.out, solution.save), (args.plot, solution.plot),
                         (args.animate, solution.animate)):
         if path:
             path = _part_path(path, process) if args.parts else path
             write(path)
             print(f"wrote {path}")
-    return EXIT_OK
+    return status
 
 
 def _join_processes(args: argparse.Namespace) -> tuple[int, int]:
@@ -289,6 +297,7 @@ def _say(args: argparse.Namespace, text: str) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from .errors import NotConvergedError
     from .observe.interrupt import Interrupted
 
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -297,6 +306,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     os.environ.setdefault("MPLBACKEND", "Agg")
     try:
         return args.run(args)
+    except NotConvergedError as exc:          # --strict: nothing written
+        print(exc, file=sys.stderr)
+        return EXIT_NOT_CONVERGED
     except pl.PdeError as exc:
         print(exc, file=sys.stderr)
         return EXIT_INPUT

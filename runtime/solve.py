@@ -8,8 +8,9 @@ from collections.abc import Callable, Sequence
 from pdelang import System
 from pdelang.errors import PdeError
 
-from .errors import OptionError, locate
+from .errors import NotConvergedError, OptionError, locate
 from .options import METHOD_NAMES, OPTIONS
+from .output.convergence import option_flags
 from .output.solution import Solution
 
 METHODS = METHOD_NAMES
@@ -26,6 +27,10 @@ def solve(system: System, method: str = "fd", *, observers: Sequence[Callable] =
     that names the methods using it, or the closest name and this method's options.
     `observers`: callables told of progress (see `runtime.observe`). An error raised on the
     way names the file and the statement it concerns (`runtime.errors.locate`).
+
+    Every method decides whether it converged (`Solution.converged`, `meta["convergence"]`:
+    the criterion, the numbers, the reason; see `runtime.output.convergence`); with
+    `strict=True` a run that did not is a `NotConvergedError` instead of a Solution.
     """
     if not isinstance(system, System):
         raise OptionError(f"solve() takes a system from pl.PDESystem(...) or pl.load(...), "
@@ -33,9 +38,27 @@ def solve(system: System, method: str = "fd", *, observers: Sequence[Callable] =
     try:
         OPTIONS.check_given(method, options)
         kind, solver = OPTIONS.method(method).load()
-        return solver(system, kind(**options), observers)
+        chosen = kind(**options)
+        solution = solver(system, chosen, observers)
     except PdeError as error:
         located = locate(error, system)
         if located is error:
             raise
         raise located from error
+    if chosen.strict and solution.converged is False:
+        raise not_converged(solution)
+    return solution
+
+
+def not_converged(solution: Solution) -> NotConvergedError:
+    """The error of a Solution that did not converge (`strict=True`): the verdict's reason
+    and criterion, placed at the first unknown parameter (a fit) or the first equation."""
+    verdict = solution.convergence
+    system = solution.system
+    where = system.unknown_params[0] if system.unknown_params else system.equations[0]
+    helps = option_flags(verdict.options)
+    return NotConvergedError(
+        f"{solution.method} did not converge: {verdict.reason} (criterion: "
+        f"{verdict.criterion})", where.span,
+        hint=(f"try {helps}; " if helps else "") + "without strict the result is kept, "
+        "with a WARNING", convergence=verdict)

@@ -71,7 +71,8 @@ class SteadyResult:
     `timings`: seconds per stage ("setup": colouring and pattern; "residual": evaluations
     for the line search and checks; "jacobian": jitted jvps and CSR assembly; "factor":
     sparse LU; "solve": triangular solves); the first call of each jitted function
-    includes its compilation.
+    includes its compilation. `converged`: the residual reached `target` (or roundoff);
+    `reason` says how it stopped (False only with `raise_unconverged=False`).
     """
 
     U: dict[str, jax.Array]
@@ -81,6 +82,9 @@ class SteadyResult:
     method: str
     history: tuple[float, ...]
     timings: Mapping[str, float]
+    converged: bool = True
+    target: float = 0.0
+    reason: str = ""
 
 
 @dataclass(frozen=True)
@@ -270,9 +274,11 @@ def _roundoff(J: sps.csr_matrix, u: np.ndarray, eps: float) -> float:
 
 
 def _newton(
-    run: _Run, u: np.ndarray, tol: float, atol: float, max_iter: int
-) -> tuple[np.ndarray, list]:
-    """Damped Newton on R(u) = 0 with the Jacobian re-assembled at every step."""
+    run: _Run, u: np.ndarray, tol: float, atol: float, max_iter: int, raise_unconverged: bool
+) -> tuple[np.ndarray, list, bool, str]:
+    """Damped Newton on R(u) = 0 with the Jacobian re-assembled at every step: (u, the
+    residual history, whether it converged, how it stopped); not converged only when
+    `raise_unconverged` is False."""
     r = run.residual(u)
     history = [_rms(r)]
     run.check_finite(r, "at the initial guess", history)
@@ -280,34 +286,36 @@ def _newton(
     target = max(tol * history[0], atol)
     for k in range(1, max_iter + 1):
         if history[-1] <= target:
-            return u, history
+            return u, history, True, f"residual {history[-1]:.3e} at or below the target"
         r, J = run.linearize(u)
         du = run.factorize(J)(-r)
         at_floor = np.max(np.abs(du)) <= _STEP_ULPS * run.eps * max(np.max(np.abs(u)), 1e-300)
         found = run.line_search(u, du, history[-1])
         if found is None and (at_floor or history[-1] <= run.floor * history[0]):
-            return u, history
+            return u, history, True, f"residual {history[-1]:.3e} at roundoff"
         if found is None:
-            raise SolveError(
+            error = SolveError(
                 f"Newton's method stalled at iteration {k}: no step along the Newton "
                 f"direction (down to 2**-{_HALVINGS} of it) reduced the residual "
                 f"{history[-1]:.3e}; residual history: {_history_text(history)}",
                 span=_SPAN,
                 hint=_HINT,
             )
+            if raise_unconverged:
+                raise error
+            return u, history, False, error.message
         t, u, norm = found
         history.append(norm)
         run.notify(k, norm, t, u)
         if at_floor:
-            return u, history
+            return u, history, True, f"residual {norm:.3e}: the Newton step is at roundoff"
     if history[-1] <= target:
-        return u, history
-    raise SolveError(
-        f"Newton's method did not converge in {max_iter} iterations: the residual went "
-        f"{_history_text(history)} (target {target:.3e})",
-        span=_SPAN,
-        hint=f"{_HINT}; or allow more iterations (max_iter)",
-    )
+        return u, history, True, f"residual {history[-1]:.3e} at or below the target"
+    message = (f"Newton's method did not converge in {max_iter} iterations: the residual "
+               f"went {_history_text(history)} (target {target:.3e})")
+    if raise_unconverged:
+        raise SolveError(message, span=_SPAN, hint=f"{_HINT}; or allow more iterations (max_iter)")
+    return u, history, False, message
 
 
 def _as_float_fields(U0: Fields) -> dict[str, jax.Array]:
@@ -340,6 +348,7 @@ def solve_steady(
     max_iter: int = 50,
     observers: Sequence[Observer] = (),
     placement: Placement | None = None,
+    raise_unconverged: bool = True,
 ) -> SteadyResult:
     """Solve residual(U, params) = 0 for U, starting from U0.
 
@@ -352,7 +361,9 @@ def solve_steady(
     called after every step with a `SteadyProgress`. `placement` splits the fields over
     its device mesh for the residual and the jvps (the LU stays on the host). Raises
     `SolveError` on divergence, non-finite residuals, a singular Jacobian or no
-    convergence in `max_iter` steps.
+    convergence in `max_iter` steps; with `raise_unconverged=False`, Newton's running out
+    of iterations or stalling returns the last iterate with `converged=False` instead (the
+    caller reports the verdict).
     """
     start = time.perf_counter()
     _check_options(tol, atol, max_iter)
@@ -365,8 +376,9 @@ def solve_steady(
     run.watch.timings["setup"] = time.perf_counter() - setup
     if linear:
         u, history = _solve_linear(run, u, tol, atol)
+        converged, how = True, f"direct solve: residual {history[-1]:.3e}"
     else:
-        u, history = _newton(run, u, tol, atol, max_iter)
+        u, history, converged, how = _newton(run, u, tol, atol, max_iter, raise_unconverged)
     U = run.jac.unravel(u)
     return SteadyResult(
         U=U,
@@ -376,4 +388,7 @@ def solve_steady(
         method="direct" if linear else "newton",
         history=tuple(history),
         timings=dict(run.watch.timings),
+        converged=converged,
+        target=max(tol * history[0], atol),
+        reason=how,
     )

@@ -8,6 +8,7 @@ import numpy as np
 
 from compiler.fd import FDProgram
 
+from ..output.convergence import Convergence, newton_verdict
 from ..parallel.sharding import Placement
 from .newton import solve_steady
 from .sparse_jacobian import Sparsity
@@ -23,18 +24,22 @@ def program_sparsity(program: FDProgram) -> Sparsity:
 
 def solve_program_steady(program: FDProgram, params, tol: float, max_iter: int,
                          observers: Sequence[Callable] = (),
-                         placement: Placement | None = None) -> tuple[dict, dict]:
-    """(field values on the output grid, what the solver did for `meta`); `placement`
-    (from `place_fd`) splits the residual and its jvps over a device mesh, while the
-    sparse LU runs on the host."""
+                         placement: Placement | None = None
+                         ) -> tuple[dict, dict, Convergence]:
+    """(field values on the output grid, what the solver did for `meta`, the verdict:
+    Newton's residual at its target); `placement` (from `place_fd`) splits the residual
+    and its jvps over a device mesh, while the sparse LU runs on the host. Newton running
+    out of `max_iter` iterations, or stalling, returns its last iterate, not converged."""
     params = program.prepare(params)
     result = solve_steady(program.residual, program.initial(params), params,
                           program_sparsity(program), linear=program.linear,
                           tol=tol, max_iter=max_iter, observers=observers,
-                          placement=placement)
+                          placement=placement, raise_unconverged=False)
     values = {f.name: np.asarray(program.to_output(f.name, result.U[f.name]))
               for f in program.system.fields}
     extra = {"solver": result.method, "iterations": result.iterations,
              "final_residual": float(result.residual_norm),
              **(placement.describe() if placement else {})}
-    return values, extra
+    verdict = newton_verdict(result.converged, result.reason, result.residual_norm,
+                             result.target, result.iterations, ("max_iter",))
+    return values, extra, verdict

@@ -37,6 +37,7 @@ from ..algebra import OPTIMIZERS  # auto: lm up to LM_LIMIT unknowns, else lbfgs
 from ..algebra.lbfgs import lbfgs
 from ..algebra.least_squares import LeastSquaresResult, levenberg_marquardt
 from ..errors import OptionError, SolveError
+from ..output.convergence import Convergence, minimiser_verdict, misfit_verdict
 from ..output.finish import finish_solution
 from ..output.solution import Solution
 from ..parallel.fd_program import output_coordinates
@@ -98,8 +99,9 @@ def fit_fd(system: System, options, observers: Sequence[Callable] = ()) -> Solut
            "relative_misfit": model.misfits(theta, stages[-1]["dt"], tableau),
            "regularization": options.regularization, "observations": model.data.counts}
     shown = {"integrator": extra.get("integrator"), "dt": extra.get("dt")}
+    verdict = fit_verdict(result, fit["relative_misfit"])
     return _fitted_solution(program, options, grid, values, unknowns.unravel(theta), shown,
-                            extra, fit, result, started)
+                            extra, fit, result, started, verdict)
 
 
 def _fit_steady(program: FDProgram, observations, options, observers,
@@ -111,21 +113,22 @@ def _fit_steady(program: FDProgram, observations, options, observers,
 
     fit = SteadyFit(program, observations, options.tol, options.max_iter)
     result = fit.fit(options.fit_steps or LM_STEPS, observers)
-    values, extra = solve_program_steady(program, fit.unknowns.params(result.z), options.tol,
-                                         options.max_iter)
+    values, extra, solved = solve_program_steady(program, fit.unknowns.params(result.z),
+                                                 options.tol, options.max_iter)
     misfit = np.asarray(fit.data.sampled(values)) - fit.data.values
     summary = {"optimizer": "lm", "differentiation": "implicit",
                "unknowns": fit.unknowns.size, "iterations": result.iterations,
                "loss": result.loss, "relative_misfit": fit.data.misfits(misfit),
                "observations": fit.data.counts}
+    verdict = fit_verdict(result, summary["relative_misfit"]) & solved
     return _fitted_solution(program, options, program.output_coordinates(), values,
                             fit.unknowns.unravel(result.z), {}, extra, summary, result,
-                            started)
+                            started, verdict)
 
 
 def _fitted_solution(program: FDProgram, options, grid, values, fitted, shown: dict,
                      extra: dict, fit: dict, result: LeastSquaresResult,
-                     started: float) -> Solution:
+                     started: float, verdict: Convergence) -> Solution:
     """The Solution of a fit: the forward solution at the fitted values, the inferred
     values, and `meta` with the options, what the solver did (`extra`) and the fit."""
     options_shown = {"grid": {a.name: a.points for a in program.grid.axes},
@@ -136,7 +139,14 @@ def _fitted_solution(program: FDProgram, options, grid, values, fitted, shown: d
              "stop_reason": result.reason}
     inferred = {name: _inferred_value(program, name, value) for name, value in fitted.items()}
     return finish_solution("fd", program.system, grid, values, inferred, options_shown, extra,
-                           started)
+                           started, convergence=verdict)
+
+
+def fit_verdict(result: LeastSquaresResult, relative_misfit: dict[str, float]) -> Convergence:
+    """The minimiser's stopping test, and the data misfit within MISFIT of the data."""
+    stopped = minimiser_verdict(result.converged, result.reason, result.iterations,
+                                result.loss, ("fit_steps", "optimizer"))
+    return stopped & misfit_verdict(relative_misfit, ("grid",))
 
 
 class FitModel:

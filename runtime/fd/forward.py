@@ -19,6 +19,7 @@ from ..algebra.steady_program import solve_program_steady
 from ..errors import OptionError
 from ..observe.checkpoint import checkpointing
 from ..observe.memory import check_fd_memory
+from ..output.convergence import integration_verdict
 from ..output.finish import finish_solution
 from ..output.solution import Solution
 from ..parallel.fd_program import output_coordinates, output_fields, place_fd
@@ -46,18 +47,20 @@ def solve_forward(system: System, options: FDSolveOptions,
                               "time-dependent fd solves; a steady solve writes the whole "
                               "field from process 0", hint="leave out --parts")
         placement = place_fd(program, options.devices, options.mesh)   # None: one device
-        values, extra = solve_program_steady(program, params, options.tol, options.max_iter,
-                                             observers, placement)
+        values, extra, verdict = solve_program_steady(program, params, options.tol,
+                                                      options.max_iter, observers, placement)
         grid = program.output_coordinates()
     else:
         values, times, extra = evolve(program, params, options, observers)
         grid = {program.system.time.name: times,
                 **output_coordinates(program, extra.get("part"))}
+        verdict = integration_verdict(extra["steps"], extra["final_time"])
     shown = {"grid": {a.name: a.points for a in program.grid.axes},
              "accuracy": options.accuracy, "scheme": options.scheme or "auto",
              "dtype": options.dtype, "integrator": extra.get("integrator"),
              "dt": extra.get("dt")}
-    return finish_solution("fd", system, grid, values, {}, shown, extra, started)
+    return finish_solution("fd", system, grid, values, {}, shown, extra, started,
+                           convergence=verdict)
 
 
 def evolve(program: FDProgram, params, options: FDSolveOptions, observers):

@@ -29,7 +29,7 @@ from .interrupt import Interrupted, SignalLatch, catching_signals
 
 FILE = "checkpoint.npz"
 VERSION = 1
-NOT_COMPARED = ("checkpoint", "checkpoint_every", "resume")   # may change between runs
+NOT_COMPARED = ("checkpoint", "checkpoint_every", "resume", "strict")  # may change
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,7 @@ from pdelang import System
 from ..algebra.steady_program import solve_program_steady
 from ..errors import OptionError
 from ..options import OPTIONS
+from ..output.convergence import Convergence, minimiser_verdict, misfit_verdict
 from ..output.finish import finish_solution
 from ..output.solution import Solution
 from ..parallel.devices import default_dtype
@@ -68,12 +69,13 @@ def solve_odil(system: System, options: ODILSolveOptions,
             grid = {**grid, system.time.name: max(grid.values(), default=33)}
         program = _lower(system, grid, options)
         if inverse:
-            values, inferred, extra = _fit(system, program, observations, options, observers)
+            values, inferred, extra, verdict = _fit(system, program, observations, options,
+                                                    observers)
         else:
             params = {k: jnp.asarray(v, program.dtype) for k, v in program.params.items()}
-            values, extra = solve_program_steady(program, params, options.tol,
-                                                 options.max_iter, observers,
-                                                 _place(program, options))
+            values, extra, verdict = solve_program_steady(program, params, options.tol,
+                                                          options.max_iter, observers,
+                                                          _place(program, options))
             inferred = {}
         coordinates = program.output_coordinates()
         order = [c.name for c in system.coordinates]
@@ -83,7 +85,7 @@ def solve_odil(system: System, options: ODILSolveOptions,
             shown.update(fit_steps=options.fit_steps, data_weight=options.data_weight,
                          regularization=options.regularization)
         return finish_solution("odil", system, {c: coordinates[c] for c in order}, values,
-                               inferred, shown, extra, started)
+                               inferred, shown, extra, started, convergence=verdict)
 
 
 def _check_fit_options(options: ODILSolveOptions) -> None:
@@ -103,9 +105,12 @@ def _lower(system: System, grid, options: ODILSolveOptions) -> FDProgram:
 
 
 def _fit(system: System, program: FDProgram, observations: tuple[FieldObservations, ...],
-         options: ODILSolveOptions, observers: Sequence[Callable]) -> tuple[dict, dict, dict]:
-    """(fields on the output grid, inferred parameters, what the fit did for `meta`): fits
-    on coarser grids first (`runtime.odil.continuation`), then on `program`'s."""
+         options: ODILSolveOptions, observers: Sequence[Callable]
+         ) -> tuple[dict, dict, dict, Convergence]:
+    """(fields on the output grid, inferred parameters, what the fit did for `meta`, the
+    verdict: Levenberg-Marquardt's stopping test and each field's RMS misfit within
+    `MISFIT` of its data's RMS): fits on coarser grids first (`runtime.odil.continuation`),
+    then on `program`'s."""
     settings = FitSettings(options.data_weight, options.regularization, options.fit_steps,
                            options.tol, options.max_iter)
     levels = grid_levels({a.name: a.points for a in program.grid.axes})
@@ -125,7 +130,13 @@ def _fit(system: System, program: FDProgram, observations: tuple[FieldObservatio
              "loss": result.loss, "loss_history": list(result.history),
              "timings_s": result.timings, "coarse_levels": coarse,
              **(placements[-1].describe() if placements[-1] else {})}
-    return values, inferred, extra
+    scale = {o.field: o.rms or 1.0 for o in observations}
+    relative = {name: rms / scale[name] for name, rms in outcome.misfit_rms.items()}
+    extra["relative_misfit"] = relative
+    verdict = minimiser_verdict(result.converged, result.reason, result.iterations,
+                                result.loss, ("fit_steps",)) & \
+        misfit_verdict(relative, ("data_weight", "grid"))
+    return values, inferred, extra, verdict
 
 
 def _place(program: FDProgram, options: ODILSolveOptions) -> Placement | None:

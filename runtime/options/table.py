@@ -102,6 +102,10 @@ OPTIONS = Table(METHODS, (
     Option("tol", "float", 1e-10, "Newton's tolerance (steady solves; odil: also the fit's "
            "relative loss decrease)", (FD, ODIL), cli=False),
     Option("max_iter", "int", 50, "most Newton iterations", (FD, ODIL), cli=False),
+    Option("strict", "bool", False,
+           "a run that does not converge by its method's criterion is an error (exit status "
+           "4, no result files written) instead of a WARNING (exit status 4, files written)",
+           ALL, value=True),
     Option("checkpoint", "str | None", None,
            "save the training (pinn) or integration (fd) state in this folder as it goes, to "
            "--resume after an interruption (SIGINT or SIGTERM also save it, there or in a "

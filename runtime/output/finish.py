@@ -1,5 +1,6 @@
 """The end of every solve: the `Solution` with its `meta` (what ran, with which options;
-what the solver did; the wall time; the relative L2 error against an exact solution)."""
+what the solver did; whether it converged, by which criterion; the wall time; the relative
+L2 error against an exact solution)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import numpy as np
 
 from pdelang import System
 
+from .convergence import Convergence
 from .meta import base_meta
 from .solution import Solution
 
@@ -17,13 +19,17 @@ from .solution import Solution
 def finish_solution(method: str, system: System, grid: Mapping[str, np.ndarray],
                     values: Mapping[str, np.ndarray], params: Mapping[str, object],
                     shown_options: dict, extra: Mapping[str, object], started: float,
-                    evaluator: Callable | None = None) -> Solution:
+                    evaluator: Callable | None = None, *,
+                    convergence: Convergence) -> Solution:
     """The Solution of `values` on `grid` (`params`: inferred parameters); `meta` holds
-    `shown_options`, then `extra` (what the solver did), the seconds since `started`
-    (`time.perf_counter()`), and the relative L2 error of each field that the system
-    states an exact solution for."""
+    `shown_options`, then `extra` (what the solver did), the verdict (`converged`, and
+    `convergence`: criterion, reason, figures, options that may help), the seconds since
+    `started` (`time.perf_counter()`), and the relative L2 error of each field that the
+    system states an exact solution for."""
     meta = base_meta(method, system, shown_options)
     meta.update(extra)
+    meta["converged"] = convergence.converged
+    meta["convergence"] = convergence.as_meta()
     meta["wall_time_s"] = clock.perf_counter() - started
     solution = Solution(system, grid, values, params, meta, evaluator)
     errors = solution.errors()

@@ -14,6 +14,7 @@ from scipy.interpolate import RegularGridInterpolator
 from pdelang import System
 
 from ..errors import OptionError
+from .convergence import Convergence
 from .files import save_npz
 
 Evaluator = Callable[[str, Mapping[str, np.ndarray]], np.ndarray]
@@ -38,6 +39,19 @@ class Solution:
     @property
     def method(self) -> str:
         return str(self.meta.get("method", ""))
+
+    @property
+    def converged(self) -> bool | None:
+        """Whether the solve converged by its method's criterion (`convergence`); None for
+        a Solution made without a verdict."""
+        value = self.meta.get("converged")
+        return None if value is None else bool(value)
+
+    @property
+    def convergence(self) -> Convergence | None:
+        """The verdict: criterion, reason, figures, options that may help."""
+        record = self.meta.get("convergence")
+        return Convergence.from_meta(record) if isinstance(record, Mapping) else None
 
     def __call__(self, name: str, **coordinates: float | np.ndarray) -> np.ndarray:
         """`name` (a field, or an inferred coefficient field) at the given coordinates (all
@@ -134,7 +148,8 @@ class Solution:
                               f"{', '.join(f.name for f in self.system.fields)})") from None
 
     def summary(self) -> str:
-        lines = [f"{self.system.name or 'solution'} by {self.method}"]
+        failed = " (NOT CONVERGED)" if self.converged is False else ""
+        lines = [f"{self.system.name or 'solution'} by {self.method}{failed}"]
         lines += [f"  {a}: {len(v)} points on [{v[0]:g}, {v[-1]:g}]" for a, v in self.grid.items()]
         for k, v in self.params.items():
             if np.ndim(v) == 0:
@@ -144,9 +159,15 @@ class Solution:
                 lines.append(f"  {k}({args}): inferred on {' x '.join(map(str, np.shape(v)))} "
                              f"points, from {np.min(v):.4g} to {np.max(v):.4g}")
         lines += [f"  relative L2 error of {k}: {e:.3e}" for k, e in self.errors().items()]
-        if self.meta.get("converged") is False:
-            lines.append(f"  warning: not converged ({self.meta.get('stop_reason', 'stopped')})")
+        verdict = self.convergence
+        if verdict is not None and not verdict.converged:
+            lines += [verdict.warning(), f"  criterion: {verdict.criterion}"]
+        elif verdict is None and self.meta.get("converged") is False:
+            lines.append(f"WARNING: not converged ({self.meta.get('stop_reason', 'stopped')})")
         return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.summary()
 
     def _repr_html_(self) -> str:
         return "<pre>" + self.summary() + "</pre>"

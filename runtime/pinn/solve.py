@@ -16,12 +16,19 @@ import jax.numpy as jnp
 import numpy as np
 
 from compiler.common.grid import grid_sizes
+from compiler.common.observations import field_observations
 from compiler.pinn import CONSTANTS, PINNOptions, PINNProgram, lower_pinn
 from pdelang import System
 
 from ..errors import OptionError
 from ..observe.checkpoint import check_checkpoint_options, checkpointing
 from ..options import OPTIONS
+from ..output.convergence import (
+    Convergence,
+    misfit_verdict,
+    settled_verdict,
+    training_verdict,
+)
 from ..output.finish import finish_solution
 from ..output.solution import Solution
 from .parallel import make_point_map
@@ -105,7 +112,28 @@ def _solve(system: System, options: PINNSolveOptions, observers) -> Solution:
     if result.trajectory:
         extra["unknown_history"] = _history(result.trajectory)
     return finish_solution("pinn", system, grid, values, params, _options_meta(options), extra,
-                           started, evaluator)
+                           started, evaluator, convergence=training_convergence(program, result))
+
+
+def training_convergence(program: PINNProgram, result) -> Convergence:
+    """The verdict on a training (`runtime.output.convergence`): the loss fell and levelled;
+    for inverse problems also the unknown constants settled and each observed field's RMS
+    misfit (the last value of its data term) within MISFIT of its data's RMS."""
+    helps = ("steps", "lbfgs_steps", "learning_rate", "layers", "points")
+    verdict = training_verdict(result.history["loss"], helps)
+    data = [t for t in program.terms if t.kind == "data"]
+    if result.trajectory:
+        verdict = verdict & settled_verdict(result.trajectory, ("steps", "lbfgs_steps"))
+    if data:
+        scale = {o.field: o.rms or 1.0 for o in field_observations(program.system)}
+        relative = {}
+        for term in data:
+            name = term.name.removeprefix("data ")
+            series = np.asarray(result.history[term.name])
+            relative[name] = float(np.sqrt(series[-1])) / scale[name] if series.size else \
+                float("inf")
+        verdict = verdict & misfit_verdict(relative, ("data_weight", "steps", "lbfgs_steps"))
+    return verdict
 
 
 def output_grid(system: System, options: PINNSolveOptions) -> dict[str, np.ndarray]:

@@ -18,7 +18,8 @@ OLD_DEFAULTS = {
     "fd": dict(grid=None, accuracy=2, scheme=None, dtype=None, integrator="auto", dt=None,
                frames=21, rtol=1e-6, atol=1e-9, tol=1e-10, max_iter=50, seed=0,
                checkpoint=None, checkpoint_every=1, resume=False, fit_steps=None,
-               optimizer="auto", regularization=0.0, devices=None, mesh=None, parts=False),
+               optimizer="auto", regularization=0.0, devices=None, mesh=None, parts=False,
+               strict=False),
     "pinn": dict(layers=(64, 64, 64), activation="tanh", initialiser="glorot",
                  fourier_features=0, fourier_scale=1.0, harmonics=1, hard_constraints=True,
                  data_scaling=True, steps=4000, lbfgs_steps=2000, learning_rate=2e-3,
@@ -26,9 +27,11 @@ OLD_DEFAULTS = {
                  initial_points=256, sampler="sobol", resample_every=0,
                  adaptive_sampling=False, weights=None, chunk=250, seed=0, grid=None,
                  frames=21, dtype="float32", checkpoint=None, checkpoint_every=1,
-                 resume=False, data_weight=1.0, regularization=0.0, devices=None),
+                 resume=False, data_weight=1.0, regularization=0.0, devices=None,
+                 strict=False),
     "odil": dict(grid=None, accuracy=2, tol=1e-10, max_iter=50, dtype=None, fit_steps=50,
-                 data_weight=1.0, regularization=0.0, devices=None, mesh=None),
+                 data_weight=1.0, regularization=0.0, devices=None, mesh=None,
+                 strict=False),
 }
 
 

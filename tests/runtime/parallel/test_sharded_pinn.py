@@ -81,7 +81,8 @@ def test_pinn_takes_devices_on_the_command_line(examples_dir, tmp_path, capsys):
             "--points", "8", "--boundary-points", "8", "--grid", "5", "--frames", "2",
             "--quiet"]
     out = tmp_path / "heat.npz"
-    assert main(["solve", heat, *tiny, "--devices", "1", "--out", str(out)]) == 0
+    # two training steps do not converge: exit status 4, the file is written all the same
+    assert main(["solve", heat, *tiny, "--devices", "1", "--out", str(out)]) == 4
     meta = json.loads(str(np.load(out)["meta"]))
     assert (meta["devices"], meta["mesh"], meta["options"]["devices"]) == (1, {"points": 1}, 1)
     assert main(["solve", heat, *tiny, "--devices", "3"]) == 1
