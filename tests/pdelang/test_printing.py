@@ -67,7 +67,7 @@ def test_long_coordinate_names_print_without_shorthand():
 
 def test_every_statement_prints_and_parses_back(tmp_path):
     np.save(tmp_path / "c.npy", np.ones((3, 3)))
-    (tmp_path / "obs.csv").write_text("t,x,u\n0.1,0.5,0.2\n")
+    (tmp_path / "obs.csv").write_text("t,x,y,u\n0.1,0.5,0.0,0.2\n")
     system = parse("""
         problem "all of it"
         param a = 2
