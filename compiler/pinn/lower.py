@@ -160,6 +160,9 @@ def to_residuals(system: System, groups: tuple[NetworkGroup, ...], coordinates: 
                 raise LoweringError(f"periodicity in `{c.coordinate}` needs every field to "
                                     f"depend on `{c.coordinate}`", c.span)
             continue                      # exact: the networks see sin/cos of the phase
+        if c.fixes_constant:
+            terms.append(_constant_term(c, system, groups, coordinates, signatures))
+            continue
         coordinate = system.coordinate(c.coordinate)
         value = float(coordinate.value(c.side))
         residual, _ = make_residual(c.residual, system, groups, coordinates, " (condition)")
@@ -171,3 +174,22 @@ def to_residuals(system: System, groups: tuple[NetworkGroup, ...], coordinates: 
             name = f"{name} ({names.count(name) + 1})"
         terms.append(Term(name, kind, residual, {c.coordinate: value}, f"{text} = 0"))
     return tuple(terms)
+
+
+def _constant_term(c, system: System, groups: tuple[NetworkGroup, ...],
+                   coordinates: tuple[str, ...], signatures: Mapping) -> Term:
+    """A point condition: its residual squared at the one point. A mean condition: the
+    square of the sample mean of its residual over the interior points (drawn and
+    redrawn as the equations' are), so only the mean is pinned, not every value."""
+    residual, _ = make_residual(c.residual, system, groups, coordinates, f" ({c.kind} condition)")
+    text = expression_to_pde(c.residual, signatures, shorthand=True)
+    if c.kind == "point":
+        where = dict(c.point)
+        point = np.asarray([[float(where.get(a, 0.0)) for a in coordinates]])
+        at = ", ".join(f"{n}={float(v):g}" for n, v in c.point)
+        return Term(f"bc at {at}", "point", residual, {}, f"{text} = 0", points=point)
+
+    def mean(nets, physical, points):
+        return jnp.mean(residual(nets, physical, points)).reshape(1)
+
+    return Term("bc mean", "mean", mean, {}, f"mean({text}) = 0")

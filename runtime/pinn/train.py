@@ -340,7 +340,7 @@ def _draw(program: PINNProgram, options: TrainOptions, seed: int, dtype) -> dict
         if t.points is not None:
             batch[t.name] = np.asarray(t.points, dtype)
             continue
-        if t.kind in ("pde", "regularization"):
+        if t.kind in ("pde", "regularization", "mean"):
             n = options.points
         elif t.kind == "boundary":
             n = max(options.boundary_points // len(boundary), 8)
