@@ -117,9 +117,12 @@ def check_constants(fields: tuple[Field, ...], equations: tuple[Equation, ...],
 
 
 def _value_of(expr: sp.Expr, name: str) -> bool:
-    """Whether the field `name` appears in `expr` outside every derivative."""
-    stripped = expr.replace(lambda e: isinstance(e, (sp.Derivative, sp.Subs)),
-                            lambda e: sp.S.Zero)
+    """Whether the field `name` appears in `expr` other than differentiated: derivatives of
+    a bare field are dropped, a derivative of an expression (`d(k*u, x)`) keeps what is
+    inside it, since that sees the constant unless the inside itself is a derivative."""
+    stripped = expr.replace(
+        lambda e: isinstance(e, sp.Derivative) and isinstance(e.expr, AppliedUndef),
+        lambda e: sp.S.Zero)
     return _mentions(stripped, name)
 
 

@@ -29,6 +29,7 @@ import numpy as np
 from pdelang import System
 from pdelang.printing import expression_to_pde
 
+from ..common.bounds import param_bounds
 from ..common.coefficients import constant_values
 from ..common.stages import Stage, find_stage
 from ..errors import LoweringError
@@ -45,6 +46,7 @@ from .inverse import (
 from .network import InputMap, MLPSpec, init_mlp
 from .options import PINNOptions
 from .residuals import (
+    BOUNDS,
     CONSTANTS,
     NetworkGroup,
     Term,
@@ -103,6 +105,8 @@ def lower_pinn(system: System, options: PINNOptions | None = None) -> PINNProgra
     periodic = set(system.periodic)
     physical = {k: np.asarray(v) for k, v in constant_values(system).items()}
     physical.update(sample_arrays(system))
+    physical.update({name + BOUNDS: np.asarray(interval)
+                     for name, interval in param_bounds(system).items()})
     observations = observations_for_pinn(system)
     groups = make_networks(system, options, periodic)
     if options.data_scaling:

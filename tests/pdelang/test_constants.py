@@ -142,3 +142,23 @@ def test_periodic_faces_carry_no_flux():
                       "of the boundary data is 0"):
         parse(PERIODIC.format(fix="bc mean(u) = 0").replace(
             "-8*pi^2*sin(2*pi*x)*sin(2*pi*y)", "1"))
+
+
+@pytest.mark.parametrize("pde, free", [("d((1 + x)*d(u, x), x) = 1", True),
+                                       ("d(x*u, x) = 1", False),
+                                       ("d(u, x, 2) + u = 1", False)])
+def test_only_fields_seen_through_their_derivatives_are_free(pde, free):
+    text = f"""space x in [0, 1]
+field u(x)
+pde {pde}
+bc d(u, x) = 0 at x = 0
+bc d(u, x) = 0 at x = 1
+"""
+    if free:
+        with pytest.raises(PdeSemanticError, match="only up to a constant"):
+            parse(text)
+        assert parse(text + "bc mean(u) = 0\n").conditions[-1].kind == "mean"
+    else:
+        parse(text)
+        with pytest.raises(PdeSemanticError, match="over-determined"):
+            parse(text + "bc u = 0 at x = 0.5\n")

@@ -139,3 +139,19 @@ def test_pinn_meets_the_condition_as_a_loss_term(system, bound):
     sol = runtime.solve(system, "pinn", layers=[16, 16], steps=0, lbfgs_steps=300,
                         points=256, grid=17)
     assert sol.errors()["u"] < bound
+
+
+def test_a_point_inside_a_line_fixes_a_1d_neumann_problem():
+    text = """
+space x in [0, 1]
+field u(x)
+pde d(u, x, 2) = -pi^2*cos(pi*x)
+bc d(u, x) = 0 at x = 0
+bc d(u, x) = 0 at x = 1
+bc u = 0 at x = 0.5
+exact u = cos(pi*x)
+"""
+    system = pl.parse(text, "line.pde")
+    assert system.conditions[-1].kind == "point"
+    errs = errors(system, "fd", (65, 129))
+    assert errs[-1] < 1e-3 and abs(order(errs) - 2) < 0.2
