@@ -60,12 +60,16 @@ def _check_field(system: System, name: str, fixing: Condition) -> tuple[float, f
             if g is None:
                 return None
             flux_terms.append((sign, x, side, g.xreplace(constants)))
-    integral = _integrate(system, f, space)
-    faces = [(sign, _integrate_face(system, g, space, x, side))
-             for sign, x, side, g in flux_terms]
+    try:
+        integral = _integrate(system, f, space)
+        faces = [(sign, _integrate_face(system, g, space, x, side))
+                 for sign, x, side, g in flux_terms]
+        size = max(abs(integral[0]), _integrate(system, sp.Abs(f), space)[0])
+    except _Unsupported:
+        return None
     flux = (sum(sign * value for sign, (value, _) in faces),
             sum(error for _, (_, error) in faces))
-    size = max(abs(integral[0]), abs(flux[0]), _integrate(system, sp.Abs(f), space)[0])
+    size = max(size, abs(flux[0]))
     tolerance = max(_RELATIVE * size, 10 * (integral[1] + flux[1]), 1e-12)
     if abs(integral[0] - flux[0]) > tolerance:
         warnings.warn(PdeWarning(
@@ -151,7 +155,65 @@ def _gauss(system: System, expr: sp.Expr, axes: list[sp.Symbol]) -> tuple[float,
             grids.append(t)
             weights = np.multiply.outer(weights, w)
         mesh = np.meshgrid(*grids, indexing="ij") if grids else []
-        function = sp.lambdify(axes, expr, modules="numpy")
-        sample = np.broadcast_to(np.asarray(function(*mesh), dtype=float), weights.shape)
+        with np.errstate(all="ignore"):
+            sample = np.broadcast_to(np.asarray(_evaluate(expr, dict(zip(axes, mesh))),
+                                                dtype=float), weights.shape)
         values.append(float(np.sum(weights * sample)))
     return values[-1], abs(values[-1] - values[0])
+
+
+class _Unsupported(Exception):
+    """An expression outside what `_evaluate` knows: the check is skipped."""
+
+
+_NUMPY = {sp.sin: np.sin, sp.cos: np.cos, sp.tan: np.tan, sp.exp: np.exp, sp.log: np.log,
+          sp.tanh: np.tanh, sp.sinh: np.sinh, sp.cosh: np.cosh, sp.Abs: np.abs,
+          sp.sign: np.sign, sp.asin: np.arcsin, sp.acos: np.arccos, sp.atan: np.arctan,
+          sp.asinh: np.arcsinh, sp.acosh: np.arccosh, sp.atanh: np.arctanh}
+_COMPARE = {sp.StrictLessThan: np.less, sp.LessThan: np.less_equal,
+            sp.StrictGreaterThan: np.greater, sp.GreaterThan: np.greater_equal}
+
+
+def _evaluate(expr: sp.Basic, values: dict) -> np.ndarray | float:
+    """`expr` on NumPy arrays of its coordinates, by walking the tree (no code is generated
+    or evaluated: pdelang never turns expressions into code)."""
+    if expr.is_Symbol:
+        if expr not in values:
+            raise _Unsupported(str(expr))
+        return values[expr]
+    if expr.is_number:
+        return float(expr)
+    if isinstance(expr, sp.Piecewise):
+        return _piecewise(expr, values)
+    args = [_evaluate(a, values) for a in expr.args]
+    if isinstance(expr, sp.Add):
+        return sum(args[1:], args[0])
+    if isinstance(expr, sp.Mul):
+        out = args[0]
+        for a in args[1:]:
+            out = out * a
+        return out
+    if isinstance(expr, sp.Pow):
+        return np.power(np.asarray(args[0], float), args[1])
+    if isinstance(expr, (sp.Min, sp.Max)):
+        reduce = np.minimum if isinstance(expr, sp.Min) else np.maximum
+        return reduce.reduce(np.broadcast_arrays(*args))
+    if type(expr) in _NUMPY:
+        return _NUMPY[type(expr)](*args)
+    raise _Unsupported(type(expr).__name__)
+
+
+def _piecewise(expr: sp.Piecewise, values: dict) -> np.ndarray:
+    choices = [_evaluate(value, values) for value, _ in expr.args]
+    conditions = [_condition(c, values) for _, c in expr.args]
+    shape = np.broadcast(*[np.asarray(v) for v in values.values()]).shape if values else ()
+    return np.select([np.broadcast_to(c, shape) for c in conditions],
+                     [np.broadcast_to(v, shape) for v in choices])
+
+
+def _condition(condition: sp.Basic, values: dict) -> np.ndarray | bool:
+    if condition is sp.true:
+        return True
+    if type(condition) in _COMPARE:
+        return _COMPARE[type(condition)](*(_evaluate(a, values) for a in condition.args))
+    raise _Unsupported(type(condition).__name__)

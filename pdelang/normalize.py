@@ -9,7 +9,6 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import replace
 
 import sympy as sp
 from sympy.core.function import AppliedUndef
@@ -59,8 +58,8 @@ def normalize_condition(decl: ConditionDecl, scope: Scope) -> Condition:
         return _periodic(decl, scope)
     if isinstance(decl.lhs, Mean) or decl.rhs.has(Mean):
         return _mean(decl, scope)
-    if decl.point is not None or _inside_a_line(decl, scope):
-        return _point(replace(decl, point=decl.point or (decl.at,), at=None), scope)
+    if decl.point is not None:
+        return _point(decl, scope)
     residual = decl.lhs - decl.rhs
     check_expression(residual, scope, decl.span, context="condition", positional=True)
     fields = [f for f in applied_functions(residual) if scope.kind(f.func.__name__) == "field"]
@@ -96,20 +95,6 @@ def normalize_condition(decl: ConditionDecl, scope: Scope) -> Condition:
 
     return Condition(kind, coordinate.name, side, on_face(residual), on_face(decl.lhs),
                      on_face(decl.rhs), decl.span)
-
-
-def _inside_a_line(decl: ConditionDecl, scope: Scope) -> bool:
-    """`at x = 0.5` inside the one coordinate of a steady 1-D problem: a point condition
-    (on a 1-D domain a face is a point too, and stays a face condition)."""
-    if decl.at is None or scope.time is not None or len(scope.coordinates) != 1:
-        return False
-    coordinate = scope.coordinate(decl.at[0])
-    number = numeric(substitute(decl.at[1], scope.constants(), decl.span))
-    if coordinate is None or number is None:
-        return False
-    lower, upper = coordinate.bounds
-    tolerance = 1e-9 * max(1.0, abs(lower), abs(upper))
-    return lower + tolerance < number < upper - tolerance
 
 
 def _constant_fixing_fields(residual: sp.Expr, scope: Scope, decl: ConditionDecl,
