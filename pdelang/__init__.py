@@ -14,8 +14,10 @@ from .errors import (
     PdeLimitError,
     PdeSemanticError,
     PdeSyntaxError,
+    PdeWarning,
     Span,
 )
+from .expressions import Mean
 from .ir import (
     Condition,
     Coordinate,
@@ -35,7 +37,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "At", "Condition", "Coordinate", "Differential", "Equation", "Exact", "Field", "FieldInfo",
-    "Observations", "Param", "PDESystem", "PdeDataError", "PdeError", "PdeLimitError",
-    "PdeSemanticError", "PdeSyntaxError", "Periodic", "Samples", "Sampled", "Span", "System",
-    "Unknown", "expression_to_pde", "load", "parse",
+    "Mean", "Observations", "Param", "PDESystem", "PdeDataError", "PdeError", "PdeLimitError",
+    "PdeSemanticError", "PdeSyntaxError", "PdeWarning", "Periodic", "Samples", "Sampled",
+    "Span", "System", "Unknown", "expression_to_pde", "load", "parse",
 ]

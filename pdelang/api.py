@@ -25,11 +25,13 @@ from .ir import Coordinate, Exact, Field, Observations, Param, Samples, System
 
 @dataclass(frozen=True)
 class At:
-    """A condition that holds on the face `coordinate = value`: `At(Eq(u, 0), x, 0)`."""
+    """A condition that holds on the face `coordinate = value`: `At(Eq(u, 0), x, 0)`; or,
+    with a mapping of every coordinate of the field to a value, at one point of the
+    domain: `At(Eq(u, 0), {x: 0, y: 0})` (it fixes a solution known up to a constant)."""
 
     equation: object
-    coordinate: sp.Symbol
-    value: object
+    coordinate: object
+    value: object = None
 
 
 @dataclass(frozen=True)
@@ -42,9 +44,10 @@ class Periodic:
 @dataclass(frozen=True)
 class Unknown:
     """A parameter to infer from data, starting from `guess` (a number, or an expression of
-    the coefficient field's coordinates)."""
+    the coefficient field's coordinates); a constant may have `bounds=(lower, upper)`."""
 
     guess: object = 1.0
+    bounds: tuple[object, object] | None = None
 
 
 @dataclass(frozen=True, eq=False)
@@ -97,8 +100,11 @@ def PDESystem(  # noqa: N802 - named like the ModelingToolkit constructor it mir
 
     `domain` maps each coordinate to `(start, end)`; a coordinate named `t`, or the one
     given as `time`, is time. `params` maps a symbol to a number or `Unknown(guess)`, and
-    an applied function `c(x, y)` to an expression, `Sampled(...)` or `Unknown(guess)`.
-    `exact` maps a field to its known solution; `data` gives observations as CSV paths or
+    an applied function `c(x, y)` to an expression, `Sampled(...)` or `Unknown(guess)`
+    (`Unknown(0.3, bounds=(0, 10))` keeps a constant inside an interval). Conditions are
+    `Eq(...)` (faces written positionally), `At(...)`, `Periodic(x)`, or
+    `Eq(Mean(u), 0)`: the mean over the domain. `exact` maps a field to its known
+    solution; `data` gives observations as CSV paths or
     mappings from column name to values. Relative paths start at `base`.
     """
     if not isinstance(name, str) or any(ch in name for ch in '"\r\n'):
@@ -197,13 +203,23 @@ def _params(params: Mapping[object, object], base: str | Path | None) -> list[Pa
                                    "function of coordinates such as c(x, y)", _label(where))
         span = _label(where)
         if isinstance(value, Unknown):
-            out.append(Param(name, args, guess=plain(value.guess, where), span=span))
+            bounds = (None if value.bounds is None else
+                      tuple(plain(b, f"{where}.bounds") for b in _pair(value.bounds, where)))
+            out.append(Param(name, args, guess=plain(value.guess, where), span=span,
+                             bounds=bounds))
         elif isinstance(value, Sampled):
             out.append(Param(name, args, samples=_samples(value, base, len(args), span),
                              span=span))
         else:
             out.append(Param(name, args, value=plain(value, where), span=span))
     return out
+
+
+def _pair(bounds: object, where: str) -> tuple[object, object]:
+    if not isinstance(bounds, (tuple, list)) or len(bounds) != 2:
+        raise PdeSemanticError(f"the bounds are (lower, upper), not {bounds!r}",
+                               _label(f"{where}.bounds"))
+    return bounds[0], bounds[1]
 
 
 def _samples(value: Sampled, base: str | Path | None, axes: int, span: Span) -> Samples:
@@ -257,6 +273,11 @@ def _condition(condition: object, index: int) -> ConditionDecl:
     if isinstance(condition, Periodic):
         name = getattr(condition.coordinate, "name", str(condition.coordinate))
         return ConditionDecl(sp.S.Zero, sp.S.Zero, span, periodic=name)
+    if isinstance(condition, At) and isinstance(condition.coordinate, Mapping):
+        lhs, rhs = _sides(condition.equation, where)
+        point = tuple((getattr(k, "name", str(k)), plain(v, where))
+                      for k, v in condition.coordinate.items())
+        return ConditionDecl(lhs, rhs, span, point=point)
     if isinstance(condition, At):
         lhs, rhs = _sides(condition.equation, where)
         name = getattr(condition.coordinate, "name", None)

@@ -7,6 +7,7 @@ from dataclasses import replace
 import sympy as sp
 
 from .analysis import derivative_orders, is_linear_in, occurrence_name, occurrences
+from .compatibility import check_compatibility
 from .data import check_observations
 from .declarations import Declarations
 from .errors import Span
@@ -14,8 +15,20 @@ from .expressions import check_size, realify
 from .ir import Coordinate, Equation, Exact, Field, FieldInfo, Param, System
 from .normalize import normalize_condition, normalize_equation, order_derivatives
 from .scope import Scope
-from .validate import check_coordinates, check_expression, check_field_args, check_names
-from .wellposed import check_boundaries, check_counts, check_initial, check_unknown_params
+from .validate import (
+    check_bounds,
+    check_coordinates,
+    check_expression,
+    check_field_args,
+    check_names,
+)
+from .wellposed import (
+    check_boundaries,
+    check_constants,
+    check_counts,
+    check_initial,
+    check_unknown_params,
+)
 
 
 def check_declarations(decls: Declarations) -> Scope:
@@ -50,7 +63,10 @@ def build_system(decls: Declarations, scope: Scope | None = None) -> System:
                      scope.coordinates)
     check_unknown_params(scope.params, tuple(decls.data))
     check_observations(tuple(decls.data), scope.coordinates, scope.fields)
-    return System(
+    check_constants(scope.fields, equations, conditions, tuple(decls.data), scope.time is None)
+    for p in scope.params:
+        check_bounds(p)
+    system = System(
         name=decls.name,
         coordinates=scope.coordinates,
         fields=scope.fields,
@@ -62,6 +78,9 @@ def build_system(decls: Declarations, scope: Scope | None = None) -> System:
         info=infos,
         source=decls.file,
     )
+    if any(c.fixes_constant for c in conditions):
+        check_compatibility(system)
+    return system
 
 
 def _real_valued(decls: Declarations) -> Declarations:

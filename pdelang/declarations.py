@@ -24,7 +24,8 @@ class EquationDecl:
 
 @dataclass(frozen=True)
 class ConditionDecl:
-    """`lhs = rhs`, optionally `at coordinate = value`; or `periodic` in a coordinate.
+    """`lhs = rhs`, optionally `at coordinate = value` (or at a point, several of them); or
+    `periodic` in a coordinate.
 
     `keyword` is "bc" or "ic" when the text said which, None from SymPy.
     """
@@ -35,6 +36,7 @@ class ConditionDecl:
     at: tuple[str, sp.Expr] | None = None
     keyword: str | None = None
     periodic: str | None = None
+    point: tuple[tuple[str, sp.Expr], ...] | None = None  # `at x = 0, y = 0`
 
 
 @dataclass

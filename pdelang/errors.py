@@ -91,3 +91,19 @@ class PdeDataError(PdeError):
     """A data file named by the system (`load(...)`, `data ...`) is missing or unusable."""
 
     kind = "data error"
+
+
+class PdeWarning(UserWarning):
+    """A problem that can be solved but probably not as meant (issued with `warnings`):
+    printed like an error, with where and a hint."""
+
+    kind = "warning"
+
+    def __init__(self, message: str, span: Span | None = None, hint: str = "") -> None:
+        self.message = message
+        self.span = span or Span()
+        self.hint = hint
+        super().__init__(self.__str__())
+
+    def __str__(self) -> str:
+        return PdeError.__str__(self)  # type: ignore[arg-type]

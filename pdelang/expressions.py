@@ -45,7 +45,7 @@ FUNCTION_NAMES = {function: name for name, function in FUNCTIONS.items()}
 LOG10_2 = math.log10(2)
 
 # Names with a meaning of their own in expressions; they cannot be declared.
-BUILTIN_NAMES = frozenset(FUNCTIONS) | {"pi", "d", "laplace", "where", "load"}
+BUILTIN_NAMES = frozenset(FUNCTIONS) | {"pi", "d", "laplace", "where", "load", "mean"}
 KEYWORDS = frozenset({"problem", "param", "space", "time", "field", "pde", "bc", "ic", "at",
                       "periodic", "data", "exact", "in"})
 
@@ -57,6 +57,16 @@ SUPPORTED_FUNCTIONS: tuple[type, ...] = (
 )
 
 BAD_NUMBERS = (sp.zoo, sp.nan, sp.oo, -sp.oo)
+
+
+class Mean(sp.Function):
+    """`mean(u)`: the mean of an expression of the fields over the space domain.
+
+    Only the whole left side of a condition (`bc mean(u) = 0`) may be one: it fixes a
+    solution that the equations and boundary conditions determine up to a constant.
+    """
+
+    nargs = 1
 
 
 def number(text: str, span: Span) -> sp.Expr:

@@ -28,7 +28,7 @@ import sympy as sp
 from .errors import Span
 
 Side = Literal["lower", "upper"]
-ConditionKind = Literal["boundary", "initial", "periodic"]
+ConditionKind = Literal["boundary", "initial", "periodic", "point", "mean"]
 
 
 def _no_span() -> Span:
@@ -117,6 +117,9 @@ class Param:
     - unknown constant (`param k ~ 0.5`): `guess` is a number;
     - coefficient field (`args` non-empty): defined by `value` (an expression of its
       coordinates), by `samples` (`load(...)`), or unknown with a `guess`.
+
+    `bounds` (`param D ~ 0.3 in [0, 10]`): the closed interval an unknown constant lies
+    in, numbers with lower < upper and the guess strictly inside; fits keep it there.
     """
 
     name: str
@@ -125,6 +128,12 @@ class Param:
     samples: Samples | None = None
     guess: sp.Expr | None = None
     span: Span = field(default_factory=_no_span, compare=False, repr=False)
+    bounds: tuple[sp.Expr, sp.Expr] | None = None
+
+    @property
+    def interval(self) -> tuple[float, float] | None:
+        """The bounds as floats, or None when the parameter is unbounded."""
+        return None if self.bounds is None else (float(self.bounds[0]), float(self.bounds[1]))
 
     @property
     def is_field(self) -> bool:
@@ -154,10 +163,15 @@ class Equation:
 
 @dataclass(frozen=True)
 class Condition:
-    """A boundary or initial condition on one face, or periodicity in one coordinate.
+    """A boundary or initial condition on one face, periodicity in one coordinate, or a
+    condition that fixes a constant: at one point, or on the mean over the domain.
 
     `side` names the face (`lower` or `upper` end of `coordinate`); it is None for
-    periodic conditions, whose residual is zero.
+    periodic conditions, whose residual is zero, and for the two kinds below.
+    `point` (kind "point": `bc u = 0 at x = 0, y = 0`) gives the value of every space
+    coordinate, and the residual has them put in outside the fields. Kind "mean"
+    (`bc mean(u) = 0`): the residual is the integrand minus the value, `u - 0`, whose mean
+    over the space domain is zero. Both have `coordinate` "" and are steady-only.
     """
 
     kind: ConditionKind
@@ -167,6 +181,12 @@ class Condition:
     lhs: sp.Expr = field(default=sp.S.Zero, compare=False, repr=False)
     rhs: sp.Expr = field(default=sp.S.Zero, compare=False, repr=False)
     span: Span = field(default_factory=_no_span, compare=False, repr=False)
+    point: tuple[tuple[str, sp.Expr], ...] = ()
+
+    @property
+    def fixes_constant(self) -> bool:
+        """A point or mean condition: one number fixed, not a face."""
+        return self.kind in ("point", "mean")
 
     @cached_property
     def fields(self) -> tuple[str, ...]:

@@ -15,7 +15,7 @@ from sympy.core.function import AppliedUndef
 
 from .declarations import ConditionDecl, EquationDecl
 from .errors import PdeSemanticError, Span
-from .expressions import applied_functions, substitute
+from .expressions import Mean, applied_functions, substitute
 from .ir import Condition, Coordinate, Equation
 from .printing import expression_to_pde as show
 from .scope import Scope
@@ -56,6 +56,10 @@ def normalize_equation(decl: EquationDecl, scope: Scope) -> Equation:
 def normalize_condition(decl: ConditionDecl, scope: Scope) -> Condition:
     if decl.periodic is not None:
         return _periodic(decl, scope)
+    if isinstance(decl.lhs, Mean) or decl.rhs.has(Mean):
+        return _mean(decl, scope)
+    if decl.point is not None:
+        return _point(decl, scope)
     residual = decl.lhs - decl.rhs
     check_expression(residual, scope, decl.span, context="condition", positional=True)
     fields = [f for f in applied_functions(residual) if scope.kind(f.func.__name__) == "field"]
@@ -91,6 +95,75 @@ def normalize_condition(decl: ConditionDecl, scope: Scope) -> Condition:
 
     return Condition(kind, coordinate.name, side, on_face(residual), on_face(decl.lhs),
                      on_face(decl.rhs), decl.span)
+
+
+def _constant_fixing_fields(residual: sp.Expr, scope: Scope, decl: ConditionDecl,
+                            what: str) -> None:
+    """A point or mean condition: steady, one field's values, no derivatives, no faces."""
+    if scope.time is not None:
+        raise PdeSemanticError(f"{what} conditions are for steady problems; this one depends "
+                               f"on time `{scope.time.name}`", decl.span)
+    fields = {f.func.__name__ for f in applied_functions(residual)
+              if scope.kind(f.func.__name__) == "field"}
+    if len(fields) != 1:
+        raise PdeSemanticError(f"a {what} condition constrains exactly one field; this one "
+                               f"involves {len(fields) or 'no'} field(s)", decl.span)
+    if residual.has(sp.Derivative) or residual.has(sp.Subs):
+        raise PdeSemanticError(f"a {what} condition takes field values, not derivatives",
+                               decl.span, hint="e.g. `bc mean(u) = 0` or "
+                               "`bc u = 0 at x = 0, y = 0`")
+
+
+def _mean(decl: ConditionDecl, scope: Scope) -> Condition:
+    """`mean(expr) = value`: the residual `expr - value` has mean zero over the domain."""
+    if not isinstance(decl.lhs, Mean) or decl.rhs.has(Mean) or decl.at or decl.point:
+        raise PdeSemanticError("a mean condition reads `bc mean(EXPR) = VALUE`, with no `at`",
+                               decl.span, hint="e.g. `bc mean(u) = 0`")
+    integrand = decl.lhs.args[0]
+    check_expression(integrand, scope, decl.span, context="mean condition")
+    check_expression(decl.rhs, scope, decl.span, context="value of the mean",
+                     coordinates=(), fields_allowed=False)
+    residual = integrand - decl.rhs
+    _constant_fixing_fields(residual, scope, decl, "mean")
+    return Condition("mean", "", None, residual, integrand, decl.rhs, decl.span)
+
+
+def _point(decl: ConditionDecl, scope: Scope) -> Condition:
+    """`u = value at x = a, y = b`: every space coordinate of the field named, inside the
+    domain; the residual with the point put in outside the field."""
+    residual = decl.lhs - decl.rhs
+    check_expression(residual, scope, decl.span, context="point condition")
+    _constant_fixing_fields(residual, scope, decl, "point")
+    field = next(f for f in applied_functions(residual) if scope.kind(f.func.__name__) == "field")
+    args = scope.args_of(field.func.__name__)
+    named = [n for n, _ in decl.point]
+    if set(named) != set(args):
+        raise PdeSemanticError(
+            f"a point condition names every coordinate of `{field.func.__name__}` "
+            f"({', '.join(args)}) once; this one names {', '.join(named)}", decl.span,
+            hint=f"e.g. `at {', '.join(f'{a} = 0' for a in args)}`")
+    point = []
+    for name, value in decl.point:
+        coordinate = scope.coordinate(name)
+        number = numeric(substitute(value, scope.constants(), decl.span))
+        lower, upper = coordinate.bounds
+        tolerance = 1e-9 * max(1.0, abs(lower), abs(upper))
+        if number is None or not lower - tolerance <= number <= upper + tolerance:
+            raise PdeSemanticError(
+                f"the point is outside the domain: {name} = {show(value)} is not in "
+                f"[{show(coordinate.lower)}, {show(coordinate.upper)}]", decl.span)
+        point.append((name, value))
+    order = {a: i for i, a in enumerate(args)}
+    point.sort(key=lambda p: order[p[0]])
+
+    def at_point(expr: sp.Expr) -> sp.Expr:
+        expr = order_derivatives(expr, scope)
+        for name, value in point:
+            expr = _substitute_outside_fields(expr, sp.Symbol(name), value, decl.span)
+        return expr
+
+    return Condition("point", "", None, at_point(residual), at_point(decl.lhs),
+                     at_point(decl.rhs), decl.span, point=tuple(point))
 
 
 def _periodic(decl: ConditionDecl, scope: Scope) -> Condition:

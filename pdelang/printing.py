@@ -143,7 +143,9 @@ def system_to_pde(system) -> str:
         if p.samples is not None:
             lines.append(f'{head} = load("{p.samples.path}")')
         elif p.is_unknown:
-            lines.append(f"{head} ~ {show(p.guess)}")
+            bounds = (f" in [{show(p.bounds[0])}, {show(p.bounds[1])}]" if p.bounds is not None
+                      else "")
+            lines.append(f"{head} ~ {show(p.guess)}{bounds}")
         else:
             lines.append(f"{head} = {show(p.value)}")
     space = [c for c in system.coordinates if not c.is_time]
@@ -159,6 +161,13 @@ def system_to_pde(system) -> str:
     for c in system.conditions:
         if c.kind == "periodic":
             lines.append(f"bc    periodic {c.coordinate}")
+            continue
+        if c.kind == "mean":
+            lines.append(f"bc    mean({show(c.lhs)}) = {show(c.rhs)}")
+            continue
+        if c.kind == "point":
+            where = ", ".join(f"{n} = {show(v)}" for n, v in c.point)
+            lines.append(f"bc    {_equation(show, c.lhs, c.rhs, c.residual)} at {where}")
             continue
         keyword = "ic" if c.kind == "initial" else "bc"
         value = system.coordinate(c.coordinate).value(c.side)
@@ -191,6 +200,14 @@ def system_to_latex(system) -> str:
     for c in system.conditions:
         if c.kind == "periodic":
             rows.append(rf"&\text{{periodic in }} {c.coordinate}")
+            continue
+        if c.kind == "mean":
+            rows.append(rf"\overline{{{printer.doprint(c.lhs)}}} &= {printer.doprint(c.rhs)}")
+            continue
+        if c.kind == "point":
+            where = ", ".join(f"{n} = {printer.doprint(v)}" for n, v in c.point)
+            rows.append(f"{printer.doprint(c.lhs)} &= {printer.doprint(c.rhs)} "
+                        rf"&& \text{{at }} {where}")
             continue
         value = printer.doprint(system.coordinate(c.coordinate).value(c.side))
         rows.append(f"{printer.doprint(c.lhs)} &= {printer.doprint(c.rhs)} "

@@ -114,7 +114,7 @@ class TextFrontEnd:
         values: dict[sp.Symbol, sp.Expr] = {}
         for st in statements:
             name, args = _param_head(st)
-            body = st.children[-1]
+            body, bounds_node = _param_body(st)
             span = self.span(st)
             if _is_load(body):
                 if st.data == "param_unknown" or not args:
@@ -137,8 +137,23 @@ class TextFrontEnd:
                 if not args:
                     values[sp.Symbol(name)] = expr
             else:
-                params.append(Param(name, args, guess=expr, span=span))
+                bounds = self._bounds(bounds_node, name, args) if bounds_node else None
+                params.append(Param(name, args, guess=expr, span=span, bounds=bounds))
         return params
+
+    def _bounds(self, node: Tree, name: str, args: tuple[str, ...]) -> tuple[sp.Expr, sp.Expr]:
+        """`in [lower, upper]` of an unknown constant: two numbers (checked in order by
+        `validate.check_bounds`, which the SymPy front end shares)."""
+        if args:
+            raise self.error(f"bounds apply to an unknown constant; `{name}` is a coefficient "
+                             "field", node)
+        ends = []
+        for end in node.children:
+            value = ex.substitute(self.expr(end), self.scope.constants(), self.span(end))
+            if numeric(value) is None:
+                raise self.error(f"the bounds of `{name}` must be numbers", end)
+            ends.append(value)
+        return ends[0], ends[1]
 
     def _interval(self, node: Tree, is_time: bool) -> Coordinate:
         name, lower, upper = node.children
@@ -158,8 +173,10 @@ class TextFrontEnd:
             decls.equations.append(EquationDecl(lhs, rhs, span))
         elif st.data in ("bc", "ic"):
             lhs, rhs = self._equation(st.children[0])
-            at = self._location(st.children[1]) if len(st.children) > 1 else None
-            decls.conditions.append(ConditionDecl(lhs, rhs, span, at, st.data))
+            places = self._location(st.children[1]) if len(st.children) > 1 else []
+            at = places[0] if len(places) == 1 else None
+            point = tuple(places) if len(places) > 1 else None
+            decls.conditions.append(ConditionDecl(lhs, rhs, span, at, st.data, point=point))
         elif st.data == "periodic":
             decls.conditions += [ConditionDecl(sp.S.Zero, sp.S.Zero, self.span(n),
                                                periodic=str(n)) for n in st.children]
@@ -174,7 +191,16 @@ class TextFrontEnd:
         lhs, rhs = node.children
         return self.expr(lhs), self.expr(rhs)
 
-    def _location(self, node: Tree) -> tuple[str, sp.Expr]:
+    def _location(self, node: Tree) -> list[tuple[str, sp.Expr]]:
+        """`at x = 0` (a face), or `at x = 0, y = 0` (a point): (coordinate, value) pairs."""
+        places = [self._place(p) for p in node.children]
+        names = [n for n, _ in places]
+        for i, place in enumerate(node.children):
+            if names[i] in names[:i]:
+                raise self.error(f"`{names[i]}` is named twice in `at`", place)
+        return places
+
+    def _place(self, node: Tree) -> tuple[str, sp.Expr]:
         name, value = node.children
         if self.scope.kind(str(name)) != "coordinate":
             if self.scope.kind(str(name)) is None:
@@ -248,7 +274,7 @@ class TextFrontEnd:
             return sp.Function(name)(*(sp.Symbol(a) for a in self.scope.args_of(name)))
         if name == "pi":
             return sp.pi
-        if name in ex.FUNCTIONS or name in ("d", "laplace", "where", "load"):
+        if name in ex.FUNCTIONS or name in ("d", "laplace", "where", "load", "mean"):
             raise self.error(f"`{name}` is a function: call it as {name}(...)", token)
         derivative = self._shorthand(name)
         if derivative is not None:
@@ -275,6 +301,10 @@ class TextFrontEnd:
             return self._laplace(node, args)
         if name == "where":
             return self._where(node, args)
+        if name == "mean":
+            if len(args) != 1:
+                raise self.error(f"mean() takes 1 argument, got {len(args)}", node)
+            return ex.Mean(self.expr(args[0]))
         if name == "load":
             raise self.error('load() only defines a coefficient field: '
                              '`param c(x, y) = load("c.npy")`', node)
@@ -385,8 +415,17 @@ def _names(node: Tree) -> tuple[str, ...]:
 
 def _param_head(st: Tree) -> tuple[str, tuple[str, ...]]:
     name = str(st.children[0])
-    args = _names(st.children[1]) if len(st.children) == 3 else ()
+    second = st.children[1]
+    args = _names(second) if isinstance(second, Tree) and second.data == "arguments" else ()
     return name, args
+
+
+def _param_body(st: Tree) -> tuple[Tree, Tree | None]:
+    """The value (or guess) of a parameter statement, and its `in [a, b]` node if any."""
+    last = st.children[-1]
+    if isinstance(last, Tree) and last.data == "bounds":
+        return st.children[-2], last
+    return last, None
 
 
 def _is_load(node: Tree) -> bool:

@@ -12,7 +12,7 @@ import sympy as sp
 from sympy.core.function import AppliedUndef
 
 from .errors import PdeSemanticError, Span
-from .expressions import BAD_NUMBERS, BUILTIN_NAMES, KEYWORDS, SUPPORTED_FUNCTIONS
+from .expressions import BAD_NUMBERS, BUILTIN_NAMES, KEYWORDS, SUPPORTED_FUNCTIONS, Mean
 from .ir import Coordinate, Field, Param
 from .limits import MAX_DERIVATIVE_ORDER, MAX_FIELDS, MAX_NAMES, check
 from .printing import expression_to_pde as show
@@ -174,6 +174,10 @@ def check_expression(expr: sp.Expr, scope: Scope, span: Span, *, context: str,
             raise PdeSemanticError(f"the {context} has a Piecewise without a last (value, True) "
                                    "branch, so it has no value where no condition holds", span,
                                    hint="end it with (otherwise, True), as where(c, a, b) does")
+        elif isinstance(node, Mean):
+            raise PdeSemanticError(f"mean() in the {context}: a mean is only allowed as the "
+                                   "whole left side of a condition", span,
+                                   hint="write it as its own line, e.g. `bc mean(u) = 0`")
         elif isinstance(node, sp.Function) and not isinstance(node, SUPPORTED_FUNCTIONS):
             supported = ", ".join(sorted(f.__name__ for f in SUPPORTED_FUNCTIONS))
             raise PdeSemanticError(f"the function `{type(node).__name__}` in the {context} is "
@@ -226,3 +230,24 @@ def _check_derivative(node: sp.Derivative, scope: Scope, span: Span, context: st
                     f"the derivative with respect to `{variable}` of `{name}`, which is "
                     f"declared {name}({', '.join(scope.args_of(name))}) and does not depend on "
                     f"`{variable}`", span)
+
+
+def check_bounds(param: Param) -> None:
+    """`param D ~ guess in [lower, upper]`: numbers, lower < upper, the guess inside."""
+    if param.bounds is None:
+        return
+    if not param.is_unknown or param.is_field:
+        raise PdeSemanticError(f"bounds apply to an unknown constant (`param {param.name} ~ "
+                               f"guess in [a, b]`); `{param.name}` is not one", param.span)
+    lower, upper = (numeric(b) for b in param.bounds)
+    if lower is None or upper is None:
+        raise PdeSemanticError(f"the bounds of `{param.name}` must be numbers", param.span)
+    if not lower < upper:
+        raise PdeSemanticError(f"the bounds of `{param.name}` are an empty interval: "
+                               f"[{lower:g}, {upper:g}]", param.span,
+                               hint="write the lower bound first: `in [lower, upper]`")
+    guess = numeric(param.guess)
+    if guess is None or not lower < guess < upper:
+        raise PdeSemanticError(f"the guess {param.guess} of `{param.name}` is not strictly "
+                               f"inside its bounds [{lower:g}, {upper:g}]", param.span,
+                               hint="start from a value between the bounds")

@@ -128,6 +128,49 @@ def _too_few(f: Field, order: int, coordinate: str, side: str, got: int, need: i
              f"supported one has d({f.name}, {coordinate}, 2) = 0 instead")
 
 
+def check_constants(fields: tuple[Field, ...], equations: tuple[Equation, ...],
+                    conditions: tuple[Condition, ...], data: tuple[Observations, ...],
+                    steady: bool) -> None:
+    """A steady field that appears only differentiated, in the equations and in every
+    condition (pure Neumann, periodic), is determined up to a constant: it needs exactly
+    one point or mean condition; a field determined otherwise must have none."""
+    for f in fields:
+        fixing = [c for c in conditions if c.fixes_constant and f.name in c.fields]
+        free = steady and not data and not any(
+            _value_of(x.residual, f.name) for x in (*equations, *conditions)
+            if not getattr(x, "fixes_constant", False))
+        if free and not fixing:
+            args = ", ".join(f"{a} = 0" for a in f.args)
+            raise PdeSemanticError(
+                f"`{f.name}` is determined only up to a constant: the equations and the "
+                f"boundary conditions involve only its derivatives (pure Neumann or periodic), "
+                f"so {f.name} + C solves the problem for every C", f.span,
+                hint=f"fix the constant: add `bc mean({f.name}) = 0`, or "
+                f"`bc {f.name} = 0 at {args}`")
+        if fixing and not free:
+            why = ("the problem depends on time or has observations" if not steady or data
+                   else "the equations or boundary conditions already fix its value")
+            raise PdeSemanticError(
+                f"this condition fixes a constant of `{f.name}`, but {why}: the problem would "
+                "be over-determined", fixing[0].span,
+                hint="point and mean conditions are for fields known only up to a constant "
+                "(pure Neumann or periodic); remove it")
+        if len(fixing) > 1:
+            raise PdeSemanticError(
+                f"`{f.name}` is fixed up to a constant by one condition; this is a second one",
+                fixing[1].span, hint="keep one point or mean condition per field")
+
+
+def _value_of(expr: sp.Expr, name: str) -> bool:
+    """Whether the field `name` appears in `expr` other than differentiated: derivatives of
+    a bare field are dropped, a derivative of an expression (`d(k*u, x)`) keeps what is
+    inside it, since that sees the constant unless the inside itself is a derivative."""
+    stripped = expr.replace(
+        lambda e: isinstance(e, sp.Derivative) and isinstance(e.expr, AppliedUndef),
+        lambda e: sp.S.Zero)
+    return _mentions(stripped, name)
+
+
 def check_unknown_params(params: tuple[Param, ...], data: tuple[Observations, ...]) -> None:
     unknown = [p for p in params if p.is_unknown]
     if unknown and not data:

@@ -304,6 +304,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser(next((a for a in argv if not a.startswith("-")), None))
     args = parser.parse_args(argv)
     os.environ.setdefault("MPLBACKEND", "Agg")
+    _show_warnings_plainly()
     try:
         return args.run(args)
     except NotConvergedError as exc:          # --strict: nothing written
@@ -323,6 +324,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_OK
     except Exception as exc:  # a bug of ours: say so, keep the traceback in a file
         return _internal_error(exc)
+
+
+def _show_warnings_plainly() -> None:
+    """Print pdelang's warnings (`PdeWarning`) as its errors are printed: where, what, hint;
+    other warnings as Python prints them."""
+    import warnings
+
+    shown = warnings.showwarning
+
+    def show(message, category, filename, lineno, file=None, line=None):  # noqa: ANN001
+        if isinstance(message, pl.PdeWarning):
+            print(message, file=sys.stderr)
+        else:
+            shown(message, category, filename, lineno, file, line)
+
+    warnings.showwarning = show
 
 
 def _resume_command(argv: list[str], folder) -> str:

@@ -36,6 +36,7 @@ from ..errors import LoweringError
 from .accesses import Collected, collect, time_key
 from .closure import make_closure, stacked_options
 from .conditions import FieldNodes, apply_conditions
+from .constraints import Constraint, make_constraints
 from .coupled import coupled_row
 from .equations import Assigned, assign_equations
 from .ir import Layout, Region
@@ -70,7 +71,9 @@ class FDProgram:
     `prepare(params)` adds the arrays that depend on neither time nor the state (hoisted
     out of the loop); the functions accept prepared or plain params alike. `rhs` sets only
     the boundary nodes that change in time: the others keep the values that `initial` and
-    `closure` gave them (it returns zero rates there).
+    `closure` gave them (it returns zero rates there). A steady system known up to a
+    constant has `constraints`: its point and mean conditions, each solved with a
+    Lagrange multiplier (compiler/fd/constraints.py).
     """
 
     system: System
@@ -88,6 +91,7 @@ class FDProgram:
     linear: bool = True
     stages: tuple[Stage, ...] = field(default=(), repr=False)
     prepare: Callable[[State], State] = field(default=dict, repr=False)
+    constraints: tuple[Constraint, ...] = ()
 
     def stage(self, name: str) -> Stage:
         """The stage called `name` (grid, parameters, equations, boundary closures or
@@ -176,9 +180,12 @@ def lower_fd(system: System, options: FDOptions | None = None) -> FDProgram:
     stages.insert(3, boundary_rows_stage(face_rows, system, show))
     stages.append(program_stage("residual(U, params) -> R", state_shapes, params))
     initial = _make_guess(state_shapes, jnp.float64 if options.dtype == "float64" else jnp.float32)
+    constraints = make_constraints(system, grid, layout, options, constants, nodes)
     return FDProgram(**common, initial=initial, residual=residual, stages=tuple(stages),
                      reach=_reach(collected + face_collected, options),
-                     prepare=partial(prepare, tuple(every_kernel + face_kernels)))
+                     prepare=partial(prepare, tuple(every_kernel + face_kernels + [
+                         c.kernel for c in constraints])),
+                     constraints=constraints)
 
 
 # -- parameters -------------------------------------------------------------------------

@@ -26,6 +26,7 @@ import sympy as sp
 
 from pdelang import System
 
+from ..common.bounds import to_free
 from ..common.observations import FieldObservations, field_observations, require_observations
 from .constraints import make_face_data
 from .derivatives import derivatives_at
@@ -64,9 +65,11 @@ def init_coefficient(spec: MLPSpec, key: jax.Array, dtype) -> dict:
 
 
 def initial_constants(system: System, dtype) -> dict[str, jax.Array]:
-    """The unknown constants at their guesses, as trainable scalars."""
-    return {p.name: jnp.asarray(float(p.guess), dtype) for p in system.unknown_params
-            if not p.is_field}
+    """The unknown constants at their guesses, as trainable scalars; a bounded one as the
+    free variable phi of its guess (`with_constants` maps it back into its interval)."""
+    return {p.name: jnp.asarray(float(p.guess) if p.interval is None else
+                                float(to_free(float(p.guess), *p.interval)), dtype)
+            for p in system.unknown_params if not p.is_field}
 
 
 def observations_for_pinn(system: System) -> tuple[FieldObservations, ...]:

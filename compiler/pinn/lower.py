@@ -29,6 +29,7 @@ import numpy as np
 from pdelang import System
 from pdelang.printing import expression_to_pde
 
+from ..common.bounds import param_bounds
 from ..common.coefficients import constant_values
 from ..common.stages import Stage, find_stage
 from ..errors import LoweringError
@@ -45,6 +46,7 @@ from .inverse import (
 from .network import InputMap, MLPSpec, init_mlp
 from .options import PINNOptions
 from .residuals import (
+    BOUNDS,
     CONSTANTS,
     NetworkGroup,
     Term,
@@ -103,6 +105,8 @@ def lower_pinn(system: System, options: PINNOptions | None = None) -> PINNProgra
     periodic = set(system.periodic)
     physical = {k: np.asarray(v) for k, v in constant_values(system).items()}
     physical.update(sample_arrays(system))
+    physical.update({name + BOUNDS: np.asarray(interval)
+                     for name, interval in param_bounds(system).items()})
     observations = observations_for_pinn(system)
     groups = make_networks(system, options, periodic)
     if options.data_scaling:
@@ -160,6 +164,9 @@ def to_residuals(system: System, groups: tuple[NetworkGroup, ...], coordinates: 
                 raise LoweringError(f"periodicity in `{c.coordinate}` needs every field to "
                                     f"depend on `{c.coordinate}`", c.span)
             continue                      # exact: the networks see sin/cos of the phase
+        if c.fixes_constant:
+            terms.append(_constant_term(c, system, groups, coordinates, signatures))
+            continue
         coordinate = system.coordinate(c.coordinate)
         value = float(coordinate.value(c.side))
         residual, _ = make_residual(c.residual, system, groups, coordinates, " (condition)")
@@ -171,3 +178,22 @@ def to_residuals(system: System, groups: tuple[NetworkGroup, ...], coordinates: 
             name = f"{name} ({names.count(name) + 1})"
         terms.append(Term(name, kind, residual, {c.coordinate: value}, f"{text} = 0"))
     return tuple(terms)
+
+
+def _constant_term(c, system: System, groups: tuple[NetworkGroup, ...],
+                   coordinates: tuple[str, ...], signatures: Mapping) -> Term:
+    """A point condition: its residual squared at the one point. A mean condition: the
+    square of the sample mean of its residual over the interior points (drawn and
+    redrawn as the equations' are), so only the mean is pinned, not every value."""
+    residual, _ = make_residual(c.residual, system, groups, coordinates, f" ({c.kind} condition)")
+    text = expression_to_pde(c.residual, signatures, shorthand=True)
+    if c.kind == "point":
+        where = dict(c.point)
+        point = np.asarray([[float(where.get(a, 0.0)) for a in coordinates]])
+        at = ", ".join(f"{n}={float(v):g}" for n, v in c.point)
+        return Term(f"bc at {at}", "point", residual, {}, f"{text} = 0", points=point)
+
+    def mean(nets, physical, points):
+        return jnp.mean(residual(nets, physical, points)).reshape(1)
+
+    return Term("bc mean", "mean", mean, {}, f"mean({text}) = 0")

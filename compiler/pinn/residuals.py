@@ -21,6 +21,7 @@ from sympy.core.function import AppliedUndef
 
 from pdelang import System
 
+from ..common.bounds import to_bounded
 from ..errors import LoweringError
 from .derivatives import Chain, derivatives_at, plan_chains
 from .network import MLPSpec, apply_mlp
@@ -45,11 +46,24 @@ class Term:
     points: np.ndarray | None = None
 
 
+BOUNDS = "~bounds"  # physical[name + BOUNDS]: (lower, upper) of a bounded unknown constant
+
+
 def with_constants(nets: Mapping, physical: Mapping) -> Mapping:
     """The physical parameters with the unknown constants at their current (trained)
     values, which the trainable pytree `nets` holds under `CONSTANTS`."""
     constants = nets.get(CONSTANTS)
-    return {**physical, **constants} if constants else physical
+    return {**physical, **trained_constants(nets, physical)} if constants else physical
+
+
+def trained_constants(nets: Mapping, physical: Mapping) -> dict:
+    """The unknown constants' values: the trainables as they are, or for a bounded one
+    (`physical` holds its bounds) lo + (hi - lo) sigmoid(phi) of its trainable phi."""
+    out = {}
+    for name, value in (nets.get(CONSTANTS) or {}).items():
+        bounds = physical.get(name + BOUNDS)
+        out[name] = value if bounds is None else to_bounded(value, bounds[0], bounds[1])
+    return out
 
 
 @dataclass(frozen=True)

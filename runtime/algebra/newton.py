@@ -27,6 +27,7 @@ import scipy.sparse as sps
 import scipy.sparse.linalg as spla
 
 from pdelang.errors import Span
+from runtime.algebra.border import Border, BorderedSystem, bordered, extend, split
 from runtime.algebra.sparse_jacobian import (
     Fields,
     Residual,
@@ -51,8 +52,8 @@ _STAGES = ("setup", "residual", "jacobian", "factor", "solve")
 _SPAN = Span(label="steady solve")
 _SINGULAR_HINT = (
     "check the boundary conditions: a problem determined only up to a constant "
-    "(pure Neumann or fully periodic) needs that constant fixed, for instance by "
-    "replacing one equation with u = 0 at one point"
+    "(pure Neumann or fully periodic) needs that constant fixed, e.g. by `bc mean(u) = 0` "
+    "or `bc u = 0 at x = 0, y = 0` (solved with a Lagrange multiplier)"
 )
 _HINT = (
     "try a better initial guess U0 (for instance the solution of a nearby, easier problem), "
@@ -72,7 +73,8 @@ class SteadyResult:
     for the line search and checks; "jacobian": jitted jvps and CSR assembly; "factor":
     sparse LU; "solve": triangular solves); the first call of each jitted function
     includes its compilation. `converged`: the residual reached `target` (or roundoff);
-    `reason` says how it stopped (False only with `raise_unconverged=False`).
+    `reason` says how it stopped (False only with `raise_unconverged=False`);
+    `multipliers`: the Lagrange multipliers of a `border`.
     """
 
     U: dict[str, jax.Array]
@@ -85,6 +87,7 @@ class SteadyResult:
     converged: bool = True
     target: float = 0.0
     reason: str = ""
+    multipliers: tuple[float, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -108,10 +111,17 @@ def _history_text(history: Sequence[float]) -> str:
     return ", ".join(f"{h:.3e}" for h in history)
 
 
+def _locate(jac: SparseJacobian, k: int) -> tuple[str, tuple[int, ...]]:
+    """The field and grid index of entry k; past the fields, the bordered conditions."""
+    if k >= jac.size:
+        return "(point or mean condition)", (k - jac.size,)
+    return jac.locate(k)
+
+
 def _check_finite(r: np.ndarray, jac: SparseJacobian, where: str, history: Sequence[float]) -> None:
     bad = np.flatnonzero(~np.isfinite(r))
     if bad.size:
-        name, index = jac.locate(int(bad[0]))
+        name, index = _locate(jac, int(bad[0]))
         raise SolveError(
             f"the residual is not finite {where}: {r[bad[0]]} in field {name!r} at grid "
             f"index {index} ({bad.size} non-finite entries); residual history: "
@@ -128,7 +138,7 @@ def _check_not_empty(J: sps.csr_matrix, jac: SparseJacobian) -> None:
     for counts, what in ((rows, "the equation of"), (cols, "the unknown")):
         empty = np.flatnonzero(counts == 0)
         if empty.size:
-            name, index = jac.locate(int(empty[0]))
+            name, index = _locate(jac, int(empty[0]))
             role = "depends on no unknown" if counts is rows else "appears in no equation"
             raise SolveError(
                 f"the Jacobian is singular: {what} field {name!r} at grid index {index} "
@@ -183,6 +193,7 @@ class _Run:
     observers: Sequence[Observer]
     eps: float  # machine epsilon of the fields' dtype
     watch: Stopwatch = field(default_factory=lambda: Stopwatch.of(_STAGES))
+    border: BorderedSystem | None = None
 
     @property
     def floor(self) -> float:
@@ -194,11 +205,18 @@ class _Run:
 
     def residual(self, u: np.ndarray) -> np.ndarray:
         with self.timed("residual"):
-            return self.jac.residual(u, self.params)
+            if self.border is None:
+                return self.jac.residual(u, self.params)
+            r = self.jac.residual(u[:self.jac.size], self.params)
+            return self.border.residual(r, u, self.params)
 
     def linearize(self, u: np.ndarray) -> tuple[np.ndarray, sps.csr_matrix]:
         with self.timed("jacobian"):
-            return self.jac.linearize(u, self.params)
+            if self.border is None:
+                return self.jac.linearize(u, self.params)
+            r, J = self.jac.linearize(u[:self.jac.size], self.params)
+            return (self.border.residual(r, u, self.params),
+                    self.border.jacobian(J, u, self.params))
 
     def factorize(self, J: sps.csr_matrix) -> Callable[[np.ndarray], np.ndarray]:
         with self.timed("factor"):
@@ -215,7 +233,7 @@ class _Run:
 
     def notify(self, k: int, norm: float, t: float, u: np.ndarray) -> None:
         if self.observers:
-            progress = SteadyProgress(k, norm, t, self.jac.unravel(u))
+            progress = SteadyProgress(k, norm, t, self.jac.unravel(u[:self.jac.size]))
             for observe in self.observers:
                 observe(progress)
 
@@ -349,6 +367,7 @@ def solve_steady(
     observers: Sequence[Observer] = (),
     placement: Placement | None = None,
     raise_unconverged: bool = True,
+    border: Border | None = None,
 ) -> SteadyResult:
     """Solve residual(U, params) = 0 for U, starting from U0.
 
@@ -359,7 +378,9 @@ def solve_steady(
     or at roundoff: a full step below 4096 ulps of max|u| (about 1e-12 in float64), or
     no step able to lower a residual already below sqrt(eps) of its start. Observers are
     called after every step with a `SteadyProgress`. `placement` splits the fields over
-    its device mesh for the residual and the jvps (the LU stays on the host). Raises
+    its device mesh for the residual and the jvps (the LU stays on the host). `border`
+    adds scalar conditions with a Lagrange multiplier each (`runtime.algebra.border`),
+    returned in `multipliers`. Raises
     `SolveError` on divergence, non-finite residuals, a singular Jacobian or no
     convergence in `max_iter` steps; with `raise_unconverged=False`, Newton's running out
     of iterations or stalling returns the last iterate with `converged=False` instead (the
@@ -372,13 +393,18 @@ def solve_steady(
     setup = time.perf_counter()
     jac = make_sparse_jacobian(residual, U0, sparsity, placement=placement)
     u = np.asarray(jac.ravel(U0))
-    run = _Run(jac, params, tuple(observers), eps=float(np.finfo(u.dtype).eps))
+    eps = float(np.finfo(u.dtype).eps)
+    flat_border = bordered(border, jac) if border is not None and border.size else None
+    if flat_border is not None:
+        u = extend(u, border.size)
+    run = _Run(jac, params, tuple(observers), eps=eps, border=flat_border)
     run.watch.timings["setup"] = time.perf_counter() - setup
     if linear:
         u, history = _solve_linear(run, u, tol, atol)
         converged, how = True, f"direct solve: residual {history[-1]:.3e}"
     else:
         u, history, converged, how = _newton(run, u, tol, atol, max_iter, raise_unconverged)
+    u, multipliers = split(np.asarray(u), jac.size)
     U = run.jac.unravel(u)
     return SteadyResult(
         U=U,
@@ -391,4 +417,5 @@ def solve_steady(
         converged=converged,
         target=max(tol * history[0], atol),
         reason=how,
+        multipliers=multipliers,
     )

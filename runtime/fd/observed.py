@@ -16,6 +16,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax.flatten_util import ravel_pytree
 
+from compiler.common.bounds import param_bounds, to_bounded, to_free
 from compiler.common.observations import FieldObservations, GridSampler, sampler_for
 from compiler.fd import FDProgram
 
@@ -23,7 +24,10 @@ from compiler.fd import FDProgram
 @dataclass(frozen=True)
 class Unknowns:
     """The program's parameters (`base`, unknowns at their guesses) and the flat vector of
-    the unknown ones: `theta0`, with `unravel` back to {name: value}."""
+    the unknown ones: `theta0`, with `unravel` back to {name: value}. A bounded constant
+    (`param D ~ 0.3 in [0, 10]`) is held in the vector as its free variable phi, and
+    `unravel` gives lo + (hi - lo) sigmoid(phi) (compiler/common/bounds.py), so no step of
+    the optimiser leaves the interval."""
 
     base: dict[str, jax.Array]
     unravel: Callable[[jax.Array], dict[str, jax.Array]]
@@ -32,8 +36,15 @@ class Unknowns:
     @classmethod
     def of(cls, program: FDProgram) -> Unknowns:
         base = {k: jnp.asarray(v, program.dtype) for k, v in program.params.items()}
-        flat, unravel = ravel_pytree({p.name: base[p.name]
-                                      for p in program.system.unknown_params})
+        bounds = param_bounds(program.system)
+        free = {p.name: jnp.asarray(to_free(base[p.name], *bounds[p.name]), program.dtype)
+                if p.name in bounds else base[p.name] for p in program.system.unknown_params}
+        flat, raw = ravel_pytree(free)
+
+        def unravel(theta: jax.Array) -> dict[str, jax.Array]:
+            return {k: to_bounded(v, *bounds[k]) if k in bounds else v
+                    for k, v in raw(theta).items()}
+
         return cls(base, unravel, np.asarray(flat, dtype=np.float64))
 
     @property

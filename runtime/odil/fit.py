@@ -8,6 +8,9 @@ N residual entries, M observations and K difference rows per regularised field a
            + regularization * sum over fields and axes of mean((d_a c)^2),
 
 means rather than sums so that the balance of the terms does not move with the grid.
+A bounded constant (`param D ~ 0.3 in [0, 10]`) enters z as its free variable phi,
+theta = lo + (hi - lo) sigmoid(phi) (compiler/common/bounds.py), its Jacobian column scaled
+by the slope of that map, so no step leaves the interval.
 The loss is a sum of squares, minimised by Levenberg-Marquardt (`least_squares`) with
 the Jacobian assembled sparse: dR/dU by stencil colouring (`runtime.algebra.sparse_jacobian`),
 dR/dtheta by jvps (`param_jacobian`), S and the smoothness rows as they are (linear).
@@ -25,6 +28,7 @@ import jax.numpy as jnp
 import numpy as np
 import scipy.sparse as sps
 
+from compiler.common.bounds import Bounds, param_bounds, slope, to_bounded, to_free
 from compiler.common.observations import FieldObservations
 from compiler.fd import FDProgram
 
@@ -73,9 +77,24 @@ class _Loss:
     smooth: sps.csr_matrix
     known: dict[str, jax.Array]
     weights: tuple[float, float]   # on the residual, on the data rows
+    bounds: Bounds                 # bounded constants: z holds phi, theta = T(phi)
 
     def split(self, z: np.ndarray) -> tuple[np.ndarray, dict[str, jax.Array]]:
-        return z[: self.jac.size], self.pjac.unravel(z[self.jac.size:])
+        free = self.pjac.unravel(z[self.jac.size:])
+        return z[: self.jac.size], {k: to_bounded(v, *self.bounds[k]) if k in self.bounds
+                                    else v for k, v in free.items()}
+
+    def free(self, theta: Mapping[str, jax.Array]) -> np.ndarray:
+        """The tail of z for the parameters `theta`: phi for the bounded constants."""
+        return self.pjac.ravel({k: jnp.asarray(to_free(v, *self.bounds[k]), jnp.asarray(v).dtype)
+                                if k in self.bounds else v for k, v in theta.items()})
+
+    def chain(self, z: np.ndarray) -> sps.dia_matrix:
+        """d theta / d z-tail: 1, or the slope of the transform for bounded constants."""
+        free = self.pjac.unravel(z[self.jac.size:])
+        return sps.diags(self.pjac.ravel({
+            k: jnp.asarray(slope(v, *self.bounds[k]), jnp.asarray(v).dtype)
+            if k in self.bounds else jnp.ones_like(v) for k, v in free.items()}))
 
     def evaluate(self, z: np.ndarray) -> np.ndarray:
         u, theta = self.split(z)
@@ -86,7 +105,7 @@ class _Loss:
         u, theta = self.split(z)
         r, J = self.jac.linearize(u, theta)
         w_r, w_d = self.weights
-        A = sps.bmat([[w_r * J, w_r * self.pjac(u, theta)],
+        A = sps.bmat([[w_r * J, w_r * self.pjac(u, theta) @ self.chain(z)],
                       [w_d * self.data.matrix, None],
                       [None, self.smooth]], format="csr")
         return self._stack(r, u, z[self.jac.size:]), A
@@ -131,8 +150,8 @@ def make_loss(program: FDProgram, observations: Sequence[FieldObservations],
     smooth = smoothness_rows(program.grid, {k: tuple(np.shape(v)) for k, v in theta.items()},
                              layout.param_axes, settings.regularization)
     weights = (1.0 / np.sqrt(jac.size), np.sqrt(settings.data_weight / data.count))
-    loss = _Loss(jac, pjac, data, smooth, known, weights)
-    z0 = np.concatenate([np.asarray(jac.ravel(U0)), pjac.ravel(theta)])
+    loss = _Loss(jac, pjac, data, smooth, known, weights, param_bounds(system))
+    z0 = np.concatenate([np.asarray(jac.ravel(U0)), loss.free(theta)])
     return loss, z0, sparsity
 
 

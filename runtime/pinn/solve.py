@@ -17,7 +17,7 @@ import numpy as np
 
 from compiler.common.grid import grid_sizes
 from compiler.common.observations import field_observations
-from compiler.pinn import CONSTANTS, PINNOptions, PINNProgram, lower_pinn
+from compiler.pinn import PINNOptions, PINNProgram, lower_pinn, trained_constants
 from pdelang import System
 
 from ..errors import OptionError
@@ -155,7 +155,7 @@ def inferred_params(program: PINNProgram, nets: dict, flat: dict, shape: tuple[i
             full = np.asarray(flat[p.name], dtype=float).reshape(shape)
             out[p.name] = _reduce_to_args(full, program.coordinates, p.args)
         else:
-            out[p.name] = float(nets[CONSTANTS][p.name])
+            out[p.name] = float(trained_constants(nets, program.physical)[p.name])
     return out
 
 

@@ -25,7 +25,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from compiler.pinn import CONSTANTS, PINNProgram
+from compiler.pinn import CONSTANTS, PINNProgram, trained_constants
 
 from ..errors import OptionError, SolveError
 from ..observe.checkpoint import Checkpointing
@@ -133,7 +133,8 @@ def train(program: PINNProgram, options: TrainOptions, *, dtype=jnp.float32,
                           for t in program.terms])
 
     def track(nets):
-        return jnp.stack([nets[CONSTANTS][c] for c in constants]) if constants else \
+        values = trained_constants(nets, physical)
+        return jnp.stack([values[c] for c in constants]) if constants else \
             jnp.zeros((0,), dtype)
 
     def loss(nets, batch, w):
@@ -340,7 +341,7 @@ def _draw(program: PINNProgram, options: TrainOptions, seed: int, dtype) -> dict
         if t.points is not None:
             batch[t.name] = np.asarray(t.points, dtype)
             continue
-        if t.kind in ("pde", "regularization"):
+        if t.kind in ("pde", "regularization", "mean"):
             n = options.points
         elif t.kind == "boundary":
             n = max(options.boundary_points // len(boundary), 8)

@@ -59,6 +59,7 @@ def test_long_coordinate_names_print_without_shorthand():
         field u(r, th)
         pde u_rr + u_thth = 0
         bc periodic r, th
+        bc mean(u) = 0
         """)
     text = system.to_pde()
     assert "d(u, r, 2) + d(u, th, 2)" in text

@@ -125,6 +125,7 @@ def test_space_with_one_and_two_intervals():
         field u(x, y)
         pde laplace(u) = 0
         bc periodic x, y
+        bc mean(u) = 0
         """)
     assert [(cd.name, cd.lower, cd.upper) for cd in two.coordinates] == [
         ("x", 0, 1), ("y", -1, sp.Float(2.5))]
@@ -140,6 +141,7 @@ def test_two_space_statements_and_interval_ends_from_constants():
         pde laplace(u) = 0
         bc periodic x
         bc periodic y
+        bc mean(u) = 0
         """)
     assert system.coordinate("x").upper == 2
     assert system.coordinate("y").lower == -1 and system.coordinate("y").upper == sp.pi
@@ -414,6 +416,7 @@ def test_laplace_covers_the_space_coordinates_of_its_field():
         pde laplace(u) = w
         pde laplace(w) = 1
         bc periodic x, y
+        bc mean(u) = 0
         """)
     w = sp.Function("w")
     assert system.equations[1].residual == D(w(x), (x, 2)) - 1

@@ -40,6 +40,7 @@ def test_long_coordinate_names_in_shorthand():
         field u(r, th)
         pde u_rr + u_thth = 0
         bc periodic r, th
+        bc mean(u) = 0
         """)
     r, th = sp.symbols("r th")
     assert system.equations[0].residual == (sp.Derivative(u(r, th), (r, 2))
