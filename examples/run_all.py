@@ -65,6 +65,7 @@ RUNS = {run.key: run for run in (
     Run("heat1d_dirichlet", bound=1e-4),
     Run("heat2d_periodic", bound=5e-3),
     Run("helmholtz2d", bound=5e-3),
+    Run("layered_medium", bound=1e-10),
     Run("wave1d", bound=1e-3),
     Run("advection1d", bound=1e-2),
     Run("burgers1d", bound=1e-3),

@@ -28,6 +28,7 @@ import sympy as sp
 
 from pdelang import System
 from pdelang.analysis import is_linear_in, occurrences
+from pdelang.flux import is_flux
 
 from ..common.coefficients import coefficient_on_grid, constant_values, inline_time_coefficients
 from ..common.grid import Grid, make_grid
@@ -37,10 +38,11 @@ from .accesses import Collected, collect, time_key
 from .closure import make_closure
 from .conditions import FieldNodes, apply_conditions
 from .equations import Assigned, assign_equations
-from .ir import Layout, Region
+from .flux import compile_flux, split_fluxes, wave_speed
+from .ir import Access, Layout, Region
 from .kernels import CompiledKernel, make_kernel, prepare
 from .options import FDOptions
-from .schemes import ReconstructionScheme, get_scheme
+from .schemes import AUTO_SHOCK_SCHEME, ReconstructionScheme, get_scheme
 from .stages import (
     BoundaryRows,
     boundary_rows_stage,
@@ -217,19 +219,67 @@ def _uses_upwind(a: Assigned, system: System, options: FDOptions) -> bool:
     return a.time_order == 1 and bool(orders) and max(orders) == 1
 
 
+def shock_scheme(assigned: tuple[Assigned, ...], system: System,
+                 options: FDOptions) -> ReconstructionScheme | None:
+    """The shock-capturing scheme that differences convective fluxes `d(f(u), x)`: the one
+    named by `options.scheme`, or by default WENO5 where a time-dependent equation has a
+    flux nonlinear in the fields (a nonlinear conservation law); None otherwise."""
+    if system.time is None:
+        return None
+    if options.scheme is not None:
+        scheme = get_scheme(options.scheme)
+        return scheme if isinstance(scheme, ReconstructionScheme) else None
+    names = {f.name for f in system.fields}
+    for a in assigned:
+        if a.flux is None or a.time_order != 1:
+            continue
+        for node in a.flux.atoms(sp.Derivative):
+            if is_flux(node, names) and not is_linear_in(
+                    node.expr, occurrences(node.expr, names), occurrences(node.expr, names)):
+                return get_scheme(AUTO_SHOCK_SCHEME)
+    return None
+
+
+def _wave_speeds(assigned, system: System, scheme) -> dict[str, sp.Expr]:
+    """Per axis, a bound on the wave speed of the convective fluxes of all equations."""
+    if scheme is None:
+        return {}
+    names = {f.name for f in system.fields}
+    per_axis: dict[str, dict[str, sp.Expr]] = {}
+    for a in assigned:
+        if a.flux is None or a.time_order != 1:
+            continue
+        for node in a.flux.atoms(sp.Derivative):
+            if is_flux(node, names):
+                axis = node.variable_count[0][0].name
+                fluxes = per_axis.setdefault(axis, {f.name: sp.S.Zero for f in system.fields})
+                fluxes[a.field] += node.expr
+    return {axis: wave_speed(fluxes, system) for axis, fluxes in per_axis.items()}
+
+
 def _equation_kernels(assigned, nodes, system, layout, options, constants):
     time = system.time.symbol if system.time is not None else None
     kernels: list[CompiledKernel] = []
     velocity_kernels: list[CompiledKernel] = []
     collected: list[Collected] = []
+    scheme = shock_scheme(assigned, system, options)
+    speeds = _wave_speeds(assigned, system, scheme)
     for a in assigned:
-        expr = a.rhs if a.rhs is not None else a.equation.residual
+        expr, fluxes = a.discretised, {}
+        region = nodes[a.field].interior
+        if a.flux is not None:
+            expr, fluxes = split_fluxes(expr, system, a.field, options,
+                                        scheme if a.time_order == 1 else None, speeds)
+        flux_accesses, inner = _flux_accesses(fluxes, system, options, layout, constants,
+                                              a.field, region, velocity_kernels)
         upwind = _uses_upwind(a, system, options)
         c = collect(expr, system, options, upwind_terms=upwind, where=f" (equation of {a.field})")
-        region = nodes[a.field].interior
+        c.accesses.update(flux_accesses)
+        c.fluxes = [(f, inner) for f in fluxes.values()]
         velocities = {}
         if c.velocities:
             plain = collect(expr, system, options)
+            plain.accesses.update(flux_accesses)
             central = dict(zip(c.accesses, plain.accesses.values()))
             for symbol, velocity in c.velocities.items():
                 velocities[symbol] = make_kernel(velocity, central, region, layout, time,
@@ -239,6 +289,27 @@ def _equation_kernels(assigned, nodes, system, layout, options, constants):
                                    velocities))
         collected.append(c)
     return kernels, collected, velocity_kernels
+
+
+def _flux_accesses(fluxes, system, options, layout, constants, field, region, kernels):
+    """An access per flux placeholder, and the reach of the stencils inside the fluxes; the
+    kernels of their parts are added to `kernels` (their invariants are prepared)."""
+    time = system.time.symbol if system.time is not None else None
+    inner: list[Collected] = []
+
+    def make(expr: sp.Expr, whole: Region) -> CompiledKernel:
+        c = collect(expr, system, options, where=f" (a flux in the equation of {field})")
+        inner.append(c)
+        kernel = make_kernel(c.expr, c.accesses, whole, layout, time, constants)
+        kernels.append(kernel)
+        return kernel
+
+    out = {symbol: Access("flux", symbol.name, region.axes,
+                          flux=compile_flux(flux, system, options, layout, constants, field,
+                                            make))
+           for symbol, flux in fluxes.items()}
+    reach = _reach(inner, options) if any(c.stencils for c in inner) else 0
+    return out, reach
 
 
 def _state(system: System, assigned: tuple[Assigned, ...],
@@ -404,6 +475,8 @@ def _is_linear(system: System) -> bool:
 def _reach(collected: list[Collected], options: FDOptions) -> int:
     reach = 1
     for c in collected:
+        for flux, inner in c.fluxes:
+            reach = max(reach, (flux.scheme.reach if flux.scheme is not None else 1) + inner)
         for _, step in c.stencils:
             reach = max(reach, step.stencil.reach, step.stencil.order + options.accuracy - 1)
             if step.scheme is not None:

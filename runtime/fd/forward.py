@@ -37,7 +37,7 @@ def solve_forward(system: System, options: FDSolveOptions,
     check_fd_memory(system, grid_sizes(options.grid, system), dtype=options.dtype,
                     integrator=options.integrator, frames=frames, accuracy=options.accuracy)
     program = lower_fd(system, FDOptions(options.grid, options.accuracy, options.scheme,
-                                         options.dtype))
+                                         options.dtype, options.face_mean))
     dtype = program.dtype
     params = {k: jnp.asarray(v, dtype) for k, v in program.params.items()}
     if program.system.time is None:
