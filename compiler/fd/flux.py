@@ -62,48 +62,97 @@ class FaceFlux:
             parts.append(f"(F[i+1/2] - F[i-1/2]) / {h}, F[i+1/2] = k[i+1/2] (u[i+1] - u[i]) / "
                          f"{h}, k[i+1/2] the {self.mean} mean of k on both sides (order 2)")
         if self.scheme is not None:
-            parts.append(f"convective flux by Lax-Friedrichs splitting f+- = (f +- a u)/2, "
-                         f"a = max of the wave speed bound at i, i+1, faces by "
-                         f"{self.scheme.formula}")
+            parts.append(f"{self.scheme.name}: (F[i+1/2] - F[i-1/2]) / {h} by Lax-Friedrichs "
+                         f"splitting f+- = (f +- a u)/2, a the wave speed bound (max of i, "
+                         f"i+1), f+ and f- at faces by {self.scheme.formula}")
         return "flux form: " + "; ".join(parts)
 
 
 def split_fluxes(expr: sp.Expr, system: System, field: str, options: FDOptions,
                  scheme: ReconstructionScheme | None,
                  speeds: Mapping[str, sp.Expr]) -> tuple[sp.Expr, dict[sp.Symbol, FaceFlux]]:
-    """`expr` with each flux node replaced by a placeholder, and what each stands for.
+    """`expr` with each flux node replaced by placeholders, and what each stands for.
 
-    Parts that are not differenced as fluxes (a convective rest without a shock-capturing
-    scheme, a flux of a field with other axes than `field`'s) are expanded in place.
+    Diffusion terms always become a placeholder. With a shock-capturing `scheme`, so do
+    the convective parts `c * d(f, x)` (c a constant: the conservation law u_t + (c f)_x
+    = 0), bare first derivatives `c * d(v, x)` of fields included (the `d(m, x)` of a
+    mass equation). Everything else is expanded in place (the product rule).
     """
     fields = {f.name for f in system.fields}
     axes = _axes(system, field)
     found: dict[sp.Symbol, FaceFlux] = {}
+    convective = {node: (c, f) for node, _, c, f in convective_parts(expr, system, axes)} \
+        if scheme is not None else {}
+
+    def split(node: sp.Derivative, c: sp.Expr, f: sp.Expr) -> sp.Expr:
+        axis = node.variable_count[0][0].name
+        symbol = sp.Dummy(f"flux_{axis}")
+        found[symbol] = FaceFlux(node, axis, (), c * f, field, speeds[axis], scheme,
+                                 options.face_mean)
+        return symbol / c
 
     def lower(node: sp.Derivative) -> sp.Expr:
-        axis = node.variable_count[0][0].name
-        inner = node.expr
-        diffusion, rest = _diffusion_terms(inner, axis, system, axes)
-        convective = sp.S.Zero
-        if rest != 0 and scheme is not None and _state_only(rest, fields):
-            convective, rest = rest, sp.S.Zero
-        if not diffusion and convective == 0:
-            return node.doit()
-        if diffusion and options.accuracy != 2:
-            raise LoweringError(
-                f"the flux d({inner}, {axis}) is differenced at cell faces, to order 2; "
-                f"--accuracy {options.accuracy} would not hold for it", hint="use --accuracy 2 "
-                "(a smooth coefficient may also be written out: k*d(u, x, 2) + d(k, x)*d(u, x))")
-        symbol = sp.Dummy(f"flux_{axis}")
-        found[symbol] = FaceFlux(node, axis, tuple(diffusion), convective,
-                                 field if convective != 0 else None,
-                                 speeds.get(axis) if convective != 0 else None,
-                                 scheme if convective != 0 else None, options.face_mean)
-        return symbol + (sp.Derivative(rest, node.variable_count[0][0]).doit() if rest != 0
-                         else 0)
+        if isinstance(node.expr, AppliedUndef):
+            return split(node, *convective[node]) if node in convective else node
+        variable = node.variable_count[0][0]
+        axis = variable.name
+        diffusion, rest = _diffusion_terms(node.expr, axis, system, axes)
+        out = sp.S.Zero
+        if diffusion:
+            if options.accuracy != 2:
+                raise LoweringError(
+                    f"the flux d({node.expr}, {axis}) is differenced at cell faces, to order "
+                    f"2; --accuracy {options.accuracy} would not hold for it",
+                    hint="use --accuracy 2 (a smooth coefficient may also be written out: "
+                         "k*d(u, x, 2) + d(k, x)*d(u, x))")
+            symbol = sp.Dummy(f"flux_{axis}")
+            found[symbol] = FaceFlux(node, axis, tuple(diffusion), mean=options.face_mean)
+            out += symbol
+        if rest != 0 and node in convective:
+            out += split(node, *convective[node])
+        elif rest != 0:
+            out += sp.Derivative(rest, variable).doit()
+        return out
 
-    out = expr.replace(lambda e: is_flux(e, fields), lower)
-    return out, found
+    def candidate(e: sp.Basic) -> bool:
+        return is_flux(e, fields) or e in convective
+
+    return expr.replace(candidate, lower), found
+
+
+def convective_parts(expr: sp.Expr, system: System, axes: tuple[str, ...]
+                     ) -> list[tuple[sp.Derivative, str, sp.Expr, sp.Expr]]:
+    """(node, axis, c, f) for each flux node or bare first derivative d(v, x) of a field in
+    `expr` whose convective part f (a function of the fields' values, not their
+    derivatives) enters as -c d(f, x) with c a constant."""
+    fields = {f.name for f in system.fields}
+    space = {c.name for c in system.space}
+    constants = {sp.Symbol(p.name) for p in system.params if not p.is_field}
+    inside = {d for n in expr.atoms(sp.Derivative) if is_flux(n, fields)
+              for d in n.expr.atoms(sp.Derivative)}
+    out = []
+    for node in set(expr.atoms(sp.Derivative)) - inside:
+        if len(node.variable_count) != 1 or node.variable_count[0][1] != 1:
+            continue
+        axis = node.variable_count[0][0].name
+        if axis not in space or axis not in axes:
+            continue
+        if isinstance(node.expr, AppliedUndef):
+            if node.expr.func.__name__ not in fields:
+                continue
+            f = node.expr
+        elif is_flux(node, fields):
+            f = _diffusion_terms(node.expr, axis, system, axes)[1]
+        else:
+            continue
+        if f == 0 or not _state_only(f, fields):
+            continue
+        s = sp.Dummy()
+        c = -sp.diff(expr.xreplace({node: s}), s)
+        if c == 0 or not c.free_symbols <= constants or c.atoms(AppliedUndef):
+            continue
+        out.append((node, axis, c, f))
+    return out
 
 
 def _axes(system: System, name: str) -> tuple[str, ...]:

@@ -38,7 +38,7 @@ from .accesses import Collected, collect, time_key
 from .closure import make_closure
 from .conditions import FieldNodes, apply_conditions
 from .equations import Assigned, assign_equations
-from .flux import compile_flux, split_fluxes, wave_speed
+from .flux import compile_flux, convective_parts, split_fluxes, wave_speed
 from .ir import Access, Layout, Region
 from .kernels import CompiledKernel, make_kernel, prepare
 from .options import FDOptions
@@ -86,6 +86,8 @@ class FDProgram:
     residual: Callable[[State, State], State] | None = None
     reach: int = 1
     linear: bool = True
+    shock_scheme: str | None = None      # the scheme of convective fluxes, if any (flux.py)
+    wave_rate: Callable[[Array, State, State], Array] | None = field(default=None, repr=False)
     stages: tuple[Stage, ...] = field(default=(), repr=False)
     prepare: Callable[[State], State] = field(default=dict, repr=False)
 
@@ -156,6 +158,7 @@ def lower_fd(system: System, options: FDOptions | None = None) -> FDProgram:
         closure, changing, closure_kernels = _no_closure, _no_closure, []
     kernels, collected, velocity_kernels = _equation_kernels(assigned, nodes, system, layout,
                                                              options, constants)
+    scheme = shock_scheme(assigned, system, options)
     every_kernel = closure_kernels + kernels + velocity_kernels
     stages.append(stencil_stage(collected, grid, show))
     state = _state(system, assigned, shapes)
@@ -170,6 +173,8 @@ def lower_fd(system: System, options: FDOptions | None = None) -> FDProgram:
         stages.append(program_stage("rhs(t, U, params) -> dU/dt", state_shapes, params))
         return FDProgram(**common, initial=initial, rhs=rhs, stages=tuple(stages),
                          reach=_reach(collected, options),
+                         shock_scheme=scheme.name if _differences_fluxes(collected) else None,
+                         wave_rate=_wave_rate(collected),
                          prepare=partial(prepare, tuple(every_kernel)))
     residual, face_rows, face_kernels, face_collected = _make_residual(
         assigned, kernels, nodes, system, layout, options, constants, time)
@@ -240,20 +245,22 @@ def shock_scheme(assigned: tuple[Assigned, ...], system: System,
     return None
 
 
+def _space_names(system: System) -> set[str]:
+    return {c.name for c in system.space}
+
+
 def _wave_speeds(assigned, system: System, scheme) -> dict[str, sp.Expr]:
     """Per axis, a bound on the wave speed of the convective fluxes of all equations."""
     if scheme is None:
         return {}
-    names = {f.name for f in system.fields}
     per_axis: dict[str, dict[str, sp.Expr]] = {}
     for a in assigned:
-        if a.flux is None or a.time_order != 1:
+        if a.time_order != 1:
             continue
-        for node in a.flux.atoms(sp.Derivative):
-            if is_flux(node, names):
-                axis = node.variable_count[0][0].name
-                fluxes = per_axis.setdefault(axis, {f.name: sp.S.Zero for f in system.fields})
-                fluxes[a.field] += node.expr
+        axes = tuple(x for x in system.field(a.field).args if x in _space_names(system))
+        for _, axis, c, f in convective_parts(a.discretised, system, axes):
+            fluxes = per_axis.setdefault(axis, {f.name: sp.S.Zero for f in system.fields})
+            fluxes[a.field] += c * f
     return {axis: wave_speed(fluxes, system) for axis, fluxes in per_axis.items()}
 
 
@@ -267,7 +274,7 @@ def _equation_kernels(assigned, nodes, system, layout, options, constants):
     for a in assigned:
         expr, fluxes = a.discretised, {}
         region = nodes[a.field].interior
-        if a.flux is not None:
+        if a.flux is not None or (scheme is not None and a.time_order == 1):
             expr, fluxes = split_fluxes(expr, system, a.field, options,
                                         scheme if a.time_order == 1 else None, speeds)
         flux_accesses, inner = _flux_accesses(fluxes, system, options, layout, constants,
@@ -289,6 +296,34 @@ def _equation_kernels(assigned, nodes, system, layout, options, constants):
                                    velocities))
         collected.append(c)
     return kernels, collected, velocity_kernels
+
+
+def _differences_fluxes(collected: list[Collected]) -> bool:
+    """Whether a convective flux is differenced by a shock-capturing scheme."""
+    return any(flux.scheme is not None for c in collected for flux, _ in c.fluxes)
+
+
+def _wave_rate(collected: list[Collected]):
+    """(t, U, params) -> the largest wave speed bound over h of the convective fluxes (a
+    time step is stable below CFL / rate), or None without convective fluxes."""
+    compiled = [a.flux for c in collected for a in c.accesses.values()
+                if a.source == "flux" and a.flux.convective is not None]
+    if not compiled:
+        return None
+
+    def rate(t: Array, U: State, params: State) -> Array:
+        return _largest(jnp.max(jnp.abs(f.convective[1](t, U, params)))
+                             / f.layout.axes[f.flux.axis].h for f in compiled)
+
+    return rate
+
+
+def _largest(values) -> Array:
+    values = list(values)
+    out = values[0]
+    for v in values[1:]:
+        out = jnp.maximum(out, v)
+    return out
 
 
 def _flux_accesses(fluxes, system, options, layout, constants, field, region, kernels):

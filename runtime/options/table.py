@@ -124,8 +124,10 @@ OPTIONS = Table(METHODS, (
     # -- fd --------------------------------------------------------------------------------
     Option("scheme", "str | None", None, "first derivatives in transport terms", (FD,),
            choices=_schemes,
-           shown_default="upwind2 for first-order hyperbolic equations, else central"),
-    Option("integrator", "str", "auto", "time integrator (auto: rk4, or sdirk2 when stiff)",
+           shown_default="upwind2 for first-order hyperbolic equations, weno5 for the fluxes of "
+           "nonlinear conservation laws, else central"),
+    Option("integrator", "str", "auto", "time integrator (auto: ssprk3 for the fluxes of a "
+           "shock-capturing scheme, else rk4, or sdirk2 when stiff)",
            (FD,), choices=_integrators),
     Option("dt", "float | None", None, "time step", (FD,), parse=positive_float,
            shown_default="from the stability limit"),
