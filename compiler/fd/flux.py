@@ -6,7 +6,8 @@ A flux node of an equation (`pdelang.flux`) is split along its axis into
   two sides. A k of coordinates and constants only is sampled a quarter cell from each node
   towards the face (x[i] + h/4 and x[i+1] - h/4), so that a jump of k on a node or halfway
   between nodes is seen on its correct side (the discrete flux is then exact for layered
-  media); any other k (fields, data, unknowns) is taken at the nodes. Order 2.
+  media); any other k (fields, data, unknowns) is taken at the nodes. Order 2. The
+  harmonic mean of two values of opposite signs (or a zero) is 0: no flux through the face.
 - a convective rest f(fields): with a shock-capturing scheme (`ReconstructionScheme`) in a
   time-dependent equation, Lax-Friedrichs flux splitting with the wave speed bound of
   `wave_speed`; otherwise the product rule is applied and the terms are treated as any
@@ -15,7 +16,7 @@ A flux node of an equation (`pdelang.flux`) is split along its axis into
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import jax.numpy as jnp
@@ -23,7 +24,9 @@ import sympy as sp
 from sympy.core.function import AppliedUndef
 
 from pdelang import System
+from pdelang.errors import Span
 from pdelang.flux import is_flux
+from pdelang.printing import expression_to_pde
 
 from ..common.operators import restrict
 from ..errors import LoweringError
@@ -70,7 +73,8 @@ class FaceFlux:
 
 def split_fluxes(expr: sp.Expr, system: System, field: str, options: FDOptions,
                  scheme: ReconstructionScheme | None,
-                 speeds: Mapping[str, sp.Expr]) -> tuple[sp.Expr, dict[sp.Symbol, FaceFlux]]:
+                 speeds: Mapping[str, sp.Expr],
+                 span: Span | None = None) -> tuple[sp.Expr, dict[sp.Symbol, FaceFlux]]:
     """`expr` with each flux node replaced by placeholders, and what each stands for.
 
     Diffusion terms always become a placeholder. With a shock-capturing `scheme`, so do
@@ -101,8 +105,8 @@ def split_fluxes(expr: sp.Expr, system: System, field: str, options: FDOptions,
         if diffusion:
             if options.accuracy != 2:
                 raise LoweringError(
-                    f"the flux d({node.expr}, {axis}) is differenced at cell faces, to order "
-                    f"2; --accuracy {options.accuracy} would not hold for it",
+                    f"the flux {_show(node, system)} is differenced at cell faces, to "
+                    f"order 2; --accuracy {options.accuracy} would not hold for it", span,
                     hint="use --accuracy 2 (a smooth coefficient may also be written out: "
                          "k*d(u, x, 2) + d(k, x)*d(u, x))")
             symbol = sp.Dummy(f"flux_{axis}")
@@ -153,6 +157,12 @@ def convective_parts(expr: sp.Expr, system: System, axes: tuple[str, ...]
             continue
         out.append((node, axis, c, f))
     return out
+
+
+def _show(expr: sp.Expr, system: System) -> str:
+    signatures = {f.name: f.args for f in system.fields}
+    signatures.update({p.name: p.args for p in system.params if p.is_field})
+    return expression_to_pde(expr, signatures)
 
 
 def _axes(system: System, name: str) -> tuple[str, ...]:
@@ -242,10 +252,10 @@ class CompiledFlux:
         return restrict(total, ranges)
 
 
-def compile_flux(flux: FaceFlux, system: System, options: FDOptions, layout: Layout,
-                 constants: tuple[str, ...], field: str, make) -> CompiledFlux:
-    """Kernels of the parts of `flux` on every node of `field`'s grid; `make(expr, region,
-    shifted)` builds one (see lower.py)."""
+def compile_flux(flux: FaceFlux, system: System, layout: Layout, field: str,
+                 make: Callable[[sp.Expr, Region], Callable]) -> CompiledFlux:
+    """Kernels of the parts of `flux` on every node of `field`'s grid; `make(expr, region)`
+    builds one (lower.py: collect, then make_kernel)."""
     axes = _axes(system, field)
     whole = Region(axes, tuple((0, layout.axes[a].size) for a in axes))
     h = layout.axes[flux.axis].h
@@ -253,7 +263,7 @@ def compile_flux(flux: FaceFlux, system: System, options: FDOptions, layout: Lay
     coefficients = []
     for term in flux.diffusion:
         k = _inline_params(term.coefficient, system)
-        if _sampled_anywhere(k, system):
+        if _sampled_anywhere(k):
             right = make(k.xreplace({x: x + h / 4}), whole)
             left = make(k.xreplace({x: x - h / 4}), whole)
         else:
@@ -272,7 +282,7 @@ def _inline_params(expr: sp.Expr, system: System) -> sp.Expr:
     return expr.xreplace(table)
 
 
-def _sampled_anywhere(expr: sp.Expr, system: System) -> bool:
+def _sampled_anywhere(expr: sp.Expr) -> bool:
     """Whether `expr` can be evaluated between nodes: coordinates and constants only."""
     return not expr.atoms(AppliedUndef) and not expr.atoms(sp.Derivative)
 

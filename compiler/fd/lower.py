@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from functools import partial
+from functools import partial, reduce
 
 import jax
 import jax.numpy as jnp
@@ -258,9 +258,9 @@ def _wave_speeds(assigned, system: System, scheme) -> dict[str, sp.Expr]:
         if a.time_order != 1:
             continue
         axes = tuple(x for x in system.field(a.field).args if x in _space_names(system))
-        for _, axis, c, f in convective_parts(a.discretised, system, axes):
-            fluxes = per_axis.setdefault(axis, {f.name: sp.S.Zero for f in system.fields})
-            fluxes[a.field] += c * f
+        for _, axis, c, flux in convective_parts(a.discretised, system, axes):
+            fluxes = per_axis.setdefault(axis, {g.name: sp.S.Zero for g in system.fields})
+            fluxes[a.field] += c * flux
     return {axis: wave_speed(fluxes, system) for axis, fluxes in per_axis.items()}
 
 
@@ -276,7 +276,8 @@ def _equation_kernels(assigned, nodes, system, layout, options, constants):
         region = nodes[a.field].interior
         if a.flux is not None or (scheme is not None and a.time_order == 1):
             expr, fluxes = split_fluxes(expr, system, a.field, options,
-                                        scheme if a.time_order == 1 else None, speeds)
+                                        scheme if a.time_order == 1 else None, speeds,
+                                        a.equation.span)
         flux_accesses, inner = _flux_accesses(fluxes, system, options, layout, constants,
                                               a.field, region, velocity_kernels)
         upwind = _uses_upwind(a, system, options)
@@ -312,18 +313,10 @@ def _wave_rate(collected: list[Collected]):
         return None
 
     def rate(t: Array, U: State, params: State) -> Array:
-        return _largest(jnp.max(jnp.abs(f.convective[1](t, U, params)))
-                             / f.layout.axes[f.flux.axis].h for f in compiled)
+        return reduce(jnp.maximum, [jnp.max(jnp.abs(f.convective[1](t, U, params)))
+                                    / f.layout.axes[f.flux.axis].h for f in compiled])
 
     return rate
-
-
-def _largest(values) -> Array:
-    values = list(values)
-    out = values[0]
-    for v in values[1:]:
-        out = jnp.maximum(out, v)
-    return out
 
 
 def _flux_accesses(fluxes, system, options, layout, constants, field, region, kernels):
@@ -340,8 +333,7 @@ def _flux_accesses(fluxes, system, options, layout, constants, field, region, ke
         return kernel
 
     out = {symbol: Access("flux", symbol.name, region.axes,
-                          flux=compile_flux(flux, system, options, layout, constants, field,
-                                            make))
+                          flux=compile_flux(flux, system, layout, field, make))
            for symbol, flux in fluxes.items()}
     reach = _reach(inner, options) if any(c.stencils for c in inner) else 0
     return out, reach

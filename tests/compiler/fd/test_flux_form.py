@@ -55,6 +55,20 @@ def test_layered_medium_is_exact_with_a_constant_flux(nodes):
     assert flux[0] == pytest.approx(20 / 11, rel=1e-12)
 
 
+@pytest.mark.parametrize("ends", [
+    ("bc d(u, x) = 20/11 at x = 0", "bc u = 1 at x = 1"),              # Neumann
+    ("bc u = 0 at x = 0", "bc u + d(u, x) = 13/11 at x = 1"),          # Robin
+])
+def test_layered_medium_with_neumann_or_robin_ends(ends):
+    """The conditions keep their one-sided stencils at the boundary nodes (exact on the
+    linear layers); the flux form holds inside."""
+    text = LAYERED.replace("SOURCE", "0").replace("bc u = 0 at x = 0", ends[0]) \
+        .replace("bc u = 1 at x = 1", ends[1])
+    for nodes in (32, 33):
+        sol = runtime.solve(pl.parse(text), "fd", grid=nodes)
+        assert np.abs(sol.values["u"] - _layered_exact(sol.grid["x"])).max() < 1e-11
+
+
 @pytest.mark.parametrize("offset", [0, 1])                # jump on a node / between nodes
 def test_layered_medium_with_a_source_converges_at_order_2(offset):
     system = pl.parse(LAYERED.replace("SOURCE", "-pi^2*sin(pi*x)"))
