@@ -184,10 +184,11 @@ def boundary_rows_stage(rows: list[BoundaryRows], system: System, show: Show) ->
 
 
 def stencil_stage(collected: list[Collected], grid: Grid, show: Show) -> Stage:
-    seen: dict[tuple[str, str], StencilUse | FluxUse] = {}
+    seen: dict[tuple[str, ...], StencilUse | FluxUse] = {}
     for c in collected:
-        for flux, _ in c.fluxes:
-            seen.setdefault((show(flux.node), flux.axis), FluxUse(flux))
+        for flux, _ in c.fluxes:     # a flux's diffusion and convective parts: one use each
+            use = FluxUse(flux)
+            seen.setdefault((show(flux.node), flux.axis, use.scheme), use)
         for term, step in c.stencils:
             seen.setdefault((show(term), step.axis), StencilUse(term, step))
     items = (*seen.values(), *(Spacing(a.name, a.h) for a in grid.axes))
