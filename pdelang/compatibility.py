@@ -4,7 +4,7 @@
 when the divergence theorem holds: the integral of f over the domain equals the net flux
 of g through its boundary. Periodic faces carry no net flux. When the two differ, no
 function solves the problem; the solvers (a Lagrange multiplier on the PDE rows,
-compiler/fd/constraints.py) still return the solution of the nearest compatible
+compiler/fd/boundaries/constraints.py) still return the solution of the nearest compatible
 problem, f shifted by a constant, so the mismatch is a warning naming both numbers, not an
 error. The check covers equations that are a constant times the Laplacian of the field
 plus a source, and faces whose condition is a constant times the normal derivative plus

@@ -153,12 +153,15 @@ class Param:
 
 @dataclass(frozen=True)
 class Equation:
-    """One PDE, kept as its residual `lhs - rhs` (zero where the equation holds)."""
+    """One PDE, kept as its residual `lhs - rhs` (zero where the equation holds), with
+    derivatives of expressions carried out; `flux` is the same residual with the flux nodes
+    `d(expr, x)` kept as written (pdelang.flux), None when it has none."""
 
     residual: sp.Expr
     lhs: sp.Expr = field(default=sp.S.Zero, compare=False, repr=False)
     rhs: sp.Expr = field(default=sp.S.Zero, compare=False, repr=False)
     span: Span = field(default_factory=_no_span, compare=False, repr=False)
+    flux: sp.Expr | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True)

@@ -15,20 +15,26 @@ from sympy.core.function import AppliedUndef
 
 from .declarations import ConditionDecl, EquationDecl
 from .errors import PdeSemanticError, Span
-from .expressions import Mean, applied_functions, substitute
+from .expressions import Mean, applied_functions, realify, substitute
+from .flux import has_flux, is_flux
 from .ir import Condition, Coordinate, Equation
 from .printing import expression_to_pde as show
 from .scope import Scope
 from .validate import check_expression, numeric
 
 
-def order_derivatives(expr: sp.Expr, scope: Scope) -> sp.Expr:
-    """Rewrite every derivative of a field with its variables in argument order."""
+def order_derivatives(expr: sp.Expr, scope: Scope, *, keep_fluxes: bool = False) -> sp.Expr:
+    """Rewrite every derivative of a field with its variables in argument order; carry out
+    derivatives of expressions (the product rule), unless `keep_fluxes` keeps the flux
+    nodes (`pdelang.flux`) of fields as written."""
+    fields = {f.name for f in scope.fields}
 
     def canonical(derivative: sp.Derivative) -> sp.Expr:
         inner = derivative.expr
+        if keep_fluxes and is_flux(derivative, fields):
+            return derivative
         if not isinstance(inner, AppliedUndef):
-            return derivative.doit()
+            return realify(derivative.doit())
         args = scope.args_of(inner.func.__name__)
         counts: dict[sp.Symbol, int] = defaultdict(int)
         for variable, count in derivative.variable_count:
@@ -49,8 +55,11 @@ def normalize_equation(decl: EquationDecl, scope: Scope) -> Equation:
     if not any(scope.kind(f.func.__name__) == "field" for f in applied_functions(residual)):
         raise PdeSemanticError("the equation involves no field", decl.span,
                                hint="every `pde` line must constrain at least one field")
-    lhs, rhs = (order_derivatives(side, scope) for side in (decl.lhs, decl.rhs))
-    return Equation(order_derivatives(residual, scope), lhs, rhs, decl.span)
+    lhs, rhs = (order_derivatives(side, scope, keep_fluxes=True)
+                for side in (decl.lhs, decl.rhs))
+    flux = order_derivatives(residual, scope, keep_fluxes=True)
+    return Equation(order_derivatives(residual, scope), lhs, rhs, decl.span,
+                    flux if has_flux(flux, {f.name for f in scope.fields}) else None)
 
 
 def normalize_condition(decl: ConditionDecl, scope: Scope) -> Condition:

@@ -7,6 +7,8 @@ from sympy.core.function import AppliedUndef
 from sympy.printing.latex import LatexPrinter
 from sympy.printing.str import StrPrinter
 
+from .flux import expand_fluxes
+
 NAMES = {"Abs": "abs", "Min": "min", "Max": "max"}
 
 
@@ -181,7 +183,7 @@ def system_to_pde(system) -> str:
 
 
 def _equation(show, lhs: sp.Expr, rhs: sp.Expr, residual: sp.Expr) -> str:
-    if lhs - rhs != residual or (lhs == 0 and rhs == 0):
+    if expand_fluxes(lhs - rhs) != residual or (lhs == 0 and rhs == 0):
         return f"{show(residual)} = 0"
     return f"{show(lhs)} = {show(rhs)}"
 

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import sympy as sp
 from lark import Token, Tree
+from sympy.core.function import AppliedUndef
 
 from . import expressions as ex
 from .data import load_observations, load_samples
@@ -371,10 +372,23 @@ class TextFrontEnd:
                 if arg != sp.Symbol(expected):
                     faces[sp.Symbol(expected)] = arg
                     full[app] = app.func(*(sp.Symbol(a) for a in declared))
+        if not faces and self._keeps_flux(target, variables):
+            return sp.Derivative(target, variables[0][0])
         result = sp.diff(target.xreplace(full), *variables)
         if faces:
             result = sp.Subs(result, tuple(faces), tuple(faces.values()))
         return result
+
+    def _keeps_flux(self, target: sp.Expr, variables: list[tuple[sp.Symbol, int]]) -> bool:
+        """`d(expr, x)` of an expression with a field in it, once along a space coordinate,
+        stays a flux (pdelang.flux); the compilers that difference fluxes at faces use it."""
+        if isinstance(target, AppliedUndef) or len(variables) != 1 or variables[0][1] != 1:
+            return False
+        time = self.scope.time
+        if time is not None and variables[0][0].name == time.name:
+            return False
+        return any(self.scope.kind(a.func.__name__) == "field"
+                   for a in ex.applied_functions(target))
 
     def _laplace(self, node: Tree, args: list[Tree]) -> sp.Expr:
         if len(args) != 1:

@@ -80,7 +80,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     show = commands.add_parser("show", help="print what the compiler generates")
     show.add_argument("file", help="a .pde file")
     show.add_argument("--method", choices=METHODS, required=True)
-    for name in ("grid", "accuracy", "scheme") if flags else ():   # as solve's, fd's defaults
+    for name in ("grid", "accuracy", "scheme", "face_mean") if flags else ():   # fd's defaults
         option = OPTIONS.option(name)
         _add_flag(show, option, option.default_for("fd"), _flag_help(option, False))
     if flags:
@@ -277,7 +277,8 @@ def _stages(system: pl.System, args: argparse.Namespace) -> tuple:
     if args.method == "fd":
         from compiler.fd import FDOptions, lower_fd
 
-        stages = lower_fd(system, FDOptions(args.grid, args.accuracy, args.scheme)).stages
+        stages = lower_fd(system, FDOptions(args.grid, args.accuracy, args.scheme,
+                                            face_mean=args.face_mean)).stages
     elif args.method == "pinn":
         from compiler.pinn import PINNOptions, lower_pinn
 
@@ -287,7 +288,8 @@ def _stages(system: pl.System, args: argparse.Namespace) -> tuple:
         from compiler.fd import FDOptions
         from compiler.odil import odil_stages
 
-        stages = odil_stages(system, FDOptions(args.grid, args.accuracy, "central"))
+        stages = odil_stages(system, FDOptions(args.grid, args.accuracy, "central",
+                                               face_mean=args.face_mean))
     return tuple(stages)
 
 

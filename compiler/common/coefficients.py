@@ -16,6 +16,7 @@ import sympy as sp
 from scipy.interpolate import RegularGridInterpolator
 
 from pdelang import Param, System
+from pdelang.flux import is_flux
 
 from ..errors import LoweringError
 
@@ -31,8 +32,19 @@ def inline_time_coefficients(system: System) -> System:
     def inline(expr: sp.Expr) -> sp.Expr:
         return expr.xreplace(table).doit() if expr.has(*table) else expr
 
+    fields = {f.name for f in system.fields}
+
+    def inline_flux(expr: sp.Expr | None) -> sp.Expr | None:
+        """As `inline`, carrying out only derivatives of coefficients (fluxes stay)."""
+        if expr is None or not expr.has(*table):
+            return expr
+        return expr.xreplace(table).replace(
+            lambda e: isinstance(e, sp.Derivative) and not is_flux(e, fields),
+            lambda e: e.doit())
+
     equations = tuple(dataclasses.replace(e, residual=inline(e.residual), lhs=inline(e.lhs),
-                                          rhs=inline(e.rhs)) for e in system.equations)
+                                          rhs=inline(e.rhs), flux=inline_flux(e.flux))
+                      for e in system.equations)
     conditions = tuple(dataclasses.replace(c, residual=inline(c.residual), lhs=inline(c.lhs),
                                            rhs=inline(c.rhs)) for c in system.conditions)
     params = tuple(p for p in system.params if p.symbol not in table)

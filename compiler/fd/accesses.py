@@ -35,6 +35,7 @@ class Collected:
     accesses: dict[sp.Symbol, Access] = field(default_factory=dict)
     velocities: dict[sp.Symbol, sp.Expr] = field(default_factory=dict)
     stencils: list[tuple[sp.Expr, Step]] = field(default_factory=list)
+    fluxes: list[tuple[object, int]] = field(default_factory=list)   # (FaceFlux, inner reach)
 
 
 def collect(expr: sp.Expr, system: System, options: FDOptions, *, upwind_terms: bool = False,

@@ -23,6 +23,14 @@ class Assigned:
     equation: Equation
     time_order: int
     rhs: sp.Expr | None          # d^k field / dt^k = rhs, for time-dependent systems
+    flux: sp.Expr | None = None  # rhs (or the steady residual) with flux nodes kept
+
+    @property
+    def discretised(self) -> sp.Expr:
+        """What the kernel evaluates: the flux form where there is one."""
+        if self.flux is not None:
+            return self.flux
+        return self.rhs if self.rhs is not None else self.equation.residual
 
 
 def assign_equations(system: System) -> tuple[Assigned, ...]:
@@ -81,7 +89,8 @@ def _evolution(pair: tuple[str, Equation], system: System) -> Assigned:
             raise LoweringError(f"the coefficient of {leading} contains another time "
                                 "derivative", e.span)
     rhs = -e.residual.subs(leading, 0) / slope
-    return Assigned(name, e, order, rhs)
+    flux = -e.flux.xreplace({leading: 0}) / slope if e.flux is not None else None
+    return Assigned(name, e, order, rhs, flux)
 
 
 def _match_steady(system: System) -> tuple[Assigned, ...]:
@@ -95,7 +104,7 @@ def _match_steady(system: System) -> tuple[Assigned, ...]:
             contained = free
         name = max(contained, key=lambda n: (_order_in(e.residual, n), -free.index(n)))
         free.remove(name)
-        out.append(Assigned(name, e, 0, None))
+        out.append(Assigned(name, e, 0, None, e.flux))
     return tuple(out)
 
 

@@ -52,12 +52,13 @@ class Access:
     boundary closures), keeping that axis with length 1.
     """
 
-    source: str                         # "state" or "params"
+    source: str                         # "state", "params" or "flux" (compiler/fd/flux.py)
     key: str
     axes: tuple[str, ...]               # the array's axes
     steps: tuple[Step, ...] = ()
     layer: tuple[str, int] | None = None
     shift: tuple[int, ...] | None = None   # the array shifted by these offsets per axis
+    flux: object | None = None          # source "flux": called (t, U, params, region)
 
 
 @dataclass(frozen=True)

@@ -62,7 +62,7 @@ def make_kernel(expr: sp.Expr, accesses: Mapping[sp.Symbol, Access], region: Reg
     and constants appear as their own symbols. `velocities` gives, for upwinded accesses,
     the kernel of the transport velocity whose sign picks the stencil.
     """
-    variant = {s for s, a in accesses.items() if a.source == "state"}
+    variant = {s for s, a in accesses.items() if a.source in ("state", "flux")}
     if time is not None:
         variant.add(time)
     arrays = {s for s, a in accesses.items() if a.source == "params"} | \
@@ -147,7 +147,8 @@ def _function(expr: sp.Expr, accesses: Mapping[sp.Symbol, Access], region: Regio
         for symbol in placeholders:
             velocity = velocities.get(symbol)
             speed = velocity(t, U, params) if velocity is not None else None
-            values.append(evaluate_access(accesses[symbol], U, params, region, layout, speed))
+            values.append(evaluate_access(accesses[symbol], U, params, region, layout, speed,
+                                          t))
         values += coordinate_values
         values += [params[c] for c in used_constants]
         values += list(extra_values)
@@ -163,8 +164,11 @@ def _params_only(evaluate):
 
 
 def evaluate_access(access: Access, U: Mapping[str, Array], params: Mapping[str, Array],
-                    region: Region, layout: Layout, speed: Array | None = None) -> Array:
+                    region: Region, layout: Layout, speed: Array | None = None,
+                    t: Array | None = None) -> Array:
     """The array of one access on `region`, shaped to broadcast against the region."""
+    if access.source == "flux":
+        return access.flux(t, U, params, region)
     array = (U if access.source == "state" else params)[access.key]
     if access.shift is not None:
         for position, (axis, offset) in enumerate(zip(access.axes, access.shift)):

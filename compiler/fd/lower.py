@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from functools import partial
+from functools import partial, reduce
 
 import jax
 import jax.numpy as jnp
@@ -28,21 +28,23 @@ import sympy as sp
 
 from pdelang import System
 from pdelang.analysis import is_linear_in, occurrences
+from pdelang.flux import is_flux
 
 from ..common.coefficients import coefficient_on_grid, constant_values, inline_time_coefficients
 from ..common.grid import Grid, make_grid
 from ..common.stages import Stage, find_stage
 from ..errors import LoweringError
 from .accesses import Collected, collect, time_key
-from .closure import make_closure, stacked_options
-from .conditions import FieldNodes, apply_conditions
-from .constraints import Constraint, make_constraints
-from .coupled import coupled_row
+from .boundaries.closure import make_closure, stacked_options
+from .boundaries.conditions import FieldNodes, apply_conditions
+from .boundaries.constraints import Constraint, make_constraints
+from .boundaries.coupled import coupled_row
 from .equations import Assigned, assign_equations
-from .ir import Layout, Region
+from .flux import compile_flux, convective_parts, split_fluxes, wave_speed
+from .ir import Access, Layout, Region
 from .kernels import CompiledKernel, make_kernel, prepare
 from .options import FDOptions
-from .schemes import ReconstructionScheme, get_scheme
+from .schemes import AUTO_SHOCK_SCHEME, ReconstructionScheme, get_scheme
 from .stages import (
     BoundaryRows,
     CornerRows,
@@ -73,7 +75,7 @@ class FDProgram:
     the boundary nodes that change in time: the others keep the values that `initial` and
     `closure` gave them (it returns zero rates there). A steady system known up to a
     constant has `constraints`: its point and mean conditions, each solved with a
-    Lagrange multiplier (compiler/fd/constraints.py).
+    Lagrange multiplier (compiler/fd/boundaries/constraints.py).
     """
 
     system: System
@@ -89,6 +91,8 @@ class FDProgram:
     residual: Callable[[State, State], State] | None = None
     reach: int = 1
     linear: bool = True
+    shock_scheme: str | None = None      # the scheme of convective fluxes, if any (flux.py)
+    wave_rate: Callable[[Array, State, State], Array] | None = field(default=None, repr=False)
     stages: tuple[Stage, ...] = field(default=(), repr=False)
     prepare: Callable[[State], State] = field(default=dict, repr=False)
     constraints: tuple[Constraint, ...] = ()
@@ -160,6 +164,7 @@ def lower_fd(system: System, options: FDOptions | None = None) -> FDProgram:
         closure, changing, closure_kernels = _no_closure, _no_closure, []
     kernels, collected, velocity_kernels = _equation_kernels(assigned, nodes, system, layout,
                                                              options, constants)
+    scheme = shock_scheme(assigned, system, options)
     every_kernel = closure_kernels + kernels + velocity_kernels
     stages.append(stencil_stage(collected, grid, show))
     state = _state(system, assigned, shapes)
@@ -174,6 +179,8 @@ def lower_fd(system: System, options: FDOptions | None = None) -> FDProgram:
         stages.append(program_stage("rhs(t, U, params) -> dU/dt", state_shapes, params))
         return FDProgram(**common, initial=initial, rhs=rhs, stages=tuple(stages),
                          reach=_reach(collected, options),
+                         shock_scheme=scheme.name if _differences_fluxes(collected) else None,
+                         wave_rate=_wave_rate(collected),
                          prepare=partial(prepare, tuple(every_kernel)))
     residual, face_rows, face_kernels, face_collected = _make_residual(
         assigned, kernels, nodes, system, layout, options, constants, time)
@@ -226,19 +233,70 @@ def _uses_upwind(a: Assigned, system: System, options: FDOptions) -> bool:
     return a.time_order == 1 and bool(orders) and max(orders) == 1
 
 
+def shock_scheme(assigned: tuple[Assigned, ...], system: System,
+                 options: FDOptions) -> ReconstructionScheme | None:
+    """The shock-capturing scheme that differences convective fluxes `d(f(u), x)`: the one
+    named by `options.scheme`, or by default WENO5 where a time-dependent equation has a
+    flux nonlinear in the fields (a nonlinear conservation law); None otherwise."""
+    if system.time is None:
+        return None
+    if options.scheme is not None:
+        scheme = get_scheme(options.scheme)
+        return scheme if isinstance(scheme, ReconstructionScheme) else None
+    names = {f.name for f in system.fields}
+    for a in assigned:
+        if a.flux is None or a.time_order != 1:
+            continue
+        for node in a.flux.atoms(sp.Derivative):
+            if is_flux(node, names) and not is_linear_in(
+                    node.expr, occurrences(node.expr, names), occurrences(node.expr, names)):
+                return get_scheme(AUTO_SHOCK_SCHEME)
+    return None
+
+
+def _space_names(system: System) -> set[str]:
+    return {c.name for c in system.space}
+
+
+def _wave_speeds(assigned, system: System, scheme) -> dict[str, sp.Expr]:
+    """Per axis, a bound on the wave speed of the convective fluxes of all equations."""
+    if scheme is None:
+        return {}
+    per_axis: dict[str, dict[str, sp.Expr]] = {}
+    for a in assigned:
+        if a.time_order != 1:
+            continue
+        axes = tuple(x for x in system.field(a.field).args if x in _space_names(system))
+        for _, axis, c, flux in convective_parts(a.discretised, system, axes):
+            fluxes = per_axis.setdefault(axis, {g.name: sp.S.Zero for g in system.fields})
+            fluxes[a.field] += c * flux
+    return {axis: wave_speed(fluxes, system) for axis, fluxes in per_axis.items()}
+
+
 def _equation_kernels(assigned, nodes, system, layout, options, constants):
     time = system.time.symbol if system.time is not None else None
     kernels: list[CompiledKernel] = []
     velocity_kernels: list[CompiledKernel] = []
     collected: list[Collected] = []
+    scheme = shock_scheme(assigned, system, options)
+    speeds = _wave_speeds(assigned, system, scheme)
     for a in assigned:
-        expr = a.rhs if a.rhs is not None else a.equation.residual
+        expr, fluxes = a.discretised, {}
+        region = nodes[a.field].interior
+        if a.flux is not None or (scheme is not None and a.time_order == 1):
+            expr, fluxes = split_fluxes(expr, system, a.field, options,
+                                        scheme if a.time_order == 1 else None, speeds,
+                                        a.equation.span)
+        flux_accesses, inner = _flux_accesses(fluxes, system, options, layout, constants,
+                                              a.field, region, velocity_kernels)
         upwind = _uses_upwind(a, system, options)
         c = collect(expr, system, options, upwind_terms=upwind, where=f" (equation of {a.field})")
-        region = nodes[a.field].interior
+        c.accesses.update(flux_accesses)
+        c.fluxes = [(f, inner) for f in fluxes.values()]
         velocities = {}
         if c.velocities:
             plain = collect(expr, system, options)
+            plain.accesses.update(flux_accesses)
             central = dict(zip(c.accesses, plain.accesses.values()))
             for symbol, velocity in c.velocities.items():
                 velocities[symbol] = make_kernel(velocity, central, region, layout, time,
@@ -248,6 +306,46 @@ def _equation_kernels(assigned, nodes, system, layout, options, constants):
                                    velocities))
         collected.append(c)
     return kernels, collected, velocity_kernels
+
+
+def _differences_fluxes(collected: list[Collected]) -> bool:
+    """Whether a convective flux is differenced by a shock-capturing scheme."""
+    return any(flux.scheme is not None for c in collected for flux, _ in c.fluxes)
+
+
+def _wave_rate(collected: list[Collected]):
+    """(t, U, params) -> the largest wave speed bound over h of the convective fluxes (a
+    time step is stable below CFL / rate), or None without convective fluxes."""
+    compiled = [a.flux for c in collected for a in c.accesses.values()
+                if a.source == "flux" and a.flux.convective is not None]
+    if not compiled:
+        return None
+
+    def rate(t: Array, U: State, params: State) -> Array:
+        return reduce(jnp.maximum, [jnp.max(jnp.abs(f.convective[1](t, U, params)))
+                                    / f.layout.axes[f.flux.axis].h for f in compiled])
+
+    return rate
+
+
+def _flux_accesses(fluxes, system, options, layout, constants, field, region, kernels):
+    """An access per flux placeholder, and the reach of the stencils inside the fluxes; the
+    kernels of their parts are added to `kernels` (their invariants are prepared)."""
+    time = system.time.symbol if system.time is not None else None
+    inner: list[Collected] = []
+
+    def make(expr: sp.Expr, whole: Region) -> CompiledKernel:
+        c = collect(expr, system, options, where=f" (a flux in the equation of {field})")
+        inner.append(c)
+        kernel = make_kernel(c.expr, c.accesses, whole, layout, time, constants)
+        kernels.append(kernel)
+        return kernel
+
+    out = {symbol: Access("flux", symbol.name, region.axes,
+                          flux=compile_flux(flux, system, layout, field, make))
+           for symbol, flux in fluxes.items()}
+    reach = _reach(inner, options) if any(c.stencils for c in inner) else 0
+    return out, reach
 
 
 def _state(system: System, assigned: tuple[Assigned, ...],
@@ -427,6 +525,8 @@ def _is_linear(system: System) -> bool:
 def _reach(collected: list[Collected], options: FDOptions) -> int:
     reach = 1
     for c in collected:
+        for flux, inner in c.fluxes:
+            reach = max(reach, (flux.scheme.reach if flux.scheme is not None else 1) + inner)
         for _, step in c.stencils:
             reach = max(reach, step.stencil.reach, step.stencil.order + options.accuracy - 1)
             if step.scheme is not None:

@@ -5,7 +5,8 @@
     equations           `OwnedEquation`: each field's method-of-lines equation and its nodes
     boundary closures   `ClosureRow`: a face's condition solved for its boundary value
     boundary rows       `BoundaryRows` (steady): a face's condition as residual rows
-    stencils            `StencilUse` per derivative and axis, then `Spacing` per axis
+    stencils            `FluxUse` per flux node differenced at faces, `StencilUse` per
+                        derivative and axis, then `Spacing` per axis
     program             `ProgramSignature`: the function, its state and parameter arrays
 """
 
@@ -24,8 +25,9 @@ from pdelang.printing import expression_to_pde
 from ..common.grid import Axis, Grid
 from ..common.stages import Stage
 from .accesses import Collected, describe_step
-from .conditions import Face, FieldNodes
+from .boundaries.conditions import Face, FieldNodes
 from .equations import Assigned
+from .flux import FaceFlux
 from .ir import Region, Step
 
 Show = Callable[[sp.Expr], str]
@@ -113,6 +115,22 @@ class StencilUse:
 
 
 @dataclass(frozen=True)
+class FluxUse:
+    """A flux node `d(F, x)` differenced at cell faces (compiler/fd/flux.py)."""
+
+    flux: FaceFlux
+
+    @property
+    def axis(self) -> str:
+        return self.flux.axis
+
+    @property
+    def scheme(self) -> str:
+        """"flux" (diffusion at faces, order 2), or the shock-capturing scheme's name."""
+        return self.flux.scheme.name if self.flux.scheme is not None else "flux"
+
+
+@dataclass(frozen=True)
 class Spacing:
     axis: str
     h: float
@@ -160,7 +178,9 @@ def params_stage(system: System, params: Mapping[str, np.ndarray]) -> Stage:
 
 def equation_stage(assigned: tuple[Assigned, ...], nodes: Mapping[str, FieldNodes],
                    show: Show) -> Stage:
-    items = tuple(OwnedEquation(a.field, a.time_order, a.rhs, a.equation.residual,
+    items = tuple(OwnedEquation(a.field, a.time_order,
+                                a.discretised if a.rhs is not None else None,
+                                a.discretised if a.rhs is None else a.equation.residual,
                                 nodes[a.field].interior) for a in assigned)
     return Stage("equations", items, partial(_equation_line, show))
 
@@ -175,8 +195,11 @@ def boundary_rows_stage(rows: list[BoundaryRows], system: System, show: Show) ->
 
 
 def stencil_stage(collected: list[Collected], grid: Grid, show: Show) -> Stage:
-    seen: dict[tuple[str, str], StencilUse] = {}
+    seen: dict[tuple[str, ...], StencilUse | FluxUse] = {}
     for c in collected:
+        for flux, _ in c.fluxes:     # a flux's diffusion and convective parts: one use each
+            use = FluxUse(flux)
+            seen.setdefault((show(flux.node), flux.axis, use.scheme), use)
         for term, step in c.stencils:
             seen.setdefault((show(term), step.axis), StencilUse(term, step))
     items = (*seen.values(), *(Spacing(a.name, a.h) for a in grid.axes))
@@ -242,7 +265,9 @@ def _rows_line(system: System, show: Show, rows: BoundaryRows | CornerRows) -> s
     return line
 
 
-def _stencil_line(show: Show, item: StencilUse | Spacing) -> str:
+def _stencil_line(show: Show, item: StencilUse | FluxUse | Spacing) -> str:
     if isinstance(item, Spacing):
         return str(item)
+    if isinstance(item, FluxUse):
+        return f"{show(item.flux.node)}: {item.flux.describe(f'h{item.axis}')}"
     return f"{show(item.term)}: {describe_step(item.step, f'h{item.axis}')}"

@@ -1,6 +1,6 @@
 """A bordered system: R(u) = 0 with k extra scalar conditions g(u) = 0 and one Lagrange
 multiplier each, for steady problems known only up to a constant (see
-compiler/fd/constraints.py for why a multiplier rather than a replaced row).
+compiler/fd/boundaries/constraints.py for why a multiplier rather than a replaced row).
 
 The unknowns are (u, lam), the equations (R(u) + B lam, g(u)), the Jacobian
 [[J, B], [dg/du, 0]]: still sparse, with k dense-ish rows and columns added after the

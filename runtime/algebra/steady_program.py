@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from compiler.fd import FDProgram
-from compiler.fd.constraints import constraint_values
+from compiler.fd.boundaries.constraints import constraint_values
 
 from ..output.convergence import Convergence, newton_verdict
 from ..parallel.sharding import Placement

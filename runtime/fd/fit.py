@@ -64,7 +64,7 @@ def fit_fd(system: System, options, observers: Sequence[Callable] = ()) -> Solut
     started = clock.perf_counter()
     observations = require_observations(system, "fd")
     program = lower_fd(system, FDOptions(options.grid, options.accuracy, options.scheme,
-                                         options.dtype))
+                                         options.dtype, options.face_mean))
     if system.time is None:
         return _fit_steady(program, observations, options, observers, started)
     model = FitModel(program, observations, options.regularization)

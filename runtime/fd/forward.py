@@ -27,6 +27,8 @@ from ..time.loop import integrate
 from ..time.stability import spectral_radius, stable_dt
 from .options import FDSolveOptions
 
+SHOCK_CFL = 0.4                # Courant number of shock-capturing schemes, on the t0 speeds
+MIN_SHOCK_STEPS = 100
 STIFF_STEPS = 20_000          # above this many explicit steps, "auto" picks the implicit scheme
 
 
@@ -38,7 +40,7 @@ def solve_forward(system: System, options: FDSolveOptions,
     check_fd_memory(system, grid_sizes(options.grid, system), dtype=options.dtype,
                     integrator=options.integrator, frames=frames, accuracy=options.accuracy)
     program = lower_fd(system, FDOptions(options.grid, options.accuracy, options.scheme,
-                                         options.dtype))
+                                         options.dtype, options.face_mean))
     dtype = program.dtype
     params = {k: jnp.asarray(v, dtype) for k, v in program.params.items()}
     if program.system.time is None:
@@ -77,9 +79,14 @@ def evolve(program: FDProgram, params, options: FDSolveOptions, observers):
     method = options.integrator
     if method == "auto":
         method = _auto_integrator(program, rhs, U0, t0, t1 - t0, options)
+    dt = options.dt
+    if dt is None and program.wave_rate is not None:
+        dt = shock_dt(program, U0, params, t0, t1)
+        radius = spectral_radius(rhs, np.float64(t0), U0, {}, jax.random.PRNGKey(options.seed))
+        dt = min(dt, stable_dt(method, float(radius)))     # diffusion terms may limit more
     identity = {f.name: getattr(options, f.name) for f in fields(options)}
     with checkpointing("fd", system, options, identity) as checkpoint:
-        trajectory = integrate(rhs, U0, {}, t_eval, method=method, dt=options.dt,
+        trajectory = integrate(rhs, U0, {}, t_eval, method=method, dt=dt,
                                rtol=options.rtol, atol=options.atol, observers=observers,
                                key=jax.random.PRNGKey(options.seed), checkpoint=checkpoint,
                                placement=placement)
@@ -103,12 +110,25 @@ def _output_times(frames: int | Sequence[float], t0: float, t1: float) -> np.nda
     return times
 
 
+def shock_dt(program: FDProgram, U0, params, t0: float, t1: float) -> float:
+    """The time step of a shock-capturing scheme: SHOCK_CFL times h over the largest wave
+    speed bound at the initial time (a fixed step: waves that speed up a lot later, as in
+    strong blast waves, need --dt). The caller also keeps it below the stability limit of
+    the whole rhs (diffusion)."""
+    rate = float(program.wave_rate(jnp.asarray(t0, program.dtype), U0, params))
+    steps = max(1, int(np.ceil((t1 - t0) * rate / SHOCK_CFL))) if rate > 0 else 1
+    return (t1 - t0) / max(steps, MIN_SHOCK_STEPS)
+
+
 def _auto_integrator(program: FDProgram, rhs, U0, t0: float, span: float,
                      options: FDSolveOptions) -> str:
-    """RK4 unless the stability limit would need more than STIFF_STEPS steps; Dormand-
+    """SSPRK3 where convective fluxes are differenced by a shock-capturing scheme; else
+    RK4 unless the stability limit would need more than STIFF_STEPS steps; Dormand-
     Prince with error control for systems without space (ODEs), whose dynamics, not a
     stencil, limit the step. The estimate is the one `integrate` makes for RK4 (same rhs,
     arguments and key), so its compiled power iteration serves both."""
+    if program.shock_scheme is not None:
+        return "ssprk3"           # strong stability: keeps the scheme's TVD / ENO property
     if options.dt is not None:
         return "rk4"
     if not program.grid.axes:

@@ -101,7 +101,8 @@ def _check_fit_options(options: ODILSolveOptions) -> None:
 
 def _lower(system: System, grid, options: ODILSolveOptions) -> FDProgram:
     return lower_fd(space_time_system(system),
-                    FDOptions(grid, options.accuracy, "central", options.dtype))
+                    FDOptions(grid, options.accuracy, "central", options.dtype,
+                              options.face_mean))
 
 
 def _fit(system: System, program: FDProgram, observations: tuple[FieldObservations, ...],

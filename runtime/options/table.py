@@ -47,6 +47,12 @@ def _accuracies() -> Sequence[int]:
     return ACCURACIES
 
 
+def _face_means() -> Sequence[str]:
+    from compiler.fd.options import FACE_MEANS
+
+    return FACE_MEANS
+
+
 def _integrators() -> Sequence[str]:
     from ..time.integrators import INTEGRATORS
 
@@ -99,6 +105,9 @@ OPTIONS = Table(METHODS, (
            shown_default="float64 for fd and odil on the CPU, float32 for pinn and on GPUs"),
     Option("accuracy", "int", 2, "order of the stencils", (FD, ODIL), choices=_accuracies,
            parse=int),
+    Option("face_mean", "str", "harmonic", "a diffusion coefficient k at a cell face in flux "
+           "form d(k*d(u, x), x): harmonic (layered media) or arithmetic mean of its two sides",
+           (FD, ODIL), choices=_face_means),
     Option("tol", "float", 1e-10, "Newton's tolerance (steady solves; odil: also the fit's "
            "relative loss decrease)", (FD, ODIL), cli=False),
     Option("max_iter", "int", 50, "most Newton iterations", (FD, ODIL), cli=False),
@@ -119,8 +128,10 @@ OPTIONS = Table(METHODS, (
     # -- fd --------------------------------------------------------------------------------
     Option("scheme", "str | None", None, "first derivatives in transport terms", (FD,),
            choices=_schemes,
-           shown_default="upwind2 for first-order hyperbolic equations, else central"),
-    Option("integrator", "str", "auto", "time integrator (auto: rk4, or sdirk2 when stiff)",
+           shown_default="upwind2 for first-order hyperbolic equations, weno5 for the fluxes of "
+           "nonlinear conservation laws, else central"),
+    Option("integrator", "str", "auto", "time integrator (auto: ssprk3 for the fluxes of a "
+           "shock-capturing scheme, else rk4, or sdirk2 when stiff)",
            (FD,), choices=_integrators),
     Option("dt", "float | None", None, "time step", (FD,), parse=positive_float,
            shown_default="from the stability limit"),

@@ -321,11 +321,44 @@ def lid_driven_cavity():
     )
 
 
+def layered_medium():
+    k = sp.Function("k")
+    return pl.PDESystem(
+        # an unevaluated Derivative of an expression is a flux, as d(k*d(u, x), x) is
+        equations=[sp.Eq(sp.Derivative(k(x) * u(x).diff(x), x), 0)],
+        conditions=[sp.Eq(u(0), 0), sp.Eq(u(1), 1)],
+        domain={x: (0, 1)},
+        params={k(x): sp.Piecewise((1, x < 0.5), (10, True))},
+        exact={u: sp.Piecewise((20 * x / 11, x < 0.5), ((2 * x + 9) / 11, True))},
+        name="layered medium",
+    )
+
+
+def sod_shock_tube():
+    gamma = sp.Symbol("gamma")
+    rho, m, e = (sp.Function(n)(t, x) for n in ("rho", "m", "E"))
+    p = (gamma - 1) * (e - m**2 / (2 * rho))
+    left = lambda a, b: sp.Piecewise((a, x < 0.5), (b, True))      # noqa: E731
+    return pl.PDESystem(
+        equations=[sp.Eq(rho.diff(t) + m.diff(x), 0),
+                   sp.Eq(m.diff(t) + sp.Derivative(m**2 / rho + p, x), 0),
+                   sp.Eq(e.diff(t) + sp.Derivative((e + p) * m / rho, x), 0)],
+        conditions=[sp.Eq(rho.subs(t, 0), left(1, 0.125)), sp.Eq(m.subs(t, 0), 0),
+                    sp.Eq(e.subs(t, 0), left(1, 0.1) / (gamma - 1)),
+                    *(pl.At(sp.Eq(f.diff(x), 0), x, end) for f in (rho, m, e)
+                      for end in (0, 1))],
+        unknowns=[rho, m, e],
+        domain={x: (0, 1), t: (0, 0.2)},
+        params={gamma: 1.4},
+        name="sod shock tube",
+    )
+
+
 SYMPY_FORMS = {f.__name__: f for f in (
     advection1d, allen_cahn1d, burgers1d, clamped_plate, gray_scott2d, heat1d, heat1d_dirichlet,
-    heat2d_periodic, helmholtz2d, heat_inverse, kuramoto_sivashinsky1d, lorenz_inverse,
-    lid_driven_cavity, lotka_volterra, poisson2d, reaction_diffusion2d, schrodinger1d, wave1d,
-    wave2d_acoustic, wave2d_velocity_inverse)}
+    heat2d_periodic, helmholtz2d, heat_inverse, kuramoto_sivashinsky1d, layered_medium,
+    lid_driven_cavity, lorenz_inverse, lotka_volterra, poisson2d, sod_shock_tube,
+    reaction_diffusion2d, schrodinger1d, wave1d, wave2d_acoustic, wave2d_velocity_inverse)}
 
 
 def test_every_example_has_a_sympy_form():

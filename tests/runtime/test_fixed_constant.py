@@ -1,5 +1,5 @@
 """Steady problems known up to a constant, fixed by a point or a mean condition and solved
-with a Lagrange multiplier (compiler/fd/constraints.py): fd and odil converge at order 2
+with a Lagrange multiplier (compiler/fd/boundaries/constraints.py): fd and odil converge at order 2
 to manufactured solutions, pinn to a loose bound; an incompatible source is solved with
 its mean mismatch taken off, and the multiplier reports it."""
 

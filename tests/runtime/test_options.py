@@ -13,9 +13,11 @@ from runtime.cli import build_parser, main
 from runtime.errors import OptionError
 from runtime.options import METHOD_NAMES, OPTIONS, defaults, describe
 
-# The defaults before the table, written out from the hand-made dataclasses it replaced.
+# The defaults before the table, written out from the hand-made dataclasses it replaced
+# (face_mean added with flux form, issue 14).
 OLD_DEFAULTS = {
-    "fd": dict(grid=None, accuracy=2, scheme=None, dtype=None, integrator="auto", dt=None,
+    "fd": dict(grid=None, accuracy=2, face_mean="harmonic", scheme=None, dtype=None,
+               integrator="auto", dt=None,
                frames=21, rtol=1e-6, atol=1e-9, tol=1e-10, max_iter=50, seed=0,
                checkpoint=None, checkpoint_every=1, resume=False, fit_steps=None,
                optimizer="auto", regularization=0.0, devices=None, mesh=None, parts=False,
@@ -29,9 +31,9 @@ OLD_DEFAULTS = {
                  frames=21, dtype="float32", checkpoint=None, checkpoint_every=1,
                  resume=False, data_weight=1.0, regularization=0.0, devices=None,
                  strict=False),
-    "odil": dict(grid=None, accuracy=2, tol=1e-10, max_iter=50, dtype=None, fit_steps=50,
-                 data_weight=1.0, regularization=0.0, devices=None, mesh=None,
-                 strict=False),
+    "odil": dict(grid=None, accuracy=2, face_mean="harmonic", tol=1e-10, max_iter=50,
+                 dtype=None, fit_steps=50, data_weight=1.0, regularization=0.0, devices=None,
+                 mesh=None, strict=False),
 }
 
 

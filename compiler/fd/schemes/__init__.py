@@ -27,6 +27,7 @@ SCHEMES: dict[str, Scheme] = {scheme.name: scheme for scheme in (
     MUSCL_VAN_LEER,
 )}
 DEFAULT_TRANSPORT = UPWIND2      # `scheme=None`: for first-order hyperbolic equations
+AUTO_SHOCK_SCHEME = "weno5"      # `scheme=None`: for the fluxes of nonlinear conservation laws
 
 
 def get_scheme(name: str) -> Scheme:
@@ -39,5 +40,5 @@ def get_scheme(name: str) -> Scheme:
                         f"{', '.join(SCHEMES)}")
 
 
-__all__ = ["DEFAULT_TRANSPORT", "SCHEMES", "CentralScheme", "LinearScheme",
+__all__ = ["AUTO_SHOCK_SCHEME", "DEFAULT_TRANSPORT", "SCHEMES", "CentralScheme", "LinearScheme",
            "ReconstructionScheme", "Scheme", "get_scheme"]

@@ -116,6 +116,24 @@ class ReconstructionScheme:
         return f"{self.name}: (u[i+1/2] - u[i-1/2]) / {h}, faces by {self.formula}, from the " \
                f"side the velocity comes from"
 
+    def flux_difference(self, f: jnp.ndarray, u: jnp.ndarray, speed: jnp.ndarray, axis: int,
+                        info: AxisInfo, lo: int, hi: int) -> jnp.ndarray:
+        """(F[i+1/2] - F[i-1/2]) / h at nodes lo..hi-1 for the conservation law
+        u_t + f_x = 0, by Lax-Friedrichs flux splitting: f+- = (f +- a u) / 2 with a the
+        larger `speed` (a bound of |f'(u)|) of the two nodes beside each face (local), f+
+        reconstructed at the face from the left, f- from the right, F = f+ + f-."""
+        r = self.reach
+        n = hi - lo + 1                                   # faces lo-1/2 .. hi-1/2
+        padded = [_continued(a, axis, info, r, self.order) for a in (f, u, speed)]
+        # face j+1/2 (j = lo-1 .. hi-1); node k sits at index k + r of the padded arrays
+        f_at, u_at, s_at = ([_take(a, axis, lo - 1 + r + k, n) for k in range(-r + 1, r + 1)]
+                            for a in padded)
+        alpha = jnp.maximum(jnp.abs(s_at[r - 1]), jnp.abs(s_at[r]))      # nodes j, j+1
+        plus = [(fk + alpha * uk) / 2 for fk, uk in zip(f_at[:-1], u_at[:-1])]    # j-r+1..j+r-1
+        minus = [(fk - alpha * uk) / 2 for fk, uk in zip(f_at[1:], u_at[1:])]     # j-r+2..j+r
+        faces = self.reconstruct(plus) + self.reconstruct(minus[::-1])
+        return (_take(faces, axis, 1, n - 1) - _take(faces, axis, 0, n - 1)) / info.h
+
 
 def _take(a: jnp.ndarray, axis: int, start: int, length: int) -> jnp.ndarray:
     index = [slice(None)] * a.ndim

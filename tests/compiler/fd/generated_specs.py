@@ -94,8 +94,10 @@ def _unit(dim: int, axis: int, order: int) -> tuple[int, ...]:
 
 
 def _terms(rng: random.Random, name: str, others: list[str], dim: int,
-           axes: list[sp.Symbol]) -> tuple[list[str], sp.Expr]:
-    """The terms of `name`'s equation: a diffusion part always, the rest at random."""
+           axes: list[sp.Symbol], steady: bool) -> tuple[list[str], sp.Expr]:
+    """The terms of `name`'s equation: a diffusion part always, the rest at random; a
+    steady equation always has a term in the field's value (with only derivatives of it and
+    pure Neumann or periodic faces it would be known up to a constant, which is refused)."""
     texts, total = [], sp.S.Zero
 
     def add(counts, owner=name, weight=True):
@@ -111,7 +113,7 @@ def _terms(rng: random.Random, name: str, others: list[str], dim: int,
     for axis in range(dim):
         if rng.random() < 0.5:
             add(_unit(dim, axis, 1))
-    if rng.random() < 0.5:
+    if steady or rng.random() < 0.5:
         add((0,) * dim)
     for other in others:
         if rng.random() < 0.7:
@@ -173,7 +175,8 @@ def make_spec(seed: int) -> Spec:
     args = f"t, {names}" if time_order else names
     lines += [f"field {f}({args})" for f in fields]
     for f in fields:
-        texts, total = _terms(rng, f, [o for o in fields if o != f], dim, axes)
+        texts, total = _terms(rng, f, [o for o in fields if o != f], dim, axes,
+                              steady=not time_order)
         s_text, source = _coefficient(rng, axes)
         if time_order:
             s_text, source = f"{s_text}*cos(t)", source * sp.cos(T)

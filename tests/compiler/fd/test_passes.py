@@ -10,7 +10,7 @@ from compiler.common.grid import make_grid
 from compiler.common.stages import Stage
 from compiler.fd import FDOptions, lower_fd
 from compiler.fd.accesses import collect
-from compiler.fd.conditions import apply_conditions
+from compiler.fd.boundaries.conditions import apply_conditions
 from compiler.fd.equations import assign_equations
 from compiler.fd.expand import expand_stencils
 from compiler.fd.ir import Layout, Region

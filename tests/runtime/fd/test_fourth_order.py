@@ -9,7 +9,7 @@ import sympy as sp
 import pdelang as pl
 import runtime
 from compiler.fd import FDOptions, lower_fd
-from compiler.fd.coupled import hermite_weights
+from compiler.fd.boundaries.coupled import hermite_weights
 from pdelang.printing import expression_to_pde
 
 x, y = sp.symbols("x y")

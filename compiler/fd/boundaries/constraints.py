@@ -29,13 +29,13 @@ import numpy as np
 
 from pdelang import Condition, System
 
-from ..common.grid import Grid
-from ..errors import LoweringError
-from .accesses import collect
+from ...common.grid import Grid
+from ...errors import LoweringError
+from ..accesses import collect
+from ..ir import Layout, Region
+from ..kernels import CompiledKernel, make_kernel
+from ..options import FDOptions
 from .conditions import FieldNodes
-from .ir import Layout, Region
-from .kernels import CompiledKernel, make_kernel
-from .options import FDOptions
 
 Array = jnp.ndarray
 

@@ -18,13 +18,13 @@ from sympy.core.function import AppliedUndef
 
 from pdelang import System
 
-from ..common.stencils import central, window
-from ..errors import LoweringError
-from .accesses import collect
+from ...common.stencils import central, window
+from ...errors import LoweringError
+from ..accesses import collect
+from ..ir import Access, Layout
+from ..kernels import CompiledKernel, make_kernel
+from ..options import FDOptions
 from .conditions import Face, FieldNodes
-from .ir import Access, Layout
-from .kernels import CompiledKernel, make_kernel
-from .options import FDOptions
 
 Closure = Callable[[jnp.ndarray, Mapping[str, jnp.ndarray], Mapping[str, jnp.ndarray]],
                    dict[str, jnp.ndarray]]

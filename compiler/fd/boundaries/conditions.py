@@ -24,8 +24,8 @@ import numpy as np
 from pdelang import Condition, System
 from pdelang.faces import assign_faces, is_dirichlet
 
-from ..errors import LoweringError
-from .ir import Region
+from ...errors import LoweringError
+from ..ir import Region
 
 
 @dataclass(frozen=True)

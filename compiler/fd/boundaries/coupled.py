@@ -19,9 +19,9 @@ from sympy.core.function import AppliedUndef
 
 from pdelang import Condition, Equation, System
 
-from ..errors import LoweringError
+from ...errors import LoweringError
+from ..ir import Access, Layout
 from .conditions import Face
-from .ir import Access, Layout
 
 
 @cache
