@@ -12,7 +12,7 @@ equation has second derivatives, so transport terms keep central differences (th
 schemes have their own differential tests in test_schemes.py). Both the plain and the
 prepared (hoisted) params are compared.
 
-Size: the default lane 40 specs, 8,545 node values; the slow lane 300 specs, 76,645. The
+Size: the default lane 40 specs, 8,545 node values; the slow lane 150 specs, 40,912. The
 default lane fails on the old hashed key of hoisted arrays (13 of 40 specs), on one-sided
 windows one point short at accuracy 4 (10 of 40) and on a closure that lets Neumann faces
 overwrite the Dirichlet corners (3 of 40).
