@@ -45,8 +45,10 @@ class Span:
         return f" {number} | {text}\n {pad} | {marker}"
 
 
-class PdeError(ValueError):
-    """Base of every error pdelang raises about its input."""
+class Located:
+    """A message with where it applies (`span`) and what to try (`hint`), printed as
+    `file:line:col: kind: message`, the line with a caret, and the hint: what errors and
+    warnings share."""
 
     kind = "error"
 
@@ -67,6 +69,10 @@ class PdeError(ValueError):
         if self.hint:
             parts.append(f"hint: {self.hint}")
         return "\n".join(parts)
+
+
+class PdeError(Located, ValueError):
+    """Base of every error pdelang raises about its input."""
 
 
 class PdeSyntaxError(PdeError):
@@ -93,17 +99,8 @@ class PdeDataError(PdeError):
     kind = "data error"
 
 
-class PdeWarning(UserWarning):
+class PdeWarning(Located, UserWarning):
     """A problem that can be solved but probably not as meant (issued with `warnings`):
     printed like an error, with where and a hint."""
 
     kind = "warning"
-
-    def __init__(self, message: str, span: Span | None = None, hint: str = "") -> None:
-        self.message = message
-        self.span = span or Span()
-        self.hint = hint
-        super().__init__(self.__str__())
-
-    def __str__(self) -> str:
-        return PdeError.__str__(self)  # type: ignore[arg-type]
