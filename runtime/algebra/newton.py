@@ -255,7 +255,7 @@ def _solve_linear(run: _Run, u: np.ndarray, tol: float, atol: float) -> tuple[np
     """One factorisation; up to two refinement sweeps with it if roundoff leaves R above target."""
     r, J = run.linearize(u)
     history = [_rms(r)]
-    target = max(tol * history[0], atol)
+    target = _target(history, tol, atol)
     run.check_finite(r, "at the initial guess", history)
     run.notify(0, history[0], 0.0, u)
     solve = run.factorize(J)
@@ -284,6 +284,11 @@ def _solve_linear(run: _Run, u: np.ndarray, tol: float, atol: float) -> tuple[np
     return u, history
 
 
+def _target(history: Sequence[float], tol: float, atol: float) -> float:
+    """The residual a solve aims for: `tol` times the first one, or `atol` if larger."""
+    return max(tol * history[0], atol)
+
+
 def _roundoff(J: sps.csr_matrix, u: np.ndarray, eps: float) -> float:
     """The residual that rounding alone leaves: the rms of eps * |J| |u| times the
     _ROUNDOFF_ULPS that summing and solving cost. Rows scaled by 1/h^4 (a plate or beam
@@ -301,7 +306,7 @@ def _newton(
     history = [_rms(r)]
     run.check_finite(r, "at the initial guess", history)
     run.notify(0, history[0], 0.0, u)
-    target = max(tol * history[0], atol)
+    target = _target(history, tol, atol)
     for k in range(1, max_iter + 1):
         if history[-1] <= target:
             return u, history, True, f"residual {history[-1]:.3e} at or below the target"
@@ -415,7 +420,7 @@ def solve_steady(
         history=tuple(history),
         timings=dict(run.watch.timings),
         converged=converged,
-        target=max(tol * history[0], atol),
+        target=_target(history, tol, atol),
         reason=how,
         multipliers=multipliers,
     )
