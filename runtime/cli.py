@@ -86,6 +86,9 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     if flags:
         _add_flag(show, OPTIONS.option("hard_constraints"), True,
                   "pinn: show the networks with every condition in the loss")
+        for name in ("architecture", "weight_factorisation"):
+            option = OPTIONS.option(name)
+            _add_flag(show, option, option.default_for("pinn"), f"pinn: {option.help}")
     show.set_defaults(run=run_show)
     return parser
 
@@ -282,7 +285,9 @@ def _stages(system: pl.System, args: argparse.Namespace) -> tuple:
     elif args.method == "pinn":
         from compiler.pinn import PINNOptions, lower_pinn
 
-        options = PINNOptions(hard_constraints=args.hard_constraints)
+        options = PINNOptions(hard_constraints=args.hard_constraints,
+                              architecture=args.architecture,
+                              weight_factorisation=args.weight_factorisation)
         stages = lower_pinn(system, options).stages
     else:
         from compiler.fd import FDOptions

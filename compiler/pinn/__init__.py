@@ -9,7 +9,8 @@ import importlib
 
 _WHERE = {"PINNOptions": ".options", "PINNProgram": ".lower", "lower_pinn": ".lower",
           "ACTIVATIONS": ".network", "MLPSpec": ".network", "apply_mlp": ".network",
-          "init_mlp": ".network", "CONSTANTS": ".residuals", "Term": ".residuals",
+          "init_mlp": ".network", "fit_output_layer": ".network",
+          "ARCHITECTURES": ".architectures", "CONSTANTS": ".residuals", "Term": ".residuals",
           "trained_constants": ".residuals"}
 
 __all__ = sorted(_WHERE)

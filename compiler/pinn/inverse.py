@@ -30,7 +30,7 @@ from ..common.bounds import to_free
 from ..common.observations import FieldObservations, field_observations, require_observations
 from .constraints import make_face_data
 from .derivatives import derivatives_at
-from .network import InputMap, MLPSpec, init_mlp
+from .network import InputMap, MLPSpec, init_mlp, with_output_layer
 from .residuals import NetworkGroup, Residual, Term, network_function, with_constants
 
 COEFFICIENT_LAYERS = (20, 20)      # hidden widths of an unknown coefficient field's network
@@ -59,9 +59,8 @@ def init_coefficient(spec: MLPSpec, key: jax.Array, dtype) -> dict:
     """Parameters of a coefficient network whose output layer is zero: the field starts at
     its guess, and the gradients still reach every layer after the first step."""
     params = init_mlp(spec, key, dtype)
-    w, b = params["layers"][-1]
-    params["layers"][-1] = (jnp.zeros_like(w), jnp.zeros_like(b))
-    return params
+    w, b = params["layers"][-1][-2:]
+    return with_output_layer(params, jnp.zeros_like(w), jnp.zeros_like(b))
 
 
 def initial_constants(system: System, dtype) -> dict[str, jax.Array]:

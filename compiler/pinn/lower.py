@@ -128,7 +128,7 @@ def lower_pinn(system: System, options: PINNOptions | None = None) -> PINNProgra
 
 def make_networks(system: System, options: PINNOptions,
                   periodic: set[str]) -> tuple[NetworkGroup, ...]:
-    """One MLP per distinct argument list; each outputs the fields that share it."""
+    """One network per distinct argument list; each outputs the fields that share it."""
     by_args: dict[tuple[str, ...], list[str]] = {}
     for f in system.fields:
         by_args.setdefault(f.args, []).append(f.name)
@@ -139,7 +139,8 @@ def make_networks(system: System, options: PINNOptions,
                           tuple(c.bounds[1] for c in coordinates),
                           tuple(a in periodic for a in args), options.harmonics)
         spec = MLPSpec(inputs, tuple(options.layers), len(names), options.activation,
-                       options.initialiser, options.fourier_features, options.fourier_scale)
+                       options.initialiser, options.fourier_features, options.fourier_scale,
+                       options.architecture, options.weight_factorisation)
         groups.append(NetworkGroup("_".join(names), tuple(names), args, spec))
     return tuple(groups)
 

@@ -15,7 +15,10 @@ class PINNOptions:
     whose Dirichlet and initial values can be built in meet them exactly and lose those loss
     terms (the others stay penalised); False penalises every condition. `data_scaling`
     (the default): a field with observations is its network's output times the root mean
-    square of the observations, so that the network works at unit scale."""
+    square of the observations, so that the network works at unit scale. `architecture`:
+    the hidden layers, mlp, modified (modified MLP) or pirate (PirateNet), which read
+    `layers` as compiler/pinn/architectures.py says; `weight_factorisation`: every dense
+    kernel as W = V * exp(s) (random weight factorisation)."""
 
     layers: tuple[int, ...] = (64, 64, 64)
     activation: str = "tanh"
@@ -25,3 +28,5 @@ class PINNOptions:
     harmonics: int = 1
     hard_constraints: bool = True
     data_scaling: bool = True
+    architecture: str = "mlp"
+    weight_factorisation: bool = False

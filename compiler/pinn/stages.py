@@ -14,6 +14,7 @@ import sympy as sp
 from pdelang import Param, System
 
 from ..common.stages import Stage
+from .architectures import ARCHITECTURES
 from .residuals import NetworkGroup, Term
 
 
@@ -39,14 +40,26 @@ def _network_line(item: NetworkGroup | str) -> str:
     if isinstance(item, str):
         return item
     g, s = item, item.spec
-    return (f"{', '.join(g.fields)}({', '.join(g.args)}): MLP {_sizes(g)}, {s.activation}, "
-            f"{s.initialiser} init, inputs scaled to [-1, 1]"
+    return (f"{', '.join(g.fields)}({', '.join(g.args)}): {_kind(s, _sizes(g))}, "
+            f"{s.activation}, {s.initialiser} init, inputs scaled to [-1, 1]"
             + ("; periodic inputs as sin/cos" if any(s.inputs.periodic) else "")
             + (f"; {s.fourier_features} Fourier features" if s.fourier_features else "")
             + (f"; outputs times the RMS of their observations: {_scales(g)}"
                if g.scale else "")
             + "".join(f"; {c.field} = A + D*N, hard: {', '.join(c.labels)}"
                       for c in (g.constraints.fields if g.constraints else ())))
+
+
+def _kind(spec, sizes: str) -> str:
+    """The architecture and its widths in words, with its parts beyond a plain MLP's."""
+    text = f"{ARCHITECTURES[spec.architecture].title} {sizes}"
+    if spec.architecture == "modified":
+        text += " (encoders U, V gate every layer after the first)"
+    elif spec.architecture == "pirate":
+        blocks = len(spec.hidden) - 1
+        text += (f" (gates U, V; {blocks} residual block{'s' if blocks > 1 else ''}, "
+                 "alpha = 0 at init)")
+    return text + (", random weight factorisation" if spec.weight_factorisation else "")
 
 
 def _scales(group: NetworkGroup) -> str:

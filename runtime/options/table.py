@@ -71,6 +71,12 @@ def _activations() -> Sequence[str]:
     return tuple(ACTIVATIONS)
 
 
+def _architectures() -> Sequence[str]:
+    from compiler.pinn.architectures import ARCHITECTURES
+
+    return tuple(ARCHITECTURES)
+
+
 def _initialisers() -> Sequence[str]:
     from compiler.pinn.network import INITIALISERS
 
@@ -144,6 +150,13 @@ OPTIONS = Table(METHODS, (
            (PINN,), parse=layers_option),
     Option("activation", "str", NET.activation, "activation function", (PINN,),
            choices=_activations),
+    Option("architecture", "str", NET.architecture,
+           "hidden layers: mlp; modified (gated by two encoders of the input); pirate "
+           "(PirateNet: first width the gates, one residual block per further width)",
+           (PINN,), choices=_architectures),
+    Option("weight_factorisation", "bool", NET.weight_factorisation,
+           "random weight factorisation: every kernel W = V*exp(s), s ~ N(1, 0.1) per "
+           "column", (PINN,), value=True),
     Option("initialiser", "str", NET.initialiser, "initial weights", (PINN,),
            choices=_initialisers, cli=False),
     Option("fourier_features", "int", NET.fourier_features,

@@ -46,7 +46,8 @@ def _network(self) -> PINNOptions:
     """The options of the pinn compiler (`compiler.pinn.PINNOptions`)."""
     return PINNOptions(tuple(self.layers), self.activation, self.initialiser,
                        self.fourier_features, self.fourier_scale, self.harmonics,
-                       self.hard_constraints, self.data_scaling)
+                       self.hard_constraints, self.data_scaling, self.architecture,
+                       self.weight_factorisation)
 
 
 def _training(self) -> TrainOptions:
