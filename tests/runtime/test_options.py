@@ -14,7 +14,8 @@ from runtime.errors import OptionError
 from runtime.options import METHOD_NAMES, OPTIONS, defaults, describe
 
 # The defaults before the table, written out from the hand-made dataclasses it replaced
-# (face_mean added with flux form, issue 14).
+# (face_mean added with flux form, issue 14; architecture and weight_factorisation with the
+# network architectures, issue 15).
 OLD_DEFAULTS = {
     "fd": dict(grid=None, accuracy=2, face_mean="harmonic", scheme=None, dtype=None,
                integrator="auto", dt=None,
@@ -30,7 +31,7 @@ OLD_DEFAULTS = {
                  adaptive_sampling=False, weights=None, chunk=250, seed=0, grid=None,
                  frames=21, dtype="float32", checkpoint=None, checkpoint_every=1,
                  resume=False, data_weight=1.0, regularization=0.0, devices=None,
-                 strict=False),
+                 strict=False, architecture="mlp", weight_factorisation=False),
     "odil": dict(grid=None, accuracy=2, face_mean="harmonic", tol=1e-10, max_iter=50,
                  dtype=None, fit_steps=50, data_weight=1.0, regularization=0.0, devices=None,
                  mesh=None, strict=False),
@@ -94,6 +95,7 @@ def test_every_option_has_help_a_default_and_a_flag_or_an_api_only_mark(option):
 
 def test_choices_come_from_where_the_things_are_implemented():
     from compiler.fd.options import SCHEMES
+    from compiler.pinn.architectures import ARCHITECTURES
     from compiler.pinn.network import ACTIVATIONS
     from runtime.fd.fit import OPTIMIZERS
     from runtime.pinn.sampling import SAMPLERS
@@ -102,6 +104,8 @@ def test_choices_come_from_where_the_things_are_implemented():
     assert OPTIONS.option("integrator").allowed() == ("auto", *INTEGRATORS)
     assert OPTIONS.option("scheme").allowed() == tuple(SCHEMES)
     assert OPTIONS.option("activation").allowed() == tuple(ACTIVATIONS)
+    assert OPTIONS.option("architecture").allowed() == ("mlp", "modified", "pirate") == \
+        tuple(ARCHITECTURES)
     assert OPTIONS.option("sampler").allowed() == tuple(SAMPLERS)
     assert OPTIONS.option("optimizer").allowed() == tuple(OPTIMIZERS)
 
@@ -154,6 +158,27 @@ def test_a_choice_outside_the_table_is_refused(heat):
         runtime.solve(heat, "pinn", activation="relu6")
 
 
+def test_an_architecture_outside_the_table_or_unfit_for_the_layers_is_refused(heat):
+    from compiler.errors import LoweringError
+
+    with pytest.raises(OptionError, match="architecture 'resnet' is not available; choose "
+                                          "one of mlp, modified, pirate"):
+        runtime.solve(heat, "pinn", architecture="resnet")
+    with pytest.raises(LoweringError, match=r"the modified architecture needs all hidden "
+                                            r"widths equal, not \(16, 8\)"):
+        runtime.solve(heat, "pinn", architecture="modified", layers=(16, 8))
+    with pytest.raises(LoweringError, match="pirate architecture needs at least 2 hidden"):
+        runtime.solve(heat, "pinn", architecture="pirate", layers=(16,))
+
+
+def test_the_network_options_reach_the_compiler():
+    options = _options_class("pinn")(architecture="pirate", weight_factorisation=True,
+                                     layers=(8, 8))
+    network = options.network()
+    assert (network.architecture, network.weight_factorisation, network.layers) == \
+        ("pirate", True, (8, 8))
+
+
 def test_every_solver_finishes_with_meta_timing_and_error(heat):
     solution = runtime.solve(heat, "fd", grid=9, frames=3)
     assert solution.meta["method"] == "fd" and solution.meta["wall_time_s"] > 0
@@ -202,3 +227,39 @@ def test_odil_from_the_command_line_passes_only_its_options(examples_dir, capsys
     assert main(["solve", f"{examples_dir}/poisson2d.pde", "--method", "odil", "--grid", "9",
                  "--quiet"]) == 0
     assert "by odil" in capsys.readouterr().out
+
+
+def test_the_architecture_flags_reach_solve(examples_dir, monkeypatch, capsys):
+    given = {}
+
+    def solve(system, method, observers=(), **options):
+        given.update(options, method=method)
+        raise OptionError("stopped before solving")
+
+    monkeypatch.setattr(runtime, "solve", solve)
+    assert main(["solve", f"{examples_dir}/heat1d.pde", "--method", "pinn", "--architecture",
+                 "pirate", "--weight-factorisation", "--quiet"]) == 1
+    assert "stopped before solving" in capsys.readouterr().err
+    assert given["architecture"] == "pirate" and given["weight_factorisation"] is True
+    assert "--architecture {mlp,modified,pirate}" in _solve_help()
+
+
+def test_a_wrong_architecture_flag_is_a_usage_error(examples_dir, capsys):
+    with pytest.raises(SystemExit) as e:
+        main(["solve", f"{examples_dir}/heat1d.pde", "--method", "pinn", "--architecture",
+              "resnet"])
+    assert e.value.code == 2
+    assert "argument --architecture: invalid choice: 'resnet' (choose from 'mlp', " \
+        "'modified', 'pirate')" in capsys.readouterr().err
+    argv = ["solve", f"{examples_dir}/heat1d.pde", "--method", "pinn", "--architecture",
+            "modified", "--layers", "16,8", "--quiet"]
+    assert main(argv) == 1
+    assert "needs all hidden widths equal, not (16, 8)" in capsys.readouterr().err
+
+
+def test_show_prints_the_architecture(examples_dir, capsys):
+    assert main(["show", f"{examples_dir}/poisson2d.pde", "--method", "pinn",
+                 "--architecture", "modified", "--weight-factorisation"]) == 0
+    out = capsys.readouterr().out
+    assert "u(x, y): modified MLP 2-64-64-64-1 (encoders U, V gate every layer after the " \
+        "first), random weight factorisation, tanh" in out
