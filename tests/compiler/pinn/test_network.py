@@ -45,6 +45,11 @@ def points(n, seed=1):
     return np.stack([rng.uniform(0, 1, n), rng.uniform(-1, 2, n)], axis=1)
 
 
+def on_points(spec, params, x):
+    """The network at every row of `x`, as NumPy."""
+    return np.asarray(jax.vmap(lambda z: apply_mlp(spec, params, z))(jnp.asarray(x)))
+
+
 # -- an independent NumPy evaluation of the formulas ----------------------------------------
 
 
@@ -105,9 +110,9 @@ def np_apply(spec, params, x):
 def test_each_architecture_computes_its_formula(architecture, rwf, fourier):
     spec = make_spec(architecture, rwf, fourier)
     params = randomised(init_mlp(spec, jax.random.PRNGKey(2), jnp.float64), seed=5)
-    for x in points(7):
-        np.testing.assert_allclose(apply_mlp(spec, params, jnp.asarray(x)),
-                                   np_apply(spec, params, x), rtol=1e-12, atol=1e-12)
+    x = points(7)
+    np.testing.assert_allclose(on_points(spec, params, x),
+                               [np_apply(spec, params, p) for p in x], rtol=1e-12, atol=1e-12)
 
 
 def test_the_parameter_shapes_follow_the_documented_mapping_of_layers():
@@ -142,9 +147,8 @@ def test_factorised_network_starts_as_the_unfactorised_one(architecture):
     plain, factorised = (make_spec(architecture, rwf, fourier=3) for rwf in (False, True))
     p = init_mlp(plain, jax.random.PRNGKey(4), jnp.float64)
     q = init_mlp(factorised, jax.random.PRNGKey(4), jnp.float64)
-    for x in points(5):
-        np.testing.assert_allclose(apply_mlp(factorised, q, jnp.asarray(x)),
-                                   apply_mlp(plain, p, jnp.asarray(x)), rtol=1e-13, atol=1e-14)
+    np.testing.assert_allclose(on_points(factorised, q, points(5)),
+                               on_points(plain, p, points(5)), rtol=1e-13, atol=1e-14)
     s = np.concatenate([np.asarray(leaf[0]) for leaf in _dense_layers(q)])
     assert all(len(layer) == 3 for layer in _dense_layers(q))
     assert abs(s.mean() - 1.0) < 0.03 and 0.07 < s.std() < 0.13      # s ~ N(1, 0.1)
@@ -190,9 +194,10 @@ def test_pirate_starts_affine_in_its_embedding(fourier):
     params = init_mlp(spec, jax.random.PRNGKey(7), jnp.float64)
     params = {**params, "layers": [(params["layers"][-1][0], jnp.asarray([0.3, -0.2]))]}
     w, b = (np.asarray(a) for a in params["layers"][-1])
-    for x in points(6):
-        np.testing.assert_allclose(apply_mlp(spec, params, jnp.asarray(x)),
-                                   np_embed(spec, params, x) @ w + b, rtol=1e-13, atol=1e-14)
+    x = points(6)
+    np.testing.assert_allclose(on_points(spec, params, x),
+                               [np_embed(spec, params, p) @ w + b for p in x], rtol=1e-13,
+                               atol=1e-14)
 
 
 @pytest.mark.parametrize("rwf", [False, True])
@@ -205,8 +210,7 @@ def test_a_target_in_the_span_is_fitted_exactly(architecture, rwf):
     x = points(40, seed=2)
     targets = np.stack([np_apply(spec, target_params, p) for p in x])
     fitted = fit_output_layer(spec, params, jnp.asarray(x), jnp.asarray(targets))
-    got = np.stack([np.asarray(apply_mlp(spec, fitted, jnp.asarray(p))) for p in x])
-    np.testing.assert_allclose(got, targets, rtol=1e-9, atol=1e-10)
+    np.testing.assert_allclose(on_points(spec, fitted, x), targets, rtol=1e-9, atol=1e-10)
     hidden = jax.tree.leaves({k: v for k, v in fitted.items() if k != "layers"})
     assert all(np.array_equal(a, b) for a, b in zip(
         hidden, jax.tree.leaves({k: v for k, v in params.items() if k != "layers"})))
@@ -223,7 +227,7 @@ def test_otherwise_the_fit_is_numpys_least_squares(architecture):
     fitted = fit_output_layer(spec, params, jnp.asarray(x), jnp.asarray(targets))
     design = np.stack([np.append(np_features(spec, params, p), 1.0) for p in x])
     coefficients, residual, *_ = np.linalg.lstsq(design, targets, rcond=None)
-    got = np.stack([np.asarray(apply_mlp(spec, fitted, jnp.asarray(p)))[0] for p in x])
+    got = on_points(spec, fitted, x)[:, 0]
     np.testing.assert_allclose(np.sum((got - targets) ** 2), residual[0], rtol=1e-8)
     np.testing.assert_allclose(fitted["layers"][-1][0][:, 0], coefficients[:-1], rtol=1e-6,
                                atol=1e-8)
