@@ -140,19 +140,27 @@ def pirate_features(params: dict, x: jax.Array, act: Activation) -> jax.Array:
 class Architecture:
     """`init(hidden, width, draw, dtype) -> (params, features width)`: every hidden
     parameter, with a list "layers" to which the output layer is appended;
-    `features(params, x, act)`: what the output layer sees at the embedded point x."""
+    `features(params, x, act)`: what the output layer sees at the embedded point x;
+    `parts(hidden)`: its parts beyond a plain MLP's, in words (`pdelang show`)."""
 
     title: str
     init: Callable[..., tuple[dict, int]]
     features: Callable[[dict, jax.Array, Activation], jax.Array]
+    parts: Callable[[tuple[int, ...]], str] = lambda hidden: ""
     equal_widths: bool = False
     least_layers: int = 1
+
+
+def _pirate_parts(hidden: tuple[int, ...]) -> str:
+    blocks = len(hidden) - 1
+    return f"gates U, V; {blocks} residual block{'s' * (blocks > 1)}, alpha = 0 at init"
 
 
 ARCHITECTURES: dict[str, Architecture] = {
     "mlp": Architecture("MLP", init_plain, plain_features),
     "modified": Architecture("modified MLP", init_modified, modified_features,
+                             lambda hidden: "encoders U, V gate every layer after the first",
                              equal_widths=True),
-    "pirate": Architecture("PirateNet", init_pirate, pirate_features, equal_widths=True,
-                           least_layers=2),
+    "pirate": Architecture("PirateNet", init_pirate, pirate_features, _pirate_parts,
+                           equal_widths=True, least_layers=2),
 }

@@ -52,13 +52,9 @@ def _network_line(item: NetworkGroup | str) -> str:
 
 def _kind(spec, sizes: str) -> str:
     """The architecture and its widths in words, with its parts beyond a plain MLP's."""
-    text = f"{ARCHITECTURES[spec.architecture].title} {sizes}"
-    if spec.architecture == "modified":
-        text += " (encoders U, V gate every layer after the first)"
-    elif spec.architecture == "pirate":
-        blocks = len(spec.hidden) - 1
-        text += (f" (gates U, V; {blocks} residual block{'s' if blocks > 1 else ''}, "
-                 "alpha = 0 at init)")
+    kind = ARCHITECTURES[spec.architecture]
+    parts = kind.parts(spec.hidden)
+    text = f"{kind.title} {sizes}" + (f" ({parts})" if parts else "")
     return text + (", random weight factorisation" if spec.weight_factorisation else "")
 
 
