@@ -11,12 +11,20 @@ dt = 1e-5). NumPy only, nothing of pdelang, so that it checks pdelang independen
 Convergence is measured, not assumed: the run is repeated with dt doubled, and with 256
 and 1024 modes; the script prints the largest differences at the saved times.
 
+Measured: doubling dt changes u by 6.9e-11 at most; 256 modes by 5.2e-3 at most (relative
+L2 1.4e-4); 1024 modes by 5.9e-4 at most (relative L2 8.3e-6). Against JAXPI's data
+(github.com/PredictiveIntelligenceLab/jaxpi, examples/allen_cahn/data/allen_cahn.mat, commit
+e85b694; 512 points of [-1, 1] with both ends): 1.0e-5 at most, relative L2 7.9e-7
+(`--compare allen_cahn.mat` prints it; the file is not shipped here).
+
 Saved: x (512 points of [-1, 1)), t (201 times, 0 to 1), u[t, x] (float32).
-Run: python benchmarks/data/make_allen_cahn_reference.py   (about half a minute)
+Run: python benchmarks/data/make_allen_cahn_reference.py [--compare FILE.mat]
+     (about a minute)
 """
 
 from __future__ import annotations
 
+import argparse
 from pathlib import Path
 
 import numpy as np
@@ -89,8 +97,38 @@ def spectral_interpolate(u: np.ndarray, modes: int) -> np.ndarray:
     return np.fft.irfft(padded, n=modes, axis=-1) * (modes / n)
 
 
+def interpolate(u: np.ndarray, points: np.ndarray) -> np.ndarray:
+    """Rows of `u` (on grid(n)) at any `points` of [-1, 1], by their Fourier series."""
+    n = u.shape[-1]
+    k = np.pi * np.fft.rfftfreq(n, d=1.0 / n)
+    spectrum = np.fft.rfft(u, axis=-1) / n
+    spectrum[..., 1:-1] *= 2                     # n even: the Nyquist mode counts once
+    return np.real(spectrum @ np.exp(1j * np.outer(k, points + 1)))
+
+
+def compare(u: np.ndarray, path: str) -> None:
+    """Print the differences from a .mat file of JAXPI's layout (x, t, usol[t, x])."""
+    from scipy.io import loadmat
+
+    other = loadmat(path)
+    theirs = other["usol"]
+    ours = interpolate(u, other["x"].ravel())
+    if theirs.shape != ours.shape or not np.allclose(other["t"].ravel(),
+                                                     np.linspace(0, 1, FRAMES)):
+        raise ValueError(f"{path}: expected usol at {FRAMES} times of [0, 1]")
+    print(f"{'against ' + Path(path).name:>18}: max |diff| "
+          f"{np.max(np.abs(theirs - ours)):.2e}, relative L2 "
+          f"{np.linalg.norm(theirs - ours) / np.linalg.norm(theirs):.2e}")
+
+
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--compare", metavar="FILE.mat",
+                        help="also print the differences from this file (JAXPI's layout)")
+    args = parser.parse_args()
     u = solve()
+    if args.compare:
+        compare(u, args.compare)
     checks = {
         "dt doubled (2e-5)": solve(dt=2 * DT),
         "256 modes": spectral_interpolate(solve(modes=256), MODES),
