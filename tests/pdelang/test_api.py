@@ -32,6 +32,29 @@ def advection1d():
     )
 
 
+def advection_fast():
+    beta = sp.Symbol("beta")
+    return pl.PDESystem(
+        equations=[sp.Eq(u(t, x).diff(t) + beta * u(t, x).diff(x), 0)],
+        conditions=[pl.Periodic(x), sp.Eq(u(0, x), sin(x))],
+        domain={x: (0, 2 * pi), t: (0, 1)},
+        params={beta: 50},
+        exact={u: sin(x - beta * t)},
+        name="advection fast",
+    )
+
+
+def burgers_shock():
+    nu = sp.Symbol("nu")
+    return pl.PDESystem(
+        equations=[sp.Eq(u(t, x).diff(t) + u(t, x) * u(t, x).diff(x), nu * u(t, x).diff(x, 2))],
+        conditions=[sp.Eq(u(t, -1), 0), sp.Eq(u(t, 1), 0), sp.Eq(u(0, x), -sin(pi * x))],
+        domain={x: (-1, 1), t: (0, 0.99)},
+        params={nu: sp.Float(0.01) / pi},
+        name="burgers shock",
+    )
+
+
 def burgers1d():
     nu, A = sp.symbols("nu A")
     phi = A + exp(-pi**2 * nu * t) * cos(pi * x)
@@ -134,6 +157,18 @@ def allen_cahn1d():
         params={eps: 0.05},
         exact={u: sp.tanh(x / (sp.sqrt(2) * eps))},
         name="allen-cahn 1d",
+    )
+
+
+def allen_cahn_periodic():
+    eps2, k = sp.symbols("eps2 k")
+    U = u(t, x)
+    return pl.PDESystem(
+        equations=[sp.Eq(U.diff(t), eps2 * U.diff(x, 2) + k * (U - U**3))],
+        conditions=[pl.Periodic(x), sp.Eq(u(0, x), x**2 * cos(pi * x))],
+        domain={x: (-1, 1), t: (0, 1)},
+        params={eps2: 1e-4, k: 5},
+        name="allen-cahn periodic",
     )
 
 
@@ -355,8 +390,9 @@ def sod_shock_tube():
 
 
 SYMPY_FORMS = {f.__name__: f for f in (
-    advection1d, allen_cahn1d, burgers1d, clamped_plate, gray_scott2d, heat1d, heat1d_dirichlet,
-    heat2d_periodic, helmholtz2d, heat_inverse, kuramoto_sivashinsky1d, layered_medium,
+    advection1d, advection_fast, allen_cahn1d, allen_cahn_periodic, burgers1d, burgers_shock,
+    clamped_plate, gray_scott2d, heat1d, heat1d_dirichlet, heat2d_periodic, helmholtz2d,
+    heat_inverse, kuramoto_sivashinsky1d, layered_medium,
     lid_driven_cavity, lorenz_inverse, lotka_volterra, poisson2d, sod_shock_tube,
     reaction_diffusion2d, schrodinger1d, wave1d, wave2d_acoustic, wave2d_velocity_inverse)}
 
