@@ -185,11 +185,12 @@ OPTIONS = Table(METHODS, (
     Option("adaptive_sampling", "bool", False,
            "resample by residual (RAR-D); needs --resample-every", (PINN,), value=True),
     Option("weights", "Mapping[str, float] | str | None", None,
-           "balance the loss terms by learning-rate annealing (weights=\"adaptive\"; the "
-           "API also takes a weight per term name)", (PINN,), flag="--adaptive-weights",
+           "balance the loss terms by learning-rate annealing (weights=\"adaptive\", the "
+           "same as --balance annealing; the API also takes an initial weight per term "
+           "name)", (PINN,), flag="--adaptive-weights",
            value="adaptive"),
     Option("balance", "str", "none",
-           "balance the loss terms' weights every --balance-every Adam steps: learning-rate "
+           "balance the loss terms' weights every balance_every Adam steps: learning-rate "
            "annealing (as --adaptive-weights), gradient norms (gradnorm) or NTK traces (ntk); "
            "regularization terms keep theirs", (PINN,), choices=_balancers),
     Option("balance_every", "int | None", None,
