@@ -89,6 +89,12 @@ def _samplers() -> Sequence[str]:
     return SAMPLERS
 
 
+def _balancers() -> Sequence[str]:
+    from ..pinn.balancing import BALANCERS
+
+    return ("none", *BALANCERS)
+
+
 def _optimizers() -> Sequence[str]:
     from ..algebra import OPTIMIZERS
 
@@ -192,9 +198,17 @@ OPTIONS = Table(METHODS, (
     Option("adaptive_sampling", "bool", False,
            "resample by residual (RAR-D); needs --resample-every", (PINN,), value=True),
     Option("weights", "Mapping[str, float] | str | None", None,
-           "balance the loss terms by learning-rate annealing (weights=\"adaptive\"; the "
-           "API also takes a weight per term name)", (PINN,), flag="--adaptive-weights",
+           "balance the loss terms by learning-rate annealing (weights=\"adaptive\", the "
+           "same as --balance annealing; the API also takes an initial weight per term "
+           "name)", (PINN,), flag="--adaptive-weights",
            value="adaptive"),
+    Option("balance", "str", "none",
+           "balance the loss terms' weights every balance_every Adam steps: learning-rate "
+           "annealing (as --adaptive-weights), gradient norms (gradnorm) or NTK traces (ntk); "
+           "regularization terms keep theirs", (PINN,), choices=_balancers),
+    Option("balance_every", "int | None", None,
+           "Adam steps between balancings of the loss weights, a multiple of chunk", (PINN,),
+           cli=False, shown_default="every chunk"),
     Option("chunk", "int", 250, "Adam steps per compiled chunk (and checkpoint)", (PINN,),
            cli=False),
     # -- inverse problems --------------------------------------------------------------------

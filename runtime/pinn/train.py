@@ -5,9 +5,9 @@ regularization terms of inverse problems included; unknown constants train with 
 networks, and their values are kept at every step). Each chunk runs
 `chunk` steps in one `lax.scan` (one host round trip); between chunks, in Python, points
 may be resampled (uniformly again, or by residual-based adaptive distribution: RAR-D of
-Wu et al., 2023), loss weights may be adapted (learning-rate annealing of Wang, Teng and
-Perdikaris, 2021: each term weighted so that its gradient matches the PDE term's), the
-history is kept and observers are called. Seeded: the same seed gives the same result.
+Wu et al., 2023), loss weights may be balanced (`balancing`: learning-rate annealing,
+gradient norms or NTK traces, every `balance_every` Adam steps), the history is kept and
+observers are called. Seeded: the same seed gives the same result.
 
 Over several devices (`devices`) the point sets are split along their points and the
 networks replicated (data parallel, `parallel`); the points are drawn on the host as for
@@ -31,10 +31,10 @@ from ..errors import OptionError, SolveError
 from ..observe.checkpoint import Checkpointing
 from ..options import defaults
 from ..parallel.sharding import Placement
+from .balancing import BALANCERS, make_balancer
 from .parallel import jit_split, make_point_map, split_points
 from .sampling import SAMPLERS, sample_points
 
-ANNEALING_RATE = 0.1          # alpha of the moving average of learning-rate annealing
 RAR_CANDIDATES = 8            # candidate points per kept point for RAR-D
 
 _DEFAULT = defaults("pinn")         # the table of options (runtime.options) holds them
@@ -46,9 +46,11 @@ class TrainOptions:
     then `lbfgs_steps` L-BFGS steps. `points` interior collocation points, `boundary_points`
     shared by the boundary terms, `initial_points` by the initial ones, drawn by `sampler`;
     `resample_every` steps (0: never) they are drawn again, by RAR-D when `adaptive_sampling`.
-    `weights`: a weight per term name, or "adaptive" for learning-rate annealing. Inverse
-    problems: data terms start at weight `data_weight`, regularization terms have weight
-    `regularization` (kept out of the annealing), unless `weights` names them. `devices`:
+    `weights`: a weight per term name (the initial weights), or "adaptive" (the same as
+    `balance="annealing"`). `balance`: how the weights are balanced (`balancing.BALANCERS`,
+    or "none"), every `balance_every` Adam steps (a multiple of `chunk`; None: every
+    chunk). Inverse problems: data terms start at weight `data_weight`, regularization
+    terms have weight `regularization` (never balanced), unless `weights` names them. `devices`:
     how many devices the point sets are split over (None: all of the run's)."""
 
     steps: int = _DEFAULT["steps"]
@@ -63,6 +65,8 @@ class TrainOptions:
     resample_every: int = _DEFAULT["resample_every"]
     adaptive_sampling: bool = _DEFAULT["adaptive_sampling"]
     weights: Mapping[str, float] | str | None = _DEFAULT["weights"]
+    balance: str = _DEFAULT["balance"]
+    balance_every: int | None = _DEFAULT["balance_every"]
     chunk: int = _DEFAULT["chunk"]
     seed: int = _DEFAULT["seed"]
     data_weight: float = _DEFAULT["data_weight"]
@@ -87,6 +91,32 @@ class TrainOptions:
             raise OptionError(f"regularization must be >= 0, not {self.regularization}")
         if isinstance(self.weights, str) and self.weights != "adaptive":
             raise OptionError(f"weights must be a mapping or \"adaptive\", not {self.weights!r}")
+        _check_balance(self)
+
+    @property
+    def balancer(self) -> str | None:
+        """The balancing rule in use: `balance`, or "annealing" for weights="adaptive"
+        (None: the weights stay as they start)."""
+        if self.balance != "none":
+            return self.balance
+        return "annealing" if self.weights == "adaptive" else None
+
+
+def _check_balance(options: TrainOptions) -> None:
+    choices = ("none", *BALANCERS)
+    if options.balance not in choices:
+        raise OptionError(f"balance {options.balance!r} is not available; choose one of "
+                          f"{', '.join(choices)}")
+    if options.weights == "adaptive" and options.balance not in ("none", "annealing"):
+        raise OptionError(f"weights=\"adaptive\" is learning-rate annealing, and balance is "
+                          f"{options.balance!r}",
+                          hint="give one of them: balance=\"annealing\" replaces "
+                               "weights=\"adaptive\"")
+    every = options.balance_every
+    if every is not None and (every < 1 or every % options.chunk):
+        raise OptionError(f"balance_every must be a positive multiple of chunk "
+                          f"({options.chunk}), not {every}: the weights change between "
+                          "chunks only")
 
 
 @dataclass(frozen=True)
@@ -120,8 +150,6 @@ def train(program: PINNProgram, options: TrainOptions, *, dtype=jnp.float32,
     physical = {k: jnp.asarray(v, dtype) for k, v in program.physical.items()}
     names = [t.name for t in program.terms]
     weights = _initial_weights(program, options)
-    adapted = np.asarray([i > 0 and t.kind != "regularization"       # annealed weights
-                          for i, t in enumerate(program.terms)])
     batch = _draw(program, options, options.seed, dtype)          # on the host
     placement = split_points(batch, options.devices)
     constants = sorted(nets.get(CONSTANTS, {}))
@@ -149,8 +177,9 @@ def train(program: PINNProgram, options: TrainOptions, *, dtype=jnp.float32,
     lbfgs = optax.lbfgs()
     lbfgs_chunk = _chunk(lambda p, s, b, w: _lbfgs_step(lbfgs, loss, p, s, b, w), track,
                          placement)
-    term_gradients = jit_split(lambda nets, batch: _gradient_scales(terms_of, nets, batch),
-                               placement, 1, 2)
+    balance = make_balancer(options.balancer, program, physical, terms_of, placement) \
+        if options.balancer else None
+    balance_every = options.balance_every or options.chunk
     candidate_shape = (RAR_CANDIDATES * options.points, len(program.coordinates))
     rar_residuals = {t.name: make_point_map(t.residual, placement, candidate_shape)
                      for t in program.terms if t.kind == "pde"}
@@ -182,8 +211,8 @@ def train(program: PINNProgram, options: TrainOptions, *, dtype=jnp.float32,
                                   rar_residuals)
                 stored = placement.put(batch)
                 info["resamples"] += 1
-            if options.weights == "adaptive" and phase == "adam":
-                weights = _anneal(weights, np.asarray(term_gradients(nets, stored)), adapted)
+            if balance and phase == "adam" and done % balance_every < n:
+                weights = balance(nets, stored, weights)
             w = jnp.asarray(weights, dtype)
             nets, state, values, terms, tracked = run(nets, state, stored, w, n)
             values, terms = np.asarray(values), np.asarray(terms)
@@ -299,22 +328,6 @@ def _lbfgs_step(lbfgs, loss, params, state, batch, weights):
                                   value_fn=value_fn)
     params = optax.apply_updates(params, updates)
     return params, state, value, loss(params, batch, weights)[1]
-
-
-def _gradient_scales(terms_of, nets, batch):
-    """Per term: max |grad| for the first (PDE) term, mean |grad| for every term."""
-    jacobian = jax.jacrev(lambda n: terms_of(n, batch))(nets)
-    leaves = [leaf.reshape(leaf.shape[0], -1) for leaf in jax.tree.leaves(jacobian)]
-    stacked = jnp.abs(jnp.concatenate(leaves, axis=1))
-    return jnp.stack([jnp.max(stacked[0]) * jnp.ones(stacked.shape[0]),
-                      jnp.mean(stacked, axis=1)])
-
-
-def _anneal(weights: np.ndarray, scales: np.ndarray, adapted: np.ndarray) -> np.ndarray:
-    """One annealing update of the `adapted` terms' weights (never the first, PDE, term)."""
-    scales = np.asarray(scales, dtype=np.float64)
-    target = scales[0] / np.maximum(scales[1], 1e-30)
-    return np.where(adapted, (1 - ANNEALING_RATE) * weights + ANNEALING_RATE * target, weights)
 
 
 def _initial_weights(program: PINNProgram, options: TrainOptions) -> np.ndarray:

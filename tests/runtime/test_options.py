@@ -14,8 +14,8 @@ from runtime.errors import OptionError
 from runtime.options import METHOD_NAMES, OPTIONS, defaults, describe
 
 # The defaults before the table, written out from the hand-made dataclasses it replaced
-# (face_mean added with flux form, issue 14; architecture and weight_factorisation with the
-# network architectures, issue 15).
+# (face_mean added with flux form, issue 14; architecture, weight_factorisation, balance and
+# balance_every with issue 15).
 OLD_DEFAULTS = {
     "fd": dict(grid=None, accuracy=2, face_mean="harmonic", scheme=None, dtype=None,
                integrator="auto", dt=None,
@@ -28,7 +28,8 @@ OLD_DEFAULTS = {
                  data_scaling=True, steps=4000, lbfgs_steps=2000, learning_rate=2e-3,
                  decay_rate=0.5, decay_steps=1000, points=1024, boundary_points=256,
                  initial_points=256, sampler="sobol", resample_every=0,
-                 adaptive_sampling=False, weights=None, chunk=250, seed=0, grid=None,
+                 adaptive_sampling=False, weights=None, balance="none", balance_every=None,
+                 chunk=250, seed=0, grid=None,
                  frames=21, dtype="float32", checkpoint=None, checkpoint_every=1,
                  resume=False, data_weight=1.0, regularization=0.0, devices=None,
                  strict=False, architecture="mlp", weight_factorisation=False),
