@@ -38,16 +38,17 @@ from pathlib import Path
 
 import numpy as np
 
-# One remedy of issue 15 switched off per row: option overrides for runtime.solve. The
-# option names are placeholders until the training work settles them; edit them here. A
-# name the pinn method does not know stops the run before any training (OptionError).
+# One remedy of issue 15 switched off per row (option overrides for runtime.solve), then the
+# ones the defaults leave off, switched on. A name the pinn method does not know stops the
+# run before any training (OptionError).
 ABLATIONS: dict[str, dict[str, object]] = {
     "causal off": {"causal": False},
-    "RAD off": {"adaptive_sampling": False},
-    "architecture mlp": {"architecture": "mlp"},
-    "weight factorisation off": {"weight_factorisation": False},
-    "balancing none": {"balancing": "none"},
-    "finish lbfgs-float32": {"finish": "lbfgs-float32"},
+    "RAD off": {"resample_every": 0},
+    "finish L-BFGS (64,64,64)": {"optimizer": "lbfgs"},
+    "finish in float32": {"finish_dtype": "float32"},
+    "+ modified MLP": {"architecture": "modified"},
+    "+ weight factorisation": {"weight_factorisation": True},
+    "+ gradnorm balancing": {"balance": "gradnorm"},
 }
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -52,6 +52,14 @@ def nonnegative_int(text: str) -> int:
     return int(text)
 
 
+def switch_option(text: str) -> bool | None:
+    """on, off or auto (None: the method decides)."""
+    choices = {"on": True, "off": False, "auto": None}
+    if text not in choices:
+        raise argparse.ArgumentTypeError(f"{text!r} is not one of on, off, auto")
+    return choices[text]
+
+
 def mesh_option(text: str) -> dict[str, int]:
     """`x=2,y=2`: devices along each space coordinate."""
     try:

@@ -21,6 +21,7 @@ from .parse import (
     nonnegative_int,
     positive_float,
     positive_int,
+    switch_option,
 )
 
 METHODS = (
@@ -152,8 +153,9 @@ OPTIONS = Table(METHODS, (
     Option("atol", "float", 1e-9, "absolute tolerance of adaptive integrators", (FD,),
            cli=False),
     # -- pinn: the network -----------------------------------------------------------------
-    Option("layers", "tuple[int, ...]", NET.layers, "hidden layer widths, e.g. 64,64,64",
-           (PINN,), parse=layers_option),
+    Option("layers", "tuple[int, ...] | None", None, "hidden layer widths, e.g. 64,64,64",
+           (PINN,), parse=layers_option,
+           shown_default="20,20,20 when the finish is Levenberg-Marquardt, else 64,64,64"),
     Option("activation", "str", NET.activation, "activation function", (PINN,),
            choices=_activations),
     Option("architecture", "str", NET.architecture,
@@ -178,25 +180,49 @@ OPTIONS = Table(METHODS, (
     Option("data_scaling", "bool", NET.data_scaling,
            "observed fields' outputs times the RMS of their data", (PINN,), cli=False),
     # -- pinn: training --------------------------------------------------------------------
-    Option("steps", "int", 4000, "Adam steps", (PINN,), parse=nonnegative_int),
-    Option("lbfgs_steps", "int", 2000, "L-BFGS steps after Adam", (PINN,),
-           parse=nonnegative_int),
+    Option("budget", "str | float", "default",
+           "time for training: quick (60 s), default (480 s), long (1800 s) or seconds; "
+           "without step counts each optimiser runs for its share of it, and training stops "
+           "at the budget or the target loss, whichever comes first", (PINN,),
+           metavar="quick|default|long|SECONDS"),
+    Option("steps", "int | None", None, "Adam steps", (PINN,), parse=nonnegative_int,
+           shown_default="by time: a share of the budget (0.15 before lm, 0.4 before lbfgs); 4000 "
+                         "when another count is given"),
+    Option("lbfgs_steps", "int | None", None, "L-BFGS steps after Adam (optimizer lbfgs)",
+           (PINN,), parse=nonnegative_int,
+           shown_default="by time, the rest of the budget; 2000 when another count is given"),
+    Option("lm_steps", "int | None", None,
+           "Levenberg-Marquardt steps after Adam (optimizer lm)", (PINN,),
+           parse=nonnegative_int,
+           shown_default="by time, the rest of the budget; 1000 when another count is given"),
+    Option("finish_dtype", "str", "float64",
+           "precision of the optimiser after Adam (Adam trains in --dtype): float64 gets "
+           "past float32's plateau of the loss", (PINN,), choices=("float32", "float64")),
+    Option("target_loss", "float", 1e-12, "stop training once the loss is this low (0: "
+           "never)", (PINN,), parse=float),
+    Option("causal", "bool | None", None,
+           "causal training: the equations' residual weighted by time slab, later times "
+           "opened once earlier ones are fitted (Wang, Sankaran and Perdikaris 2022)",
+           (PINN,), parse=switch_option, metavar="on|off",
+           shown_default="on for time-dependent problems"),
     Option("learning_rate", "float", 2e-3, "Adam's initial learning rate", (PINN,),
            parse=positive_float, flag="--lr"),
     Option("decay_rate", "float", 0.5, "learning rate factor every decay_steps", (PINN,),
            cli=False),
     Option("decay_steps", "int", 1000, "Adam steps between learning rate decays", (PINN,),
            cli=False),
-    Option("points", "int", 1024, "interior collocation points", (PINN,),
-           parse=positive_int),
+    Option("points", "int | None", None, "interior collocation points", (PINN,),
+           parse=positive_int, shown_default="1024; with lm, 4 per trainable if more"),
     Option("boundary_points", "int", 256, "points on the faces, all together", (PINN,),
            parse=positive_int),
     Option("initial_points", "int", 256, "points at the initial time", (PINN,), cli=False),
     Option("sampler", "str", "sobol", "how points are drawn", (PINN,), choices=_samplers),
-    Option("resample_every", "int", 0, "draw new points every this many Adam steps (0: "
-           "never)", (PINN,), parse=nonnegative_int),
-    Option("adaptive_sampling", "bool", False,
-           "resample by residual (RAR-D); needs --resample-every", (PINN,), value=True),
+    Option("resample_every", "int | None", None, "draw new points every this many steps "
+           "of Adam or Levenberg-Marquardt (0: never)", (PINN,), parse=nonnegative_int,
+           shown_default="for time-dependent problems 1000 Adam, 100 lm steps; else never"),
+    Option("adaptive_sampling", "bool | None", None,
+           "resample by residual (RAR-D)", (PINN,), parse=switch_option, metavar="on|off",
+           shown_default="on for time-dependent problems"),
     Option("weights", "Mapping[str, float] | str | None", None,
            "balance the loss terms by learning-rate annealing (weights=\"adaptive\", the "
            "same as --balance annealing; the API also takes an initial weight per term "
@@ -217,8 +243,9 @@ OPTIONS = Table(METHODS, (
            shown_default="fd 100 with lm, 300 with lbfgs; odil 50"),
     Option("optimizer", "str", "auto",
            "fd fitting: Levenberg-Marquardt (lm) or L-BFGS; auto: lm for a few unknown "
-           "constants, lbfgs for unknown fields", (FD,), choices=_optimizers,
-           group="inverse"),
+           "constants, lbfgs for unknown fields. pinn: the optimiser after Adam; auto: lm "
+           "for networks of up to 4000 trainables when training by time, else lbfgs",
+           (FD, PINN), choices=_optimizers),
     Option("data_weight", "float", 1.0,
            "weight of the data misfit against the equations' residual", (PINN, ODIL),
            parse=positive_float, group="inverse"),

@@ -8,6 +8,7 @@ them, the networks replicated (`pinn.parallel`); `meta` records the devices."""
 from __future__ import annotations
 
 import time as clock
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import fields
 
@@ -35,6 +36,7 @@ from .parallel import make_point_map
 from .train import TrainOptions, train
 
 HISTORY_POINTS = 200          # loss history entries kept in meta (evenly spaced steps)
+LM_LAYERS = (20, 20, 20)      # default widths when Levenberg-Marquardt finishes
 
 
 def check_pinn_options(options) -> None:
@@ -43,8 +45,12 @@ def check_pinn_options(options) -> None:
 
 
 def _network(self) -> PINNOptions:
-    """The options of the pinn compiler (`compiler.pinn.PINNOptions`)."""
-    return PINNOptions(tuple(self.layers), self.activation, self.initialiser,
+    """The options of the pinn compiler (`compiler.pinn.PINNOptions`); layers None: small
+    ones (LM_LAYERS) when Levenberg-Marquardt may finish (chosen, or auto when training by
+    time), else the compiler's."""
+    lm = self.optimizer == "lm" or (self.optimizer == "auto" and self.training().by_time)
+    layers = self.layers or (LM_LAYERS if lm else PINNOptions.layers)
+    return PINNOptions(tuple(layers), self.activation, self.initialiser,
                        self.fourier_features, self.fourier_scale, self.harmonics,
                        self.hard_constraints, self.data_scaling, self.architecture,
                        self.weight_factorisation)
@@ -71,14 +77,15 @@ def solve_pinn(system: System, options: PINNSolveOptions,
     default lets float32 products round their inputs to TF32 (10-bit mantissa), which
     stalled L-BFGS on Poisson at loss 6.4e-7 (error 1.5e-4 on an H200, 1.5e-5 with full
     products, for 13% more time per Adam step); on CPUs nothing changes."""
-    with jax.enable_x64(options.dtype == "float64"), jax.default_matmul_precision("highest"):
-        return _solve(system, options, observers)
+    x64 = options.dtype == "float64" or options.finish_dtype == "float64"
+    with jax.enable_x64(x64), jax.default_matmul_precision("highest"):
+        return _solve(system, options, observers, x64)
 
 
-def _solve(system: System, options: PINNSolveOptions, observers) -> Solution:
+def _solve(system: System, options: PINNSolveOptions, observers, x64: bool) -> Solution:
     started = clock.perf_counter()
     dtype = jnp.float64 if options.dtype == "float64" else jnp.float32
-    program = lower_pinn(system, options.network())
+    program = lowered(system, options.network())
     if options.regularization and not any(p.is_field for p in system.unknown_params):
         raise OptionError("regularization smooths unknown coefficient fields "
                           "(`param c(x) ~ guess`), and this system has none",
@@ -89,6 +96,7 @@ def _solve(system: System, options: PINNSolveOptions, observers) -> Solution:
                        checkpoint=checkpoint)
     grid = output_grid(system, options)
     mesh = np.meshgrid(*(grid[c] for c in program.coordinates), indexing="ij")
+    dtype = jax.tree.leaves(result.nets)[0].dtype          # the last phase's
     points = np.asarray(np.stack([m.ravel() for m in mesh], axis=1), dtype)
     on_grid = make_point_map(lambda nets, physical, p: program.evaluate(nets, p, physical),
                              result.placement, points.shape)
@@ -105,8 +113,9 @@ def _solve(system: System, options: PINNSolveOptions, observers) -> Solution:
         columns = [coordinates.get(c, np.zeros_like(next(iter(coordinates.values()))))
                    for c in program.coordinates]
         shape = np.shape(columns[0])
-        pts = jnp.asarray(np.stack([np.ravel(c) for c in columns], axis=1), dtype)
-        out = np.asarray(evaluate(nets, pts, result.physical)[name], dtype=float)
+        with jax.enable_x64(x64):          # the networks' dtype, outside the solve too
+            pts = jnp.asarray(np.stack([np.ravel(c) for c in columns], axis=1), dtype)
+            out = np.asarray(evaluate(nets, pts, result.physical)[name], dtype=float)
         out = out.reshape(shape)
         return out if out.ndim else float(out)
 
@@ -118,6 +127,26 @@ def _solve(system: System, options: PINNSolveOptions, observers) -> Solution:
         extra["unknown_history"] = _history(result.trajectory)
     return finish_solution("pinn", system, grid, values, params, _options_meta(options), extra,
                            started, evaluator, convergence=training_convergence(program, result))
+
+
+_LOWERED: OrderedDict = OrderedDict()
+LOWERED_CACHE = 8             # systems whose lowered programs are kept
+
+
+def lowered(system: System, network: PINNOptions) -> PINNProgram:
+    """`lower_pinn(system, network)`, the same program for an equal system and network
+    (the last LOWERED_CACHE), so that training reuses its compiled chunks."""
+    try:
+        key = (system, network)
+        hash(key)
+    except TypeError:                       # a system holding something unhashable
+        return lower_pinn(system, network)
+    if key not in _LOWERED:
+        _LOWERED[key] = lower_pinn(system, network)
+        while len(_LOWERED) > LOWERED_CACHE:
+            _LOWERED.popitem(last=False)
+    _LOWERED.move_to_end(key)
+    return _LOWERED[key]
 
 
 def training_convergence(program: PINNProgram, result) -> Convergence:
@@ -183,5 +212,5 @@ def _history(history) -> dict[str, list[float]]:
 
 def _options_meta(options: PINNSolveOptions) -> dict:
     out = {f.name: getattr(options, f.name) for f in fields(options)}
-    out["layers"] = list(options.layers)
+    out["layers"] = list(options.network().layers)
     return out

@@ -1,24 +1,38 @@
-"""Training a PINN: Adam with a decaying learning rate, then L-BFGS, in jitted chunks.
+"""Training a PINN: Adam in float32, then a finish in float64 (Levenberg-Marquardt for
+small networks, L-BFGS otherwise), within a time budget.
 
 The loss is the weighted sum over terms of the mean squared residual (data misfit and
 regularization terms of inverse problems included; unknown constants train with the
-networks, and their values are kept at every step). Each chunk runs
-`chunk` steps in one `lax.scan` (one host round trip); between chunks, in Python, points
-may be resampled (uniformly again, or by residual-based adaptive distribution: RAR-D of
-Wu et al., 2023), loss weights may be balanced (`balancing`: learning-rate annealing,
-gradient norms or NTK traces, every `balance_every` Adam steps), the history is kept and
-observers are called. Seeded: the same seed gives the same result.
+networks, and their values are kept at every step), the equations' part weighted by time
+slab under causal training (`causal`, `objective`). Each phase runs in chunks: Adam and
+L-BFGS `chunk` steps in one `lax.scan` (one host round trip), Levenberg-Marquardt a few
+steps from the host (`levenberg`). Between chunks, in Python, points may be resampled
+(uniformly again, or by residual-based adaptive distribution: RAR-D of Wu et al., 2023),
+loss weights may be adapted (learning-rate annealing of Wang, Teng and Perdikaris, 2021),
+the causality parameter may grow, the history is kept and observers are called.
+
+Time: `budget` (quick, default, long, or seconds) bounds the whole training; without step
+counts (`steps`, `lbfgs_steps`, `lm_steps` all None, the default) each phase runs for its
+share of it, so users get the best model for the time they give; with step counts those
+are the most steps. Training stops at the first of: every phase done, the budget spent,
+the loss at `target_loss`, or the finish converged (no step lowers the loss); `info`
+says which (`stop_reason`). Seeded: with step counts, the same seed gives the same result;
+by time, how far training gets depends on the machine.
+
+The compiled chunks are kept per program (`_kernels`): a second `train` of the same
+program, as `runtime.solve` gives for the same system and network, compiles nothing.
 
 Over several devices (`devices`) the point sets are split along their points and the
 networks replicated (data parallel, `parallel`); the points are drawn on the host as for
-one device, so the result is one device's to rounding.
+one device, so the result is one device's to rounding. Levenberg-Marquardt runs on one.
 """
 
 from __future__ import annotations
 
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
 import jax
 import jax.numpy as jnp
@@ -31,39 +45,63 @@ from ..errors import OptionError, SolveError
 from ..observe.checkpoint import Checkpointing
 from ..options import defaults
 from ..parallel.sharding import Placement
+from . import causal as causality
 from .balancing import BALANCERS, make_balancer
+from .levenberg import LevenbergMarquardt, LMState, parameter_count
+from .objective import Objective
 from .parallel import jit_split, make_point_map, split_points
 from .sampling import SAMPLERS, sample_points
 
 RAR_CANDIDATES = 8            # candidate points per kept point for RAR-D
+BUDGETS = {"quick": 60.0, "default": 480.0, "long": 1800.0}    # seconds of training
+OPTIMIZERS = ("auto", "lm", "lbfgs")
+LM_MAX_PARAMS = 4000          # auto picks Levenberg-Marquardt up to this many trainables
+ADAM_SHARE = {"lm": 0.15, "lbfgs": 0.4}      # of the budget, when phases run by time
+COUNTED = {"steps": 4000, "lbfgs_steps": 2000, "lm_steps": 1000}   # when one count is given
+LM_CHUNK = 10                 # Levenberg-Marquardt steps between host checks
+RAD_EVERY = {"adam": 1000, "lm": 100}        # auto resampling, time-dependent problems
+POINTS = 1024                 # interior points by default
+LM_ROWS = 4                   # interior points per trainable, by default, for lm
+KERNEL_CACHE = 8              # programs whose compiled chunks are kept
 
 _DEFAULT = defaults("pinn")         # the table of options (runtime.options) holds them
 
 
 @dataclass(frozen=True)
 class TrainOptions:
-    """`steps` Adam steps at `learning_rate`, multiplied by `decay_rate` every `decay_steps`;
-    then `lbfgs_steps` L-BFGS steps. `points` interior collocation points, `boundary_points`
+    """Phases: `steps` Adam steps at `learning_rate`, multiplied by `decay_rate` every
+    `decay_steps`; then the finish, `optimizer` lm (`lm_steps`) or lbfgs (`lbfgs_steps`),
+    auto: lm for networks of up to LM_MAX_PARAMS trainables when no count is given, in
+    `finish_dtype`. Counts None: by time, within `budget` (a name of BUDGETS or seconds);
+    `target_loss` stops early. `points` interior collocation points (None:
+    `resolved_points`), `boundary_points`
     shared by the boundary terms, `initial_points` by the initial ones, drawn by `sampler`;
-    `resample_every` steps (0: never) they are drawn again, by RAR-D when `adaptive_sampling`.
-    `weights`: a weight per term name (the initial weights), or "adaptive" (the same as
-    `balance="annealing"`). `balance`: how the weights are balanced (`balancing.BALANCERS`,
-    or "none"), every `balance_every` Adam steps (a multiple of `chunk`; None: every
-    chunk). Inverse problems: data terms start at weight `data_weight`, regularization
-    terms have weight `regularization` (never balanced), unless `weights` names them. `devices`:
-    how many devices the point sets are split over (None: all of the run's)."""
+    every `resample_every` steps (0: never; None: auto, RAD_EVERY for time-dependent
+    problems) they are drawn again, by RAR-D when `adaptive_sampling` (None: auto, on for
+    time-dependent problems). `causal` (None: auto, on for time-dependent problems): causal
+    weights by time slab. `weights`: a weight per term name, or "adaptive" for
+    learning-rate annealing. Inverse problems: data terms start at weight `data_weight`,
+    regularization terms have weight `regularization` (kept out of the annealing), unless
+    `weights` names them. `devices`: how many devices the point sets are split over (None:
+    all of the run's)."""
 
-    steps: int = _DEFAULT["steps"]
-    lbfgs_steps: int = _DEFAULT["lbfgs_steps"]
+    steps: int | None = _DEFAULT["steps"]
+    lbfgs_steps: int | None = _DEFAULT["lbfgs_steps"]
+    lm_steps: int | None = _DEFAULT["lm_steps"]
+    optimizer: str = "auto"
+    budget: str | float = _DEFAULT["budget"]
+    target_loss: float = _DEFAULT["target_loss"]
+    finish_dtype: str = _DEFAULT["finish_dtype"]
+    causal: bool | None = _DEFAULT["causal"]
     learning_rate: float = _DEFAULT["learning_rate"]
     decay_rate: float = _DEFAULT["decay_rate"]
     decay_steps: int = _DEFAULT["decay_steps"]
-    points: int = _DEFAULT["points"]
+    points: int | None = _DEFAULT["points"]
     boundary_points: int = _DEFAULT["boundary_points"]
     initial_points: int = _DEFAULT["initial_points"]
     sampler: str = _DEFAULT["sampler"]
-    resample_every: int = _DEFAULT["resample_every"]
-    adaptive_sampling: bool = _DEFAULT["adaptive_sampling"]
+    resample_every: int | None = _DEFAULT["resample_every"]
+    adaptive_sampling: bool | None = _DEFAULT["adaptive_sampling"]
     weights: Mapping[str, float] | str | None = _DEFAULT["weights"]
     balance: str = _DEFAULT["balance"]
     balance_every: int | None = _DEFAULT["balance_every"]
@@ -77,11 +115,18 @@ class TrainOptions:
         if self.sampler not in SAMPLERS:
             raise OptionError(f"sampler {self.sampler!r} is not available; choose one of "
                               f"{', '.join(SAMPLERS)}")
-        for name in ("steps", "lbfgs_steps", "resample_every"):
-            if getattr(self, name) < 0:
+        if self.optimizer not in OPTIMIZERS:
+            raise OptionError(f"optimizer {self.optimizer!r} is not available for pinn; "
+                              f"choose one of {', '.join(OPTIMIZERS)}")
+        if self.finish_dtype not in ("float32", "float64"):
+            raise OptionError(f"finish_dtype must be float32 or float64, not "
+                              f"{self.finish_dtype!r}")
+        for name in ("steps", "lbfgs_steps", "lm_steps", "resample_every"):
+            value = getattr(self, name)
+            if value is not None and value < 0:
                 raise OptionError(f"{name} must not be negative")
         for name in ("points", "chunk"):
-            if getattr(self, name) < 1:
+            if getattr(self, name) is not None and getattr(self, name) < 1:
                 raise OptionError(f"{name} must be at least 1")
         if not self.learning_rate > 0:
             raise OptionError("learning_rate must be positive")
@@ -89,9 +134,12 @@ class TrainOptions:
             raise OptionError(f"data_weight must be positive, not {self.data_weight}")
         if not self.regularization >= 0:
             raise OptionError(f"regularization must be >= 0, not {self.regularization}")
+        if not self.target_loss >= 0:
+            raise OptionError(f"target_loss must be >= 0, not {self.target_loss}")
         if isinstance(self.weights, str) and self.weights != "adaptive":
             raise OptionError(f"weights must be a mapping or \"adaptive\", not {self.weights!r}")
         _check_balance(self)
+        budget_seconds(self.budget)
 
     @property
     def balancer(self) -> str | None:
@@ -100,6 +148,32 @@ class TrainOptions:
         if self.balance != "none":
             return self.balance
         return "annealing" if self.weights == "adaptive" else None
+
+    @property
+    def seconds(self) -> float:
+        """The budget in seconds."""
+        return budget_seconds(self.budget)
+
+    @property
+    def by_time(self) -> bool:
+        """No step count given: every phase runs for its share of the budget."""
+        return self.steps is None and self.lbfgs_steps is None and self.lm_steps is None
+
+
+def budget_seconds(budget: str | float) -> float:
+    """A budget's seconds: a name of BUDGETS, or a positive number (a string of one too,
+    as the command line gives it)."""
+    if isinstance(budget, str) and budget not in BUDGETS:
+        try:
+            budget = float(budget)
+        except ValueError:
+            raise OptionError(f"budget {budget!r} is not available; choose one of "
+                              f"{', '.join(BUDGETS)}, or a number of seconds") from None
+    if isinstance(budget, str):
+        return BUDGETS[budget]
+    if not budget > 0:
+        raise OptionError(f"budget must be a positive number of seconds, not {budget}")
+    return float(budget)
 
 
 def _check_balance(options: TrainOptions) -> None:
@@ -120,10 +194,21 @@ def _check_balance(options: TrainOptions) -> None:
 
 
 @dataclass(frozen=True)
+class Phase:
+    """One optimiser's part of the training: at most `steps` steps (None: no count) and
+    `seconds` (None: until the budget's end), in `dtype`."""
+
+    name: str                 # "adam", "lbfgs" or "lm"
+    steps: int | None
+    seconds: float | None
+    dtype: object
+
+
+@dataclass(frozen=True)
 class TrainResult:
     """The trained `nets` (unknown constants under `CONSTANTS`); per step: the loss and each
     term (`history`) and each unknown constant (`trajectory`); how the points lay over the
-    devices (`placement`)."""
+    devices (`placement`); `info`: why training stopped, the phases, resamples."""
 
     nets: dict
     physical: dict
@@ -136,115 +221,328 @@ class TrainResult:
     placement: Placement | None = None
 
 
+def plan(program: PINNProgram, options: TrainOptions, dtype=jnp.float32) -> tuple[Phase, ...]:
+    """The phases of a training: Adam, then the finish; by time or by count."""
+    finish_dtype = jnp.float64 if options.finish_dtype == "float64" else dtype
+    finish = resolve_optimizer(program, options)
+    if options.by_time:
+        adam = ADAM_SHARE[finish] * options.seconds
+        return (Phase("adam", None, adam, dtype), Phase(finish, None, None, finish_dtype))
+    counted = {name: COUNTED[name] if getattr(options, name) is None
+               else getattr(options, name) for name in COUNTED}
+    steps = counted["lm_steps" if finish == "lm" else "lbfgs_steps"]
+    phases = (Phase("adam", counted["steps"], None, dtype), Phase(finish, steps, None,
+                                                                  finish_dtype))
+    return tuple(p for p in phases if p.steps)
+
+
+def resolve_optimizer(program: PINNProgram, options: TrainOptions) -> str:
+    """lm or lbfgs; auto: lm when training by time and the networks are small."""
+    if options.optimizer != "auto":
+        return options.optimizer
+    small = parameter_count(program.init(jax.random.PRNGKey(0))) <= LM_MAX_PARAMS
+    return "lm" if options.by_time and small else "lbfgs"
+
+
+def resolved_points(program: PINNProgram, options: TrainOptions, phases) -> int:
+    """`points`, or when None: POINTS, and for Levenberg-Marquardt at least LM_ROWS per
+    trainable (fewer residuals than unknowns fit the points and nothing between them)."""
+    if options.points is not None:
+        return options.points
+    if any(p.name == "lm" for p in phases):
+        return max(POINTS, LM_ROWS * parameter_count(program.init(jax.random.PRNGKey(0))))
+    return POINTS
+
+
+def is_time_dependent(program: PINNProgram) -> bool:
+    return program.system.time is not None
+
+
+def resolved_sampling(program: PINNProgram, options: TrainOptions) -> tuple[dict, bool, bool]:
+    """Resampling interval per phase (0: never), RAR-D or not, causal or not, with the
+    autos settled: on for time-dependent problems."""
+    timed = is_time_dependent(program)
+    every = dict.fromkeys(RAD_EVERY, options.resample_every or 0)
+    if options.resample_every is None:
+        every = dict(RAD_EVERY) if timed else dict.fromkeys(RAD_EVERY, 0)
+    adaptive = timed if options.adaptive_sampling is None else options.adaptive_sampling
+    causal = timed if options.causal is None else options.causal
+    return every, adaptive, causal
+
+
 def train(program: PINNProgram, options: TrainOptions, *, dtype=jnp.float32,
           observers: Sequence[Callable] = (),
           checkpoint: Checkpointing | None = None) -> TrainResult:
-    """Train the networks of `program`. With `checkpoint`, the state (networks, optimiser
-    state, phase, step, loss weights, points, history) is saved every `checkpoint.every`
-    chunks and, when a signal tripped its latch, after the current chunk, which then raises
-    `Interrupted`; `checkpoint.resume` starts from the saved state at its chunk boundary, so
-    the result equals that of an uninterrupted run (the chunks do not depend on the stop)."""
+    """Train the networks of `program` phase by phase (`plan`). With `checkpoint`, the
+    state (networks, optimiser state, phase, step, loss weights, causality parameter,
+    points, history) is saved every `checkpoint.every` chunks and, when a signal tripped its
+    latch, after the current chunk, which then raises `Interrupted`; `checkpoint.resume`
+    starts from the saved state at its chunk boundary, so with step counts the result
+    equals that of an uninterrupted run (the chunks do not depend on the stop; a resumed
+    run gets its budget afresh). A float64 phase turns on JAX's 64-bit mode for the
+    training (`runtime.solve` has it on already)."""
+    wide = options.finish_dtype == "float64" or jnp.dtype(dtype) == jnp.float64
+    with jax.enable_x64(wide or jax.config.jax_enable_x64):
+        return _train(program, options, dtype, observers, checkpoint)
+
+
+def _train(program, options, dtype, observers, checkpoint) -> TrainResult:
     started = time.perf_counter()
-    key = jax.random.PRNGKey(options.seed)
-    nets = program.init(key, dtype)
-    physical = {k: jnp.asarray(v, dtype) for k, v in program.physical.items()}
+    phases = plan(program, options, dtype)
+    options = replace(options, points=resolved_points(program, options, phases))
+    every, adaptive, causal = resolved_sampling(program, options)
+    nets = program.init(jax.random.PRNGKey(options.seed), dtype)
     names = [t.name for t in program.terms]
     weights = _initial_weights(program, options)
-    batch = _draw(program, options, options.seed, dtype)          # on the host
+    batch = _draw(program, options, options.seed)                 # on the host, float64
     placement = split_points(batch, options.devices)
+    kernels = _kernels(program, options, placement, causal)
+    placement = kernels.placement              # equal; the one its programs were built for
     constants = sorted(nets.get(CONSTANTS, {}))
     width = 1 + len(names) + len(constants)          # columns of the history table
+    deadline = started + options.seconds
 
-    def terms_of(nets, stored):
-        batch = placement.load(stored)               # the real points, split
-        return jnp.stack([_mean_square(t.residual(nets, physical, batch[t.name]))
-                          for t in program.terms])
-
-    def track(nets):
-        values = trained_constants(nets, physical)
-        return jnp.stack([values[c] for c in constants]) if constants else \
-            jnp.zeros((0,), dtype)
-
-    def loss(nets, batch, w):
-        values = terms_of(nets, batch)
-        return jnp.sum(w * values), values
-
-    schedule = optax.exponential_decay(options.learning_rate, options.decay_steps,
-                                       options.decay_rate, staircase=False)
-    adam = optax.adam(schedule)
-    adam_chunk = _chunk(lambda p, s, b, w: _adam_step(adam, loss, p, s, b, w), track,
-                        placement)
-    lbfgs = optax.lbfgs()
-    lbfgs_chunk = _chunk(lambda p, s, b, w: _lbfgs_step(lbfgs, loss, p, s, b, w), track,
-                         placement)
-    balance = make_balancer(options.balancer, program, physical, terms_of, placement) \
-        if options.balancer else None
-    balance_every = options.balance_every or options.chunk
-    candidate_shape = (RAR_CANDIDATES * options.points, len(program.coordinates))
-    rar_residuals = {t.name: make_point_map(t.residual, placement, candidate_shape)
-                     for t in program.terms if t.kind == "pde"}
-
-    phases = [(p, n, run, opt) for p, n, run, opt in
-              (("adam", options.steps, adam_chunk, adam),
-               ("lbfgs", options.lbfgs_steps, lbfgs_chunk, lbfgs)) if n]
-    total = options.steps + options.lbfgs_steps
-    loop = _Loop(nets, None, batch, weights, 0, 0, 0, [], {"resamples": 0})
+    loop = _Loop(nets, None, batch, weights, 0, 0, 0, [], {"resamples": 0},
+                 causality.SCHEDULE[0] if causal else 0.0)
     if checkpoint is not None and checkpoint.resume:
-        loop = _resume(checkpoint, loop, phases)
+        loop = _resume(checkpoint, loop, phases, kernels)
     nets, batch, weights, done, info = loop.nets, loop.batch, loop.weights, loop.done, loop.info
-    history, chunks = loop.history, loop.chunks
-    stored = placement.put(batch)
-    first = 0
-    for k, (phase, steps, run, opt) in enumerate(phases):
+    history, chunks, eps = loop.history, loop.chunks, loop.eps
+    info["phases"], stop = [], None
+    counts = [p.steps for p in phases]
+    total = f" of {sum(counts)}" if None not in counts else ""
+    for k, phase in enumerate(phases):
         if k < loop.phase:
-            first += steps
             continue
+        if stop is not None:
+            break
+        nets = _cast(nets, phase.dtype)
+        physical = {n: jnp.asarray(v, phase.dtype) for n, v in program.physical.items()}
+        stored = placement.put(_cast_host(batch, phase.dtype))
+        run = kernels.runner(phase.name, phase.dtype)
         state = loop.opt_state if k == loop.phase and loop.opt_state is not None \
-            else opt.init(nets)
-        left = first + steps - done
-        first += steps
-        while left:
-            n = min(options.chunk, left)
-            if options.resample_every and phase == "adam" and done and \
-                    done % options.resample_every < n:
-                batch = _resample(program, options, nets, physical, done, dtype,
-                                  rar_residuals)
-                stored = placement.put(batch)
+            else kernels.init_state(phase.name, nets)
+        balance = kernels.balancer(options.balancer, physical) if options.balancer and \
+            phase.name == "adam" else None
+        phase_start, taken = time.perf_counter(), 0
+        phase_end = min(deadline, phase_start + phase.seconds) if phase.seconds else deadline
+        chunk = LM_CHUNK if phase.name == "lm" else options.chunk
+        while phase.steps is None or taken < phase.steps:
+            n = chunk if phase.steps is None else min(chunk, phase.steps - taken)
+            if every.get(phase.name) and taken and taken % every[phase.name] < n:
+                batch = _resample(program, options, nets, physical, info["resamples"] + 1,
+                                  adaptive, kernels.rar(phase.dtype))
+                stored = placement.put(_cast_host(batch, phase.dtype))
                 info["resamples"] += 1
-            if balance and phase == "adam" and done % balance_every < n:
+                if isinstance(state, LMState):
+                    state.restart()
+            if balance is not None and done % (options.balance_every or options.chunk) < n:
                 weights = balance(nets, stored, weights)
-            w = jnp.asarray(weights, dtype)
-            nets, state, values, terms, tracked = run(nets, state, stored, w, n)
-            values, terms = np.asarray(values), np.asarray(terms)
-            _check_finite(values, terms, names, done, phase)
-            history.append(np.column_stack([values, terms, np.asarray(tracked)]))
-            done += n
-            left -= n
+            w = jnp.asarray(weights, phase.dtype)
+            nets, state, values, terms, tracked, slabs = run(
+                nets, state, physical, batch if phase.name == "lm" else stored, w,
+                jnp.asarray(eps, phase.dtype), n)
+            _check_finite(values, terms, names, done, phase.name)
+            if len(values):
+                history.append(np.column_stack([values, terms, tracked]))
+            done += len(values)
+            taken += len(values)
             chunks += 1
+            if causal:
+                eps = causality.next_eps(eps, slabs)
             for observe in observers:
-                observe({"step": done, "loss": float(values[-1]), "phase": phase,
-                         "fraction": done / total})
-            if checkpoint is None:
-                continue
-            saved = _Loop(nets, state, batch, weights, k, done, chunks, history, info)
-            if checkpoint.stop_signal() is not None:
-                raise _save(checkpoint, saved, width, stop=f"after step {done} of {total}")
-            if checkpoint.due(chunks):
-                _save(checkpoint, saved, width)
+                observe({"step": done, "loss": float(values[-1]) if len(values) else
+                         float("nan"), "phase": phase.name,
+                         "fraction": _fraction(phases, k, taken, phase_start, phase_end)})
+            stop = _stop_reason(values, options, state, time.perf_counter(), deadline)
+            if checkpoint is not None:
+                saved = _Loop(nets, state, batch, weights, k, done, chunks, history, info, eps)
+                if checkpoint.stop_signal() is not None:
+                    raise _save(checkpoint, saved, width, stop=f"after step {done}{total}")
+                if checkpoint.due(chunks):
+                    _save(checkpoint, saved, width)
+            if stop is not None or time.perf_counter() >= phase_end or not len(values):
+                break
+        info["phases"].append({"optimizer": phase.name, "steps": taken,
+                               "seconds": round(time.perf_counter() - phase_start, 2),
+                               "dtype": np.dtype(phase.dtype).name})
+    info["stop_reason"] = stop or "every phase ran its steps"
+    info["causal_eps"] = eps if causal else None
     table = np.concatenate(history) if history else np.zeros((0, width))
     out_history = {"loss": table[:, 0]}
     out_history.update({name: table[:, i + 1] for i, name in enumerate(names)})
     trajectory = {c: table[:, 1 + len(names) + i] for i, c in enumerate(constants)}
     final_weights = dict(zip(names, map(float, weights)))
-    return TrainResult(nets, physical, out_history, final_weights, done,
-                       time.perf_counter() - started, info, trajectory,
-                       placement)
+    last = phases[-1].dtype if phases else dtype
+    return TrainResult(_cast(nets, last), {n: jnp.asarray(v, last)
+                                          for n, v in program.physical.items()},
+                       out_history, final_weights, done, time.perf_counter() - started, info,
+                       trajectory, placement)
 
 
-def _mean_square(residual: jax.Array) -> jax.Array:
-    """Mean over points of the squared residual (its squared norm, for a vector residual
-    such as a gradient)."""
-    return jnp.mean(jnp.sum(jnp.square(residual.reshape(residual.shape[0], -1)), axis=1))
+def _stop_reason(values, options: TrainOptions, state, now: float, deadline: float
+                 ) -> str | None:
+    """Why training stops after this chunk, or None to go on."""
+    if len(values) and options.target_loss and values[-1] <= options.target_loss:
+        return f"the loss reached the target {options.target_loss:g}"
+    if isinstance(state, LMState) and state.converged:
+        return state.reason
+    if now >= deadline:
+        return f"the budget of {options.seconds:g} s was spent"
+    return None
+
+
+def _fraction(phases, k, taken, phase_start, phase_end) -> float:
+    """How far the training is, for progress bars: by steps or by time."""
+    phase = phases[k]
+    if phase.steps:
+        inner = taken / phase.steps
+    else:
+        inner = (time.perf_counter() - phase_start) / max(phase_end - phase_start, 1e-9)
+    return min((k + min(inner, 1.0)) / len(phases), 1.0)
+
+
+def _cast(tree, dtype):
+    return jax.tree.map(lambda x: jnp.asarray(x, dtype), tree)
+
+
+def _cast_host(batch: Mapping[str, np.ndarray], dtype) -> dict:
+    return {name: np.asarray(x, np.dtype(dtype)) for name, x in batch.items()}
+
+
+class _Kernels:
+    """The compiled pieces of training one program, kept between calls (`_kernels`): a
+    chunk runner per optimiser and dtype, RAR-D's residual maps, the balancers."""
+
+    def __init__(self, program: PINNProgram, options: TrainOptions, placement: Placement,
+                 causal: bool):
+        self.program, self.placement = program, placement
+        self.objective = Objective.of(program, causal)
+        self.points = options.points
+        schedule = optax.exponential_decay(options.learning_rate, options.decay_steps,
+                                           options.decay_rate, staircase=False)
+        self.optimizers = {"adam": optax.adam(schedule), "lbfgs": optax.lbfgs()}
+        self._cache: dict = {}
+        nets = program.init(jax.random.PRNGKey(0))
+        self.constants = sorted(nets.get(CONSTANTS, {}))
+
+    def init_state(self, name: str, nets):
+        if name == "lm":
+            return LMState()
+        return self.optimizers[name].init(nets)
+
+    def _cached(self, key, build):
+        if key not in self._cache:
+            self._cache[key] = build()
+        return self._cache[key]
+
+    def runner(self, name: str, dtype):
+        """(nets, state, physical, batch, weights, eps, n) -> (nets, state, losses, terms,
+        tracked constants, slab weights) over n steps; host arrays out."""
+        return self._cached(("run", name, np.dtype(dtype).name),
+                            lambda: self._lm_runner() if name == "lm" else
+                            self._scan_runner(name))
+
+    def _track(self, nets, physical):
+        values = trained_constants(nets, physical)
+        return jnp.stack([values[c] for c in self.constants]) if self.constants else \
+            jnp.zeros((0,), jax.tree.leaves(nets)[0].dtype)
+
+    def _scan_runner(self, name: str):
+        optimizer, objective, placement = self.optimizers[name], self.objective, self.placement
+
+        def loss(params, physical, stored, weights, eps):
+            return objective.loss(params, physical, placement.load(stored), weights, eps)
+
+        step = _adam_step if name == "adam" else _lbfgs_step
+
+        def chunk(params, state, physical, stored, weights, eps, n):
+            def body(carry, _):
+                params, state = carry
+                params, state, value, (terms, slabs) = step(
+                    optimizer, loss, params, state, physical, stored, weights, eps)
+                return (params, state), (value, terms, self._track(params, physical), slabs)
+
+            (params, state), (values, terms, tracked, slabs) = jax.lax.scan(
+                body, (params, state), None, length=n)
+            return params, state, values, terms, tracked, slabs[-1]
+
+        compiled = jit_split(chunk, placement, 3, 6, static=(6,))
+
+        def run(*args):
+            out = compiled(*args)
+            return (out[0], out[1], *(np.asarray(x) for x in out[2:]))
+
+        return run
+
+    def _lm_runner(self):
+        lm = LevenbergMarquardt(self.objective, self.program.init(jax.random.PRNGKey(0)))
+
+        def run(nets, state, physical, batch, weights, eps, n):
+            host = _cast_host(batch, weights.dtype)
+            nets, state, values, terms, slabs = lm.run(nets, state, physical, host, weights,
+                                                       eps, n)
+            tracked = np.asarray(self._track(nets, physical))
+            return nets, state, values, terms, np.tile(tracked, (len(values), 1)), slabs
+
+        return run
+
+    def rar(self, dtype):
+        """RAR-D's residual of every equation at the candidate points, split over the
+        devices."""
+        shape = (RAR_CANDIDATES * self.points, len(self.program.coordinates))
+        return self._cached(("rar", np.dtype(dtype).name), lambda: {
+            t.name: make_point_map(t.residual, self.placement, shape)
+            for t in self.program.terms if t.kind == "pde"})
+
+    def balancer(self, kind: str, physical):
+        objective, placement = self.objective, self.placement
+
+        def terms_of(nets, stored):
+            return objective.terms(nets, physical, placement.load(stored))
+
+        return self._cached(("balance", kind, jax.tree.leaves(physical)[0].dtype.name
+                             if physical else ""),
+                            lambda: make_balancer(kind, self.program, physical, terms_of,
+                                                  placement))
+
+
+_KERNELS: OrderedDict = OrderedDict()
+
+
+def _kernels(program: PINNProgram, options: TrainOptions, placement: Placement,
+             causal: bool) -> _Kernels:
+    """The compiled pieces for `program`, reused while the program, the point layout and
+    the options they depend on stay the same (the last KERNEL_CACHE programs)."""
+    key = (id(program), placement, options.learning_rate, options.decay_steps,
+           options.decay_rate, options.points, causal)
+    found = _KERNELS.get(key)
+    if found is not None and found.program is program:
+        _KERNELS.move_to_end(key)
+        return found
+    made = _Kernels(program, options, placement, causal)
+    _KERNELS[key] = made
+    while len(_KERNELS) > KERNEL_CACHE:
+        _KERNELS.popitem(last=False)
+    return made
+
+
+def _adam_step(adam, loss, params, state, physical, stored, weights, eps):
+    (value, aux), grads = jax.value_and_grad(loss, has_aux=True)(params, physical, stored,
+                                                                 weights, eps)
+    updates, state = adam.update(grads, state, params)
+    return optax.apply_updates(params, updates), state, value, aux
+
+
+def _lbfgs_step(lbfgs, loss, params, state, physical, stored, weights, eps):
+    def value_fn(p):
+        return loss(p, physical, stored, weights, eps)[0]
+
+    value, grads = optax.value_and_grad_from_state(value_fn)(params, state=state)
+    updates, state = lbfgs.update(grads, state, params, value=value, grad=grads,
+                                  value_fn=value_fn)
+    params = optax.apply_updates(params, updates)
+    return params, state, value, loss(params, physical, stored, weights, eps)[1]
 
 
 @dataclass
@@ -255,26 +553,30 @@ class _Loop:
     opt_state: object
     batch: dict                # the points on the host, unpadded: any device count resumes
     weights: np.ndarray
-    phase: int                 # index into the phases that have steps
+    phase: int                 # index into the phases
     done: int                  # steps done over all phases
     chunks: int
     history: list
     info: dict
+    eps: float = 0.0           # the causality parameter
 
 
 def _save(checkpoint: Checkpointing, loop: _Loop, width: int, stop: str = ""):
-    state = {"nets": loop.nets, "opt": loop.opt_state, "batch": loop.batch}
+    opt = {k: np.asarray(v) for k, v in asdict(loop.opt_state).items()} \
+        if isinstance(loop.opt_state, LMState) else loop.opt_state
+    state = {"nets": loop.nets, "opt": opt, "batch": loop.batch}
     extra = {"history": np.concatenate(loop.history) if loop.history
              else np.zeros((0, width)), "weights": np.asarray(loop.weights)}
     info = {"phase": loop.phase, "step": loop.done, "chunks": loop.chunks,
-            "train_info": loop.info}
+            "train_info": {k: v for k, v in loop.info.items() if k != "phases"},
+            "eps": loop.eps}
     if stop:
         return checkpoint.stop(state, info, extra, stop)
     checkpoint.save(state, info, extra)
     return None
 
 
-def _resume(checkpoint: Checkpointing, fresh: _Loop, phases) -> _Loop:
+def _resume(checkpoint: Checkpointing, fresh: _Loop, phases, kernels: _Kernels) -> _Loop:
     """The loop state saved in the checkpoint, in the structure of a fresh run's."""
     from ..observe.checkpoint import check_identity, load_checkpoint
 
@@ -285,49 +587,19 @@ def _resume(checkpoint: Checkpointing, fresh: _Loop, phases) -> _Loop:
         raise OptionError(f"the checkpoint in {str(checkpoint.folder)!r} does not fit this "
                           "run (its training phase is not among this run's)",
                           hint="leave out --resume to start over")
-    template = {"nets": fresh.nets, "opt": phases[k][3].init(fresh.nets),
-                "batch": fresh.batch}
-    state, manifest, extra = checkpoint.load(template)
+    nets = _cast(fresh.nets, phases[k].dtype)
+    lm = phases[k].name == "lm"
+    opt = {k: np.zeros(()) for k in asdict(LMState())} if lm else \
+        kernels.init_state(phases[k].name, nets)
+    state, manifest, extra = checkpoint.load({"nets": nets, "opt": opt, "batch": fresh.batch})
+    opt = LMState(**{k: type(v)(state["opt"][k]) for k, v in asdict(LMState()).items()}) \
+        if lm else state["opt"]
     weights = extra.get("weights", fresh.weights)
     batch = {name: np.asarray(x) for name, x in state["batch"].items()}
-    return _Loop(state["nets"], state["opt"], batch, weights, k,
-                 int(manifest["step"]), int(manifest["chunks"]), [extra["history"]],
-                 dict(manifest.get("train_info", {"resamples": 0})))
-
-
-def _chunk(step, track, placement):
-    """A jitted function running `n` steps of `step` in one lax.scan; per step it keeps the
-    loss, the terms and `track(params)` (the unknown constants). The batch is split over the
-    devices of `placement`, everything else replicated."""
-
-    def run(params, state, batch, weights, n):
-        def body(carry, _):
-            params, state = carry
-            params, state, value, terms = step(params, state, batch, weights)
-            return (params, state), (value, terms, track(params))
-
-        (params, state), (values, terms, tracked) = jax.lax.scan(body, (params, state), None,
-                                                                 length=n)
-        return params, state, values, terms, tracked
-
-    return jit_split(run, placement, 2, 4, static=(4,))
-
-
-def _adam_step(adam, loss, params, state, batch, weights):
-    (value, terms), grads = jax.value_and_grad(loss, has_aux=True)(params, batch, weights)
-    updates, state = adam.update(grads, state, params)
-    return optax.apply_updates(params, updates), state, value, terms
-
-
-def _lbfgs_step(lbfgs, loss, params, state, batch, weights):
-    def value_fn(p):
-        return loss(p, batch, weights)[0]
-
-    value, grads = optax.value_and_grad_from_state(value_fn)(params, state=state)
-    updates, state = lbfgs.update(grads, state, params, value=value, grad=grads,
-                                  value_fn=value_fn)
-    params = optax.apply_updates(params, updates)
-    return params, state, value, loss(params, batch, weights)[1]
+    return _Loop(state["nets"], opt, batch, weights, k, int(manifest["step"]),
+                 int(manifest["chunks"]), [extra["history"]],
+                 dict(manifest.get("train_info", {"resamples": 0})),
+                 float(manifest.get("eps", fresh.eps)))
 
 
 def _initial_weights(program: PINNProgram, options: TrainOptions) -> np.ndarray:
@@ -344,15 +616,16 @@ def _initial_weights(program: PINNProgram, options: TrainOptions) -> np.ndarray:
                        for t in program.terms])
 
 
-def _draw(program: PINNProgram, options: TrainOptions, seed: int, dtype) -> dict:
-    """Points for every term: interior (equations, regularization), shared boundary and
-    initial budgets, by `sampler`; a data term's are its observation points."""
+def _draw(program: PINNProgram, options: TrainOptions, seed: int) -> dict:
+    """Points for every term (float64, on the host): interior (equations, regularization),
+    shared boundary and initial budgets, by `sampler`; a data term's are its observation
+    points."""
     boundary = [t for t in program.terms if t.kind == "boundary"]
     initial = [t for t in program.terms if t.kind == "initial"]
     batch = {}
     for i, t in enumerate(program.terms):
         if t.points is not None:
-            batch[t.name] = np.asarray(t.points, dtype)
+            batch[t.name] = np.asarray(t.points, np.float64)
             continue
         if t.kind in ("pde", "regularization", "mean"):
             n = options.points
@@ -362,29 +635,33 @@ def _draw(program: PINNProgram, options: TrainOptions, seed: int, dtype) -> dict
             n = max(options.initial_points // len(initial), 8)
         batch[t.name] = np.asarray(sample_points(options.sampler, n, program.coordinates,
                                                  program.bounds, t.fixed, seed * 7919 + i),
-                                   dtype)
+                                   np.float64)
     return batch
 
 
-def _resample(program, options, nets, physical, step, dtype, rar_residuals) -> dict:
-    """New points (host arrays). RAR-D: each equation's residual at candidate points
-    (`rar_residuals`: split over the devices) picks them with density 1 + r^2 / mean r^2."""
-    seed = options.seed + 1000 * (step // max(options.resample_every, 1))
-    batch = _draw(program, options, seed, dtype)
-    if not options.adaptive_sampling:
+def _resample(program, options, nets, physical, count, adaptive, rar_residuals) -> dict:
+    """New points (host arrays), the `count`-th draw. RAR-D: each equation's residual at
+    candidate points (`rar_residuals`: split over the devices) picks them with density
+    1 + r^2 / mean r^2."""
+    seed = options.seed + 1000 * count
+    batch = _draw(program, options, seed)
+    if not adaptive:
         return batch
     rng = np.random.default_rng(seed)
+    dtype = np.dtype(jax.tree.leaves(nets)[0].dtype)
     for t in program.terms:
         if t.kind != "pde":
             continue
         candidates = sample_points("uniform", RAR_CANDIDATES * options.points,
                                    program.coordinates, program.bounds, t.fixed, seed)
         r2 = np.square(np.asarray(rar_residuals[t.name]((nets, physical),
-                                                        np.asarray(candidates, dtype))))
+                                                        np.asarray(candidates, dtype)),
+                                  dtype=np.float64))
+        r2 = r2.reshape(len(candidates), -1).sum(axis=1)
         density = r2 / max(float(np.mean(r2)), 1e-30) + 1.0
         pick = rng.choice(len(candidates), options.points, replace=False,
                           p=density / density.sum())
-        batch[t.name] = np.asarray(candidates[pick], dtype)
+        batch[t.name] = candidates[pick]
     return batch
 
 

@@ -14,8 +14,10 @@ from runtime.errors import OptionError
 from runtime.options import METHOD_NAMES, OPTIONS, defaults, describe
 
 # The defaults before the table, written out from the hand-made dataclasses it replaced
-# (face_mean added with flux form, issue 14; architecture, weight_factorisation, balance and
-# balance_every with issue 15).
+# (face_mean added with flux form, issue 14; with issue 15: architecture,
+# weight_factorisation, balance, balance_every, budget, lm_steps, finish_dtype, target_loss,
+# causal and optimizer for pinn; layers, points, steps, lbfgs_steps, resample_every and
+# adaptive_sampling became None, settled from the budget and the spec).
 OLD_DEFAULTS = {
     "fd": dict(grid=None, accuracy=2, face_mean="harmonic", scheme=None, dtype=None,
                integrator="auto", dt=None,
@@ -23,12 +25,13 @@ OLD_DEFAULTS = {
                checkpoint=None, checkpoint_every=1, resume=False, fit_steps=None,
                optimizer="auto", regularization=0.0, devices=None, mesh=None, parts=False,
                strict=False),
-    "pinn": dict(layers=(64, 64, 64), activation="tanh", initialiser="glorot",
+    "pinn": dict(layers=None, activation="tanh", initialiser="glorot",
                  fourier_features=0, fourier_scale=1.0, harmonics=1, hard_constraints=True,
-                 data_scaling=True, steps=4000, lbfgs_steps=2000, learning_rate=2e-3,
-                 decay_rate=0.5, decay_steps=1000, points=1024, boundary_points=256,
-                 initial_points=256, sampler="sobol", resample_every=0,
-                 adaptive_sampling=False, weights=None, balance="none", balance_every=None,
+                 data_scaling=True, steps=None, lbfgs_steps=None, learning_rate=2e-3,
+                 decay_rate=0.5, decay_steps=1000, points=None, boundary_points=256,
+                 initial_points=256, sampler="sobol", resample_every=None,
+                 adaptive_sampling=None, weights=None, budget="default", lm_steps=None,
+                 finish_dtype="float64", target_loss=1e-12, causal=None, optimizer="auto", balance="none", balance_every=None,
                  chunk=250, seed=0, grid=None,
                  frames=21, dtype="float32", checkpoint=None, checkpoint_every=1,
                  resume=False, data_weight=1.0, regularization=0.0, devices=None,
