@@ -31,6 +31,7 @@ import ast
 import json
 import math
 import os
+import sys
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -189,6 +190,8 @@ def run_case(name: str, seed: int = 0, overrides: Mapping[str, object] | None = 
     solution = runtime.solve(system, "pinn", seed=seed, **options)
     wall = time.perf_counter() - start
     error = case.error(solution)
+    print(f"  {name} seed {seed} {dict(overrides or {})}: error {error:.3e} in {wall:.1f} s "
+          f"({solution.meta.get('stop_reason')})", file=sys.stderr, flush=True)
     return {"case": name, "seed": seed, "error": error, "measure": case.measure,
             "bound": case.bound, "within": bool(error <= case.bound), "wall_s": wall,
             "final_loss": solution.meta.get("final_loss"),

@@ -95,8 +95,12 @@ def option_flags(names: Sequence[str]) -> str:
     return ", ".join(shown)
 
 
-def training_verdict(loss: np.ndarray, options: Sequence[str] = ()) -> Convergence:
-    """The training criterion on the loss at every step (see the module docstring)."""
+def training_verdict(loss: np.ndarray, options: Sequence[str] = (),
+                     last_phase: int | None = None) -> Convergence:
+    """The training criterion on the loss at every step (see the module docstring).
+    `last_phase`: the steps of the last optimiser, whose last `WINDOW` is the window (an
+    optimiser's steps are not another's: a Levenberg-Marquardt finish falls orders of
+    magnitude below Adam in a few steps)."""
     loss = np.asarray(loss, dtype=np.float64)
     criterion = (f"the loss is finite, fell by at least {FALL:g}x from its first step and "
                  f"levelled off (the last {WINDOW:.0%} of the steps lowered its best value "
@@ -110,7 +114,7 @@ def training_verdict(loss: np.ndarray, options: Sequence[str] = ()) -> Convergen
     if not np.all(np.isfinite(loss)):
         return Convergence(False, criterion, "the loss is not finite", figures, tuple(options))
     fall = start / final if final > 0 else float("inf")
-    w = window(loss.size)
+    w = window(loss.size if last_phase is None else min(max(last_phase, 1), loss.size))
     before, last = float(np.min(loss[:-w])) if loss.size > w else start, float(np.min(loss[-w:]))
     change = before / last if last > 0 else float("inf")
     figures.update(fall=fall, window_steps=w, last_window_fall=change)

@@ -36,8 +36,8 @@ MU_MAX = 1e12        # beyond this no step lowers the loss: a minimum to roundof
 DIAGONAL_FLOOR = 1e-10   # columns of J below this fraction of the largest: damped at that
 
 
-STALL_STEPS = 200    # steps without a LEVEL fall of the best loss: levelled off
-LEVEL = 0.01
+STALL_STEPS = 100    # steps in which the best loss fell less than LEVEL: levelled off
+LEVEL = 0.5          # (a fall to half: on a log scale, the loss has stopped moving)
 
 
 @dataclass
@@ -59,7 +59,7 @@ class LMState:
     def reason(self) -> str:
         if self.mu > MU_MAX:
             return "converged: no Levenberg-Marquardt step lowers the loss (roundoff)"
-        return (f"converged: the loss fell less than {LEVEL:.0%} in {STALL_STEPS} "
+        return (f"converged: the loss fell less than {1 / (1 - LEVEL):g}x in {STALL_STEPS} "
                 "Levenberg-Marquardt steps")
 
     def restart(self) -> None:
@@ -95,6 +95,16 @@ class LevenbergMarquardt:
                     return t.residual(self.unravel(th), physical, points).reshape(-1)
                 jac = jax.jacrev(whole)(theta)[None]                   # (1, k, P)
                 res = whole(theta)[None]
+            elif t.kind == "data":
+                # a data residual compares the field at its points with the observations in
+                # their order: at one point it gives that point's value minus every
+                # observation, of which the point's own (index i) is its row
+                def observed(th, p, i, t=t):
+                    return t.residual(self.unravel(th), physical, p[None]).reshape(-1)[i]
+                index = jnp.arange(points.shape[0])
+                jac = jax.vmap(jax.jacrev(observed), in_axes=(None, 0, 0))(
+                    theta, points, index)[:, None]                        # (n, 1, P)
+                res = t.residual(self.unravel(theta), physical, points).reshape(-1, 1)
             else:
                 def one(th, p, t=t):
                     return t.residual(self.unravel(th), physical, p[None]).reshape(-1)

@@ -153,11 +153,12 @@ def training_convergence(program: PINNProgram, result) -> Convergence:
     """The verdict on a training (`runtime.output.convergence`): the loss fell and levelled;
     for inverse problems also the unknown constants settled and each observed field's RMS
     misfit (the last value of its data term) within MISFIT of its data's RMS."""
-    helps = ("steps", "lbfgs_steps", "learning_rate", "layers", "points")
-    verdict = training_verdict(result.history["loss"], helps)
+    helps = ("budget", "steps", "lbfgs_steps", "lm_steps", "learning_rate", "layers", "points")
+    phases = result.info.get("phases") or [{}]
+    verdict = training_verdict(result.history["loss"], helps, phases[-1].get("steps"))
     data = [t for t in program.terms if t.kind == "data"]
     if result.trajectory:
-        verdict = verdict & settled_verdict(result.trajectory, ("steps", "lbfgs_steps"))
+        verdict = verdict & settled_verdict(result.trajectory, ("budget", "steps", "lbfgs_steps"))
     if data:
         scale = {o.field: o.rms or 1.0 for o in field_observations(program.system)}
         relative = {}

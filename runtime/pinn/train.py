@@ -57,6 +57,7 @@ BUDGETS = {"quick": 60.0, "default": 480.0, "long": 1800.0}    # seconds of trai
 OPTIMIZERS = ("auto", "lm", "lbfgs")
 LM_MAX_PARAMS = 4000          # auto picks Levenberg-Marquardt up to this many trainables
 ADAM_SHARE = {"lm": 0.15, "lbfgs": 0.4}      # of the budget, when phases run by time
+ADAM_MOST = {"lm": 2000}      # and at most these steps: LM does the rest far faster
 COUNTED = {"steps": 4000, "lbfgs_steps": 2000, "lm_steps": 1000}   # when one count is given
 LM_CHUNK = 10                 # Levenberg-Marquardt steps between host checks
 RAD_EVERY = {"adam": 1000, "lm": 100}        # auto resampling, time-dependent problems
@@ -227,7 +228,8 @@ def plan(program: PINNProgram, options: TrainOptions, dtype=jnp.float32) -> tupl
     finish = resolve_optimizer(program, options)
     if options.by_time:
         adam = ADAM_SHARE[finish] * options.seconds
-        return (Phase("adam", None, adam, dtype), Phase(finish, None, None, finish_dtype))
+        return (Phase("adam", ADAM_MOST.get(finish), adam, dtype),
+                Phase(finish, None, None, finish_dtype))
     counted = {name: COUNTED[name] if getattr(options, name) is None
                else getattr(options, name) for name in COUNTED}
     steps = counted["lm_steps" if finish == "lm" else "lbfgs_steps"]
@@ -325,6 +327,8 @@ def _train(program, options, dtype, observers, checkpoint) -> TrainResult:
         balance = kernels.balancer(options.balancer, physical) if options.balancer and \
             phase.name == "adam" else None
         phase_start, taken = time.perf_counter(), 0
+        if k == loop.phase and None not in counts:        # resumed inside this phase
+            taken = done - sum(counts[:k])
         phase_end = min(deadline, phase_start + phase.seconds) if phase.seconds else deadline
         chunk = LM_CHUNK if phase.name == "lm" else options.chunk
         while phase.steps is None or taken < phase.steps:
@@ -367,6 +371,7 @@ def _train(program, options, dtype, observers, checkpoint) -> TrainResult:
                                "seconds": round(time.perf_counter() - phase_start, 2),
                                "dtype": np.dtype(phase.dtype).name})
     info["stop_reason"] = stop or "every phase ran its steps"
+    info["points"] = options.points
     info["causal_eps"] = eps if causal else None
     table = np.concatenate(history) if history else np.zeros((0, width))
     out_history = {"loss": table[:, 0]}
@@ -589,7 +594,7 @@ def _resume(checkpoint: Checkpointing, fresh: _Loop, phases, kernels: _Kernels) 
                           hint="leave out --resume to start over")
     nets = _cast(fresh.nets, phases[k].dtype)
     lm = phases[k].name == "lm"
-    opt = {k: np.zeros(()) for k in asdict(LMState())} if lm else \
+    opt = {k: np.asarray(v) for k, v in asdict(LMState()).items()} if lm else \
         kernels.init_state(phases[k].name, nets)
     state, manifest, extra = checkpoint.load({"nets": nets, "opt": opt, "batch": fresh.batch})
     opt = LMState(**{k: type(v)(state["opt"][k]) for k, v in asdict(LMState()).items()}) \

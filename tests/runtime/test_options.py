@@ -31,7 +31,8 @@ OLD_DEFAULTS = {
                  decay_rate=0.5, decay_steps=1000, points=None, boundary_points=256,
                  initial_points=256, sampler="sobol", resample_every=None,
                  adaptive_sampling=None, weights=None, budget="default", lm_steps=None,
-                 finish_dtype="float64", target_loss=1e-12, causal=None, optimizer="auto", balance="none", balance_every=None,
+                 finish_dtype="float64", target_loss=1e-12, causal=None, optimizer="auto",
+                 balance="none", balance_every=None,
                  chunk=250, seed=0, grid=None,
                  frames=21, dtype="float32", checkpoint=None, checkpoint_every=1,
                  resume=False, data_weight=1.0, regularization=0.0, devices=None,
@@ -78,7 +79,8 @@ def test_the_classes_stay_importable_where_they_were():
     assert [FDSolveOptions, PINNSolveOptions, ODILSolveOptions] == \
         [_options_class(m) for m in ("fd", "pinn", "odil")]
     assert FDSolveOptions.__module__ == "runtime.fd.options"
-    assert PINNSolveOptions().network().layers == (64, 64, 64)
+    assert PINNSolveOptions().network().layers == (20, 20, 20)        # by time: lm finishes
+    assert PINNSolveOptions(steps=10).network().layers == (64, 64, 64)  # counted: L-BFGS
     assert PINNSolveOptions(steps=7).training().steps == 7
 
 
@@ -213,7 +215,7 @@ def test_solve_help_has_a_group_per_method_and_the_shared_ones():
     (["--checkpoint", "somewhere"], "odil", "fd, pinn"),
     (["--soft-constraints"], "odil", "pinn"),
     (["--lr", "0.1"], "fd", "pinn"),
-    (["--optimizer", "lm"], "pinn", "fd"),
+    (["--optimizer", "lm"], "odil", "fd, pinn"),
     (["--data-weight", "2"], "fd", "pinn, odil"),
     (["--parts"], "pinn", "fd"),
 ])

@@ -254,7 +254,7 @@ def fd_derivative(f, x, axes, h=1e-2, accuracy=8):
                for o, w in zip(stencil.offsets, stencil.weights)) / h
 
 
-@pytest.mark.parametrize("rwf", [False, True])
+@pytest.mark.parametrize("rwf", [False, pytest.param(True, marks=pytest.mark.slow)])
 @pytest.mark.parametrize("architecture", ARCHITECTURES)
 def test_second_derivatives_by_jvp_match_finite_differences(architecture, rwf):
     spec = make_spec(architecture, rwf, fourier=3, activation="sin")

@@ -104,7 +104,8 @@ def test_a_pinn_that_cannot_fit_in_its_budget_warns_and_exits_4(tmp_path, capsys
     assert "(NOT CONVERGED)" in printed
     warning = next(line for line in printed.splitlines() if line.startswith("WARNING"))
     assert "the loss fell only 1x" in warning       # measured: 5.000e7 to 4.982e7
-    assert "may help: --steps, --lbfgs-steps, --lr, --layers, --points" in warning
+    assert ("may help: --budget, --steps, --lbfgs-steps, --lm-steps, --lr, --layers, "
+            "--points") in warning
     with np.load(out) as saved:                      # the result is still written whole
         meta = json.loads(str(saved["meta"]))
         assert saved["u"].shape == (129,)
@@ -122,7 +123,7 @@ def test_strict_makes_it_an_error_and_writes_nothing(tmp_path, capsys):
     assert list(tmp_path.iterdir()) == [tmp_path / "huge.pde"]
     err = capsys.readouterr().err
     assert "huge.pde:3:1: not converged: pinn did not converge: the loss fell only" in err
-    assert "hint: try --steps" in err and "Traceback" not in err
+    assert "hint: try --budget" in err and "Traceback" not in err
     with pytest.raises(NotConvergedError) as info:
         runtime.solve(pl.parse(HUGE_SOURCE), "pinn", steps=100, lbfgs_steps=0, strict=True,
                       **TINY)
@@ -254,3 +255,12 @@ def test_time_stepping_that_stays_finite_converges(examples_dir, capsys):
     sol = runtime.solve(pl.load(f"{examples_dir}/heat1d.pde"), "fd", grid=17)
     assert sol.converged is True
     assert "all finite" in sol.convergence.reason
+
+
+def test_the_window_lies_in_the_last_phase():
+    adam = np.geomspace(1.0, 1e-4, 900)                  # fell 1e4x, levelled at its end
+    finish = np.geomspace(1e-4, 1e-9, 100) * np.r_[np.ones(90), np.ones(10)]
+    finish[90:] = finish[89]                            # the finish levelled too
+    loss = np.concatenate([adam, finish])
+    assert verdicts.training_verdict(loss, last_phase=100).converged
+    assert not verdicts.training_verdict(loss).converged    # 10% of all: the finish's fall

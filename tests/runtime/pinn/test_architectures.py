@@ -11,8 +11,9 @@ QUICK = dict(layers=(16, 16), points=128, boundary_points=64, grid=11, steps=200
              lbfgs_steps=0)
 
 
-@pytest.mark.parametrize("architecture, rwf", [("mlp", False), ("modified", False),
-                                               ("pirate", False), ("pirate", True)])
+@pytest.mark.parametrize("architecture, rwf", [
+    ("mlp", False), pytest.param("modified", False, marks=pytest.mark.slow),
+    pytest.param("pirate", False, marks=pytest.mark.slow), ("pirate", True)])
 def test_a_short_poisson_run_trains_each_architecture(examples_dir, architecture, rwf):
     system = pl.load(f"{examples_dir}/poisson2d.pde")
     sol = runtime.solve(system, "pinn", architecture=architecture, weight_factorisation=rwf,

@@ -202,6 +202,7 @@ def test_training_balances_every_balance_every_steps_from_the_given_weights(case
                                expected(w0, norms, case.balanced), rtol=1e-4)
 
 
+@pytest.mark.slow                       # four trainings, about 30 s
 def test_each_balancer_beats_none_on_the_unbalanced_problem():
     """300 Adam steps (float32, seed 0): unbalanced, the boundary terms are a millionth of
     the loss and the error stays large (about 2.6 relative); each rule recovers them."""

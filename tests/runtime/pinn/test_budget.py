@@ -33,7 +33,8 @@ def poisson(examples_dir):
 
 def test_by_time_adam_takes_its_share_then_the_finish_the_rest(heat):
     phases = training.plan(heat, TrainOptions(budget=100))
-    assert [(p.name, p.steps) for p in phases] == [("adam", None), ("lm", None)]
+    assert [(p.name, p.steps) for p in phases] == [("adam", training.ADAM_MOST["lm"]),
+                                                   ("lm", None)]
     assert phases[0].seconds == pytest.approx(100 * training.ADAM_SHARE["lm"])
     assert phases[1].seconds is None and phases[1].dtype == jnp.float64
     lbfgs = training.plan(heat, TrainOptions(budget="quick", optimizer="lbfgs"))

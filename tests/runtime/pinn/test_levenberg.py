@@ -114,3 +114,34 @@ def test_causal_rows_weigh_the_loss_as_the_objective_does(examples_dir, causal):
         _, _, loss, _, _, _ = lm._linearize(theta, physical, batch, weights, jnp.asarray(1.0))
         value, _ = objective.loss(nets, physical, batch, weights, jnp.asarray(1.0))
         np.testing.assert_allclose(loss, value, rtol=1e-12)
+
+
+def test_an_inverse_problems_rows_match_forward_mode(examples_dir):
+    """Data terms (residual: the field at the observation points minus the data, in their
+    order) and unknown constants, against jax.jacfwd of the whole residual vector."""
+    with jax.enable_x64(True):
+        program = lower_pinn(pl.load(f"{examples_dir}/lorenz_inverse.pde"),
+                             PINNOptions(layers=(6,)))
+        objective = Objective.of(program, causal=False)
+        nets = program.init(jax.random.PRNGKey(2), jnp.float64)
+        physical = {k: jnp.asarray(v, jnp.float64) for k, v in program.physical.items()}
+        batch = {t.name: jnp.asarray(t.points if t.points is not None else
+                                     np.linspace(0, 3, 20)[:, None], jnp.float64)
+                 for t in program.terms}
+        assert {t.kind for t in program.terms} >= {"pde", "data"}
+        weights = jnp.linspace(1.0, 2.0, len(program.terms))
+        theta, unravel = ravel_pytree(nets)
+        lm = LevenbergMarquardt(objective, nets)
+        normal, gradient, loss, _, _, _ = lm._linearize(theta, physical, batch, weights,
+                                                        jnp.asarray(0.0))
+
+        def vector(th):
+            return jnp.concatenate([
+                jnp.sqrt(w / batch[t.name].shape[0]) *
+                t.residual(unravel(th), physical, batch[t.name]).reshape(-1)
+                for t, w in zip(program.terms, weights)])
+
+        jac = jax.jacfwd(vector)(theta)
+        np.testing.assert_allclose(normal, jac.T @ jac, rtol=1e-9, atol=1e-9)
+        np.testing.assert_allclose(gradient, jac.T @ vector(theta), rtol=1e-9, atol=1e-9)
+        np.testing.assert_allclose(loss, vector(theta) @ vector(theta), rtol=1e-12)
