@@ -35,15 +35,20 @@ def _batch(program, n=40):
     return {k: jnp.asarray(v, jnp.float64) for k, v in points.items()}
 
 
+def _start(program, seed, causal=False):
+    """The objective, float64 networks and physical parameters, and LM (inside x64)."""
+    objective = Objective.of(program, causal)
+    nets = program.init(jax.random.PRNGKey(seed), jnp.float64)
+    physical = {k: jnp.asarray(v, jnp.float64) for k, v in program.physical.items()}
+    return objective, nets, physical, LevenbergMarquardt(objective, nets)
+
+
 def test_normal_equations_match_a_forward_mode_jacobian():
     with jax.enable_x64(True):
         program = _poisson_1d(hard=False)
-        objective = Objective.of(program, causal=False)
-        nets = program.init(jax.random.PRNGKey(1), jnp.float64)
-        physical = {k: jnp.asarray(v, jnp.float64) for k, v in program.physical.items()}
+        objective, nets, physical, lm = _start(program, 1)
         batch, weights = _batch(program), jnp.asarray([1.0, 3.0, 0.5])
         theta, unravel = ravel_pytree(nets)
-        lm = LevenbergMarquardt(objective, nets)
         normal, gradient, loss, terms, _, _ = lm._linearize(theta, physical, batch, weights,
                                                             jnp.asarray(0.0))
 
@@ -65,10 +70,7 @@ def test_normal_equations_match_a_forward_mode_jacobian():
 def test_a_few_dozen_steps_reach_float64_accuracy():
     with jax.enable_x64(True):
         program = _poisson_1d(hard=True)
-        objective = Objective.of(program, causal=False)
-        nets = program.init(jax.random.PRNGKey(0), jnp.float64)
-        physical = {k: jnp.asarray(v, jnp.float64) for k, v in program.physical.items()}
-        lm = LevenbergMarquardt(objective, nets)
+        _, nets, physical, lm = _start(program, 0)
         # 400 points for about 100 parameters: with fewer rows than unknowns LM fits the
         # points and nothing between them (tried: 40 points, loss 1e-10, error 6e-3)
         nets, state, values, terms, _ = lm.run(nets, LMState(), physical,
@@ -84,10 +86,8 @@ def test_a_few_dozen_steps_reach_float64_accuracy():
 
 def test_at_a_minimum_it_says_converged():
     with jax.enable_x64(True):
-        program = _poisson_1d(hard=True)
-        nets = program.init(jax.random.PRNGKey(0), jnp.float64)
-        physical = {k: jnp.asarray(v, jnp.float64) for k, v in program.physical.items()}
-        lm = LevenbergMarquardt(Objective.of(program, False), nets)
+        _, nets, physical, lm = _start(_poisson_1d(hard=True), 0)
+        program = lm.objective.program
         state = LMState(mu=1e13)
         _, state, values, _, _ = lm.run(nets, state, physical, _batch(program), jnp.ones(1),
                                         jnp.asarray(0.0), 5)
@@ -98,9 +98,7 @@ def test_at_a_minimum_it_says_converged():
 def test_causal_rows_weigh_the_loss_as_the_objective_does(examples_dir, causal):
     with jax.enable_x64(True):
         program = lower_pinn(pl.load(f"{examples_dir}/heat1d.pde"), PINNOptions(layers=(6,)))
-        objective = Objective.of(program, causal)
-        nets = program.init(jax.random.PRNGKey(0), jnp.float64)
-        physical = {k: jnp.asarray(v, jnp.float64) for k, v in program.physical.items()}
+        objective, nets, physical, lm = _start(program, 0, causal)
         rng = np.random.default_rng(0)
         batch = {}
         for t in program.terms:
@@ -110,7 +108,6 @@ def test_causal_rows_weigh_the_loss_as_the_objective_does(examples_dir, causal):
             batch[t.name] = jnp.asarray(pts)
         weights = jnp.ones(len(program.terms))
         theta, _ = ravel_pytree(nets)
-        lm = LevenbergMarquardt(objective, nets)
         _, _, loss, _, _, _ = lm._linearize(theta, physical, batch, weights, jnp.asarray(1.0))
         value, _ = objective.loss(nets, physical, batch, weights, jnp.asarray(1.0))
         np.testing.assert_allclose(loss, value, rtol=1e-12)
@@ -122,16 +119,13 @@ def test_an_inverse_problems_rows_match_forward_mode(examples_dir):
     with jax.enable_x64(True):
         program = lower_pinn(pl.load(f"{examples_dir}/lorenz_inverse.pde"),
                              PINNOptions(layers=(6,)))
-        objective = Objective.of(program, causal=False)
-        nets = program.init(jax.random.PRNGKey(2), jnp.float64)
-        physical = {k: jnp.asarray(v, jnp.float64) for k, v in program.physical.items()}
+        objective, nets, physical, lm = _start(program, 2)
         batch = {t.name: jnp.asarray(t.points if t.points is not None else
                                      np.linspace(0, 3, 20)[:, None], jnp.float64)
                  for t in program.terms}
         assert {t.kind for t in program.terms} >= {"pde", "data"}
         weights = jnp.linspace(1.0, 2.0, len(program.terms))
         theta, unravel = ravel_pytree(nets)
-        lm = LevenbergMarquardt(objective, nets)
         normal, gradient, loss, _, _, _ = lm._linearize(theta, physical, batch, weights,
                                                         jnp.asarray(0.0))
 
