@@ -186,8 +186,8 @@ OPTIONS = Table(METHODS, (
            "at the budget or the target loss, whichever comes first", (PINN,),
            metavar="quick|default|long|SECONDS"),
     Option("steps", "int | None", None, "Adam steps", (PINN,), parse=nonnegative_int,
-           shown_default="by time: a share of the budget (0.15 before lm, 0.4 before lbfgs); 4000 "
-                         "when another count is given"),
+           shown_default="by time: a share of the budget (0.15, at most 2000 steps, "
+                         "before lm; 0.4 before lbfgs); 4000 when another count is given"),
     Option("lbfgs_steps", "int | None", None, "L-BFGS steps after Adam (optimizer lbfgs)",
            (PINN,), parse=nonnegative_int,
            shown_default="by time, the rest of the budget; 2000 when another count is given"),
