@@ -30,8 +30,17 @@ class Standin:
         return self.function(**coordinates)
 
 
+def _shared():
+    """The shared reference folder, or a skip where the checkout has none beside it (CI's
+    clean clone)."""
+    try:
+        return shared_folder()
+    except FileNotFoundError as missing:
+        pytest.skip(str(missing))
+
+
 def test_burgers_error_is_zero_for_the_reference_itself_and_sees_a_shift():
-    with np.load(shared_folder() / "reference" / "Burgers.npz") as reference:
+    with np.load(_shared() / "reference" / "Burgers.npz") as reference:
         x, t, usol = reference["x"].ravel(), reference["t"].ravel(), reference["usol"]
     # usol is indexed [x, t]: an interpolant built on that order is the reference itself
     exact = RegularGridInterpolator((x, t), usol)
