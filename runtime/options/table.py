@@ -205,6 +205,12 @@ OPTIONS = Table(METHODS, (
            "opened once earlier ones are fitted (Wang, Sankaran and Perdikaris 2022)",
            (PINN,), parse=switch_option, metavar="on|off",
            shown_default="on for time-dependent problems"),
+    Option("time_windows", "int | None", None,
+           "time marching: cut the time interval into this many windows, one network each, "
+           "trained in turn from the previous window's end (1: one network for all times)",
+           (PINN,), parse=positive_int,
+           shown_default="from the spec: 2 per crossing of the domain by its fastest "
+                         "transport, when more than one"),
     Option("learning_rate", "float", 2e-3, "Adam's initial learning rate", (PINN,),
            parse=positive_float, flag="--lr"),
     Option("decay_rate", "float", 0.5, "learning rate factor every decay_steps", (PINN,),

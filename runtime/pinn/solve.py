@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import time as clock
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
-from dataclasses import fields
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import fields, replace
 
 import jax
 import jax.numpy as jnp
@@ -19,6 +19,12 @@ import numpy as np
 from compiler.common.grid import grid_sizes
 from compiler.common.observations import field_observations
 from compiler.pinn import PINNOptions, PINNProgram, lower_pinn, trained_constants
+from compiler.pinn.marching import (
+    MarchingProgram,
+    check_marching,
+    lower_marching,
+    transport_windows,
+)
 from pdelang import System
 
 from ..errors import OptionError
@@ -32,6 +38,7 @@ from ..output.convergence import (
 )
 from ..output.finish import finish_solution
 from ..output.solution import Solution
+from .marching import check_marching_options, train_marching
 from .parallel import make_point_map
 from .train import TrainOptions, train
 
@@ -85,11 +92,14 @@ def solve_pinn(system: System, options: PINNSolveOptions,
 def _solve(system: System, options: PINNSolveOptions, observers, x64: bool) -> Solution:
     started = clock.perf_counter()
     dtype = jnp.float64 if options.dtype == "float64" else jnp.float32
-    program = lowered(system, options.network())
     if options.regularization and not any(p.is_field for p in system.unknown_params):
         raise OptionError("regularization smooths unknown coefficient fields "
                           "(`param c(x) ~ guess`), and this system has none",
                           hint="leave out --regularization")
+    windows = time_windows(system, options)
+    if windows > 1:
+        return _solve_marching(system, options, observers, x64, dtype, windows, started)
+    program = lowered(system, options.network())
     same_run = {k: v for k, v in _options_meta(options).items() if k != "devices"}
     with checkpointing("pinn", system, options, same_run) as checkpoint:   # any devices
         result = train(program, options.training(), dtype=dtype, observers=observers,
@@ -103,46 +113,123 @@ def _solve(system: System, options: PINNSolveOptions, observers, x64: bool) -> S
     flat = on_grid((result.nets, result.physical), points)
     nets = jax.device_get(result.nets)             # calls evaluate on one device
     evaluate = jax.jit(program.evaluate)
-    values = {}
-    for f in system.fields:
-        full = np.asarray(flat[f.name]).reshape(mesh[0].shape)
-        values[f.name] = _reduce_to_args(full, program.coordinates, f.args)
     params = inferred_params(program, result.nets, flat, mesh[0].shape)
-
-    def evaluator(name: str, coordinates: dict[str, np.ndarray]) -> np.ndarray:
-        columns = [coordinates.get(c, np.zeros_like(next(iter(coordinates.values()))))
-                   for c in program.coordinates]
-        shape = np.shape(columns[0])
-        with jax.enable_x64(x64):          # the networks' dtype, outside the solve too
-            pts = jnp.asarray(np.stack([np.ravel(c) for c in columns], axis=1), dtype)
-            out = np.asarray(evaluate(nets, pts, result.physical)[name], dtype=float)
-        out = out.reshape(shape)
-        return out if out.ndim else float(out)
-
+    evaluator = _evaluator(program.coordinates, x64, dtype,
+                           lambda pts: evaluate(nets, jnp.asarray(pts), result.physical))
     extra = {"steps": result.steps, "final_loss": float(result.history["loss"][-1]),
              "loss_weights": result.weights, "training_time_s": result.wall_time,
              "loss_history": _history(result.history), **result.info,
              **result.placement.describe()}
     if result.trajectory:
         extra["unknown_history"] = _history(result.trajectory)
-    return finish_solution("pinn", system, grid, values, params, _options_meta(options), extra,
-                           started, evaluator, convergence=training_convergence(program, result))
+    return finish_solution("pinn", system, grid, _grid_values(system, program, flat, mesh),
+                           params, _options_meta(options), extra, started, evaluator,
+                           convergence=training_convergence(program, result))
+
+
+def _solve_marching(system: System, options: PINNSolveOptions, observers, x64: bool, dtype,
+                    windows: int, started: float) -> Solution:
+    """Time marching (`runtime.pinn.marching`): one network per time window."""
+    check_marching_options(options)
+    march = marched(system, options.network(), windows)
+    result = train_marching(march, options.training(), dtype=dtype, observers=observers)
+    program = march.program
+    grid = output_grid(system, options)
+    mesh = np.meshgrid(*(grid[c] for c in program.coordinates), indexing="ij")
+    dtype = jax.tree.leaves(result.last.nets)[0].dtype
+    evaluate = jax.jit(program.evaluate)
+
+    def at(points: np.ndarray) -> dict[str, np.ndarray]:
+        return result.evaluate(evaluate, np.asarray(points, dtype))
+
+    flat = at(np.stack([m.ravel() for m in mesh], axis=1))
+    history = result.history()
+    extra = {"steps": sum(w.steps for w in result.windows),
+             "final_loss": max(float(w.history["loss"][-1]) for w in result.windows),
+             "loss_weights": result.last.weights, "training_time_s": result.wall_time,
+             "loss_history": _history(history), **result.info(),
+             **result.last.placement.describe()}
+    return finish_solution("pinn", system, grid, _grid_values(system, program, flat, mesh), {},
+                           _options_meta(options), extra, started,
+                           _evaluator(program.coordinates, x64, dtype, at),
+                           convergence=marching_convergence(result))
+
+
+def marching_convergence(result) -> Convergence:
+    """Every window's training verdict; the run's: the first window that did not converge
+    (else the last), named in the reason with the count that did. A later window starts
+    from the previous one's networks, near its solution already: its fall is counted from
+    the first window's first loss (the untrained networks')."""
+    helps = ("budget", "time_windows", "layers", "points")
+    start = result.windows[0].history["loss"][:1]
+    verdicts = []
+    for k, w in enumerate(result.windows):
+        loss = w.history["loss"] if k == 0 else np.concatenate([start, w.history["loss"]])
+        verdicts.append(training_verdict(loss, helps, (w.info.get("phases") or [{}])[-1]
+                                         .get("steps")))
+    failed = [k for k, v in enumerate(verdicts) if not v.converged]
+    k = failed[0] if failed else len(verdicts) - 1
+    counted = f"{len(verdicts) - len(failed)} of {len(verdicts)} time windows converged"
+    return replace(verdicts[k], criterion=f"in every time window: {verdicts[k].criterion}",
+                   reason=f"{counted}; window {k + 1}: {verdicts[k].reason}")
+
+
+def _grid_values(system: System, program: PINNProgram, flat: dict, mesh) -> dict:
+    """Each field on the output grid (over its own arguments)."""
+    return {f.name: _reduce_to_args(np.asarray(flat[f.name]).reshape(mesh[0].shape),
+                                    program.coordinates, f.args) for f in system.fields}
+
+
+def _evaluator(coordinates: tuple[str, ...], x64: bool, dtype,
+               evaluate_points: Callable[[np.ndarray], Mapping]) -> Callable:
+    """The Solution's evaluator: (field name, coordinates) -> values, from a function of a
+    point array (n, len(coordinates)) to every output."""
+
+    def evaluator(name: str, given: dict[str, np.ndarray]) -> np.ndarray:
+        columns = [given.get(c, np.zeros_like(next(iter(given.values()))))
+                   for c in coordinates]
+        shape = np.shape(columns[0])
+        with jax.enable_x64(x64):          # the networks' dtype, outside the solve too
+            pts = np.asarray(np.stack([np.ravel(c) for c in columns], axis=1), dtype)
+            out = np.asarray(evaluate_points(pts)[name], dtype=float)
+        out = out.reshape(shape)
+        return out if out.ndim else float(out)
+
+    return evaluator
+
+
+def time_windows(system: System, options: PINNSolveOptions) -> int:
+    """`time_windows`, or auto (None): `transport_windows` of the spec."""
+    if options.time_windows is not None:
+        if options.time_windows > 1:
+            check_marching(system)
+        return options.time_windows
+    return transport_windows(system)
 
 
 _LOWERED: OrderedDict = OrderedDict()
 LOWERED_CACHE = 8             # systems whose lowered programs are kept
 
 
+def marched(system: System, network: PINNOptions, windows: int) -> MarchingProgram:
+    """`lower_marching`, cached as `lowered` is."""
+    return _cached((system, network, windows),
+                   lambda: lower_marching(system, network, windows))
+
+
 def lowered(system: System, network: PINNOptions) -> PINNProgram:
     """`lower_pinn(system, network)`, the same program for an equal system and network
     (the last LOWERED_CACHE), so that training reuses its compiled chunks."""
+    return _cached((system, network), lambda: lower_pinn(system, network))
+
+
+def _cached(key: tuple, make: Callable):
     try:
-        key = (system, network)
         hash(key)
     except TypeError:                       # a system holding something unhashable
-        return lower_pinn(system, network)
+        return make()
     if key not in _LOWERED:
-        _LOWERED[key] = lower_pinn(system, network)
+        _LOWERED[key] = make()
         while len(_LOWERED) > LOWERED_CACHE:
             _LOWERED.popitem(last=False)
     _LOWERED.move_to_end(key)

@@ -274,7 +274,8 @@ def resolved_sampling(program: PINNProgram, options: TrainOptions) -> tuple[dict
 
 def train(program: PINNProgram, options: TrainOptions, *, dtype=jnp.float32,
           observers: Sequence[Callable] = (),
-          checkpoint: Checkpointing | None = None) -> TrainResult:
+          checkpoint: Checkpointing | None = None, start: Mapping | None = None,
+          physical: Mapping | None = None, finish_only: bool = False) -> TrainResult:
     """Train the networks of `program` phase by phase (`plan`). With `checkpoint`, the
     state (networks, optimiser state, phase, step, loss weights, causality parameter,
     points, history) is saved every `checkpoint.every` chunks and, when a signal tripped its
@@ -282,18 +283,27 @@ def train(program: PINNProgram, options: TrainOptions, *, dtype=jnp.float32,
     starts from the saved state at its chunk boundary, so with step counts the result
     equals that of an uninterrupted run (the chunks do not depend on the stop; a resumed
     run gets its budget afresh). A float64 phase turns on JAX's 64-bit mode for the
-    training (`runtime.solve` has it on already)."""
+    training (`runtime.solve` has it on already). `start`: the networks to start from
+    (default: drawn from the seed); `physical`: the physical parameters (default: the
+    program's), a pytree that may change between calls without recompiling (time marching
+    hands each window its start and the previous window's networks so); `finish_only`:
+    leave out Adam, `start` being close already (time marching's later windows)."""
     wide = options.finish_dtype == "float64" or jnp.dtype(dtype) == jnp.float64
     with jax.enable_x64(wide or jax.config.jax_enable_x64):
-        return _train(program, options, dtype, observers, checkpoint)
+        return _train(program, options, dtype, observers, checkpoint, start,
+                      program.physical if physical is None else physical, finish_only)
 
 
-def _train(program, options, dtype, observers, checkpoint) -> TrainResult:
+def _train(program, options, dtype, observers, checkpoint, start, given,
+           finish_only) -> TrainResult:
     started = time.perf_counter()
     phases = plan(program, options, dtype)
+    if finish_only:
+        phases = phases[1:] if len(phases) > 1 and phases[0].name == "adam" else phases
     options = replace(options, points=resolved_points(program, options, phases))
     every, adaptive, causal = resolved_sampling(program, options)
-    nets = program.init(jax.random.PRNGKey(options.seed), dtype)
+    nets = program.init(jax.random.PRNGKey(options.seed), dtype) if start is None else \
+        _cast(start, dtype)
     names = [t.name for t in program.terms]
     weights = _initial_weights(program, options)
     batch = _draw(program, options, options.seed)                 # on the host, float64
@@ -319,7 +329,7 @@ def _train(program, options, dtype, observers, checkpoint) -> TrainResult:
         if stop is not None:
             break
         nets = _cast(nets, phase.dtype)
-        physical = {n: jnp.asarray(v, phase.dtype) for n, v in program.physical.items()}
+        physical = _cast(given, phase.dtype)
         stored = placement.put(_cast_host(batch, phase.dtype))
         run = kernels.runner(phase.name, phase.dtype)
         state = loop.opt_state if k == loop.phase and loop.opt_state is not None \
@@ -379,8 +389,7 @@ def _train(program, options, dtype, observers, checkpoint) -> TrainResult:
     trajectory = {c: table[:, 1 + len(names) + i] for i, c in enumerate(constants)}
     final_weights = dict(zip(names, map(float, weights)))
     last = phases[-1].dtype if phases else dtype
-    return TrainResult(_cast(nets, last), {n: jnp.asarray(v, last)
-                                          for n, v in program.physical.items()},
+    return TrainResult(_cast(nets, last), _cast(given, last),
                        out_history, final_weights, done, time.perf_counter() - started, info,
                        trajectory, placement)
 
