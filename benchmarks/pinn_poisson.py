@@ -6,7 +6,9 @@ to [-1, 1], the edge condition as a loss term: hard_constraints=False) on the sa
 interior and 256 boundary points with Adam at the same learning rate; the hand-written
 ones differ only in how they take u_xx + u_yy: nested `jax.grad` (reverse over reverse)
 or nested `jax.jvp` (forward over forward). Steps run in jitted
-`lax.scan` chunks in every case, float32.
+`lax.scan` chunks in every case, float32. A fourth row times `runtime.pinn.train` itself
+(its Adam chunk through the training objective, sampling and bookkeeping included) on the
+same counts of points.
 
 Run: python benchmarks/pinn_poisson.py [--steps 500] [--skip-defaults]
 Prints two tables and one JSON line.
@@ -88,6 +90,20 @@ def time_per_step(run, adam, params, batch, steps, repeats=3):
     return best / steps
 
 
+def time_train(program, steps: int, repeats: int = 3) -> float:
+    """Seconds per Adam step of `runtime.pinn.train` itself, as a user's training runs it
+    (one compiled chunk of `steps` steps, the objective's scaling, the host's bookkeeping),
+    on the same counts of points: the best of `repeats` calls after a first that compiles."""
+    from runtime.pinn import TrainOptions, train
+
+    options = TrainOptions(steps=steps, lbfgs_steps=0, optimizer="lbfgs", points=1024,
+                           boundary_points=256, chunk=steps, learning_rate=LEARNING_RATE,
+                           decay_steps=10**9, resample_every=0, causal=False,
+                           finish_dtype="float32")
+    train(program, options)
+    return min(train(program, options).wall_time for _ in range(repeats)) / steps
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--steps", type=int, default=500, help="Adam steps per timed chunk")
@@ -128,7 +144,8 @@ def main() -> None:
                        ("hand-written, nested jvp", hand_loss(laplacian_jvp))]:
         run, adam = chunked_adam(loss, args.steps)
         rows.append((name, time_per_step(run, adam, params, (interior, boundary), args.steps)))
-    best_hand = min(t for n, t in rows[1:])
+    rows.append(("runtime training (train)", time_train(program, args.steps)))
+    best_hand = min(t for n, t in rows[1:3])
     print("PINN Poisson 2D, 2-64-64-64-1 tanh, 1024 interior + 256 boundary points, Adam, "
           "float32")
     print(f"{'version':<28} {'ms/step':>8} {'vs best hand-written':>21}")
@@ -137,7 +154,8 @@ def main() -> None:
 
     record = {"benchmark": "pinn_poisson", "generated_ms": 1e3 * rows[0][1],
               "nested_grad_ms": 1e3 * rows[1][1], "nested_jvp_ms": 1e3 * rows[2][1],
-              "generated_over_best": rows[0][1] / best_hand}
+              "generated_over_best": rows[0][1] / best_hand, "train_ms": 1e3 * rows[3][1],
+              "train_over_best": rows[3][1] / best_hand}
     if not args.skip_defaults:
         import runtime
 

@@ -198,7 +198,7 @@ OPTIONS = Table(METHODS, (
     Option("finish_dtype", "str", "float64",
            "precision of the optimiser after Adam (Adam trains in --dtype): float64 gets "
            "past float32's plateau of the loss", (PINN,), choices=("float32", "float64")),
-    Option("target_loss", "float", 1e-12, "stop training once the loss is this low (0: "
+    Option("target_loss", "float", 1e-10, "stop training once the loss is this low (0: "
            "never)", (PINN,), parse=float),
     Option("causal", "bool | None", None,
            "causal training: the equations' residual weighted by time slab, later times "

@@ -31,7 +31,7 @@ OLD_DEFAULTS = {
                  decay_rate=0.5, decay_steps=1000, points=None, boundary_points=256,
                  initial_points=256, sampler="sobol", resample_every=None,
                  adaptive_sampling=None, weights=None, budget="default", lm_steps=None,
-                 finish_dtype="float64", target_loss=1e-12, causal=None, optimizer="auto",
+                 finish_dtype="float64", target_loss=1e-10, causal=None, optimizer="auto",
                  balance="none", balance_every=None,
                  chunk=250, seed=0, grid=None,
                  frames=21, dtype="float32", checkpoint=None, checkpoint_every=1,
