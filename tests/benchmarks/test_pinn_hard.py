@@ -123,7 +123,7 @@ def test_an_unknown_option_stops_before_training(monkeypatch):
 
 def test_a_tiny_run_reports_error_time_and_loss():
     result = run_case("advection", 0, {"steps": 5, "lbfgs_steps": 0, "points": 64,
-                                       "layers": (8,), "frames": 3})
+                                       "layers": (8,), "frames": 3, "time_windows": 1})
     assert result["case"] == "advection" and result["seed"] == 0
     assert result["steps"] == 5 and np.isfinite(result["final_loss"])
     assert result["wall_s"] > 0 and result["within"] == (result["error"] <= 1e-2)

@@ -32,6 +32,7 @@ OLD_DEFAULTS = {
                  initial_points=256, sampler="sobol", resample_every=None,
                  adaptive_sampling=None, weights=None, budget="default", lm_steps=None,
                  finish_dtype="float64", target_loss=1e-10, causal=None, optimizer="auto",
+                 time_windows=None,
                  balance="none", balance_every=None,
                  chunk=250, seed=0, grid=None,
                  frames=21, dtype="float32", checkpoint=None, checkpoint_every=1,
