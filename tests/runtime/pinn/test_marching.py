@@ -9,20 +9,11 @@ import pdelang as pl
 import runtime
 from compiler.errors import LoweringError
 from runtime.errors import OptionError
+from tests.compiler.pinn.test_marching import SOURCED
 
-TRANSPORT = """
-problem "transport with a source"
-param a = 2
-space x in [0, 2*pi]
-time  t in [0, 1.5]
-field u(t, x)
-pde d(u, t) + a*d(u, x) = cos(t)
-bc periodic x
-ic u = sin(x) at t = 0
-exact u = sin(x - a*t) + sin(t)
-"""
-FAST = dict(layers=(16, 16), optimizer="lm", steps=400, lm_steps=80, points=800, initial_points=64,
-            chunk=100, frames=16, grid=32, seed=0)
+TRANSPORT = SOURCED            # the compiler test's spec: u = sin(x - 2t) + sin(t)
+FAST = dict(layers=(16, 16), optimizer="lm", steps=400, lm_steps=80, points=800,
+            initial_points=64, chunk=100, frames=16, grid=32, seed=0)
 
 
 @pytest.fixture(scope="module")
