@@ -50,7 +50,7 @@ PREVIOUS = "_previous_window"         # physical: the previous window's networks
 FIRST = "_first_window"               # physical: 1 in the first window, else 0
 WINDOWS_PER_CROSSING = 1              # auto: windows for each crossing of the domain
 MOST_WINDOWS = 64                     # auto never asks for more
-PROBES = 257                          # points of the initial state the speeds are taken at
+PROBES = 65536                        # points of the initial state the speeds are taken at
 
 
 @dataclass(frozen=True)
@@ -109,15 +109,17 @@ def check_marching(system: System) -> None:
     if system.time is None:
         raise LoweringError("time marching needs a time coordinate, and this system is steady")
     if system.unknown_params or system.data:
+        where = system.unknown_params[0].span if system.unknown_params else system.data[0].span
         raise LoweringError("time marching trains each window alone, and an inverse problem's "
                             "unknowns and data span the whole interval; train it without "
-                            "windows (time_windows=1)")
+                            "windows (time_windows=1, --time-windows 1)", where)
     name = system.time.name
-    sampled = [p.name for p in system.params if p.samples is not None and name in p.args]
+    sampled = [p for p in system.params if p.samples is not None and name in p.args]
     if sampled:
         raise LoweringError(f"time marching cannot shift the coefficient "
-                            f"{', '.join(sampled)}, sampled along {name}; train without "
-                            "windows (time_windows=1)")
+                            f"{', '.join(p.name for p in sampled)}, sampled along {name}; "
+                            "train without windows (time_windows=1, --time-windows 1)",
+                            sampled[0].span)
 
 
 def window_system(system: System, width: float) -> System:
@@ -192,11 +194,14 @@ def transport_windows(system: System) -> int:
 
 
 def _crossings(system: System) -> float:
+    """The most times the initial state's transport crosses the domain along one axis
+    during the interval, over a grid of about PROBES points of the initial state."""
     time = system.time
     space = system.space
     if not space:
         return 0.0
-    probes = {c.name: np.linspace(*c.bounds, PROBES) for c in space}
+    per_axis = max(int(round(PROBES ** (1 / len(space)))), 9)
+    probes = {c.name: np.linspace(*c.bounds, per_axis) for c in space}
     grid = np.meshgrid(*probes.values(), indexing="ij")
     at = {sp.Symbol(c.name): g.ravel() for c, g in zip(space, grid)}
     at[time.symbol] = np.full(grid[0].size, time.bounds[0])

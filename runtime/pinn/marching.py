@@ -4,10 +4,11 @@ previous window's networks, within one budget.
 Each window gets its share of what is left of the budget (FIRST_SHARE for the first,
 which also compiles and starts from random networks; 1 for every later one), so a window
 that stops early (target loss reached, Levenberg-Marquardt levelled off) leaves its time
-to the later ones; with step counts each window runs them all. Adam trains the first window only: a
-later one starts from the previous window's networks, close to its own solution already,
-and the finish (Levenberg-Marquardt or L-BFGS) goes on from there. The windows share one
-program, so only the first compiles.
+to the later ones; with step counts each window runs them all. Adam trains the first
+window only: a later one starts from the previous window's networks, close to its own
+solution already, and the finish (Levenberg-Marquardt or L-BFGS) goes on from there (with
+no finish, Adam trains every window). The windows share one program, so only the first
+compiles.
 """
 
 from __future__ import annotations
