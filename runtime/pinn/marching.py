@@ -81,8 +81,7 @@ def train_marching(march: MarchingProgram, options: TrainOptions, *, dtype=jnp.f
     started = time.perf_counter()
     deadline = started + options.seconds
     program, count = march.program, len(march.windows)
-    nets = program.init(jax.random.PRNGKey(options.seed), dtype)
-    previous: Mapping = nets
+    nets: Mapping = program.init(jax.random.PRNGKey(options.seed), dtype)
     shares = [FIRST_SHARE] + [1.0] * (count - 1)
     results = []
     for k in range(count):
@@ -92,9 +91,9 @@ def train_marching(march: MarchingProgram, options: TrainOptions, *, dtype=jnp.f
             replace(options, budget=left)
         result = train(program, window, dtype=dtype, start=nets,
                        observers=[_scaled(o, k, count) for o in observers],
-                       physical=march.physical(k, previous), finish_only=k > 0)
+                       physical=march.physical(k, nets), finish_only=k > 0)
         results.append(result)
-        nets = previous = result.nets
+        nets = result.nets
     return MarchResult(march, tuple(results), time.perf_counter() - started)
 
 

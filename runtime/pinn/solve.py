@@ -143,11 +143,11 @@ def _solve_marching(system: System, options: PINNSolveOptions, observers, x64: b
         return result.evaluate(evaluate, np.asarray(points, dtype))
 
     flat = at(np.stack([m.ravel() for m in mesh], axis=1))
-    history = result.history()
+    info = result.info()
     extra = {"steps": sum(w.steps for w in result.windows),
-             "final_loss": max(float(w.history["loss"][-1]) for w in result.windows),
+             "final_loss": max(w["final_loss"] for w in info["time_windows"]),
              "loss_weights": result.last.weights, "training_time_s": result.wall_time,
-             "loss_history": _history(history), **result.info(),
+             "loss_history": _history(result.history()), **info,
              **result.last.placement.describe()}
     return finish_solution("pinn", system, grid, _grid_values(system, program, flat, mesh), {},
                            _options_meta(options), extra, started,
