@@ -1,12 +1,17 @@
-"""The acoustic wave of examples/wave2d_acoustic.pde, 300 x 300, 1000 RK4 steps, float64:
-the generated solver against a hand-written `jax.lax.scan` version of the same scheme and a
-NumPy loop.
+"""The acoustic wave of examples/wave2d_acoustic.pde, 300 x 300, 1000 steps: the generated
+solver against a hand-written `jax.lax.scan` version of the same scheme and a NumPy loop.
 
-All three integrate p_tt = c^2 laplace(p) + r(t) g(x, y) as the first-order system
-(p, p_t) with classic RK4, the 5-point Laplacian, p = 0 on the edges, the same velocity
-array c (the generated program's interpolation of examples/data/velocity.npy) and dt.
+Two configurations, each timed for all three solvers:
+- rk4, float64: p_tt = c^2 laplace(p) + r(t) g(x, y) as the first-order system (p, p_t)
+  with classic RK4 (four right-hand sides a step);
+- leapfrog, float32: the same system by velocity Verlet (kick-drift-kick, one right-hand
+  side a step), the scheme seismic codes use and `auto` picks for undamped waves. Its
+  NumPy loop is written as the RK4 one (new arrays each update; "NumPy / generated" is
+  against it), and once more in place ("NumPy in place", a row of its own).
+All use the 5-point Laplacian, p = 0 on the edges, the same velocity array c (the
+generated program's interpolation of examples/data/velocity.npy) and dt.
 
-Run: python benchmarks/fd_wave.py [--n 300] [--steps 1000] [--numpy-steps 100]
+Run: python benchmarks/fd_wave.py [--n 300] [--steps 1000] [--numpy-steps 1000]
 Prints a table and one JSON line.
 """
 
@@ -25,6 +30,7 @@ from timing import first_and_best, time_generated
 import pdelang as pl
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "wave2d_acoustic.pde"
+CONFIGURATIONS = (("rk4", "float64"), ("leapfrog", "float32"))
 
 
 def wavelet(t, f0, t0, xp):
@@ -38,7 +44,7 @@ def setup(program, n):
     X, Y = np.meshgrid(x, y, indexing="ij")
     p = program.params
     g = np.exp(-((X - 500) ** 2 + (Y - 500) ** 2) / (2 * float(p["sigma"]) ** 2))
-    c2 = np.asarray(p["c"]) ** 2
+    c2 = np.asarray(p["c"], np.float64) ** 2
     h = x[1] - x[0]
     return float(p["f0"]), float(p["t0"]), c2[1:-1, 1:-1] / h**2, g[1:-1, 1:-1]
 
@@ -91,6 +97,117 @@ def numpy_loop(c2h, g, f0, t0, dt, steps, n):
     return p
 
 
+def hand_written_leapfrog(c2h, g, f0, t0, dt, steps):
+    """Velocity Verlet in `lax.scan`, the acceleration carried from one step to the next."""
+    c2h, g = jnp.asarray(c2h), jnp.asarray(g)
+    dtype = c2h.dtype
+
+    def acceleration(t, p):
+        lap = p[2:, 1:-1] + p[:-2, 1:-1] + p[1:-1, 2:] + p[1:-1, :-2] - 4 * p[1:-1, 1:-1]
+        return jnp.pad(c2h * lap + wavelet(t, f0, t0, jnp).astype(dtype) * g, 1)
+
+    def step(carry, _):
+        t, p, v, a = carry
+        v = v + dt / 2 * a
+        p = p + dt * v
+        t = t + dt
+        a = acceleration(t, p)
+        return (t, p, v + dt / 2 * a, a), None
+
+    @jax.jit
+    def run(p, v):
+        start = (jnp.zeros((), dtype), p, v, acceleration(jnp.zeros((), dtype), p))
+        return jax.lax.scan(step, start, None, length=steps)[0][1]
+
+    return run
+
+
+def numpy_leapfrog(c2h, g, f0, t0, dt, steps, n, dtype):
+    """Velocity Verlet in NumPy written as the RK4 loop is: a function returning new arrays
+    (the acceleration), whole-array updates."""
+    c2h, g = c2h.astype(dtype), g.astype(dtype)
+
+    def acceleration(t, p):
+        a = np.zeros_like(p)
+        lap = p[2:, 1:-1] + p[:-2, 1:-1] + p[1:-1, 2:] + p[1:-1, :-2] - 4 * p[1:-1, 1:-1]
+        a[1:-1, 1:-1] = c2h * lap + dtype(wavelet(t, f0, t0, np)) * g
+        return a
+
+    p, v = np.zeros((n, n), dtype), np.zeros((n, n), dtype)
+    t = 0.0
+    a = acceleration(t, p)
+    for _ in range(steps):
+        v = v + dt / 2 * a
+        p = p + dt * v
+        t += dt
+        a = acceleration(t, p)
+        v = v + dt / 2 * a
+    return p
+
+
+def numpy_leapfrog_in_place(c2h, g, f0, t0, dt, steps, n, dtype):
+    """Velocity Verlet in NumPy written with care: in-place updates, no new arrays."""
+    c2h, g = c2h.astype(dtype), g.astype(dtype)
+    p, v, a = (np.zeros((n, n), dtype) for _ in range(3))
+
+    def accelerate(t):
+        lap = p[2:, 1:-1] + p[:-2, 1:-1]
+        lap += p[1:-1, 2:]
+        lap += p[1:-1, :-2]
+        lap -= 4 * p[1:-1, 1:-1]
+        lap *= c2h
+        lap += dtype(wavelet(t, f0, t0, np)) * g
+        a[1:-1, 1:-1] = lap
+
+    t = 0.0
+    accelerate(t)
+    half = dtype(dt / 2)
+    for _ in range(steps):
+        v += half * a
+        p += dtype(dt) * v
+        t += dt
+        accelerate(t)
+        v += half * a
+    return p
+
+
+def run_configuration(system, method: str, dtype: str, n: int, steps: int,
+                      numpy_steps: int, repeats: int) -> dict:
+    """Generated, hand-written JAX and NumPy timings of one scheme in one dtype."""
+    T = float(system.time.upper)
+    dt = T / steps
+    with jax.enable_x64(dtype == "float64"):
+        program, U0, p_generated, compile_generated, t_generated = time_generated(
+            system, n, T, dt, "p", repeats, method=method, dtype=dtype)
+        f0, t0, c2h, g = setup(program, n)
+        c2h, g = c2h.astype(dtype), g.astype(dtype)
+        make = hand_written_jax if method == "rk4" else hand_written_leapfrog
+        manual = make(c2h, g, f0, t0, dt, steps)
+        zero = jnp.zeros((n, n), dtype)
+        p_manual, compile_manual, t_manual = first_and_best(lambda: manual(zero, zero),
+                                                            repeats)
+    loops = {"NumPy loop": numpy_loop} if method == "rk4" else {
+        "NumPy loop": numpy_leapfrog, "NumPy in place": numpy_leapfrog_in_place}
+    numpy_s, numpy_p = {}, {}
+    for name, loop in loops.items():
+        extra = () if method == "rk4" else (np.dtype(dtype).type,)
+        start = time.perf_counter()
+        numpy_p[name] = loop(c2h, g, f0, t0, dt, numpy_steps, n, *extra)
+        numpy_s[name] = (time.perf_counter() - start) * steps / numpy_steps
+    t_numpy, p_numpy = numpy_s["NumPy loop"], numpy_p["NumPy loop"]
+    p_generated, p_manual = np.asarray(p_generated), np.asarray(p_manual)
+    scale = float(np.max(np.abs(p_manual)))
+    return {
+        "method": method, "dtype": dtype, "dt": dt,
+        "generated_s": t_generated, "hand_written_s": t_manual, "numpy_s": t_numpy,
+        "compile_generated_s": compile_generated, "compile_hand_written_s": compile_manual,
+        "generated_over_hand_written": t_generated / t_manual,
+        "numpy_over_generated": t_numpy / t_generated, "numpy_loops_s": numpy_s,
+        "max_relative_difference": float(np.max(np.abs(p_generated - p_manual))) / scale,
+        "numpy_relative_difference": (float(np.max(np.abs(p_numpy - p_manual))) / scale
+                                      if numpy_steps == steps else None)}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--n", type=int, default=300)
@@ -99,47 +216,29 @@ def main() -> None:
                         help="steps timed for NumPy (its time is scaled to --steps)")
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
-    n, steps = args.n, args.steps
+    system = pl.load(EXAMPLE)
+    rows = [run_configuration(system, method, dtype, args.n, args.steps, args.numpy_steps,
+                              args.repeats) for method, dtype in CONFIGURATIONS]
 
-    with jax.enable_x64(True):
-        system = pl.load(EXAMPLE)
-        T = float(system.time.upper)
-        dt = T / steps
-        program, U0, p_generated, compile_generated, t_generated = time_generated(
-            system, n, T, dt, "p", args.repeats)
-
-        f0, t0, c2h, g = setup(program, n)
-        manual = hand_written_jax(c2h, g, f0, t0, dt, steps)
-        zero = jnp.zeros((n, n))
-        p_manual, compile_manual, t_manual = first_and_best(lambda: manual(zero, zero),
-                                                            args.repeats)
-
-    start = time.perf_counter()
-    p_numpy = numpy_loop(c2h, g, f0, t0, dt, args.numpy_steps, n)
-    t_numpy = (time.perf_counter() - start) * steps / args.numpy_steps
-    p_generated, p_manual = np.asarray(p_generated), np.asarray(p_manual)
-    scale = float(np.max(np.abs(p_manual)))
-    difference = float(np.max(np.abs(p_generated - p_manual))) / scale
-    numpy_difference = (float(np.max(np.abs(p_numpy - p_manual))) / scale
-                        if args.numpy_steps == steps else None)
-
-    print(f"acoustic wave, {n} x {n}, RK4, {steps} steps, float64, dt = {dt:.3e}")
-    print(f"{'solver':<22} {'time (s)':>9} {'steps/s':>9} {'vs hand JAX':>11} "
-          f"{'compile (s)':>11}")
-    for name, seconds, compile_s in [("generated (pdelang)", t_generated, compile_generated),
-                                     ("hand-written JAX", t_manual, compile_manual),
-                                     ("NumPy loop", t_numpy, 0.0)]:
-        print(f"{name:<22} {seconds:9.3f} {steps / seconds:9.1f} {seconds / t_manual:11.2f} "
-              f"{compile_s:11.2f}")
-    print(f"generated / hand-written {t_generated / t_manual:.3f}; NumPy / generated "
-          f"{t_numpy / t_generated:.1f}; max relative difference generated vs hand "
-          f"{difference:.1e}" + (f", NumPy vs hand {numpy_difference:.1e}"
-                                 if numpy_difference is not None else ""))
-    print(json.dumps({
-        "benchmark": "fd_wave", "n": n, "steps": steps, "dtype": "float64",
-        "generated_s": t_generated, "hand_written_s": t_manual, "numpy_s": t_numpy,
-        "generated_over_hand_written": t_generated / t_manual,
-        "numpy_over_generated": t_numpy / t_generated, "max_relative_difference": difference}))
+    print(f"acoustic wave, {args.n} x {args.n}, {args.steps} steps")
+    print(f"{'scheme':<9} {'dtype':<8} {'solver':<20} {'time (s)':>9} {'steps/s':>9} "
+          f"{'vs hand JAX':>11} {'compile (s)':>11}")
+    for r in rows:
+        for name, seconds, compile_s in [
+                ("generated (pdelang)", r["generated_s"], r["compile_generated_s"]),
+                ("hand-written JAX", r["hand_written_s"], r["compile_hand_written_s"]),
+                *((loop, t, 0.0) for loop, t in r["numpy_loops_s"].items())]:
+            print(f"{r['method']:<9} {r['dtype']:<8} {name:<20} {seconds:9.3f} "
+                  f"{args.steps / seconds:9.1f} {seconds / r['hand_written_s']:11.2f} "
+                  f"{compile_s:11.2f}")
+        numpy_note = ("" if r["numpy_relative_difference"] is None
+                      else f", NumPy vs hand {r['numpy_relative_difference']:.1e}")
+        print(f"  {r['method']} {r['dtype']}: generated / hand-written "
+              f"{r['generated_over_hand_written']:.3f}; NumPy / generated "
+              f"{r['numpy_over_generated']:.1f}; max relative difference generated vs hand "
+              f"{r['max_relative_difference']:.1e}{numpy_note}")
+    print(json.dumps({"benchmark": "fd_wave", "n": args.n, "steps": args.steps,
+                      "configurations": rows}))
 
 
 if __name__ == "__main__":

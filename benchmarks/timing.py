@@ -30,25 +30,28 @@ def first_and_best(run: Callable[[], object], repeats: int) -> tuple[object, flo
 
 
 def time_generated(system, n: int, T: float, dt: float, field: str, repeats: int,
-                   devices: int | None = 1, mesh: dict[str, int] | None = None):
+                   devices: int | None = 1, mesh: dict[str, int] | None = None,
+                   method: str = "rk4", dtype: str = "float64"):
     """The generated fd solver as `runtime.solve` runs a forward solve (parameters bound
-    into the rhs, RK4 with a fixed step), on `devices` devices split as `mesh` says:
-    (program, U0, final field, first s, best s)."""
+    into the rhs, `method` with a fixed step, in `dtype`), on `devices` devices split as
+    `mesh` says: (program, U0, final field, first s, best s). Call it with x64 on for
+    float64 and off for float32, as `runtime.solve` does."""
     import jax.numpy as jnp
 
     from compiler.fd import FDOptions, lower_fd
     from runtime.parallel.fd_program import place_fd
     from runtime.time.loop import integrate
 
-    program = lower_fd(system, FDOptions(grid=n))
-    params = program.prepare({k: jnp.asarray(v) for k, v in program.params.items()})
+    program = lower_fd(system, FDOptions(grid=n, dtype=dtype))
+    params = program.prepare({k: jnp.asarray(v, program.dtype)
+                              for k, v in program.params.items()})
     U0 = program.initial(params)
     rhs = program.bind(params)
     placement = place_fd(program, devices, mesh)
     rhs = rhs if placement is None else placement.bind(rhs)
 
     def generated():
-        U = integrate(rhs, U0, {}, [0.0, T], method="rk4", dt=dt, placement=placement).U
+        U = integrate(rhs, U0, {}, [0.0, T], method=method, dt=dt, placement=placement).U
         return U[field][-1]
 
     final, first, best = first_and_best(generated, repeats)

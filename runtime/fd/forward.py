@@ -23,6 +23,7 @@ from ..output.convergence import integration_verdict
 from ..output.finish import finish_solution
 from ..output.solution import Solution
 from ..parallel.fd_program import output_coordinates, output_fields, place_fd
+from ..time.leapfrog import velocity_dependent
 from ..time.loop import integrate
 from ..time.stability import spectral_radius, stable_dt
 from .options import FDSolveOptions
@@ -125,17 +126,32 @@ def _auto_integrator(program: FDProgram, rhs, U0, t0: float, span: float,
     """SSPRK3 where convective fluxes are differenced by a shock-capturing scheme; else
     RK4 unless the stability limit would need more than STIFF_STEPS steps; Dormand-
     Prince with error control for systems without space (ODEs), whose dynamics, not a
-    stencil, limit the step. The estimate is the one `integrate` makes for RK4 (same rhs,
-    arguments and key), so its compiled power iteration serves both."""
+    stencil, limit the step. Undamped waves (`waves_leapfrog`) take leapfrog instead of
+    RK4. The estimate is the one `integrate` makes for RK4 (same rhs, arguments and key),
+    so its compiled power iteration serves both."""
     if program.shock_scheme is not None:
         return "ssprk3"           # strong stability: keeps the scheme's TVD / ENO property
-    if options.dt is not None:
-        return "rk4"
     if not program.grid.axes:
-        return "dopri5"
+        return "dopri5" if options.dt is None else "rk4"
+    explicit = "leapfrog" if waves_leapfrog(rhs, t0, U0, options.accuracy) else "rk4"
+    if options.dt is not None:
+        return explicit
     radius = spectral_radius(rhs, np.float64(t0), U0, {}, jax.random.PRNGKey(options.seed))
-    limit = stable_dt("rk4", float(radius))
-    return "sdirk2" if span / limit > STIFF_STEPS else "rk4"
+    limit = stable_dt(explicit, float(radius))
+    return "sdirk2" if span / limit > STIFF_STEPS else explicit
+
+
+def waves_leapfrog(rhs, t0: float, U0, accuracy: int) -> bool:
+    """Leapfrog suits a state of second-order fields only (u and u_t for each), whose
+    accelerations do not depend on the velocities (no damping), differenced to second
+    order in space: its own second order in time then matches the stencils' (at the
+    stability limit dt ~ h), where with fourth-order stencils it would cost two orders."""
+    if accuracy != 2:
+        return False
+    try:
+        return not velocity_dependent(rhs, np.float64(t0), U0, {})
+    except OptionError:                       # not made of (u, u_t) pairs
+        return False
 
 
 def argument_order(system: System, name: str) -> list[int]:

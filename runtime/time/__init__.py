@@ -6,6 +6,7 @@ spectrum of the right-hand side (`stability`)."""
 from .integrators import (
     DOPRI5,
     INTEGRATORS,
+    LEAPFROG,
     RK4,
     SDIRK,
     SDIRK2,
@@ -14,6 +15,7 @@ from .integrators import (
     Counters,
     EmbeddedRK,
     ExplicitRK,
+    Leapfrog,
     Options,
     PIController,
     Rhs,
@@ -23,7 +25,7 @@ from .integrators import (
 )
 
 __all__ = [
-    "DOPRI5", "INTEGRATORS", "RK4", "SDIRK", "SDIRK2", "SSPRK3", "AbstractIntegrator",
-    "Counters", "EmbeddedRK", "ExplicitRK", "Options", "PIController", "Rhs", "State",
+    "DOPRI5", "INTEGRATORS", "LEAPFROG", "RK4", "SDIRK", "SDIRK2", "SSPRK3", "AbstractIntegrator",
+    "Counters", "EmbeddedRK", "ExplicitRK", "Leapfrog", "Options", "PIController", "Rhs", "State",
     "Tableau", "get_integrator",
 ]

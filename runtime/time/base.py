@@ -32,10 +32,10 @@ def float_dtype() -> jnp.dtype:
 class Options:
     """Numeric options of an integrator, one frozen object.
 
-    `dt`: the fixed step (rk4, ssprk3, sdirk2) or the first trial step (dopri5; None lets the
-    controller choose). `rtol`, `atol`: error tolerances of dopri5 and the Newton tolerance of
-    sdirk2. Numbers are pytree leaves, so changing them does not recompile; only the Krylov
-    space sizes, which fix array shapes, are static.
+    `dt`: the fixed step (rk4, ssprk3, sdirk2, leapfrog) or the first trial step (dopri5;
+    None lets the controller choose). `rtol`, `atol`: error tolerances of dopri5 and the
+    Newton tolerance of sdirk2. Numbers are pytree leaves, so changing them does not
+    recompile; only the Krylov space sizes, which fix array shapes, are static.
     """
 
     dt: float | None = None
@@ -148,6 +148,11 @@ class AbstractIntegrator(abc.ABC):
     @abc.abstractmethod
     def step(self, state: State) -> State:
         """One step (for an adaptive scheme: one attempt, accepted or rejected)."""
+
+    def check(self, rhs: Rhs, t0: Any, U0: PyTree, params: PyTree) -> None:
+        """Raise an OptionError when the scheme cannot integrate this system (run once,
+        outside `jit`, before the first step); every system is fine by default."""
+        return None
 
 
 class AbstractFixedStep(AbstractIntegrator):

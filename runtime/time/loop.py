@@ -89,8 +89,9 @@ def integrate(
     """Integrate `dU/dt = rhs(t, U, params)` from `U0` at `t_eval[0]`, saving every `t_eval`.
 
     `rhs` must be pure and jittable; `U0` and `params` are pytrees of arrays (`params` is
-    passed through unchanged). `method`: "rk4", "ssprk3", "dopri5" or "sdirk2". `dt`: the
-    fixed step (rk4, ssprk3, sdirk2) or the first trial step (dopri5); None chooses one:
+    passed through unchanged). `method`: "rk4", "ssprk3", "dopri5", "sdirk2" or "leapfrog"
+    (states of (u, u_t) pairs). `dt`: the fixed step (rk4, ssprk3, sdirk2, leapfrog) or the
+    first trial step (dopri5); None chooses one:
     explicit schemes 0.9 x their stability limit for the spectral radius of the Jacobian at
     U0 (power iteration seeded by `key`), at most span / 100; sdirk2 span / 200; dopri5 its
     controller. A dt given to an explicit scheme is checked against its stability limit.
@@ -117,20 +118,22 @@ def integrate(
     U0 = _as_arrays(U0)
     _check_tolerances(rtol, atol, max_steps, newton_max_iter, krylov_tol)
     key = jax.random.PRNGKey(0) if key is None else key
+    integrator.check(rhs, jnp.asarray(times[0], float_dtype()), U0, params)
     dt, radius = _choose_dt(integrator, rhs, times, U0, params, dt, key)
     options = Options(dt=dt, rtol=rtol, atol=atol, krylov_tol=krylov_tol,
                       max_steps=max_steps, newton_max_iter=newton_max_iter)
     state = _start(integrator, rhs, placement, jnp.asarray(times[0], float_dtype()), U0,
                    params, options)
     counts = None if integrator.adaptive else _step_counts(times, dt)
+    steps = None if counts is None else _chunk_steps(times, counts)
 
     outputs = [U0 if placement is None else placement.put(U0)]
     if checkpoint is not None and checkpoint.resume:
         state, outputs = _resume(checkpoint, state, outputs[0], len(times))
     for i in range(len(outputs), len(times)):
         t_from, t_to = float(times[i - 1]), float(times[i])
-        n = None if counts is None else counts[i - 1]
-        state, U, finite = _advance(integrator, placement, state, t_to, n)
+        n, step = (None, None) if counts is None else (counts[i - 1], steps[i - 1])
+        state, U, finite = _advance(integrator, placement, state, t_to, n, step)
         counters, finite, t_now = jax.device_get((state.counters, finite, state.t))
         stats = _stats(integrator, options, counters, state, radius, start)
         failure = _diagnose(integrator, options, counters, bool(finite), float(t_now),
@@ -165,18 +168,34 @@ def _load(placement: Placement | None, state: State) -> State:
     return state if placement is None else placement.load(state)
 
 
-@partial(jax.jit, static_argnums=(0, 1, 4), donate_argnums=(2,))
+@partial(jax.jit, static_argnums=(0, 1, 4, 5), donate_argnums=(2,))
 def _advance_fixed(integrator: AbstractIntegrator, placement: Placement | None, state: State,
-                   t_to: jax.Array, n: int) -> tuple[State, PyTree, jax.Array]:
-    """`n` equal steps to `t_to`. The step is traced, so every dt reuses the compiled chunk;
-    `n` is static: a `lax.scan` of known length lets XLA update the state in place, where a
-    `while_loop` of traced length copied it every step (about 15% of a stencil step at
-    1024 x 1024). Equal output intervals, the usual case, share one compiled chunk."""
+                   t_to: jax.Array, n: int, dt: float) -> tuple[State, PyTree, jax.Array]:
+    """`n` equal steps of `dt` to `t_to`. Both are static: the step is a constant of the
+    compiled chunk (a traced dt kept XLA from folding it into the stencil coefficients and
+    cost 1.9x on the 2-D heat benchmark), and a `lax.scan` of known length lets XLA update
+    the state in place, where a `while_loop` of traced length copied it every step (about
+    15% of a stencil step at 1024 x 1024). Equal output intervals, the usual case, share one
+    compiled chunk (`_chunk_steps`)."""
     state = _load(placement, state)
-    state = replace(state, dt=(t_to - state.t) / n, t_stop=t_to)
-    state = jax.lax.fori_loop(0, n, lambda _, s: integrator.step(s), state)
+    step = jnp.asarray(dt, state.t.dtype)
+    state = replace(state, dt=step, t_stop=t_to)
+    state = jax.lax.fori_loop(0, n, lambda _, s: integrator.step(replace(s, dt=step)), state)
     state = _store(placement, replace(state, t=t_to))  # t exact, not n rounded steps
     return state, state.U, all_finite(state.U)
+
+
+def _chunk_steps(times: np.ndarray, counts: list[int]) -> list[float]:
+    """The step of each interval's equal steps. An interval whose step equals the one
+    before to 1e-12 takes that step, so equal output intervals whose ends differ in the
+    last bits share one compiled chunk (each chunk still ends on its output time exactly)."""
+    steps: list[float] = []
+    for span, n in zip(np.diff(times), counts):
+        step = float(span) / n
+        if steps and abs(step - steps[-1]) <= 1e-12 * steps[-1]:
+            step = steps[-1]
+        steps.append(step)
+    return steps
 
 
 @partial(jax.jit, static_argnums=(0, 1), donate_argnums=(2,))
@@ -196,12 +215,12 @@ def _advance_adaptive(integrator: AbstractIntegrator, placement: Placement | Non
 
 
 def _advance(integrator: AbstractIntegrator, placement: Placement | None, state: State,
-             t_to: float, n: int | None) -> tuple[State, PyTree, jax.Array]:
-    """One chunk to `t_to`: `n` fixed steps, or adaptive steps when `n` is None."""
-    t_to = jnp.asarray(t_to, float_dtype())
+             t_to: float, n: int | None, dt: float | None) -> tuple[State, PyTree, jax.Array]:
+    """One chunk to `t_to`: `n` fixed steps of `dt`, or adaptive steps when `n` is None."""
+    end = jnp.asarray(t_to, float_dtype())
     if n is None:
-        return _advance_adaptive(integrator, placement, state, t_to)
-    return _advance_fixed(integrator, placement, state, t_to, int(n))
+        return _advance_adaptive(integrator, placement, state, end)
+    return _advance_fixed(integrator, placement, state, end, int(n), dt)
 
 
 def _step_counts(times: np.ndarray, dt: float) -> list[int]:

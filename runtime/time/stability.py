@@ -29,6 +29,9 @@ EXTENTS: dict[str, tuple[float, float]] = {
     "rk4": (2.785, 2.828),
     "ssprk3": (2.512, 1.732),
     "dopri5": (3.306, 0.997),
+    # velocity Verlet on u_tt = A u: stable while dt sqrt(|lambda_A|) <= 2, and the first-
+    # order Jacobian's eigenvalues are +-sqrt(lambda_A) (imaginary for waves)
+    "leapfrog": (2.0, 2.0),
 }
 UNCONDITIONAL = frozenset({"sdirk2"})  # A-stable: no step limit from stability
 SAFETY = 0.9

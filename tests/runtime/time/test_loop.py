@@ -7,9 +7,12 @@ import pytest
 
 from runtime.errors import OptionError, SolveError
 from runtime.time import INTEGRATORS, Options
-from runtime.time.loop import Stats, Trajectory, _advance_fixed, integrate
+from runtime.time.loop import Stats, Trajectory, _advance_fixed, _chunk_steps, integrate
 
 IRREGULAR = np.array([0.0, 0.1, 0.35, 1.0 / 3.0 + 0.5, 1.0])
+
+# leapfrog takes (u, u_t) pairs only: tests/runtime/time/test_leapfrog.py has its cases
+FIRST_ORDER = {name: i for name, i in INTEGRATORS.items() if name != "leapfrog"}
 
 
 def clock(t, U, p):
@@ -73,19 +76,31 @@ def test_nan_is_caught_with_its_interval_and_the_last_good_state_kept(method, sa
     np.testing.assert_allclose(np.asarray(kept.U["u"][-1]), np.exp(-0.5), rtol=1e-8)
 
 
-def test_one_compiled_chunk_serves_equal_intervals_and_every_dt():
-    """The step count of a chunk is static (a scan XLA updates in place): equal output
-    intervals share one compiled chunk whatever dt is; another count compiles another."""
+def test_one_compiled_chunk_per_step_count_and_step():
+    """A chunk's step count and step are static (a scan XLA updates in place, a step it folds
+    into the stencil): equal output intervals share one compiled chunk, even where their
+    ends differ in the last bits; a repeated solve reuses it; another dt compiles another."""
     def rhs(t, U, p):  # a fresh function: nothing cached for it yet
         return {"u": -U["u"]}
 
     before = _advance_fixed._cache_size()
-    integrate(rhs, {"u": jnp.ones(3)}, {}, np.linspace(0, 1, 21), method="rk4", dt=0.01)
+    times = np.linspace(0, 1, 21)
+    assert len(set(np.diff(times))) > 1                        # unequal in the last bits
+    first = integrate(rhs, {"u": jnp.ones(3)}, {}, times, method="rk4", dt=0.01)
     assert _advance_fixed._cache_size() == before + 1          # 20 intervals of 5 steps
+    again = integrate(rhs, {"u": 2 * jnp.ones(3)}, {}, times, method="rk4", dt=0.01)
+    assert _advance_fixed._cache_size() == before + 1
+    np.testing.assert_allclose(np.asarray(again.U["u"]), 2 * np.asarray(first.U["u"]))
+    np.testing.assert_allclose(np.asarray(first.U["u"][-1]), np.exp(-1.0), rtol=1e-9)
     integrate(rhs, {"u": jnp.ones(3)}, {}, np.linspace(0, 2, 21), method="rk4", dt=0.02)
-    assert _advance_fixed._cache_size() == before + 1          # 5 steps again, other dt
-    integrate(rhs, {"u": jnp.ones(3)}, {}, np.linspace(0, 2, 7), method="rk4", dt=0.003)
-    assert _advance_fixed._cache_size() == before + 2
+    assert _advance_fixed._cache_size() == before + 2          # 5 steps of another dt
+
+
+def test_chunk_steps_forget_the_last_bits_only():
+    times = np.array([0.0, 0.1, 0.2, 0.30000000000000004, 0.4, 0.9])
+    steps = _chunk_steps(times, [5, 5, 5, 5, 4])
+    assert steps[:4] == [steps[0]] * 4 and steps[0] == pytest.approx(0.02, rel=1e-15)
+    assert steps[4] == 0.125
 
 
 def test_inputs_survive_the_donated_chunks():
@@ -104,7 +119,7 @@ def test_float32_state_stays_float32():
     traj = integrate(clock, U0, CLOCK_PARAMS, [0.0, 1.0], method="ssprk3", dt=0.1)
     assert traj.U["v"].dtype == jnp.float32
     assert float(traj.U["u"][-1]) == pytest.approx(1.0, abs=1e-6)
-    for name, integrator in INTEGRATORS.items():  # traced only: no compile
+    for name, integrator in FIRST_ORDER.items():  # traced only: no compile
         state = integrator.init(clock, 0.0, U0, CLOCK_PARAMS, Options(dt=0.1))
         stepped = jax.eval_shape(integrator.step, state)
         assert stepped.U["v"].dtype == jnp.float32, name

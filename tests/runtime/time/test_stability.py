@@ -58,7 +58,7 @@ def _extent(tableau, direction):
     return unstable[0]
 
 
-@pytest.mark.parametrize("name", sorted(EXTENTS))
+@pytest.mark.parametrize("name", sorted(set(EXTENTS) - {"leapfrog"}))  # test_leapfrog.py
 def test_extents_match_the_tableaus(name):
     tableau = {"rk4": tableaus.RK4, "ssprk3": tableaus.SSPRK3, "dopri5": tableaus.DOPRI5}[name]
     real, imaginary = EXTENTS[name]
