@@ -2,8 +2,8 @@
 #   prey' = alpha prey - beta prey pred,  pred' = delta prey pred - gamma pred.
 #   No closed form, but V = delta prey - gamma ln(prey) + beta pred - alpha ln(pred) is
 #   conserved: the orbit is closed (tests/runtime/test_gallery.py checks V numerically).
-#   Solve with `--integrator dopri5` (adaptive; V drifts by 2e-6) or `--dt 0.01`: the default
-#   fixed step for a problem with no space (rk4, dt = 0.3) lets V drift by 1%.
+#   The default for a problem with no space, rodas4 (adaptive, rtol 1e-6), keeps V within
+#   9e-7 of its start over t in [0, 30] in about 420 steps; `--integrator dopri5` within 2e-6.
 problem "lotka-volterra"
 
 param alpha = 1.1                    # prey growth

@@ -23,6 +23,8 @@ from ..output.convergence import integration_verdict
 from ..output.finish import finish_solution
 from ..output.solution import Solution
 from ..parallel.fd_program import output_coordinates, output_fields, place_fd
+from ..reuse import Remembered
+from ..time.base import Rhs
 from ..time.leapfrog import velocity_dependent
 from ..time.loop import integrate
 from ..time.stability import spectral_radius, stable_dt
@@ -40,8 +42,8 @@ def solve_forward(system: System, options: FDSolveOptions,
     frames = options.frames if isinstance(options.frames, int) else len(options.frames) + 2
     check_fd_memory(system, grid_sizes(options.grid, system), dtype=options.dtype,
                     integrator=options.integrator, frames=frames, accuracy=options.accuracy)
-    program = lower_fd(system, FDOptions(options.grid, options.accuracy, options.scheme,
-                                         options.dtype, options.face_mean))
+    program, rhs = lowered(system, FDOptions(options.grid, options.accuracy, options.scheme,
+                                             options.dtype, options.face_mean))
     dtype = program.dtype
     params = {k: jnp.asarray(v, dtype) for k, v in program.params.items()}
     if program.system.time is None:
@@ -54,7 +56,7 @@ def solve_forward(system: System, options: FDSolveOptions,
                                                       options.max_iter, observers, placement)
         grid = program.output_coordinates()
     else:
-        values, times, extra = evolve(program, params, options, observers)
+        values, times, extra = evolve(program, params, options, observers, rhs)
         grid = {program.system.time.name: times,
                 **output_coordinates(program, extra.get("part"))}
         verdict = integration_verdict(extra["steps"], extra["final_time"])
@@ -66,16 +68,19 @@ def solve_forward(system: System, options: FDSolveOptions,
                            convergence=verdict)
 
 
-def evolve(program: FDProgram, params, options: FDSolveOptions, observers):
+def evolve(program: FDProgram, params, options: FDSolveOptions, observers,
+           rhs: Rhs | None = None):
     """Integrate `program` with `params` fixed: (values per field in argument order, output
-    times, what the integrator did)."""
+    times, what the integrator did). `rhs`: the program bound to `params` when the caller
+    keeps one (`lowered`), else bound here."""
     system = program.system
     t0, t1 = system.time.bounds
     t_eval = _output_times(options.frames, t0, t1)
     params = program.prepare(params)
     U0 = program.initial(params)
     placement = place_fd(program, options.devices, options.mesh)   # None: one device
-    rhs = program.bind(params)        # a forward solve: the parameters are constants
+    if rhs is None:
+        rhs = program.bind(params)    # a forward solve: the parameters are constants
     rhs = rhs if placement is None else placement.bind(rhs)
     method = options.integrator
     if method == "auto":
@@ -102,6 +107,23 @@ def evolve(program: FDProgram, params, options: FDSolveOptions, observers):
     return values, np.asarray(trajectory.t), extra
 
 
+_PROGRAMS = Remembered(8)     # lowered programs with their bound right-hand sides
+
+
+def lowered(system: System, options: FDOptions) -> tuple[FDProgram, Rhs | None]:
+    """`lower_fd(system, options)` and, for a time-dependent system, its right-hand side
+    with the program's own parameter values as constants: the same pair for an equal system
+    and options (the last 8), so that a repeated solve reuses what was compiled for it."""
+    def make():
+        program = lower_fd(system, options)
+        if program.system.time is None:
+            return program, None
+        params = {k: jnp.asarray(v, program.dtype) for k, v in program.params.items()}
+        return program, program.bind(program.prepare(params))
+
+    return _PROGRAMS.get((system, options), make)
+
+
 def _output_times(frames: int | Sequence[float], t0: float, t1: float) -> np.ndarray:
     if isinstance(frames, int):
         return np.linspace(t0, t1, frames)
@@ -124,15 +146,17 @@ def shock_dt(program: FDProgram, U0, params, t0: float, t1: float) -> float:
 def _auto_integrator(program: FDProgram, rhs, U0, t0: float, span: float,
                      options: FDSolveOptions) -> str:
     """SSPRK3 where convective fluxes are differenced by a shock-capturing scheme; else
-    RK4 unless the stability limit would need more than STIFF_STEPS steps; Dormand-
-    Prince with error control for systems without space (ODEs), whose dynamics, not a
-    stencil, limit the step. Undamped waves (`waves_leapfrog`) take leapfrog instead of
-    RK4. The estimate is the one `integrate` makes for RK4 (same rhs, arguments and key),
-    so its compiled power iteration serves both."""
+    RK4 unless the stability limit would need more than STIFF_STEPS steps; Rodas4 with
+    error control for systems without space (ODEs), whose dynamics, not a stencil, limit
+    the step, and which may turn stiff after t0 where no estimate there sees it (Robertson's
+    kinetics: a spectral radius of 0.04 at t0, 1e4 soon after); for a few unknowns its dense
+    Jacobian costs little more than Dormand-Prince's stages. Undamped waves
+    (`waves_leapfrog`) take leapfrog instead of RK4. The estimate is the one `integrate`
+    makes (same rhs, arguments and key), so its compiled power iteration serves both."""
     if program.shock_scheme is not None:
         return "ssprk3"           # strong stability: keeps the scheme's TVD / ENO property
     if not program.grid.axes:
-        return "dopri5" if options.dt is None else "rk4"
+        return "rodas4" if options.dt is None else "rk4"
     explicit = "leapfrog" if waves_leapfrog(rhs, t0, U0, options.accuracy) else "rk4"
     if options.dt is not None:
         return explicit

@@ -145,7 +145,7 @@ OPTIONS = Table(METHODS, (
            "nonlinear conservation laws, else central"),
     Option("integrator", "str", "auto", "time integrator (auto: ssprk3 for the fluxes of a "
            "shock-capturing scheme, leapfrog for undamped waves with second-order stencils, "
-           "else rk4, or sdirk2 when stiff)",
+           "rodas4 for ODE systems, else rk4, or sdirk2 when stiff)",
            (FD,), choices=_integrators),
     Option("dt", "float | None", None, "time step", (FD,), parse=positive_float,
            shown_default="from the stability limit"),

@@ -8,7 +8,6 @@ them, the networks replicated (`pinn.parallel`); `meta` records the devices."""
 from __future__ import annotations
 
 import time as clock
-from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import fields, replace
 
@@ -38,6 +37,7 @@ from ..output.convergence import (
 )
 from ..output.finish import finish_solution
 from ..output.solution import Solution
+from ..reuse import Remembered
 from .marching import check_marching_options, train_marching
 from .parallel import make_point_map
 from .train import TrainOptions, train
@@ -207,33 +207,19 @@ def time_windows(system: System, options: PINNSolveOptions) -> int:
     return transport_windows(system)
 
 
-_LOWERED: OrderedDict = OrderedDict()
-LOWERED_CACHE = 8             # systems whose lowered programs are kept
+_LOWERED = Remembered(8)           # systems whose lowered programs are kept
 
 
 def marched(system: System, network: PINNOptions, windows: int) -> MarchingProgram:
     """`lower_marching`, cached as `lowered` is."""
-    return _cached((system, network, windows),
+    return _LOWERED.get((system, network, windows),
                    lambda: lower_marching(system, network, windows))
 
 
 def lowered(system: System, network: PINNOptions) -> PINNProgram:
     """`lower_pinn(system, network)`, the same program for an equal system and network
-    (the last LOWERED_CACHE), so that training reuses its compiled chunks."""
-    return _cached((system, network), lambda: lower_pinn(system, network))
-
-
-def _cached(key: tuple, make: Callable):
-    try:
-        hash(key)
-    except TypeError:                       # a system holding something unhashable
-        return make()
-    if key not in _LOWERED:
-        _LOWERED[key] = make()
-        while len(_LOWERED) > LOWERED_CACHE:
-            _LOWERED.popitem(last=False)
-    _LOWERED.move_to_end(key)
-    return _LOWERED[key]
+    (the last 8), so that training reuses its compiled chunks."""
+    return _LOWERED.get((system, network), lambda: lower_pinn(system, network))
 
 
 def training_convergence(program: PINNProgram, result) -> Convergence:

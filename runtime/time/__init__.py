@@ -8,6 +8,7 @@ from .integrators import (
     INTEGRATORS,
     LEAPFROG,
     RK4,
+    RODAS4,
     SDIRK,
     SDIRK2,
     SSPRK3,
@@ -19,13 +20,14 @@ from .integrators import (
     Options,
     PIController,
     Rhs,
+    Rosenbrock,
     State,
     Tableau,
     get_integrator,
 )
 
 __all__ = [
-    "DOPRI5", "INTEGRATORS", "LEAPFROG", "RK4", "SDIRK", "SDIRK2", "SSPRK3", "AbstractIntegrator",
-    "Counters", "EmbeddedRK", "ExplicitRK", "Leapfrog", "Options", "PIController", "Rhs", "State",
-    "Tableau", "get_integrator",
+    "DOPRI5", "INTEGRATORS", "LEAPFROG", "RK4", "RODAS4", "SDIRK", "SDIRK2", "SSPRK3",
+    "AbstractIntegrator", "Counters", "EmbeddedRK", "ExplicitRK", "Leapfrog", "Options",
+    "PIController", "Rhs", "Rosenbrock", "State", "Tableau", "get_integrator",
 ]

@@ -7,6 +7,8 @@ State`, pure and jittable, over a pytree `U`. `runtime.time.loop.integrate` driv
     ssprk3  Shu-Osher strong-stability-preserving Runge-Kutta, order 3, fixed step
     dopri5  Dormand-Prince 5(4) with PI step-size control
     sdirk2  L-stable two-stage SDIRK, order 2, Newton-Krylov stages, fixed step (stiff)
+    rodas4  Rosenbrock (linearly implicit), order 4(3), L-stable, error control, dense
+            Jacobian by JAX: stiff ODE systems and small grids
     leapfrog  velocity Verlet, order 2, symplectic, one rhs call a step, fixed step: for
             equations of second order in time without damping (waves)
 """
@@ -22,10 +24,11 @@ from .base import AbstractIntegrator, Counters, Options, Rhs, State
 from .explicit import RK4, SSPRK3, ExplicitRK
 from .implicit import SDIRK, SDIRK2
 from .leapfrog import LEAPFROG, Leapfrog
+from .rosenbrock import RODAS4, Rosenbrock
 from .tableaus import Tableau
 
 INTEGRATORS: dict[str, AbstractIntegrator] = {
-    scheme.name: scheme for scheme in (RK4, SSPRK3, DOPRI5, SDIRK2, LEAPFROG)
+    scheme.name: scheme for scheme in (RK4, SSPRK3, DOPRI5, SDIRK2, RODAS4, LEAPFROG)
 }
 
 
@@ -43,7 +46,7 @@ def get_integrator(method: str) -> AbstractIntegrator:
 
 
 __all__ = [
-    "DOPRI5", "INTEGRATORS", "LEAPFROG", "RK4", "SDIRK", "SDIRK2", "SSPRK3", "AbstractIntegrator",
-    "Counters", "EmbeddedRK", "ExplicitRK", "Leapfrog", "Options", "PIController", "Rhs", "State",
-    "Tableau", "get_integrator",
+    "DOPRI5", "INTEGRATORS", "LEAPFROG", "RK4", "RODAS4", "SDIRK", "SDIRK2", "SSPRK3",
+    "AbstractIntegrator", "Counters", "EmbeddedRK", "ExplicitRK", "Leapfrog", "Options",
+    "PIController", "Rhs", "Rosenbrock", "State", "Tableau", "get_integrator",
 ]

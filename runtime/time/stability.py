@@ -33,7 +33,7 @@ EXTENTS: dict[str, tuple[float, float]] = {
     # order Jacobian's eigenvalues are +-sqrt(lambda_A) (imaginary for waves)
     "leapfrog": (2.0, 2.0),
 }
-UNCONDITIONAL = frozenset({"sdirk2"})  # A-stable: no step limit from stability
+UNCONDITIONAL = frozenset({"sdirk2", "rodas4"})  # A-stable: no step limit from stability
 SAFETY = 0.9
 
 

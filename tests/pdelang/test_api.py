@@ -257,6 +257,21 @@ def lotka_volterra():
     )
 
 
+def robertson():
+    k1, k2, k3 = sp.symbols("k1 k2 k3")
+    a, b, c = sp.Function("a"), sp.Function("b"), sp.Function("c")
+    A, B, C = a(t), b(t), c(t)
+    return pl.PDESystem(
+        equations=[sp.Eq(A.diff(t), -k1 * A + k3 * B * C),
+                   sp.Eq(B.diff(t), k1 * A - k3 * B * C - k2 * B**2),
+                   sp.Eq(C.diff(t), k2 * B**2)],
+        conditions=[sp.Eq(a(0), 1), sp.Eq(b(0), 0), sp.Eq(c(0), 0)],
+        domain={t: (0, 1e5)},
+        params={k1: 0.04, k2: 3e7, k3: 1e4},
+        name="robertson kinetics",
+    )
+
+
 def schrodinger1d():
     k, V = sp.symbols("k V")
     a, b = sp.Function("a"), sp.Function("b")
@@ -393,7 +408,7 @@ SYMPY_FORMS = {f.__name__: f for f in (
     advection1d, advection_fast, allen_cahn1d, allen_cahn_periodic, burgers1d, burgers_shock,
     clamped_plate, gray_scott2d, heat1d, heat1d_dirichlet, heat2d_periodic, helmholtz2d,
     heat_inverse, kuramoto_sivashinsky1d, layered_medium,
-    lid_driven_cavity, lorenz_inverse, lotka_volterra, poisson2d, sod_shock_tube,
+    lid_driven_cavity, lorenz_inverse, lotka_volterra, poisson2d, robertson, sod_shock_tube,
     reaction_diffusion2d, schrodinger1d, wave1d, wave2d_acoustic, wave2d_velocity_inverse)}
 
 

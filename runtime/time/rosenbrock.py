@@ -1,0 +1,168 @@
+"""Rosenbrock methods with error control: Rodas4, for stiff systems of modest size.
+
+A Rosenbrock method is linearly implicit: each step factorises one matrix
+W = I / (gamma h) - J (J the Jacobian of rhs at the step's start) and solves one linear
+system per stage, with no Newton iteration. In Hairer and Wanner's transformed form
+(Solving ODEs II, section IV.7; their code rodas.f):
+
+    U_i = y + sum_{j<i} a_ij k_j
+    k_i = W^-1 [ f(t + c_i h, U_i) + sum_{j<i} (C_ij / h) k_j + d_i h df/dt ]
+
+Rodas4 (6 stages, order 4, L-stable, stiffly accurate) has y_new = U_6 + k_6 and the local
+error estimate k_6 (of the embedded order-3 solution). Its coefficients are Hairer's, as
+rodas.f and OrdinaryDiffEq.jl's Rodas4 tableau print them.
+
+The Jacobian and df/dt come from JAX (forward mode) on the flattened state, dense, and W
+is factorised by LU: right for ODE systems and small grids (`DENSE_LIMIT` unknowns).
+Steps are accepted or rejected by the weighted RMS norm of the error estimate, with the PI
+controller of the explicit pairs, and never pass `t_stop`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Any, ClassVar, final
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jax.flatten_util import ravel_pytree
+from jax.scipy.linalg import lu_factor, lu_solve
+
+from runtime.errors import OptionError
+
+from . import pytree as tree
+from .adaptive import PIController, initial_step
+from .base import AbstractIntegrator, Options, Rhs, State, float_dtype, initial_state
+from .pytree import PyTree
+
+DENSE_LIMIT = 4096   # unknowns: above this a dense Jacobian (n^2 memory, n^3 LU) is refused
+
+
+@dataclass(frozen=True)
+class RosenbrockTableau:
+    """Coefficients in the transformed form: `a` and `C` strictly lower triangular (s x s),
+    `c` the stage times, `d` the df/dt weights (gamma_i), `gamma` the diagonal; the new
+    solution is U_s + k_s and the error estimate k_s (stiffly accurate methods)."""
+
+    gamma: float
+    a: tuple[tuple[float, ...], ...]
+    C: tuple[tuple[float, ...], ...]
+    c: tuple[float, ...]
+    d: tuple[float, ...]
+    order: int
+
+    @property
+    def stages(self) -> int:
+        return len(self.c)
+
+
+RODAS4_TABLEAU = RosenbrockTableau(
+    gamma=0.25,
+    a=((),
+       (1.544,),
+       (0.9466785280815826, 0.2557011698983284),
+       (3.314825187068521, 2.896124015972201, 0.9986419139977817),
+       (1.221224509226641, 6.019134481288629, 12.53708332932087, -0.6878860361058950),
+       (1.221224509226641, 6.019134481288629, 12.53708332932087, -0.6878860361058950, 1.0)),
+    C=((),
+       (-5.6688,),
+       (-2.430093356833875, -0.2063599157091915),
+       (-0.1073529058151375, -9.594562251023355, -20.47028614809616),
+       (7.496443313967647, -10.24680431464352, -33.99990352819905, 11.70890893206160),
+       (8.083246795921522, -7.981132988064893, -31.52159432874371, 16.31930543123136,
+        -6.058818238834054)),
+    c=(0.0, 0.386, 0.21, 0.63, 1.0, 1.0),
+    d=(0.25, -0.1043, 0.1035, -0.0362, 0.0, 0.0),
+    order=4,
+)
+
+
+@jax.tree_util.register_dataclass
+@dataclass(frozen=True)
+class RosenbrockCarry:
+    """`err_prev`: the last accepted error norm; `rejected_last`: the previous attempt
+    failed (then the next step may not grow)."""
+
+    err_prev: jax.Array
+    rejected_last: jax.Array
+
+
+@final
+@dataclass(frozen=True)
+class Rosenbrock(AbstractIntegrator):
+    """An adaptive Rosenbrock method with a dense Jacobian; propagates the higher-order
+    solution."""
+
+    name: str
+    tableau: RosenbrockTableau
+    controller: PIController = PIController(factor_max=6.0)
+    adaptive: ClassVar[bool] = True
+
+    @property
+    def order(self) -> int:
+        return self.tableau.order
+
+    def init(self, rhs: Rhs, t0: Any, U0: PyTree, params: PyTree, options: Options) -> State:
+        dtype = float_dtype()
+        t0 = jnp.asarray(t0, dtype)
+        dt = options.dt
+        if dt is None:
+            dt = initial_step(rhs, t0, U0, params, rhs(t0, U0, params), options, self.order)
+        carry = RosenbrockCarry(jnp.asarray(1e-4, dtype), jnp.asarray(False))
+        return initial_state(rhs, t0, U0, params, options, dt, carry)
+
+    def check(self, rhs: Rhs, t0: Any, U0: PyTree, params: PyTree) -> None:
+        size = sum(int(np.size(x)) for x in jax.tree.leaves(U0))
+        if size > DENSE_LIMIT:
+            raise OptionError(f"{self.name} forms the Jacobian densely, and this system has "
+                              f"{size} unknowns (at most {DENSE_LIMIT})",
+                              hint="use --integrator sdirk2 (matrix-free) for large grids")
+
+    def step(self, state: State) -> State:
+        tab, carry, opts = self.tableau, state.carry, state.options
+        remaining = state.t_stop - state.t
+        lands = state.dt >= remaining
+        h = jnp.minimum(state.dt, remaining)
+        y, unravel = ravel_pytree(state.U)
+
+        def f(t, flat):
+            return ravel_pytree(state.rhs(t, unravel(flat), state.params))[0].astype(y.dtype)
+
+        t, hy = state.t, h.astype(y.dtype)        # the algebra in the state's dtype
+        jacobian = jax.jacfwd(f, argnums=1)(t, y)
+        f_t = jax.jvp(lambda s: f(s, y), (t,), (jnp.ones_like(t),))[1].astype(y.dtype)
+        W = jnp.eye(y.size, dtype=y.dtype) / (tab.gamma * hy) - jacobian
+        factors = lu_factor(W)
+        ks: list[jax.Array] = []
+        for i in range(tab.stages):
+            U_i = y + sum((a * k for a, k in zip(tab.a[i], ks)), jnp.zeros_like(y))
+            F = f(t + tab.c[i] * h, U_i) + tab.d[i] * hy * f_t
+            F = F + sum((C / hy * k for C, k in zip(tab.C[i], ks)), jnp.zeros_like(y))
+            ks.append(lu_solve(factors, F))
+        y_new = U_i + ks[-1]                      # U_s + k_s: stiffly accurate
+        U_new = unravel(y_new)
+        err = tree.rms_norm(unravel(ks[-1]),
+                            tree.weights(state.U, U_new, opts.rtol, opts.atol))
+        finite = jnp.isfinite(err) & jnp.all(jnp.isfinite(y_new))
+        err = jnp.where(finite, err, jnp.inf)
+        accepted = err <= 1.0
+        factor = self.controller.factor(err, carry.err_prev, accepted, carry.rejected_last,
+                                        error_order=tab.order - 1)
+        dt_next = h * factor
+        dt_next = jnp.where(accepted & lands, jnp.maximum(dt_next, state.dt), dt_next)
+        t_new = jnp.where(lands, state.t_stop, t + h)
+        return replace(
+            state,
+            t=jnp.where(accepted, t_new, t),
+            U=tree.where(accepted, U_new, state.U),
+            dt=dt_next,
+            counters=state.counters.record(accepted, h, nonfinite=~finite),
+            carry=RosenbrockCarry(
+                err_prev=jnp.where(accepted, jnp.maximum(err, 1e-4), carry.err_prev),
+                rejected_last=~accepted,
+            ),
+        )
+
+
+RODAS4 = Rosenbrock("rodas4", RODAS4_TABLEAU)
