@@ -15,7 +15,7 @@ from compiler.common.grid import grid_sizes
 from compiler.fd import FDOptions, FDProgram, lower_fd
 from pdelang import System
 
-from ..algebra.steady_program import solve_program_steady
+from ..algebra.steady_program import program_sparsity, solve_program_steady
 from ..errors import OptionError
 from ..observe.checkpoint import checkpointing
 from ..observe.memory import check_fd_memory
@@ -27,6 +27,7 @@ from ..reuse import Remembered
 from ..time.base import Rhs
 from ..time.leapfrog import velocity_dependent
 from ..time.loop import integrate
+from ..time.sparse_rosenbrock import integrate_sparse_rosenbrock
 from ..time.stability import spectral_radius, stable_dt
 from .options import FDSolveOptions
 
@@ -91,11 +92,14 @@ def evolve(program: FDProgram, params, options: FDSolveOptions, observers,
         radius = spectral_radius(rhs, np.float64(t0), U0, {}, jax.random.PRNGKey(options.seed))
         dt = min(dt, stable_dt(method, float(radius)))     # diffusion terms may limit more
     identity = {f.name: getattr(options, f.name) for f in fields(options)}
-    with checkpointing("fd", system, options, identity) as checkpoint:
-        trajectory = integrate(rhs, U0, {}, t_eval, method=method, dt=dt,
-                               rtol=options.rtol, atol=options.atol, observers=observers,
-                               key=jax.random.PRNGKey(options.seed), checkpoint=checkpoint,
-                               placement=placement)
+    if method == "rodas4" and program.grid.axes:
+        trajectory = _sparse_rodas4(program, rhs, U0, t_eval, options, observers, placement)
+    else:
+        with checkpointing("fd", system, options, identity) as checkpoint:
+            trajectory = integrate(rhs, U0, {}, t_eval, method=method, dt=dt,
+                                   rtol=options.rtol, atol=options.atol, observers=observers,
+                                   key=jax.random.PRNGKey(options.seed),
+                                   checkpoint=checkpoint, placement=placement)
     arrays, part = output_fields(program, trajectory.t, trajectory.U, params, placement,
                                  options.parts)
     values = {f.name: np.transpose(arrays[f.name], argument_order(system, f.name))
@@ -122,6 +126,22 @@ def lowered(system: System, options: FDOptions) -> tuple[FDProgram, Rhs | None]:
         return program, program.bind(program.prepare(params))
 
     return _PROGRAMS.get((system, options), make)
+
+
+def _sparse_rodas4(program: FDProgram, rhs, U0, t_eval, options: FDSolveOptions, observers,
+                   placement):
+    """Rodas4 on a grid: sparse Jacobian by the stencil's colouring, SuperLU on the host
+    (`runtime.time.sparse_rosenbrock`); one device, no checkpoints."""
+    if placement is not None or options.checkpoint is not None:
+        raise OptionError("rodas4 on a grid runs on one device without checkpoints (its "
+                          "sparse LU is on the host)",
+                          hint="leave out --devices / --checkpoint, or use --integrator sdirk2")
+    if options.dt is not None:
+        raise OptionError("rodas4 chooses its own steps (error control by --rtol/--atol); "
+                          "it takes no --dt", hint="leave out --dt")
+    return integrate_sparse_rosenbrock(rhs, U0, t_eval, program_sparsity(program),
+                                       rtol=options.rtol, atol=options.atol,
+                                       observers=observers)
 
 
 def _output_times(frames: int | Sequence[float], t0: float, t1: float) -> np.ndarray:

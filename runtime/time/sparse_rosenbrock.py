@@ -1,0 +1,164 @@
+"""Rodas4 on grids: the Rosenbrock steps of `rosenbrock.py` with a sparse Jacobian and a
+sparse LU, driven from the host.
+
+A method-of-lines system couples each node only to its stencil's neighbours, so its
+Jacobian is found with a handful of coloured Jacobian-vector products
+(`runtime.algebra.sparse_jacobian`, the colouring steady solves use) and
+W = I / (gamma h) - J is factorised by SciPy's SuperLU: for a 2-D grid the factors stay
+near-linear in size, where the dense form of `rosenbrock.py` grows as n^2 memory and n^3
+work. The right-hand side, the Jacobian's jvps and df/dt run jitted on the device; the step
+control and the six triangular solves a step run on the host. Each step refactorises W
+(a Rosenbrock method needs the Jacobian at the step's start for its order), which bounds
+its reach: a 32 x 32 Brusselator factorises in 19 ms, a 128 x 128 one in 0.55 s a step,
+where a BDF code reuses one factorisation over many steps.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import scipy.sparse as sps
+import scipy.sparse.linalg as spla
+from jax.flatten_util import ravel_pytree
+
+from runtime.algebra.sparse_jacobian import Sparsity, make_sparse_jacobian
+from runtime.errors import SolveError
+
+from .adaptive import PIController
+from .base import Rhs
+from .loop import Stats, Trajectory, _output_times
+from .pytree import PyTree
+from .rosenbrock import RODAS4, RODAS4_TABLEAU, RosenbrockTableau
+
+Observer = Callable[[float, PyTree, Stats], Any]
+# SuperLU's column ordering: minimum degree on A^T + A suits the structurally symmetric
+# stencil matrices; on the 128 x 128 Brusselator it leaves 4.1 M nonzeros in the factors
+# and factorises in 0.55 s, where the default COLAMD leaves 8.8 M in 1.24 s.
+ORDERING = "MMD_AT_PLUS_A"
+
+
+def integrate_sparse_rosenbrock(
+    rhs: Rhs, U0: PyTree, t_eval: Sequence[float] | np.ndarray, sparsity: Sparsity, *,
+    rtol: float = 1e-6, atol: float = 1e-8, max_steps: int = 100_000,
+    observers: Sequence[Observer] = (), tableau: RosenbrockTableau = RODAS4_TABLEAU,
+    controller: PIController = RODAS4.controller,
+) -> Trajectory:
+    """Integrate `dU/dt = rhs(t, U, {})` from U0 at t_eval[0], saving every t_eval, with
+    Rodas4's error control (weighted RMS norm, `atol + rtol * max(|U|, |U_new|)`). Steps
+    land on each output time. Raises SolveError when the solution turns NaN/Inf, the step
+    collapses or `max_steps` attempts are spent; its `trajectory` holds the outputs so far.
+    """
+    start = time.perf_counter()
+    times = _output_times(t_eval)
+    U0 = {k: jnp.asarray(v) for k, v in dict(U0).items()}
+    y, unravel = ravel_pytree(U0)
+    dtype = y.dtype
+    jacobian = make_sparse_jacobian(lambda U, t: rhs(t, U, {}), U0, sparsity)
+    f, f_t = _device_functions(rhs, unravel, dtype)
+    y = np.asarray(y)
+    identity = sps.identity(y.size, dtype=dtype, format="csc")
+    t = float(times[0])
+    h = _first_step(f, t, y, rtol, atol, times)
+    err_prev, rejected_last = 1e-4, False
+    steps = rejected = 0
+    dt_min, dt_max = math.inf, 0.0
+    outputs = [unravel(jnp.asarray(y))]
+    for i in range(1, len(times)):
+        t_to = float(times[i])
+        while t < t_to:
+            if steps + rejected >= max_steps or h <= 10 * np.finfo(dtype).eps * abs(t):
+                reason = (f"rodas4 used up max_steps = {max_steps} steps" if steps + rejected
+                          >= max_steps else f"rodas4's step size collapsed to {h:.3g}")
+                raise _failure(f"{reason} at t = {t:.6g}", times[:i], outputs, steps)
+            lands = h >= t_to - t
+            step = min(h, t_to - t)
+            y_new, error = _attempt(tableau, f, f_t, jacobian, identity, t, y, step, dtype)
+            scale = atol + rtol * np.maximum(np.abs(y), np.abs(y_new))
+            err = float(np.sqrt(np.mean((error / scale) ** 2)))
+            err = err if math.isfinite(err) and np.all(np.isfinite(y_new)) else math.inf
+            accepted = err <= 1.0
+            factor = float(controller.factor(jnp.asarray(err), jnp.asarray(err_prev),
+                                             jnp.asarray(accepted),
+                                             jnp.asarray(rejected_last),
+                                             error_order=tableau.order - 1))
+            if accepted:
+                t = t_to if lands else t + step
+                y = y_new
+                steps += 1
+                dt_min, dt_max = min(dt_min, step), max(dt_max, step)
+                err_prev = max(err, 1e-4)
+                h_next = step * factor
+                h = max(h_next, h) if lands else h_next
+            else:
+                rejected += 1
+                h = step * factor
+            rejected_last = not accepted
+        outputs.append(unravel(jnp.asarray(y)))
+        stats = _stats(steps, rejected, h, dt_min, dt_max, start)
+        for observe in observers:
+            observe(t_to, outputs[-1], stats)
+    U = jax.tree.map(lambda *xs: jnp.stack(xs), *outputs)
+    return Trajectory(t=times, U=U, stats=_stats(steps, rejected, h, dt_min, dt_max, start))
+
+
+def _device_functions(rhs: Rhs, unravel, dtype):
+    """rhs and its time derivative on flat vectors, jitted."""
+    def flat(t, y):
+        return ravel_pytree(rhs(t, unravel(y), {}))[0].astype(dtype)
+
+    def time_derivative(t, y):
+        return jax.jvp(lambda s: flat(s, y), (t,), (jnp.ones_like(t),))[1].astype(dtype)
+
+    f, f_t = jax.jit(flat), jax.jit(time_derivative)
+    return (lambda t, y: np.asarray(f(jnp.asarray(t, dtype), y)),
+            lambda t, y: np.asarray(f_t(jnp.asarray(t, dtype), y)))
+
+
+def _attempt(tab: RosenbrockTableau, f, f_t, jacobian, identity, t: float, y: np.ndarray,
+             h: float, dtype) -> tuple[np.ndarray, np.ndarray]:
+    """One Rosenbrock step of size h from (t, y): the new state and the error estimate."""
+    _, J = jacobian.linearize(y, jnp.asarray(t, dtype))
+    W = (identity / (tab.gamma * h) - J).tocsc()
+    lu = spla.splu(W, permc_spec=ORDERING)
+    ft = f_t(t, y)
+    ks: list[np.ndarray] = []
+    U_i = y
+    for i in range(tab.stages):
+        U_i = y + sum(a * k for a, k in zip(tab.a[i], ks)) if i else y
+        F = f(t + tab.c[i] * h, U_i) + tab.d[i] * h * ft
+        if i:
+            F = F + sum(C / h * k for C, k in zip(tab.C[i], ks))
+        ks.append(lu.solve(F))
+    return U_i + ks[-1], ks[-1]
+
+
+def _first_step(f, t0: float, y0: np.ndarray, rtol: float, atol: float,
+                times: np.ndarray) -> float:
+    """Hairer's starting step from the sizes of y0 and f(t0, y0), for order 4."""
+    scale = atol + rtol * np.abs(y0)
+    f0 = f(t0, y0)
+    d0 = float(np.sqrt(np.mean((y0 / scale) ** 2)))
+    d1 = float(np.sqrt(np.mean((f0 / scale) ** 2)))
+    h = 1e-6 if d0 < 1e-5 or d1 < 1e-5 else 0.01 * d0 / d1
+    return min(h, float(times[-1] - times[0]))
+
+
+def _stats(steps: int, rejected: int, h: float, dt_min: float, dt_max: float,
+           start: float) -> Stats:
+    return Stats(method="rodas4", steps=steps, rejected=rejected, dt=h, dt_min=dt_min,
+                 dt_max=dt_max, newton_iters=0, wall_time=time.perf_counter() - start)
+
+
+def _failure(message: str, times: np.ndarray, outputs: list, steps: int) -> SolveError:
+    error = SolveError(message, hint="the problem may need looser tolerances (rtol=, atol=) "
+                       "or has a singularity there; --integrator sdirk2 takes fixed steps")
+    U = jax.tree.map(lambda *xs: jnp.stack(xs), *outputs)
+    error.trajectory = Trajectory(t=np.asarray(times), U=U,
+                                  stats=_stats(steps, 0, math.nan, math.nan, math.nan, 0.0))
+    return error
