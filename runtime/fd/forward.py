@@ -137,8 +137,8 @@ def _sparse_rodas4(program: FDProgram, rhs, U0, t_eval, options: FDSolveOptions,
                           "sparse LU is on the host)",
                           hint="leave out --devices / --checkpoint, or use --integrator sdirk2")
     if options.dt is not None:
-        raise OptionError("rodas4 chooses its own steps (error control by --rtol/--atol); "
-                          "it takes no --dt", hint="leave out --dt")
+        raise OptionError("rodas4 chooses its own steps (error control by rtol=, atol= in "
+                          "Python); it takes no --dt", hint="leave out --dt")
     return integrate_sparse_rosenbrock(rhs, U0, t_eval, program_sparsity(program),
                                        rtol=options.rtol, atol=options.atol,
                                        observers=observers)

@@ -172,6 +172,23 @@ def allen_cahn_periodic():
     )
 
 
+def brusselator2d():
+    A, B, alpha = sp.symbols("A B alpha")
+    U, V = u(t, x, y), v(t, x, y)
+    inside = (x - 0.3) ** 2 + (y - 0.6) ** 2 <= 0.01
+    forcing = sp.Piecewise((sp.Piecewise((5, inside), (0, True)), t >= 1.1), (0, True))
+    return pl.PDESystem(
+        equations=[sp.Eq(U.diff(t), B + U**2 * V - (A + 1) * U + alpha * laplace(U) + forcing),
+                   sp.Eq(V.diff(t), A * U - U**2 * V + alpha * laplace(V))],
+        conditions=[pl.Periodic(x), pl.Periodic(y),
+                    sp.Eq(u(0, x, y), 22 * y * (1 - y) ** 1.5),
+                    sp.Eq(v(0, x, y), 27 * x * (1 - x) ** 1.5)],
+        domain={x: (0, 1), y: (0, 1), t: (0, 11.5)},
+        params={A: 3.4, B: 1, alpha: 10},
+        name="brusselator 2d",
+    )
+
+
 def gray_scott2d():
     Du, Dv, F, k = sp.symbols("Du Dv F k")
     U, V = u(t, x, y), v(t, x, y)
@@ -405,7 +422,8 @@ def sod_shock_tube():
 
 
 SYMPY_FORMS = {f.__name__: f for f in (
-    advection1d, advection_fast, allen_cahn1d, allen_cahn_periodic, burgers1d, burgers_shock,
+    advection1d, advection_fast, allen_cahn1d, allen_cahn_periodic, brusselator2d, burgers1d,
+    burgers_shock,
     clamped_plate, gray_scott2d, heat1d, heat1d_dirichlet, heat2d_periodic, helmholtz2d,
     heat_inverse, kuramoto_sivashinsky1d, layered_medium,
     lid_driven_cavity, lorenz_inverse, lotka_volterra, poisson2d, robertson, sod_shock_tube,
