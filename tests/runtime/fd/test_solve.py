@@ -117,3 +117,31 @@ def test_a_periodic_grid_repeats_the_end_point_in_outputs(examples_dir):
     assert sol.grid["x"][-1] == 1.0 and u.shape == (2, 65)
     np.testing.assert_allclose(u[:, 0], u[:, -1])
     assert sol.errors()["u"] < 0.03
+
+
+REPEATED_HEAT = """
+param k = {k}
+space x in [0, 1]
+time  t in [0, 0.1]
+field u(t, x)
+pde d(u, t) = k*d(u, x, 2)
+bc u = 0 at x = 0
+bc u = 0 at x = 1
+ic u = sin(pi*x) at t = 0
+exact u = exp(-k*pi^2*t)*sin(pi*x)
+"""
+
+
+def test_a_repeated_solve_reuses_its_compiled_code_and_new_values_are_honoured():
+    """An equal system (parsed again) finds the kept program and right-hand side, so no
+    chunk compiles twice; another parameter value is another system, solved afresh."""
+    from runtime.time.loop import _advance_fixed
+
+    first = runtime.solve(pl.parse(REPEATED_HEAT.format(k=0.5)), "fd", grid=33, frames=3)
+    compiled = _advance_fixed._cache_size()
+    again = runtime.solve(pl.parse(REPEATED_HEAT.format(k=0.5)), "fd", grid=33, frames=3)
+    assert _advance_fixed._cache_size() == compiled
+    np.testing.assert_array_equal(again.values["u"], first.values["u"])
+    other = runtime.solve(pl.parse(REPEATED_HEAT.format(k=0.25)), "fd", grid=33, frames=3)
+    assert other.errors()["u"] < 1e-3 and first.errors()["u"] < 1e-3
+    assert not np.allclose(other.values["u"][-1], first.values["u"][-1])
