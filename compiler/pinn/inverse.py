@@ -4,7 +4,12 @@
   `CONSTANTS`, starting at its guess; residuals read it through `with_constants`.
 - An unknown coefficient field (`param c(x, y) ~ 1.0`) is a small network of its arguments
   whose output is added to the guess; its output layer starts at zero, so the field starts
-  at the guess. It enters residuals like a field, derivatives included.
+  at the guess. It enters residuals like a field, derivatives included. A guess that is a
+  positive number (wave speeds, diffusivities, conductivities) makes the field
+  guess * exp(output) instead: it stays positive, so an equation that holds c only as c^2
+  offers no mirror solution c -> -c (with the data weighted up, the wave-speed example
+  found it: c near -1 everywhere), and the network works on the log of the field, its
+  relative change.
 - An observed field's network output is scaled by the root mean square of its
   observations (`scale_to_data`), so that the network and its initial guess work at unit
   scale whatever the data's units (the Lorenz fields reach 20 and more).
@@ -48,10 +53,12 @@ def coefficient_networks(system: System, periodic: set[str]) -> tuple[NetworkGro
                           tuple(c.bounds[1] for c in coordinates),
                           tuple(a in periodic for a in p.args))
         spec = MLPSpec(inputs, COEFFICIENT_LAYERS, 1, COEFFICIENT_ACTIVATION)
-        guess = make_face_data(sp.sympify(p.guess), system, p.args)
+        value = sp.sympify(p.guess)
+        guess = make_face_data(value, system, p.args)
         groups.append(NetworkGroup(p.name, (p.name,), p.args, spec,
                                    guess=lambda physical, z, g=guess: jnp.reshape(
-                                       g(physical, z), (1,))))
+                                       g(physical, z), (1,)),
+                                   positive=bool(value.is_number and value.is_positive)))
     return tuple(groups)
 
 

@@ -70,7 +70,8 @@ def trained_constants(nets: Mapping, physical: Mapping) -> dict:
 class NetworkGroup:
     """One network: the fields it outputs and the coordinates it takes, in order, and the
     hard constraints (if any) its outputs pass through. A network of an unknown coefficient
-    field has a `guess`, (physical, point) -> value, that its output is added to."""
+    field has a `guess`, (physical, point) -> value, that its output is added to, or with
+    `positive` that exp(output) multiplies (the field keeps the guess's sign)."""
 
     key: str
     fields: tuple[str, ...]
@@ -79,20 +80,24 @@ class NetworkGroup:
     constraints: GroupConstraints | None = None
     guess: Callable[[Mapping, jax.Array], jax.Array] | None = None
     scale: tuple[float, ...] | None = None
+    positive: bool = False
 
 
 def network_function(group: NetworkGroup, params: Mapping,
                      physical: Mapping) -> Callable[[jax.Array], jax.Array]:
     """The group's fields at one point (in `group.args` order): the MLP, through the hard
-    constraints when there are any, so that values and derivatives both see them; plus the
-    guess for an unknown coefficient field."""
+    constraints when there are any, so that values and derivatives both see them; for an
+    unknown coefficient field the guess plus the MLP, or times exp(MLP) when positive."""
 
     def net(z: jax.Array) -> jax.Array:
         out = apply_mlp(group.spec, params, z)
         return out if group.scale is None else out * jnp.asarray(group.scale, out.dtype)
 
     def guessed(z: jax.Array) -> jax.Array:
-        return apply_mlp(group.spec, params, z) + group.guess(physical, z)
+        out = apply_mlp(group.spec, params, z)
+        if group.positive:
+            return group.guess(physical, z) * jnp.exp(out)
+        return out + group.guess(physical, z)
 
     if group.guess is not None:
         return guessed

@@ -67,9 +67,10 @@ def _unknown_line(groups: tuple[NetworkGroup, ...], p: Param) -> str:
         return (f"{p.name}: unknown constant, trained with the networks from its "
                 f"guess {_text(p.guess)}")
     g = next(g for g in groups if g.key == p.name)
-    return (f"{p.name}({', '.join(p.args)}): unknown coefficient field = {_text(p.guess)} + "
-            f"MLP {_sizes(g)}, {g.spec.activation} (output layer starts at zero), trained "
-            "with the networks")
+    form = (f"{_text(p.guess)} * exp(MLP {_sizes(g)}), positive" if g.positive
+            else f"{_text(p.guess)} + MLP {_sizes(g)}")
+    return (f"{p.name}({', '.join(p.args)}): unknown coefficient field = {form}, "
+            f"{g.spec.activation} (output layer starts at zero), trained with the networks")
 
 
 def _text(guess: sp.Expr) -> str:

@@ -131,8 +131,10 @@ def lowered(system: System, options: FDOptions) -> tuple[FDProgram, Rhs | None]:
 def _sparse_rodas4(program: FDProgram, rhs, U0, t_eval, options: FDSolveOptions, observers,
                    placement):
     """Rodas4 on a grid: sparse Jacobian by the stencil's colouring, SuperLU on the host
-    (`runtime.time.sparse_rosenbrock`); one device, no checkpoints."""
-    if placement is not None or options.checkpoint is not None:
+    (`runtime.time.sparse_rosenbrock`); one device, no checkpoints (the command line's
+    save-when-interrupted folder, checkpoint_every 0, is left unused)."""
+    saving = options.checkpoint is not None and (options.checkpoint_every or options.resume)
+    if placement is not None or saving:
         raise OptionError("rodas4 on a grid runs on one device without checkpoints (its "
                           "sparse LU is on the host)",
                           hint="leave out --devices / --checkpoint, or use --integrator sdirk2")

@@ -152,3 +152,33 @@ def test_the_regularization_of_a_2d_field_is_its_gradient():
         expected = jax.vmap(jax.grad(lambda z: program.evaluate(nets, z[None])["c"][0]))(points)
         assert got.shape == (5, 2)
         np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-14)
+
+
+def test_a_positive_number_guess_makes_a_positive_field():
+    """guess 2: c = 2 exp(MLP), checked against the MLP applied on its own; a guess that is
+    an expression (1 + x) stays additive, c = 1 + x + MLP."""
+    from compiler.pinn.network import apply_mlp, with_output_layer
+
+    def system_with(guess):
+        xs = np.linspace(0.1, 0.9, 5)
+        return pl.PDESystem([sp.Eq(-(c(x) * u(x).diff(x)).diff(x) + u(x), 1)],
+                            [sp.Eq(u(0), 0), sp.Eq(u(x).diff(x).subs(x, 1), 0)], {x: (0, 1)},
+                            params={c(x): pl.Unknown(guess)}, data={"x": xs, "u": xs})
+
+    with jax.enable_x64(True):
+        points = jnp.linspace(0, 1, 7)[:, None]
+        for guess, positive in ((2, True), (1 + x, False)):
+            program = lower_pinn(system_with(guess), SMALL)
+            group = next(g for g in program.groups if g.key == "c")
+            assert group.positive is positive
+            nets = program.init(jax.random.PRNGKey(1), jnp.float64)
+            w, b = nets["c"]["layers"][-1][-2:]
+            nets["c"] = with_output_layer(nets["c"], w - 3.0, b - 5.0)   # a large negative MLP
+            mlp = jax.vmap(lambda z, g=group, n=nets["c"]: apply_mlp(g.spec, n, z))(points)[:, 0]
+            found = program.evaluate(nets, points)["c"]
+            base = 2.0 if positive else 1.0 + points[:, 0]
+            expected = base * jnp.exp(mlp) if positive else base + mlp
+            np.testing.assert_allclose(found, expected, rtol=1e-12)
+            assert bool(jnp.all(found > 0)) is positive
+            line = dict(program.stages)["unknowns"][0]
+            assert ("* exp(MLP" in line) is positive
