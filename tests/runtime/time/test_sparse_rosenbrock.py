@@ -62,3 +62,14 @@ def test_sparse_and_dense_rodas4_agree_on_a_small_brusselator():
 def test_a_step_size_is_refused_on_a_grid():
     with pytest.raises(OptionError, match="no --dt"):
         runtime.solve(pl.parse(HEAT), "fd", grid=17, integrator="rodas4", dt=0.01)
+
+
+def test_saved_checkpoints_are_refused_but_the_command_lines_folder_is_not(tmp_path):
+    system = pl.parse(HEAT)
+    with pytest.raises(OptionError, match="without checkpoints"):
+        runtime.solve(system, "fd", grid=17, integrator="rodas4",
+                      checkpoint=str(tmp_path / "c"), checkpoint_every=1)
+    # what `pdelang solve` always passes: a folder written only when interrupted
+    solution = runtime.solve(system, "fd", grid=17, integrator="rodas4", frames=3,
+                             checkpoint=str(tmp_path / "c"), checkpoint_every=0)
+    assert solution.meta["integrator"] == "rodas4"
