@@ -20,6 +20,7 @@ controller of the explicit pairs, and never pass `t_stop`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any, ClassVar, final
 
@@ -55,6 +56,22 @@ class RosenbrockTableau:
     @property
     def stages(self) -> int:
         return len(self.c)
+
+    def step(self, f: Callable, solve: Callable, t: Any, y: Any, h: Any, f_t: Any
+             ) -> tuple[Any, Any]:
+        """The stages from (t, y) with step h: (y_new = U_s + k_s, the error estimate k_s).
+        `f(t, y)`: the right-hand side on flat vectors; `solve(F)`: W^-1 F for the step's
+        W = I / (gamma h) - J; `f_t`: df/dt at (t, y). The arithmetic is `+` and `*` only,
+        so the same code runs on jax arrays inside `jit` and on numpy arrays on the host."""
+        ks: list = []
+        U_i = y
+        for i in range(self.stages):
+            U_i = y + sum(a * k for a, k in zip(self.a[i], ks)) if i else y
+            F = f(t + self.c[i] * h, U_i) + self.d[i] * h * f_t
+            if i:
+                F = F + sum(C / h * k for C, k in zip(self.C[i], ks))
+            ks.append(solve(F))
+        return U_i + ks[-1], ks[-1]
 
 
 RODAS4_TABLEAU = RosenbrockTableau(
@@ -134,15 +151,9 @@ class Rosenbrock(AbstractIntegrator):
         f_t = jax.jvp(lambda s: f(s, y), (t,), (jnp.ones_like(t),))[1].astype(y.dtype)
         W = jnp.eye(y.size, dtype=y.dtype) / (tab.gamma * hy) - jacobian
         factors = lu_factor(W)
-        ks: list[jax.Array] = []
-        for i in range(tab.stages):
-            U_i = y + sum((a * k for a, k in zip(tab.a[i], ks)), jnp.zeros_like(y))
-            F = f(t + tab.c[i] * h, U_i) + tab.d[i] * hy * f_t
-            F = F + sum((C / hy * k for C, k in zip(tab.C[i], ks)), jnp.zeros_like(y))
-            ks.append(lu_solve(factors, F))
-        y_new = U_i + ks[-1]                      # U_s + k_s: stiffly accurate
+        y_new, error = tab.step(f, lambda F: lu_solve(factors, F), t, y, hy, f_t)
         U_new = unravel(y_new)
-        err = tree.rms_norm(unravel(ks[-1]),
+        err = tree.rms_norm(unravel(error),
                             tree.weights(state.U, U_new, opts.rtol, opts.atol))
         finite = jnp.isfinite(err) & jnp.all(jnp.isfinite(y_new))
         err = jnp.where(finite, err, jnp.inf)

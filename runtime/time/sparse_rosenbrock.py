@@ -126,16 +126,7 @@ def _attempt(tab: RosenbrockTableau, f, f_t, jacobian, identity, t: float, y: np
     _, J = jacobian.linearize(y, jnp.asarray(t, dtype))
     W = (identity / (tab.gamma * h) - J).tocsc()
     lu = spla.splu(W, permc_spec=ORDERING)
-    ft = f_t(t, y)
-    ks: list[np.ndarray] = []
-    U_i = y
-    for i in range(tab.stages):
-        U_i = y + sum(a * k for a, k in zip(tab.a[i], ks)) if i else y
-        F = f(t + tab.c[i] * h, U_i) + tab.d[i] * h * ft
-        if i:
-            F = F + sum(C / h * k for C, k in zip(tab.C[i], ks))
-        ks.append(lu.solve(F))
-    return U_i + ks[-1], ks[-1]
+    return tab.step(f, lu.solve, t, y, h, f_t(t, y))
 
 
 def _first_step(f, t0: float, y0: np.ndarray, rtol: float, atol: float,
