@@ -107,29 +107,41 @@ class EmbeddedRK(AbstractIntegrator):
         err = tree.rms_norm(error, tree.weights(state.U, U_new, opts.rtol, opts.atol))
         finite = jnp.isfinite(err)
         err = jnp.where(finite, err, jnp.inf)
-        accepted = err <= 1.0
 
         t_new = jnp.where(lands, state.t_stop, state.t + dt)
         k1_new = ks[-1] if tab.fsal else state.rhs(t_new, U_new, state.params)
         # The embedded solution is one order lower: the estimate is O(dt^order).
-        factor = self.controller.factor(err, carry.err_prev, accepted, carry.rejected_last,
-                                        error_order=tab.order - 1)
-        dt_next = dt * factor
-        # A step shortened to land on t_stop says little about the step size; keep the
-        # controller's earlier proposal if it was larger.
-        dt_next = jnp.where(accepted & lands, jnp.maximum(dt_next, state.dt), dt_next)
-        return replace(
-            state,
-            t=jnp.where(accepted, t_new, state.t),
-            U=tree.where(accepted, U_new, state.U),
-            dt=dt_next,
-            counters=state.counters.record(accepted, dt, nonfinite=~finite),
-            carry=AdaptiveCarry(
-                k1=tree.where(accepted, k1_new, carry.k1),
-                err_prev=jnp.where(accepted, jnp.maximum(err, 1e-4), carry.err_prev),
-                rejected_last=~accepted,
-            ),
-        )
+        moved, accepted, err_prev = settle(state, self.controller, tab.order - 1, dt, lands,
+                                           U_new, err, finite, carry.err_prev,
+                                           carry.rejected_last)
+        return replace(moved, carry=AdaptiveCarry(
+            k1=tree.where(accepted, k1_new, carry.k1), err_prev=err_prev,
+            rejected_last=~accepted))
+
+
+def settle(state: State, controller: PIController, error_order: int, dt: jax.Array,
+           lands: jax.Array, U_new: PyTree, err: jax.Array, finite: jax.Array,
+           err_prev: jax.Array, rejected_last: jax.Array
+           ) -> tuple[State, jax.Array, jax.Array]:
+    """The state after an attempt of size `dt` with error norm `err` (inf when not
+    `finite`): moved to `U_new` (and to `t_stop` when it `lands`) if accepted, the next
+    step from `controller`, counted; with whether it was accepted and the error norm the
+    controller remembers. Shared by every adaptive scheme here."""
+    accepted = err <= 1.0
+    factor = controller.factor(err, err_prev, accepted, rejected_last, error_order)
+    dt_next = dt * factor
+    # A step shortened to land on t_stop says little about the step size; keep the
+    # controller's earlier proposal if it was larger.
+    dt_next = jnp.where(accepted & lands, jnp.maximum(dt_next, state.dt), dt_next)
+    t_new = jnp.where(lands, state.t_stop, state.t + dt)
+    moved = replace(
+        state,
+        t=jnp.where(accepted, t_new, state.t),
+        U=tree.where(accepted, U_new, state.U),
+        dt=dt_next,
+        counters=state.counters.record(accepted, dt, nonfinite=~finite),
+    )
+    return moved, accepted, jnp.where(accepted, jnp.maximum(err, 1e-4), err_prev)
 
 
 DOPRI5 = EmbeddedRK("dopri5", tableaus.DOPRI5)

@@ -33,7 +33,7 @@ from jax.scipy.linalg import lu_factor, lu_solve
 from runtime.errors import OptionError
 
 from . import pytree as tree
-from .adaptive import PIController, initial_step
+from .adaptive import PIController, initial_step, settle
 from .base import AbstractIntegrator, Options, Rhs, State, float_dtype, initial_state
 from .pytree import PyTree
 
@@ -157,23 +157,10 @@ class Rosenbrock(AbstractIntegrator):
                             tree.weights(state.U, U_new, opts.rtol, opts.atol))
         finite = jnp.isfinite(err) & jnp.all(jnp.isfinite(y_new))
         err = jnp.where(finite, err, jnp.inf)
-        accepted = err <= 1.0
-        factor = self.controller.factor(err, carry.err_prev, accepted, carry.rejected_last,
-                                        error_order=tab.order - 1)
-        dt_next = h * factor
-        dt_next = jnp.where(accepted & lands, jnp.maximum(dt_next, state.dt), dt_next)
-        t_new = jnp.where(lands, state.t_stop, t + h)
-        return replace(
-            state,
-            t=jnp.where(accepted, t_new, t),
-            U=tree.where(accepted, U_new, state.U),
-            dt=dt_next,
-            counters=state.counters.record(accepted, h, nonfinite=~finite),
-            carry=RosenbrockCarry(
-                err_prev=jnp.where(accepted, jnp.maximum(err, 1e-4), carry.err_prev),
-                rejected_last=~accepted,
-            ),
-        )
+        moved, accepted, err_prev = settle(state, self.controller, tab.order - 1, h, lands,
+                                           U_new, err, finite, carry.err_prev,
+                                           carry.rejected_last)
+        return replace(moved, carry=RosenbrockCarry(err_prev, ~accepted))
 
 
 RODAS4 = Rosenbrock("rodas4", RODAS4_TABLEAU)
