@@ -18,7 +18,7 @@ SymPy forms of one problem compare equal.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Literal
 
@@ -306,6 +306,14 @@ class System:
     @property
     def unknown_params(self) -> tuple[Param, ...]:
         return tuple(p for p in self.params if p.is_unknown)
+
+    def with_constants(self, values: dict[str, float]) -> System:
+        """This system with the known constants named in `values` set to those numbers (one
+        member of a parameter sweep); every other part unchanged. The caller checks that
+        each name is a known constant."""
+        params = tuple(replace(p, value=sp.Float(float(values[p.name])))
+                       if p.name in values else p for p in self.params)
+        return replace(self, params=params)
 
     # -- display --------------------------------------------------------------------------
     def classification(self) -> str:

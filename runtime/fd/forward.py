@@ -76,7 +76,7 @@ def evolve(program: FDProgram, params, options: FDSolveOptions, observers,
     keeps one (`lowered`), else bound here."""
     system = program.system
     t0, t1 = system.time.bounds
-    t_eval = _output_times(options.frames, t0, t1)
+    t_eval = frame_times(options.frames, t0, t1)
     params = program.prepare(params)
     U0 = program.initial(params)
     placement = place_fd(program, options.devices, options.mesh)   # None: one device
@@ -85,7 +85,7 @@ def evolve(program: FDProgram, params, options: FDSolveOptions, observers,
     rhs = rhs if placement is None else placement.bind(rhs)
     method = options.integrator
     if method == "auto":
-        method = _auto_integrator(program, rhs, U0, t0, t1 - t0, options)
+        method = auto_integrator(program, rhs, U0, t0, t1 - t0, options)
     dt = options.dt
     if dt is None and program.wave_rate is not None:
         dt = shock_dt(program, U0, params, t0, t1)
@@ -146,7 +146,7 @@ def _sparse_rodas4(program: FDProgram, rhs, U0, t_eval, options: FDSolveOptions,
                                        observers=observers)
 
 
-def _output_times(frames: int | Sequence[float], t0: float, t1: float) -> np.ndarray:
+def frame_times(frames: int | Sequence[float], t0: float, t1: float) -> np.ndarray:
     if isinstance(frames, int):
         return np.linspace(t0, t1, frames)
     times = np.asarray(sorted(set(float(t) for t in frames) | {t0, t1}))
@@ -165,8 +165,8 @@ def shock_dt(program: FDProgram, U0, params, t0: float, t1: float) -> float:
     return (t1 - t0) / max(steps, MIN_SHOCK_STEPS)
 
 
-def _auto_integrator(program: FDProgram, rhs, U0, t0: float, span: float,
-                     options: FDSolveOptions) -> str:
+def auto_integrator(program: FDProgram, rhs, U0, t0: float, span: float,
+                     options: FDSolveOptions, params=None) -> str:
     """SSPRK3 where convective fluxes are differenced by a shock-capturing scheme; else
     RK4 unless the stability limit would need more than STIFF_STEPS steps; Rodas4 with
     error control for systems without space (ODEs), whose dynamics, not a stencil, limit
@@ -174,20 +174,23 @@ def _auto_integrator(program: FDProgram, rhs, U0, t0: float, span: float,
     kinetics: a spectral radius of 0.04 at t0, 1e4 soon after); for a few unknowns its dense
     Jacobian costs little more than Dormand-Prince's stages. Undamped waves
     (`waves_leapfrog`) take leapfrog instead of RK4. The estimate is the one `integrate`
-    makes (same rhs, arguments and key), so its compiled power iteration serves both."""
+    makes (same rhs, arguments and key), so its compiled power iteration serves both.
+    `params`: what `rhs` takes (none for a bound rhs)."""
+    params = {} if params is None else params
     if program.shock_scheme is not None:
         return "ssprk3"           # strong stability: keeps the scheme's TVD / ENO property
     if not program.grid.axes:
         return "rodas4" if options.dt is None else "rk4"
-    explicit = "leapfrog" if waves_leapfrog(rhs, t0, U0, options.accuracy) else "rk4"
+    explicit = "leapfrog" if waves_leapfrog(rhs, t0, U0, options.accuracy, params) else "rk4"
     if options.dt is not None:
         return explicit
-    radius = spectral_radius(rhs, np.float64(t0), U0, {}, jax.random.PRNGKey(options.seed))
+    radius = spectral_radius(rhs, np.float64(t0), U0, params,
+                             jax.random.PRNGKey(options.seed))
     limit = stable_dt(explicit, float(radius))
     return "sdirk2" if span / limit > STIFF_STEPS else explicit
 
 
-def waves_leapfrog(rhs, t0: float, U0, accuracy: int) -> bool:
+def waves_leapfrog(rhs, t0: float, U0, accuracy: int, params=None) -> bool:
     """Leapfrog suits a state of second-order fields only (u and u_t for each), whose
     accelerations do not depend on the velocities (no damping), differenced to second
     order in space: its own second order in time then matches the stencils' (at the
@@ -195,7 +198,7 @@ def waves_leapfrog(rhs, t0: float, U0, accuracy: int) -> bool:
     if accuracy != 2:
         return False
     try:
-        return not velocity_dependent(rhs, np.float64(t0), U0, {})
+        return not velocity_dependent(rhs, np.float64(t0), U0, {} if params is None else params)
     except OptionError:                       # not made of (u, u_t) pairs
         return False
 

@@ -10,11 +10,13 @@ import jax
 
 from pdelang import System
 
+from ..errors import OptionError
 from ..output.solution import Solution
 from ..parallel.devices import default_dtype
 from .fit import fit_fd
 from .forward import solve_forward
 from .options import FDSolveOptions, check_fd_problem
+from .sweep import solve_sweep
 
 
 def solve_fd(system: System, options: FDSolveOptions,
@@ -24,6 +26,12 @@ def solve_fd(system: System, options: FDSolveOptions,
     if options.dtype is None:
         options = replace(options, dtype=default_dtype("fd"))
     with jax.enable_x64(options.dtype == "float64"):
+        if options.sweep is not None:
+            if system.unknown_params:
+                raise OptionError("a sweep solves forward problems; this system has unknowns "
+                                  "to infer", system.unknown_params[0].span,
+                                  hint="leave out --sweep, or give the unknowns values")
+            return solve_sweep(system, options, observers)
         if system.unknown_params:
             return fit_fd(system, options, observers)
         return solve_forward(system, options, observers)

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import argparse
 
+import numpy as np
+
 
 def grid_option(text: str) -> int | dict[str, int]:
     """`65` (every space coordinate) or `x=65,y=33`."""
@@ -81,3 +83,28 @@ def layers_option(text: str) -> tuple[int, ...]:
     except argparse.ArgumentTypeError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a list of layer widths, e.g. "
                                          "64,64,64") from None
+
+
+def sweep_option(text: str) -> dict[str, tuple[float, ...]]:
+    """`k=0.1:2:32`: COUNT evenly spaced values from START to STOP (both included); several,
+    comma separated and of equal counts, are swept together (member i takes value i of
+    each)."""
+    try:
+        out = {}
+        for part in text.split(","):
+            name, _, spread = part.partition("=")
+            start, stop, count = spread.split(":")
+            if not name.strip().isidentifier() or name.strip() in out:
+                raise ValueError
+            count = positive_int(count.strip())
+            values = np.linspace(float(start), float(stop), count)
+            if not np.all(np.isfinite(values)):
+                raise ValueError
+            out[name.strip()] = tuple(float(v) for v in values)
+        if len({len(v) for v in out.values()}) != 1:
+            raise ValueError
+        return out
+    except (ValueError, argparse.ArgumentTypeError):
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a sweep: give NAME=START:STOP:COUNT, e.g. --sweep k=0.1:2:32 "
+            "(several, comma separated, with equal counts, are swept together)") from None

@@ -21,6 +21,7 @@ from .parse import (
     nonnegative_int,
     positive_float,
     positive_int,
+    sweep_option,
     switch_option,
 )
 
@@ -149,6 +150,11 @@ OPTIONS = Table(METHODS, (
            (FD,), choices=_integrators),
     Option("dt", "float | None", None, "time step", (FD,), parse=positive_float,
            shown_default="from the stability limit"),
+    Option("sweep", "Mapping[str, Sequence[float]] | None", None,
+           "solve for many values of known constants in one compiled, vmapped program: "
+           "NAME=START:STOP:COUNT, several comma separated with equal counts (the API also "
+           "takes {name: values}); results stacked on a new first axis", (FD,),
+           parse=sweep_option, metavar="NAME=START:STOP:COUNT"),
     Option("rtol", "float", 1e-6, "relative tolerance of adaptive integrators", (FD,),
            cli=False),
     Option("atol", "float", 1e-9, "absolute tolerance of adaptive integrators", (FD,),

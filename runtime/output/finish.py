@@ -20,19 +20,23 @@ def finish_solution(method: str, system: System, grid: Mapping[str, np.ndarray],
                     values: Mapping[str, np.ndarray], params: Mapping[str, object],
                     shown_options: dict, extra: Mapping[str, object], started: float,
                     evaluator: Callable | None = None, *,
-                    convergence: Convergence) -> Solution:
+                    convergence: Convergence,
+                    sweep: Mapping[str, np.ndarray] | None = None) -> Solution:
     """The Solution of `values` on `grid` (`params`: inferred parameters); `meta` holds
     `shown_options`, then `extra` (what the solver did), the verdict (`converged`, and
     `convergence`: criterion, reason, figures, options that may help), the seconds since
     `started` (`time.perf_counter()`), and the relative L2 error of each field that the
-    system states an exact solution for."""
+    system states an exact solution for (the worst member's, for a `sweep`: the swept
+    constants' values, one per member along the values' new first axis)."""
     meta = base_meta(method, system, shown_options)
     meta.update(extra)
     meta["converged"] = convergence.converged
     meta["convergence"] = convergence.as_meta()
     meta["wall_time_s"] = clock.perf_counter() - started
-    solution = Solution(system, grid, values, params, meta, evaluator)
+    solution = Solution(system, grid, values, params, meta, evaluator, dict(sweep or {}))
     errors = solution.errors()
     if errors:
         meta["relative_l2_error"] = errors
+    if sweep and errors:
+        meta["relative_l2_error_members"] = solution.member_errors()
     return solution

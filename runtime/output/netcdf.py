@@ -26,9 +26,12 @@ def to_xarray(solution):
         raise OptionError(f"to_xarray() needs xarray, which is not installed ({INSTALL})") \
             from None
     variables = {}
+    member = _member_dimension(solution)
     for name, values in solution.values.items():
-        args = solution.system.field(name).args
+        args = member + solution.system.field(name).args
         variables[name] = (args, np.asarray(values))
+    for name, values in solution.sweep.items():
+        variables[name] = (member, np.asarray(values))
     for name, value in solution.params.items():
         value = np.asarray(value)
         dims = solution.system.param(name).args if value.ndim else ()
@@ -37,6 +40,14 @@ def to_xarray(solution):
              "meta": json.dumps(dict(solution.meta), default=str)}
     coords = {name: np.asarray(v) for name, v in solution.grid.items()}
     return xr.Dataset(variables, coords=coords, attrs=attrs)
+
+
+def _member_dimension(solution) -> tuple[str, ...]:
+    """A sweep's first dimension: the swept constant's name when it is one (its values are
+    then the dimension's coordinate), `member` when several go together; () otherwise."""
+    if not solution.sweep:
+        return ()
+    return (next(iter(solution.sweep)),) if len(solution.sweep) == 1 else ("member",)
 
 
 def save_netcdf(solution, path: str | Path) -> Path:

@@ -105,11 +105,17 @@ def _error_panel(ax, figure, solution, name: str) -> None:
     ax.set_title(f"error of {name}{suffix}")
 
 
-def _finish(figure, solution, path, plt):
+def _title(solution) -> str:
+    """The system's name, the method, inferred constants and a sweep member's values."""
     title = solution.system.name or "solution"
-    constants = ", ".join(f"{k} = {v:.5g}" for k, v in solution.params.items()
-                          if np.ndim(v) == 0)
-    figure.suptitle(f"{title} ({solution.method}{'; ' + constants if constants else ''})")
+    shown = {**solution.meta.get("member_values", {}),
+             **{k: v for k, v in solution.params.items() if np.ndim(v) == 0}}
+    constants = ", ".join(f"{k} = {v:.5g}" for k, v in shown.items())
+    return f"{title} ({solution.method}{'; ' + constants if constants else ''})"
+
+
+def _finish(figure, solution, path, plt):
+    figure.suptitle(_title(solution))
     figure.tight_layout()
     if path is not None:
         path = Path(path)
@@ -146,8 +152,7 @@ def _snapshots(solution, name: str, path, plt, count: int = 4):
         ax.set_aspect("equal")
     axes[0][0].set_ylabel(space[1])
     figure.colorbar(image, ax=list(axes[0]), label=name, shrink=0.85)
-    title = solution.system.name or "solution"
-    figure.suptitle(f"{title} ({solution.method})")
+    figure.suptitle(_title(solution))
     if path is not None:
         fmt = Path(path).suffix.lstrip(".") or "png"
         write_atomically(Path(path), lambda f: figure.savefig(f, format=fmt, dpi=110,

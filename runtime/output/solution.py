@@ -26,7 +26,10 @@ class Solution:
 
     `grid` maps each coordinate to its 1-D array; `values` maps each field to an array with
     axes in the field's argument order; `params` holds the inferred constants; `meta` is
-    what the output file stores as JSON (method, options, timings, errors).
+    what the output file stores as JSON (method, options, timings, errors). A parameter
+    sweep's Solution has `sweep`, the swept constants' values (one 1-D array each, one
+    entry per member), and a first axis on every field for the members; `member(i)` is
+    member i's own Solution.
     """
 
     system: System
@@ -35,6 +38,7 @@ class Solution:
     params: Mapping[str, float] = field(default_factory=dict)
     meta: Mapping[str, object] = field(default_factory=dict)
     evaluator: Evaluator | None = field(default=None, repr=False, compare=False)
+    sweep: Mapping[str, np.ndarray] = field(default_factory=dict)
 
     @property
     def method(self) -> str:
@@ -53,9 +57,30 @@ class Solution:
         record = self.meta.get("convergence")
         return Convergence.from_meta(record) if isinstance(record, Mapping) else None
 
+    @property
+    def members(self) -> int:
+        """The number of members of a sweep (0: not a sweep)."""
+        return len(next(iter(self.sweep.values()))) if self.sweep else 0
+
+    def member(self, index: int) -> Solution:
+        """Member `index` of a sweep as a Solution of its own: its fields, and the system
+        with the swept constants at its values (so that `exact` solutions use them)."""
+        if not self.sweep:
+            raise OptionError("member() picks one solve of a sweep; this Solution is one solve")
+        if not -self.members <= index < self.members:
+            raise OptionError(f"member {index} of a sweep of {self.members}")
+        values = {k: float(v[index]) for k, v in self.sweep.items()}
+        meta = {**self.meta, "member": index, "member_values": values}
+        return Solution(self.system.with_constants(values), self.grid,
+                        {k: np.asarray(v)[index] for k, v in self.values.items()},
+                        self.params, meta, self.evaluator)
+
     def __call__(self, name: str, **coordinates: float | np.ndarray) -> np.ndarray:
         """`name` (a field, or an inferred coefficient field) at the given coordinates (all
-        of its arguments; time defaults to the end)."""
+        of its arguments; time defaults to the end); for a sweep, stacked over members."""
+        if self.sweep:
+            return np.stack([np.asarray(self.member(i)(name, **coordinates))
+                             for i in range(self.members)])
         field_ = self._field(name)
         inferred = name not in self.values
         time = self.system.time
@@ -97,7 +122,10 @@ class Solution:
         return np.broadcast_to(np.asarray(function(*mesh), dtype=float), mesh[0].shape)
 
     def errors(self) -> dict[str, float]:
-        """Relative L2 error of every field that has an `exact` solution."""
+        """Relative L2 error of every field that has an `exact` solution (for a sweep: the
+        largest over its members, each against the exact solution at its values)."""
+        if self.sweep:
+            return {name: max(errors) for name, errors in self.member_errors().items()}
         out = {}
         for name in self.values:
             exact = self.exact_values(name)
@@ -105,6 +133,15 @@ class Solution:
                 norm = np.linalg.norm(exact)
                 diff = np.linalg.norm(np.asarray(self.values[name]) - exact)
                 out[name] = float(diff / norm) if norm > 0 else float(diff)
+        return out
+
+    def member_errors(self) -> dict[str, list[float]]:
+        """A sweep's relative L2 errors, member by member, of the fields that have an
+        `exact` solution."""
+        out: dict[str, list[float]] = {}
+        for i in range(self.members):
+            for name, error in self.member(i).errors().items():
+                out.setdefault(name, []).append(error)
         return out
 
     def save(self, path: str | Path) -> Path:
@@ -117,11 +154,16 @@ class Solution:
         arrays = {name: np.asarray(v) for name, v in self.grid.items()}
         arrays.update({name: np.asarray(v) for name, v in self.values.items()})
         arrays.update({name: np.asarray(v) for name, v in self.params.items()})
+        arrays.update({name: np.asarray(v) for name, v in self.sweep.items()})
         return save_npz(path, arrays, dict(self.meta))
 
     def plot(self, path: str | Path | None = None, **options):
-        """A default picture of the solution; saved to `path` when given."""
+        """A default picture of the solution; saved to `path` when given (a sweep's: its
+        last member's, the values named in the title)."""
         from .plots import plot_solution
+
+        if self.sweep:
+            return plot_solution(self.member(-1), path, **options)
 
         return plot_solution(self, path, **options)
 
@@ -132,8 +174,12 @@ class Solution:
         return to_xarray(self)
 
     def animate(self, path: str | Path, name: str | None = None, fps: int = 8) -> Path:
-        """An animation over time of one field (.gif, or .mp4 where ffmpeg exists)."""
+        """An animation over time of one field (.gif, or .mp4 where ffmpeg exists); a
+        sweep's last member."""
         from .animate import animate
+
+        if self.sweep:
+            return animate(self.member(-1), path, name, fps)
 
         return animate(self, path, name, fps)
 
@@ -151,6 +197,8 @@ class Solution:
         failed = " (NOT CONVERGED)" if self.converged is False else ""
         lines = [f"{self.system.name or 'solution'} by {self.method}{failed}"]
         lines += [f"  {a}: {len(v)} points on [{v[0]:g}, {v[-1]:g}]" for a, v in self.grid.items()]
+        lines += [f"  sweep of {k}: {len(v)} members, from {v[0]:g} to {v[-1]:g}"
+                  for k, v in self.sweep.items()]
         for k, v in self.params.items():
             if np.ndim(v) == 0:
                 lines.append(f"  {k} = {v:.6g}")

@@ -114,18 +114,18 @@ def integrate(
     """
     start = time.perf_counter()
     integrator = get_integrator(method)
-    times = _output_times(t_eval)
+    times = output_times(t_eval)
     U0 = _as_arrays(U0)
-    _check_tolerances(rtol, atol, max_steps, newton_max_iter, krylov_tol)
+    check_tolerances(rtol, atol, max_steps, newton_max_iter, krylov_tol)
     key = jax.random.PRNGKey(0) if key is None else key
     integrator.check(rhs, jnp.asarray(times[0], float_dtype()), U0, params)
-    dt, radius = _choose_dt(integrator, rhs, times, U0, params, dt, key)
+    dt, radius = choose_dt(integrator, rhs, times, U0, params, dt, key)
     options = Options(dt=dt, rtol=rtol, atol=atol, krylov_tol=krylov_tol,
                       max_steps=max_steps, newton_max_iter=newton_max_iter)
     state = _start(integrator, rhs, placement, jnp.asarray(times[0], float_dtype()), U0,
                    params, options)
-    counts = None if integrator.adaptive else _step_counts(times, dt)
-    steps = None if counts is None else _chunk_steps(times, counts)
+    counts = None if integrator.adaptive else step_counts(times, dt)
+    steps = None if counts is None else chunk_steps(times, counts)
 
     outputs = [U0 if placement is None else placement.put(U0)]
     if checkpoint is not None and checkpoint.resume:
@@ -176,7 +176,7 @@ def _advance_fixed(integrator: AbstractIntegrator, placement: Placement | None, 
     cost 1.9x on the 2-D heat benchmark), and a `lax.scan` of known length lets XLA update
     the state in place, where a `while_loop` of traced length copied it every step (about
     15% of a stencil step at 1024 x 1024). Equal output intervals, the usual case, share one
-    compiled chunk (`_chunk_steps`)."""
+    compiled chunk (`chunk_steps`)."""
     state = _load(placement, state)
     step = jnp.asarray(dt, state.t.dtype)
     state = replace(state, dt=step, t_stop=t_to)
@@ -185,7 +185,7 @@ def _advance_fixed(integrator: AbstractIntegrator, placement: Placement | None, 
     return state, state.U, all_finite(state.U)
 
 
-def _chunk_steps(times: np.ndarray, counts: list[int]) -> list[float]:
+def chunk_steps(times: np.ndarray, counts: list[int]) -> list[float]:
     """The step of each interval's equal steps. An interval whose step equals the one
     before to 1e-12 takes that step, so equal output intervals whose ends differ in the
     last bits share one compiled chunk (each chunk still ends on its output time exactly)."""
@@ -223,14 +223,14 @@ def _advance(integrator: AbstractIntegrator, placement: Placement | None, state:
     return _advance_fixed(integrator, placement, state, end, int(n), dt)
 
 
-def _step_counts(times: np.ndarray, dt: float) -> list[int]:
+def step_counts(times: np.ndarray, dt: float) -> list[int]:
     """Steps per output interval: the fewest of size at most dt (a step a hair above dt,
     from rounding, is not worth one more)."""
     counts = np.maximum(np.ceil(np.diff(times) / dt - 1e-9), 1)
     return [int(n) for n in counts]
 
 
-def _choose_dt(
+def choose_dt(
     integrator: AbstractIntegrator, rhs: Rhs, times: np.ndarray, U0: PyTree, params: PyTree,
     dt: float | None, key: jax.Array,
 ) -> tuple[float | None, float | None]:
@@ -343,7 +343,7 @@ def _trajectory(times: np.ndarray, outputs: list[PyTree], stats: Stats) -> Traje
     return Trajectory(t=np.asarray(times), U=U, stats=stats)
 
 
-def _output_times(t_eval: Any) -> np.ndarray:
+def output_times(t_eval: Any) -> np.ndarray:
     times = np.asarray(t_eval, dtype=np.float64)
     if times.ndim != 1 or times.size == 0:
         raise OptionError(
@@ -373,7 +373,7 @@ def _as_arrays(U0: PyTree) -> PyTree:
     return jax.tree.map(as_array, U0)
 
 
-def _check_tolerances(rtol: float, atol: float, max_steps: int, newton_max_iter: int,
+def check_tolerances(rtol: float, atol: float, max_steps: int, newton_max_iter: int,
                       krylov_tol: float) -> None:
     checks = [
         ("rtol", rtol, rtol > 0, "a positive number such as 1e-6"),

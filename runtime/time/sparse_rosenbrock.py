@@ -32,7 +32,7 @@ from runtime.errors import SolveError
 
 from .adaptive import PIController
 from .base import Rhs
-from .loop import Stats, Trajectory, _output_times
+from .loop import Stats, Trajectory, output_times
 from .pytree import PyTree
 from .rosenbrock import RODAS4, RODAS4_TABLEAU, RosenbrockTableau
 
@@ -55,7 +55,7 @@ def integrate_sparse_rosenbrock(
     collapses or `max_steps` attempts are spent; its `trajectory` holds the outputs so far.
     """
     start = time.perf_counter()
-    times = _output_times(t_eval)
+    times = output_times(t_eval)
     U0 = {k: jnp.asarray(v) for k, v in dict(U0).items()}
     y, unravel = ravel_pytree(U0)
     dtype = y.dtype

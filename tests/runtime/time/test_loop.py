@@ -7,7 +7,7 @@ import pytest
 
 from runtime.errors import OptionError, SolveError
 from runtime.time import INTEGRATORS, Options
-from runtime.time.loop import Stats, Trajectory, _advance_fixed, _chunk_steps, integrate
+from runtime.time.loop import Stats, Trajectory, _advance_fixed, chunk_steps, integrate
 
 IRREGULAR = np.array([0.0, 0.1, 0.35, 1.0 / 3.0 + 0.5, 1.0])
 
@@ -98,7 +98,7 @@ def test_one_compiled_chunk_per_step_count_and_step():
 
 def test_chunk_steps_forget_the_last_bits_only():
     times = np.array([0.0, 0.1, 0.2, 0.30000000000000004, 0.4, 0.9])
-    steps = _chunk_steps(times, [5, 5, 5, 5, 4])
+    steps = chunk_steps(times, [5, 5, 5, 5, 4])
     assert steps[:4] == [steps[0]] * 4 and steps[0] == pytest.approx(0.02, rel=1e-15)
     assert steps[4] == 0.125
 

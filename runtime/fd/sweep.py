@@ -1,0 +1,259 @@
+"""`sweep=` (`--sweep k=0.1:2:32`): one fd solve for many values of known constants.
+
+The system is lowered once; its parameters become stacked arrays (a member axis on the swept
+constants only) and every member is integrated by one compiled, vmapped program
+(`runtime.time.ensemble`). Steady members are solved in turn with one compiled residual,
+since their sparse LU runs on the host. Each field comes back with a new first axis, one
+entry per member, and the Solution keeps the swept values (`Solution.sweep`).
+"""
+
+from __future__ import annotations
+
+import time as clock
+from collections.abc import Callable, Mapping, Sequence
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from compiler.common.grid import grid_sizes
+from compiler.fd import FDOptions, FDProgram
+from pdelang import System
+
+from ..algebra.steady_program import solve_program_steady
+from ..errors import OptionError, SolveError
+from ..observe.memory import check_fd_memory
+from ..output.convergence import Convergence, integration_verdict
+from ..output.finish import finish_solution
+from ..output.solution import Solution
+from ..reuse import Remembered
+from ..time.stability import spectral_radius, stable_dt
+from .ensemble import integrate_ensemble
+from .forward import (
+    argument_order,
+    auto_integrator,
+    frame_times,
+    lowered,
+    shock_dt,
+)
+from .options import FDSolveOptions
+
+
+def sweep_values(system: System, sweep: Mapping[str, object]) -> dict[str, np.ndarray]:
+    """The swept constants' values, one 1-D float array each, all of one length: names of
+    known constants of `system` (not unknowns or coefficient fields, and not used inside a
+    coefficient field's definition, which the grid holds as numbers), finite values."""
+    if not isinstance(sweep, Mapping) or not sweep:
+        raise OptionError("sweep takes {name: values} for known constants of the system, "
+                          f"not {sweep!r}", hint="e.g. sweep={'k': np.linspace(0.1, 2, 32)}")
+    names = {p.name: p for p in system.params}
+    out = {}
+    for name, given in sweep.items():
+        param = names.get(name)
+        if param is None:
+            known = [p.name for p in system.params if not p.is_field and not p.is_unknown]
+            raise OptionError(f"sweep names {name!r}, which is not a parameter of the system",
+                              hint="sweep one of its known constants: "
+                              + (", ".join(known) if known else "it has none"))
+        if param.is_field or param.is_unknown:
+            what = "a coefficient field" if param.is_field else "an unknown to infer"
+            raise OptionError(f"sweep names {name!r}, which is {what}; a sweep takes known "
+                              "constants (`param k = 0.5`)", param.span)
+        _check_not_inlined(system, param)
+        try:
+            values = np.asarray(given, dtype=float).reshape(-1)
+        except (TypeError, ValueError):
+            raise OptionError(f"the sweep's values of {name!r} are not numbers: {given!r}",
+                              param.span) from None
+        if values.size == 0 or not np.all(np.isfinite(values)):
+            raise OptionError(f"the sweep's values of {name!r} must be finite numbers, at "
+                              "least one", param.span)
+        out[name] = values
+    counts = {name: len(v) for name, v in out.items()}
+    if len(set(counts.values())) != 1:
+        raise OptionError("swept constants go together, member i taking value i of each: "
+                          "they need equal counts, not " +
+                          ", ".join(f"{k}: {n}" for k, n in counts.items()))
+    return out
+
+
+def _check_not_inlined(system: System, param) -> None:
+    symbol = param.symbol
+    for field in system.params:
+        if field.is_field and field.value is not None and symbol in field.value.free_symbols:
+            raise OptionError(
+                f"{param.name} defines the coefficient field {field.name}, which the grid "
+                "holds as numbers computed once; a sweep of it would not reach the solver",
+                param.span, hint=f"write {field.name}'s expression into the equations, or "
+                f"sweep another constant")
+
+
+def solve_sweep(system: System, options: FDSolveOptions,
+                observers: Sequence[Callable]) -> Solution:
+    """Every member of `options.sweep`, with one lowering and one compiled program."""
+    started = clock.perf_counter()
+    saving = options.checkpoint is not None and (options.checkpoint_every or options.resume)
+    if options.parts or saving:      # the command line's save-when-interrupted folder is fine
+        raise OptionError("a sweep runs as one compiled program, without checkpoints or "
+                          "files per process", hint="leave out --checkpoint / --parts")
+    if options.devices not in (None, 1) or options.mesh:
+        raise OptionError("a sweep runs on one device", hint="leave out --devices / --mesh")
+    swept = sweep_values(system, options.sweep)
+    count = len(next(iter(swept.values())))
+    frames = options.frames if isinstance(options.frames, int) else len(options.frames) + 2
+    check_fd_memory(system, grid_sizes(options.grid, system), dtype=options.dtype,
+                    integrator=options.integrator, frames=frames * count,
+                    accuracy=options.accuracy)
+    program, _ = lowered(system, FDOptions(options.grid, options.accuracy, options.scheme,
+                                           options.dtype, options.face_mean))
+    params, axes = member_params(program, swept)
+    if system.time is None:
+        values, grid, extra, verdict = _steady_members(program, params, axes, count,
+                                                       swept, options, observers)
+    else:
+        values, grid, extra, verdict = _evolve_members(program, params, axes, swept,
+                                                       options)
+    _check_reached(values, swept)
+    shown = {"grid": {a.name: a.points for a in program.grid.axes},
+             "accuracy": options.accuracy, "scheme": options.scheme or "auto",
+             "dtype": options.dtype, "integrator": extra.get("integrator"),
+             "dt": extra.get("dt"), "sweep": {k: v.tolist() for k, v in swept.items()}}
+    return finish_solution("fd", system, grid, values, {}, shown, extra, started,
+                           convergence=verdict, sweep=swept)
+
+
+def member_params(program: FDProgram, swept: Mapping[str, np.ndarray]):
+    """The program's parameters with a member axis on the swept constants, and the vmap
+    axes that say so (0 for them, None for the shared rest)."""
+    dtype = program.dtype
+    params = {k: jnp.asarray(swept[k] if k in swept else v, dtype)
+              for k, v in program.params.items()}
+    return params, {k: 0 if k in swept else None for k in params}
+
+
+def _member(params, axes, index: int):
+    return {k: v if axes[k] is None else v[index] for k, v in params.items()}
+
+
+def _evolve_members(program: FDProgram, params, axes, swept, options: FDSolveOptions):
+    """Integrate every member at once: the integrator and the step are chosen for the
+    stiffest member (largest spectral radius at t0) and shared."""
+    t0, t1 = program.system.time.bounds
+    t_eval = frame_times(options.frames, t0, t1)
+    initial, closed = _compiled(program, axes)
+    U0 = initial(params)
+    count = len(next(iter(swept.values())))
+    key = jax.random.PRNGKey(options.seed)
+    member_states = [(jax.tree.map(lambda a, i=i: a[i], U0), program.prepare(
+        _member(params, axes, i))) for i in range(count)]
+    radii = [spectral_radius(program.rhs, np.float64(t0), U, p, key) if program.grid.axes
+             else 0.0 for U, p in member_states]
+    stiffest = int(np.argmax(radii))
+    U_s, p_s = member_states[stiffest]
+    method = options.integrator
+    if method == "auto":
+        method = auto_integrator(program, program.rhs, U_s, t0, t1 - t0, options, p_s)
+    if method == "rodas4" and program.grid.axes:
+        raise OptionError("a sweep on a grid takes integrators that run on the device: "
+                          "rodas4's sparse LU runs on the host", hint="use --integrator "
+                          "sdirk2 for stiff members, or solve them one by one")
+    dt = options.dt
+    if dt is None and program.wave_rate is not None:
+        dt = min(shock_dt(program, U, p, t0, t1) for U, p in member_states)
+        dt = min(dt, stable_dt(method, radii[stiffest]))
+    trajectory = integrate_ensemble(program.rhs, U0, params, axes, t_eval, method=method,
+                                    dt=dt, stiffest=stiffest, rtol=options.rtol,
+                                    atol=options.atol, key=key)
+    _check_members(trajectory, swept, t1)
+    fields = closed(jnp.asarray(trajectory.t, program.dtype), trajectory.U, params)
+    system = program.system
+    values = {}
+    for f in system.fields:
+        order = argument_order(system, f.name)
+        array = np.asarray(program.to_output(f.name, np.asarray(fields[f.name])))
+        values[f.name] = np.transpose(array, [0] + [1 + k for k in order])
+    grid = {system.time.name: trajectory.t, **program.output_coordinates()}
+    extra = {"integrator": method, "dt": trajectory.dt, "members": count,
+             "steps": int(trajectory.steps.max()),
+             "rejected_steps": int(trajectory.rejected.sum()),
+             "final_time": float(trajectory.reached.min()),
+             "integration_time_s": trajectory.wall_time_s}
+    verdict = integration_verdict(extra["steps"], extra["final_time"])
+    return values, grid, extra, verdict
+
+
+_COMPILED = Remembered(8)
+
+
+def _compiled(program: FDProgram, axes):
+    """The members' initial states and their closed output fields, jitted and vmapped
+    once per program and set of swept names (a repeated sweep reuses them)."""
+    def make():
+        initial = jax.jit(jax.vmap(lambda p: program.initial(program.prepare(p)),
+                                   in_axes=(axes,)))
+        closed = jax.jit(jax.vmap(jax.vmap(program.closure, in_axes=(0, 0, None)),
+                                  in_axes=(None, 0, axes)))
+        return initial, closed
+
+    return _COMPILED.get((id(program), tuple(sorted(axes.items()))), make)
+
+
+def _check_members(trajectory, swept, t1: float) -> None:
+    """A SolveError naming the first member that turned non-finite, failed its nonlinear
+    solves, or (adaptive) stopped short of the end."""
+    for i in range(len(trajectory.steps)):
+        label = _label(swept, i)
+        if not trajectory.finite[i].all():
+            first = int(np.argmin(trajectory.finite[i]))
+            raise SolveError(f"the sweep's member {i} ({label}) turned NaN or Inf by t = "
+                             f"{trajectory.t[first]:.6g}", hint="a smaller --dt, or "
+                             "--integrator sdirk2 for stiff members")
+        if trajectory.failures[i]:
+            raise SolveError(f"the sweep's member {i} ({label}): {trajectory.failures[i]} "
+                             "implicit stage solves missed their tolerance",
+                             hint="a smaller --dt")
+        if trajectory.reached[i] < t1 - 1e-12 * max(1.0, abs(t1)):
+            raise SolveError(f"the sweep's member {i} ({label}) stopped at t = "
+                             f"{trajectory.reached[i]:.6g} of {t1:g} (its step size "
+                             "collapsed or it ran out of steps)", hint="a stiff member: "
+                             "--integrator rodas4 or sdirk2")
+
+
+def _steady_members(program: FDProgram, params, axes, count: int, swept, options,
+                    observers):
+    """Each member in turn through Newton (the sparse LU is on the host); the residual and
+    its Jacobian's colouring compile once for all."""
+    verdicts, results, iterations = [], [], []
+    for i in range(count):
+        values, extra, verdict = solve_program_steady(program, _member(params, axes, i),
+                                                      options.tol, options.max_iter,
+                                                      observers)
+        results.append(values)
+        verdicts.append(verdict)
+        iterations.append(extra["iterations"])
+    values = {name: np.stack([r[name] for r in results]) for name in results[0]}
+    failed = [i for i, v in enumerate(verdicts) if not v.converged]
+    verdict = verdicts[failed[0]] if failed else verdicts[0]
+    if failed:
+        verdict = Convergence(False, verdict.criterion,
+                              f"member {failed[0]} ({_label(swept, failed[0])}): "
+                              f"{verdict.reason}", verdict.figures, verdict.options)
+    extra = {"solver": extra["solver"], "members": count, "iterations": iterations}
+    return values, program.output_coordinates(), extra, verdict
+
+
+def _check_reached(values: Mapping[str, np.ndarray], swept) -> None:
+    """A sweep whose members all came out identical while the swept values differ did not
+    reach the solver: an error, not a stack of copies that looks like a result."""
+    distinct = any(np.ptp(v) > 0 for v in swept.values())
+    if not distinct or len(next(iter(swept.values()))) < 2:
+        return
+    if all(np.array_equal(v[0], v[i]) for v in values.values() for i in range(1, len(v))):
+        raise OptionError("every member of the sweep came out the same: " +
+                          ", ".join(swept) + " does not change the solution",
+                          hint="sweep a constant that the equations, conditions or initial "
+                          "values use")
+
+
+def _label(swept, index: int) -> str:
+    return ", ".join(f"{k} = {v[index]:.6g}" for k, v in swept.items())
