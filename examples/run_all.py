@@ -62,6 +62,7 @@ LORENZ = (("sigma", 10.0), ("rho", 15.0), ("beta", 8.0 / 3.0))
 RUNS = {run.key: run for run in (
     Run("poisson2d", bound=1e-3),
     Run("poisson2d", "pinn", PINN_OPTIONS, bound=1e-2),
+    Run("poisson3d", options=("--grid", "65"), bound=3e-4),
     Run("heat1d", bound=1e-4),
     Run("heat1d", "pinn", PINN_OPTIONS, bound=2e-2),
     Run("heat1d_dirichlet", bound=1e-4),

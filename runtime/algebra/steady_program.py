@@ -9,9 +9,12 @@ import numpy as np
 from compiler.fd import FDProgram
 from compiler.fd.boundaries.constraints import constraint_values
 
+from ..errors import OptionError
 from ..output.convergence import Convergence, newton_verdict
 from ..parallel.sharding import Placement
+from ..reuse import Remembered
 from .border import Border
+from .multigrid import Outcome, applicable, coarse_programs, solve_multigrid
 from .newton import solve_steady
 from .sparse_jacobian import Sparsity
 
@@ -26,12 +29,29 @@ def program_sparsity(program: FDProgram) -> Sparsity:
 
 def solve_program_steady(program: FDProgram, params, tol: float, max_iter: int,
                          observers: Sequence[Callable] = (),
-                         placement: Placement | None = None
+                         placement: Placement | None = None, solver: str = "direct"
                          ) -> tuple[dict, dict, Convergence]:
     """(field values on the output grid, what the solver did for `meta`, the verdict:
-    Newton's residual at its target); `placement` (from `place_fd`) splits the residual
-    and its jvps over a device mesh, while the sparse LU runs on the host. Newton running
-    out of `max_iter` iterations, or stalling, returns its last iterate, not converged."""
+    the residual at its target); `placement` (from `place_fd`) splits the residual and its
+    jvps over a device mesh, while the sparse LU runs on the host. Newton running out of
+    `max_iter` iterations, or stalling, returns its last iterate, not converged.
+
+    `solver`: "direct" (sparse LU, Newton for nonlinear systems), "multigrid" (geometric
+    multigrid, `runtime.algebra.multigrid`: an OptionError where it does not apply; its
+    verdict as it stands) or "auto": multigrid for linear problems of at least
+    MULTIGRID_FROM unknowns on one device where it applies, the direct solve otherwise or
+    when the cycles stall (`meta["multigrid"]` then says why)."""
+    note = None
+    if solver != "direct":
+        why = _multigrid_refusal(program, placement, solver)
+        if why is None:
+            outcome = solve_multigrid(multigrid_levels(program), params, tol, tol, max_iter)
+            if outcome.converged or solver == "multigrid":
+                return _multigrid_result(program, outcome)
+            note = f"{outcome.reason}; solved directly instead"
+        elif solver == "multigrid":
+            raise OptionError(f"multigrid does not apply to this problem: {why}",
+                              hint="--linear-solver direct (or auto)")
     params = program.prepare(params)
     result = solve_steady(program.residual, program.initial(params), params,
                           program_sparsity(program), linear=program.linear,
@@ -43,6 +63,8 @@ def solve_program_steady(program: FDProgram, params, tol: float, max_iter: int,
     extra = {"solver": result.method, "iterations": result.iterations,
              "final_residual": float(result.residual_norm),
              **(placement.describe() if placement else {})}
+    if note:
+        extra["multigrid"] = note
     if program.constraints:
         extra["constraints"] = [c.describe() for c in program.constraints]
         extra["multipliers"] = list(result.multipliers)
@@ -57,3 +79,40 @@ def program_border(program: FDProgram) -> Border | None:
     if values is None:
         return None
     return Border(values, [{c.field: c.column} for c in program.constraints])
+
+
+MULTIGRID_FROM = 20_000       # unknowns from which "auto" takes multigrid
+_LEVELS = Remembered(4)
+
+
+def multigrid_levels(program: FDProgram) -> tuple[FDProgram, ...]:
+    """`program` and its coarser levels, kept for a repeated solve of the same problem."""
+    return _LEVELS.get((program.system, program.options), lambda: coarse_programs(program))
+
+
+def _multigrid_refusal(program: FDProgram, placement: Placement | None,
+                       solver: str) -> str | None:
+    """Why multigrid is not taken (None: it is)."""
+    if placement is not None:
+        return "it runs on one device in this version"
+    why = applicable(program)
+    if why is None and solver == "auto":
+        unknowns = sum(int(np.prod(program.shapes[k])) for k in program.state_keys)
+        if unknowns < MULTIGRID_FROM:
+            return f"{unknowns} unknowns: the direct solve is quicker"
+    return why
+
+
+def _multigrid_result(program: FDProgram, outcome: Outcome):
+    values = {f.name: np.asarray(program.to_output(f.name, outcome.U[f.name]))
+              for f in program.system.fields}
+    history = outcome.history
+    extra = {"solver": "multigrid", "iterations": outcome.cycles,
+             "final_residual": float(history[-1]),
+             "levels": [list(p.shapes[p.state_keys[0]]) for p in
+                        multigrid_levels(program)],
+             "residual_history": [float(h) for h in history]}
+    verdict = newton_verdict(outcome.converged, outcome.reason, float(history[-1]),
+                             outcome.target,
+                             outcome.cycles, ("max_iter", "linear_solver"))
+    return values, extra, verdict

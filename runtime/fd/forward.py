@@ -54,7 +54,8 @@ def solve_forward(system: System, options: FDSolveOptions,
                               "field from process 0", hint="leave out --parts")
         placement = place_fd(program, options.devices, options.mesh)   # None: one device
         values, extra, verdict = solve_program_steady(program, params, options.tol,
-                                                      options.max_iter, observers, placement)
+                                                      options.max_iter, observers, placement,
+                                                      options.linear_solver)
         grid = program.output_coordinates()
     else:
         values, times, extra = evolve(program, params, options, observers, rhs)

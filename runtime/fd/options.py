@@ -20,12 +20,20 @@ def check_fd_options(options) -> None:
 
 
 TIME_ONLY = ("dt", "integrator", "rtol", "atol")   # options that change how time is stepped
+STEADY_ONLY = ("linear_solver",)                    # and how steady systems are solved
 
 
 def check_fd_problem(system, options) -> None:
     """An OptionError for a time-stepping option set away from its default on a steady
-    system, which is solved by Newton's method and would ignore it silently."""
+    system, which is solved by Newton's method and would ignore it silently (and for the
+    steady solver's choice on a time-dependent one)."""
     if system.time is not None:
+        for name in STEADY_ONLY:
+            option = OPTIONS.option(name)
+            if getattr(options, name) != option.default_for("fd"):
+                raise OptionError(f"{option.cli_flag} ({name}=) chooses how steady systems are "
+                                  "solved, and this one is time-dependent",
+                                  hint=f"leave out {option.cli_flag}")
         return
     for name in TIME_ONLY:
         option = OPTIONS.option(name)

@@ -227,7 +227,7 @@ def _steady_members(program: FDProgram, params, axes, count: int, swept, options
     for i in range(count):
         values, extra, verdict = solve_program_steady(program, _member(params, axes, i),
                                                       options.tol, options.max_iter,
-                                                      observers)
+                                                      observers, solver=options.linear_solver)
         results.append(values)
         verdicts.append(verdict)
         iterations.append(extra["iterations"])

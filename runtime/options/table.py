@@ -150,6 +150,11 @@ OPTIONS = Table(METHODS, (
            (FD,), choices=_integrators),
     Option("dt", "float | None", None, "time step", (FD,), parse=positive_float,
            shown_default="from the stability limit"),
+    Option("linear_solver", "str", "auto",
+           "steady linear problems: sparse LU (direct) or geometric multigrid generated from "
+           "the spec (grids of 2^k m + 1 points, no periodic axes or mixed derivatives); auto: "
+           "multigrid from 20,000 unknowns where it applies, LU otherwise or if it stalls",
+           (FD,), choices=("auto", "direct", "multigrid")),
     Option("sweep", "Mapping[str, Sequence[float]] | None", None,
            "solve for many values of known constants in one compiled, vmapped program: "
            "NAME=START:STOP:COUNT, several comma separated with equal counts (the API also "

@@ -73,7 +73,7 @@ KEYWORD = re.compile(r"(?<![\w.-])([a-z][a-z0-9_]*)=(?!=)")
 # `name=` words in messages that are not options of runtime.solve: keyword arguments of the
 # lower-level public functions that raise them (runtime.algebra.newton's linear, tol and
 # atol; runtime.integrate's t_eval), and coordinates in examples of --grid and --mesh values
-NOT_OPTIONS = {"linear", "t_eval", "x", "y"}
+NOT_OPTIONS = {"linear", "t_eval", "x", "y", "k"}     # k: a parameter in --sweep k=...
 
 
 def message_keywords() -> list[tuple[str, int, str]]:

@@ -20,7 +20,7 @@ from runtime.options import METHOD_NAMES, OPTIONS, defaults, describe
 # adaptive_sampling became None, settled from the budget and the spec).
 OLD_DEFAULTS = {
     "fd": dict(grid=None, accuracy=2, face_mean="harmonic", scheme=None, dtype=None,
-               integrator="auto", dt=None, sweep=None,
+               integrator="auto", dt=None, sweep=None, linear_solver="auto",
                frames=21, rtol=1e-6, atol=1e-9, tol=1e-10, max_iter=50, seed=0,
                checkpoint=None, checkpoint_every=1, resume=False, fit_steps=None,
                optimizer="auto", regularization=0.0, devices=None, mesh=None, parts=False,

@@ -1,0 +1,325 @@
+"""Geometric multigrid for linear steady fd programs, generated from the spec: the system
+is lowered again on grids coarsened by two in every direction, and each level's residual
+gives its operator, `A e = R(e) - R(0)` (a Jacobian-vector product, so no matrix is ever
+assembled). Runs as one jitted program on the device (CPU or GPU), without the host round
+trip of a sparse LU; the parameters are arguments, so a new right-hand side or parameter
+value does not recompile.
+
+The cycle: V(2, 2) with Chebyshev smoothing preconditioned by the operator's diagonal
+(found by probing with a colouring, `diagonal`), full-weighting restriction, multilinear
+interpolation, and a dense LU on the coarsest grid (at most COARSEST unknowns). Cycles
+repeat until the RMS residual is `tol` times that of the initial guess (or `atol`), as
+Newton's target, or stop when one cycle no longer reduces it by STALL: the verdict then
+says so. Dirichlet rows are solved exactly before the first cycle (`_fixed_rows`).
+
+Applies where every state array spans all space axes, none periodic, with sizes that halve
+down to the coarsest grid (2^k m + 1 points), on equations without mixed derivatives
+(their diagonal probing is then exact with 2 reach + 1 colours); `applicable` says why not.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import partial
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from compiler.fd import FDOptions, FDProgram, lower_fd
+
+COARSEST = 1000          # unknowns of the grid solved by dense LU
+MIN_POINTS = 3           # per axis on the coarsest grid
+STALL = 0.9              # a cycle reducing the residual by less than this has stalled
+PRE, POST = 2, 2         # Chebyshev degree before and after the coarse correction
+BAND = (0.15, 1.1)       # smoothed part of D^-1 A's spectrum, times its largest eigenvalue
+POWER_STEPS = 20         # power iterations for that largest eigenvalue
+
+
+def applicable(program: FDProgram) -> str | None:
+    """None when multigrid applies to `program`, else the reason it does not."""
+    if program.system.time is not None or not program.linear:
+        return "it solves linear steady problems"
+    if program.constraints:
+        return "the point or mean conditions' multipliers are not in the cycle"
+    if any(info.mixed for info in program.system.info):
+        return "mixed derivatives need the full colouring for the smoother's diagonal"
+    axes = program.grid.axes
+    if any(a.periodic for a in axes):
+        return "periodic axes are not coarsened in this version"
+    full = tuple(a.name for a in axes)
+    if any(program.axes_of(k) != full for k in program.state_keys):
+        return "every field must span all space axes"
+    if len(level_grids({a.name: a.points for a in axes})) < 2:
+        return "the grid does not coarsen (2^k m + 1 points per axis, m small)"
+    return None
+
+
+def level_grids(points: Mapping[str, int]) -> list[dict[str, int]]:
+    """The finest grid, then each halved in every direction, down to one of at most
+    COARSEST unknowns; [] when the sizes never get there (an odd interval count)."""
+    grids = [dict(points)]
+    while math.prod(grids[-1].values()) > COARSEST:
+        coarse = {a: (n - 1) // 2 + 1 for a, n in grids[-1].items()}
+        if any((n - 1) % 2 or c < MIN_POINTS for n, c in zip(grids[-1].values(),
+                                                               coarse.values())):
+            return []
+        grids.append(coarse)
+    return grids
+
+
+def coarse_programs(program: FDProgram) -> tuple[FDProgram, ...]:
+    """`program` and the same system lowered on each coarser grid."""
+    grids = level_grids({a.name: a.points for a in program.grid.axes})
+    options = program.options
+    return (program, *(lower_fd(program.system, FDOptions(grid, options.accuracy,
+                                                          options.scheme, options.dtype,
+                                                          options.face_mean))
+                       for grid in grids[1:]))
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """The solution, the RMS residual before the first cycle and after each, the cycles,
+    whether the residual reached `target`, and how it stopped."""
+
+    U: dict[str, jax.Array]
+    history: np.ndarray
+    cycles: int
+    converged: bool
+    reason: str
+    target: float
+
+
+def solve_multigrid(levels: tuple[FDProgram, ...], params: Mapping[str, jax.Array],
+                    tol: float, atol: float, max_cycles: int) -> Outcome:
+    """Solve the finest level's `residual(U, params) = 0` by V-cycles (see the module
+    docstring). `params`: the finest program's (unprepared); each coarser level takes its
+    own grid arrays and the finest's constants."""
+    fine = levels[0]
+    constants = {k: v for k, v in params.items() if jnp.ndim(v) == 0}
+    level_params = tuple({**{k: jnp.asarray(v, p.dtype) for k, v in p.params.items()},
+                          **constants} if i else dict(params)
+                         for i, p in enumerate(levels))
+    U, history, cycles, target = _program(levels, max_cycles)(level_params, tol, atol)
+    history = np.asarray(history)[:int(cycles) + 1]
+    target = float(target)
+    if history[-1] <= target:
+        return Outcome(dict(U), history, int(cycles), True,
+                       f"multigrid: residual {history[-1]:.3e} at or below the target "
+                       f"{target:.3e} after {int(cycles)} V-cycles", target)
+    if not np.isfinite(history[-1]):
+        why = "the residual became NaN or Inf"
+    elif int(cycles) >= max_cycles:
+        why = f"{max_cycles} V-cycles (max_iter) did not reach it"
+    else:
+        why = f"a V-cycle reduced the residual by less than {STALL:g}"
+    rate = _rate(history)
+    return Outcome(dict(U), history, int(cycles), False,
+                   f"multigrid stopped at residual {history[-1]:.3e} (target {target:.3e}): "
+                   f"{why}; mean reduction per cycle {rate:.3g}" + (
+                       "" if fine.dtype == jnp.float64 else " (float32 roundoff?)"), target)
+
+
+def _rate(history: np.ndarray) -> float:
+    if len(history) < 2 or history[0] <= 0:
+        return float("nan")
+    return float((history[-1] / history[0]) ** (1.0 / (len(history) - 1)))
+
+
+_PROGRAMS: dict = {}
+
+
+def _program(levels: tuple[FDProgram, ...], max_cycles: int):
+    """The jitted solve for these levels (kept per finest program: a repeated solve with
+    new parameter values reuses its compilation)."""
+    key = (id(levels[0]), len(levels), max_cycles)
+    if key not in _PROGRAMS:
+        _PROGRAMS.clear()         # one problem at a time: its levels and their executable
+        _PROGRAMS[key] = (levels, jax.jit(partial(_solve, levels, max_cycles)))
+    return _PROGRAMS[key][1]
+
+
+def _solve(levels, max_cycles, level_params, tol, atol):
+    ops = [_Operator.make(program, program.prepare(p))
+           for program, p in zip(levels, level_params)]
+    fine = ops[0]
+    U = levels[0].initial(levels[0].prepare(level_params[0]))
+    u = fine.ravel(U)
+    b = -fine.residual_flat(jnp.zeros_like(u))
+    target = jnp.maximum(tol * _rms(b - fine.apply(u)), atol)     # as Newton's
+    u = u + _fixed_rows(fine) * (b - fine.apply(u))    # Dirichlet rows exact from the start
+    coarse_lu = jax.scipy.linalg.lu_factor(ops[-1].dense())
+    history = jnp.full((max_cycles + 1,), jnp.nan, u.dtype)
+    history = history.at[0].set(_rms(b - fine.apply(u)))
+
+    def going(carry):
+        u, k, history = carry
+        last = history[k]
+        before = jnp.where(k > 0, history[jnp.maximum(k - 1, 0)], jnp.inf)
+        return (k < max_cycles) & (last > target) & jnp.isfinite(last) & \
+            (last < STALL * before)
+
+    def cycle(carry):
+        u, k, history = carry
+        u = _v_cycle(ops, coarse_lu, 0, u, b)
+        return u, k + 1, history.at[k + 1].set(_rms(b - fine.apply(u)))
+
+    u, k, history = jax.lax.while_loop(going, cycle, (u, 0, history))
+    return fine.unravel(u), history, k, target
+
+
+def _fixed_rows(op: _Operator) -> jax.Array:
+    """1 on rows that read their own node only, with coefficient 1 (Dirichlet rows u - g:
+    a unit diagonal and row sum), else 0. Solved exactly once, their residual stays zero:
+    the smoother and the coarse correction (injected there) never move them again, where a
+    smoother's partial step on them would feed the 1/h^2 rows beside them."""
+    sums = op.apply(jnp.ones_like(op.inverse_diagonal))
+    return ((jnp.abs(op.inverse_diagonal - 1) < 1e-12) & (jnp.abs(sums - 1) < 1e-12)) \
+        .astype(sums.dtype)
+
+
+def _rms(r: jax.Array) -> jax.Array:
+    return jnp.sqrt(jnp.mean(r * r))
+
+
+@dataclass(frozen=True)
+class _Operator:
+    """One level: its linear operator on flat vectors, diagonal and spectral bound."""
+
+    residual_flat: object
+    apply: object
+    ravel: object
+    unravel: object
+    shape: tuple[int, ...]
+    keys: tuple[str, ...]
+    inverse_diagonal: jax.Array
+    largest: jax.Array
+
+    @classmethod
+    def make(cls, program: FDProgram, params) -> _Operator:
+        keys = program.state_keys
+        shape = tuple(program.shapes[keys[0]])
+        size = math.prod(shape)
+
+        def unravel(u):
+            return {k: u[i * size:(i + 1) * size].reshape(shape) for i, k in enumerate(keys)}
+
+        def ravel(U):
+            return jnp.concatenate([jnp.ravel(U[k]) for k in keys])
+
+        def residual_flat(u):
+            return ravel(program.residual(unravel(u), params))
+
+        zero = jnp.zeros(size * len(keys), program.dtype)
+
+        def apply(e):
+            return jax.jvp(residual_flat, (zero,), (e,))[1]
+
+        diag = diagonal(apply, shape, len(keys), program.reach, program.dtype)
+        inverse = jnp.where(diag != 0, 1.0 / jnp.where(diag != 0, diag, 1.0), 0.0)
+        largest = _largest_eigenvalue(apply, inverse, zero)
+        return cls(residual_flat, apply, ravel, unravel, shape, keys, inverse, largest)
+
+    def dense(self) -> jax.Array:
+        n = self.inverse_diagonal.shape[0]
+        return jax.vmap(self.apply, out_axes=1)(jnp.eye(n, dtype=self.inverse_diagonal.dtype))
+
+
+def diagonal(apply, shape: tuple[int, ...], blocks: int, reach: int, dtype) -> jax.Array:
+    """The diagonal of a stencil operator by probing: nodes coloured by the sum of their
+    indices modulo 2 reach + 1 are never coupled along one axis, so with stencils along one
+    axis at a time (no mixed derivatives) one product per colour (and field) finds it."""
+    m = 2 * reach + 1
+    colour = sum(jax.lax.broadcasted_iota(jnp.int32, shape, axis)
+                 for axis in range(len(shape))).ravel() % m    # computed, not a constant
+    colours = jnp.tile(colour, blocks) + m * jnp.repeat(jnp.arange(blocks), colour.size)
+
+    def probe(out, c):                  # a loop, so the operator compiles once here
+        seed = (colours == c).astype(dtype)
+        return out + seed * apply(seed), None
+
+    out, _ = jax.lax.scan(probe, jnp.zeros(colours.shape, dtype), jnp.arange(m * blocks))
+    return out
+
+
+def _largest_eigenvalue(apply, inverse_diagonal, zero) -> jax.Array:
+    v = jnp.sin(jnp.arange(zero.shape[0], dtype=zero.dtype) * 12.9898) * 43758.5453
+    v = v - jnp.floor(v) - 0.5             # a fixed pseudo-random start: every mode in it
+
+    def step(v, _):
+        w = inverse_diagonal * apply(v)
+        norm = jnp.linalg.norm(w)
+        return w / jnp.where(norm > 0, norm, 1.0), norm / jnp.linalg.norm(v)
+
+    _, ratios = jax.lax.scan(step, v / jnp.linalg.norm(v), None, length=POWER_STEPS)
+    return ratios[-1]
+
+
+def _chebyshev(op: _Operator, u, b, degree: int):
+    """`degree` steps of Chebyshev iteration on D^-1 A over BAND of its spectrum (each
+    step takes the residual afresh: one operator product, in a loop compiled once)."""
+    upper = BAND[1] * op.largest
+    lower = BAND[0] * op.largest
+    theta, delta = (upper + lower) / 2, (upper - lower) / 2
+    sigma = theta / delta
+    rhos = [1.0 / sigma]
+    for _ in range(degree - 1):
+        rhos.append(1.0 / (2 * sigma - rhos[-1]))
+    keep = jnp.stack([jnp.zeros_like(sigma)] + [rhos[k + 1] * rhos[k]
+                                                for k in range(degree - 1)])
+    scale = jnp.stack([1.0 / theta] + [2 * rhos[k + 1] / delta for k in range(degree - 1)])
+
+    def step(carry, coefficients):
+        u, d = carry
+        kept, scaled = coefficients
+        d = kept * d + scaled * op.inverse_diagonal * (b - op.apply(u))
+        return (u + d, d), None
+
+    (u, _), _ = jax.lax.scan(step, (u, jnp.zeros_like(u)), (keep, scale))
+    return u
+
+
+def _v_cycle(ops, coarse_lu, level: int, u, b):
+    op = ops[level]
+    if level == len(ops) - 1:
+        return jax.scipy.linalg.lu_solve(coarse_lu, b)
+    u = _chebyshev(op, u, b, PRE)
+    r = b - op.apply(u)
+    coarse = ops[level + 1]
+    rc = _transfer(op, coarse, r, _restrict)
+    ec = _v_cycle(ops, coarse_lu, level + 1, jnp.zeros_like(rc), rc)
+    u = u + _transfer(coarse, op, ec, _prolong)
+    return _chebyshev(op, u, b, POST)
+
+
+def _transfer(source: _Operator, target: _Operator, v, along):
+    """`v` on `source`'s grid moved to `target`'s, field by field, axis by axis."""
+    fields = source.unravel(v)
+    moved = {}
+    for key, array in fields.items():
+        for axis in range(array.ndim):
+            array = along(array, axis)
+        moved[key] = array
+    return target.ravel(moved)
+
+
+def _restrict(r: jax.Array, axis: int) -> jax.Array:
+    """Full weighting (1/4, 1/2, 1/4) along `axis`; the end nodes injected."""
+    r = jnp.moveaxis(r, axis, 0)
+    even, odd = r[::2], r[1::2]
+    zero = jnp.zeros_like(even[:1])
+    coarse = 0.5 * even + 0.25 * (jnp.concatenate([zero, odd]) + jnp.concatenate([odd, zero]))
+    coarse = coarse.at[0].set(even[0]).at[-1].set(even[-1])
+    return jnp.moveaxis(coarse, 0, axis)
+
+
+def _prolong(e: jax.Array, axis: int) -> jax.Array:
+    """Linear interpolation along `axis`: coarse nodes copied, midpoints averaged."""
+    e = jnp.moveaxis(e, axis, 0)
+    middle = 0.5 * (e[:-1] + e[1:])
+    fine = jnp.stack([e[:-1], middle], axis=1).reshape((-1, *e.shape[1:]))
+    fine = jnp.concatenate([fine, e[-1:]])
+    return jnp.moveaxis(fine, 0, axis)

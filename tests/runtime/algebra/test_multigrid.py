@@ -1,0 +1,144 @@
+"""Geometric multigrid for steady linear fd problems (`linear_solver="multigrid"`): each
+result is compared with the sparse LU's on the same grid (an independent solver) and with
+the exact solution, with the observed order of the scheme."""
+
+import numpy as np
+import pytest
+
+import pdelang as pl
+import runtime
+from runtime.algebra import multigrid
+from runtime.errors import OptionError
+
+POISSON = """
+space x in [0, 1]
+space y in [0, 1]
+field u(x, y)
+pde laplace(u) = -2*pi^2*sin(pi*x)*sin(pi*y)
+bc u = 0 at x = 0
+bc u = y at x = 1
+bc u = 0 at y = 0
+bc u = x at y = 1
+exact u = sin(pi*x)*sin(pi*y) + x*y
+"""
+
+
+def solve(text: str, grid, solver: str = "multigrid", **options):
+    return runtime.solve(pl.parse(text, "problem.pde"), "fd", grid=grid,
+                         linear_solver=solver, **options)
+
+
+def test_poisson_matches_the_direct_solve_and_converges_at_second_order():
+    errors = []
+    for n in (33, 65, 129):
+        cycled = solve(POISSON, n)
+        assert cycled.meta["solver"] == "multigrid" and cycled.converged
+        assert cycled.meta["iterations"] <= 20                 # about 0.15 per V-cycle
+        direct = solve(POISSON, n, "direct")
+        scale = np.abs(direct.values["u"]).max()
+        assert np.abs(cycled.values["u"] - direct.values["u"]).max() < 1e-9 * scale
+        errors.append(cycled.errors()["u"])
+    orders = np.log2(np.asarray(errors[:-1]) / np.asarray(errors[1:]))
+    assert np.all(np.abs(orders - 2) < 0.2), orders
+
+
+def test_auto_takes_multigrid_on_large_grids_only():
+    assert solve(POISSON, 129, "auto").meta["solver"] == "direct"      # 16,641 unknowns
+    assert solve(POISSON, 257, "auto").meta["solver"] == "multigrid"   # 66,049
+
+
+def test_layered_medium_with_a_jump_of_ten_is_exact():
+    text = """
+param k(x, y) = where(x < 0.5, 1, 10)
+space x in [0, 1]
+space y in [0, 1]
+field u(x, y)
+pde d(k*d(u, x), x) + d(k*d(u, y), y) = 0
+bc u = 0 at x = 0
+bc u = 1 at x = 1
+bc u = where(x < 0.5, 20*x/11, (2*x + 9)/11) at y = 0
+bc u = where(x < 0.5, 20*x/11, (2*x + 9)/11) at y = 1
+exact u = where(x < 0.5, 20*x/11, (2*x + 9)/11)
+"""
+    result = solve(text, 65)          # harmonic face means: exact for layers, to roundoff
+    assert result.converged and result.errors()["u"] < 1e-9
+
+
+def test_neumann_and_robin_faces():
+    text = """
+space x in [0, 1]
+space y in [0, 1]
+field u(x, y)
+pde laplace(u) = -2*pi^2*cos(pi*x)*sin(pi*y)
+bc d(u, x) = 0 at x = 0
+bc d(u, x) + u = -sin(pi*y) at x = 1
+bc u = 0 at y = 0
+bc u = 0 at y = 1
+exact u = cos(pi*x)*sin(pi*y)
+"""
+    cycled = solve(text, 129)
+    direct = solve(text, 129, "direct")
+    assert cycled.converged and cycled.meta["solver"] == "multigrid"
+    assert np.abs(cycled.values["u"] - direct.values["u"]).max() < 1e-9
+    assert cycled.errors()["u"] < 1e-3
+
+
+def test_three_dimensions(examples_dir):
+    system = pl.load(f"{examples_dir}/poisson3d.pde")
+    errors = []
+    for n in (17, 33):
+        result = runtime.solve(system, "fd", grid=n, linear_solver="multigrid")
+        assert result.converged
+        errors.append(result.errors()["u"])
+    assert abs(np.log2(errors[0] / errors[1]) - 2) < 0.2
+
+
+def test_a_repeated_solve_with_new_values_does_not_recompile():
+    text = POISSON.replace("space x", "param a = 1\nspace x").replace(
+        "-2*pi^2*sin", "-2*a*pi^2*sin").replace("exact u = sin", "exact u = a*sin")
+    result = runtime.solve(pl.parse(text, "a.pde"), "fd", grid=65, linear_solver="multigrid",
+                           sweep={"a": [1.0, 2.0, -3.0]})
+    assert max(result.member_errors()["u"]) < 5e-4
+    assert len(multigrid._PROGRAMS) == 1
+    (_, compiled), = multigrid._PROGRAMS.values()
+    assert compiled._cache_size() == 1
+
+
+def test_where_it_does_not_apply_it_says_why():
+    periodic = POISSON.replace("bc u = 0 at x = 0\nbc u = y at x = 1\n", "bc periodic x\n") \
+        .replace("exact u = sin(pi*x)*sin(pi*y) + x*y\n", "")
+    with pytest.raises(OptionError, match="periodic axes"):
+        solve(periodic, 65)
+    with pytest.raises(OptionError, match="does not coarsen"):
+        solve(POISSON, 100)
+    with pytest.raises(OptionError, match="linear steady"):
+        solve(POISSON.replace("pde laplace(u) =", "pde laplace(u) - u^3 ="), 65)
+    with pytest.raises(OptionError, match="chooses how steady systems are solved"):
+        runtime.solve(pl.parse("""
+space x in [0, 1]
+time t in [0, 1]
+field u(t, x)
+pde d(u, t) = d(u, x, 2)
+bc u = 0 at x = 0
+bc u = 0 at x = 1
+ic u = sin(pi*x)
+""", "heat.pde"), "fd", linear_solver="multigrid")
+
+
+def test_a_stalled_cycle_is_reported_or_replaced_by_the_direct_solve():
+    helmholtz = """
+param k = 60
+space x in [0, 1]
+space y in [0, 1]
+field u(x, y)
+pde -laplace(u) - k^2*u = 1
+bc u = 0 at x = 0
+bc u = 0 at x = 1
+bc u = 0 at y = 0
+bc u = 0 at y = 1
+"""                                         # strongly indefinite: no smoother helps
+    cycled = solve(helmholtz, 129)
+    assert cycled.converged is False and "multigrid stopped" in cycled.convergence.reason
+    auto = solve(helmholtz, 257, "auto")
+    assert auto.converged and auto.meta["solver"] == "direct"
+    assert "solved directly instead" in auto.meta["multigrid"]
