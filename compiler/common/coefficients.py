@@ -13,7 +13,6 @@ import dataclasses
 
 import numpy as np
 import sympy as sp
-from scipy.interpolate import RegularGridInterpolator
 
 from pdelang import Param, System
 from pdelang.flux import is_flux
@@ -84,6 +83,8 @@ def interpolate_samples(param: Param, system: System, points: np.ndarray) -> np.
     samples = param.samples.array
     axes = [np.linspace(*system.coordinate(a).bounds, n) for a, n in
             zip(param.args, samples.shape)]
+    from scipy.interpolate import RegularGridInterpolator  # slow to import: when used
+
     interpolator = RegularGridInterpolator(axes, samples, method="linear", bounds_error=False,
                                            fill_value=None)
     return interpolator(points)

@@ -214,9 +214,7 @@ class _Operator:
             return ravel(program.residual(unravel(u), params))
 
         zero = jnp.zeros(size * len(keys), program.dtype)
-
-        def apply(e):
-            return jax.jvp(residual_flat, (zero,), (e,))[1]
+        _, apply = jax.linearize(residual_flat, zero)     # traced once, replayed each use
 
         diag = diagonal(apply, shape, len(keys), program.reach, program.dtype)
         inverse = jnp.where(diag != 0, 1.0 / jnp.where(diag != 0, diag, 1.0), 0.0)

@@ -13,7 +13,6 @@ from pdelang import System
 from ..errors import OptionError
 from ..output.solution import Solution
 from ..parallel.devices import default_dtype
-from .fit import fit_fd
 from .forward import solve_forward
 from .options import FDSolveOptions, check_fd_problem
 from .sweep import solve_sweep
@@ -33,5 +32,7 @@ def solve_fd(system: System, options: FDSolveOptions,
                                   hint="leave out --sweep, or give the unknowns values")
             return solve_sweep(system, options, observers)
         if system.unknown_params:
+            from .fit import fit_fd  # SciPy's optimisers: imported for fits only
+
             return fit_fd(system, options, observers)
         return solve_forward(system, options, observers)

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import numpy as np
 import sympy as sp
-from scipy.interpolate import RegularGridInterpolator
 
 from pdelang import System
 
@@ -101,6 +100,8 @@ class Solution:
             lo, hi = self.grid[a][0], self.grid[a][-1]
             if np.any(column < lo - 1e-12 * (hi - lo)) or np.any(column > hi + 1e-12 * (hi - lo)):
                 raise OptionError(f"{a} outside [{lo:g}, {hi:g}] where {name} is known")
+        from scipy.interpolate import RegularGridInterpolator  # 0.4 s: only when used
+
         values = self.params[name] if inferred else self.values[name]
         interpolate = RegularGridInterpolator([self.grid[a] for a in field_.args],
                                               np.asarray(values), method="linear")
