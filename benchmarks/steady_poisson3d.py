@@ -72,7 +72,7 @@ def worker(kind: str, n: int) -> dict:
 
         system = pl.load(EXAMPLE)
         start = time.perf_counter()
-        first = runtime.solve(system, "fd", grid=n)
+        runtime.solve(system, "fd", grid=n)
         first_s = time.perf_counter() - start
         start = time.perf_counter()
         warm = runtime.solve(system, "fd", grid=n)

@@ -9,8 +9,9 @@ The cycle: V(2, 2) with Chebyshev smoothing preconditioned by the operator's dia
 (found by probing with a colouring, `diagonal`), full-weighting restriction, multilinear
 interpolation, and a dense LU on the coarsest grid (at most COARSEST unknowns). Cycles
 repeat until the RMS residual is `tol` times that of the initial guess (or `atol`), as
-Newton's target, or stop when one cycle no longer reduces it by STALL: the verdict then
-says so. Dirichlet rows are solved exactly before the first cycle (`_fixed_rows`).
+Newton's target, or stop when one cycle no longer reduces it by STALL: converged if the
+residual is then at roundoff (ROUNDOFF_ULPS ulps of the rows, float32's usual end), else
+the verdict says why not. Dirichlet rows are solved exactly before the first cycle (`_fixed_rows`).
 
 Applies where every state array spans all space axes, none periodic, with sizes that halve
 down to the coarsest grid (2^k m + 1 points), on equations without mixed derivatives
@@ -30,7 +31,8 @@ import numpy as np
 
 from compiler.fd import FDOptions, FDProgram, lower_fd
 
-COARSEST = 1000          # unknowns of the grid solved by dense LU
+COARSEST = 1000          # points of the grid solved by dense LU (times the fields)
+ROUNDOFF_ULPS = 64       # a stalled residual this many ulps of its rows is at roundoff
 MIN_POINTS = 3           # per axis on the coarsest grid
 STALL = 0.9              # a cycle reducing the residual by less than this has stalled
 PRE, POST = 2, 2         # Chebyshev degree before and after the coarse correction
@@ -59,7 +61,7 @@ def applicable(program: FDProgram) -> str | None:
 
 def level_grids(points: Mapping[str, int]) -> list[dict[str, int]]:
     """The finest grid, then each halved in every direction, down to one of at most
-    COARSEST unknowns; [] when the sizes never get there (an odd interval count)."""
+    COARSEST points; [] when the sizes never get there (an odd interval count)."""
     grids = [dict(points)]
     while math.prod(grids[-1].values()) > COARSEST:
         coarse = {a: (n - 1) // 2 + 1 for a, n in grids[-1].items()}
@@ -98,18 +100,23 @@ def solve_multigrid(levels: tuple[FDProgram, ...], params: Mapping[str, jax.Arra
     """Solve the finest level's `residual(U, params) = 0` by V-cycles (see the module
     docstring). `params`: the finest program's (unprepared); each coarser level takes its
     own grid arrays and the finest's constants."""
-    fine = levels[0]
     constants = {k: v for k, v in params.items() if jnp.ndim(v) == 0}
     level_params = tuple({**{k: jnp.asarray(v, p.dtype) for k, v in p.params.items()},
                           **constants} if i else dict(params)
                          for i, p in enumerate(levels))
-    U, history, cycles, target = _program(levels, max_cycles)(level_params, tol, atol)
+    U, history, cycles, target, floor = _program(levels, max_cycles)(level_params, tol, atol)
     history = np.asarray(history)[:int(cycles) + 1]
-    target = float(target)
+    target, floor = float(target), float(floor)
     if history[-1] <= target:
         return Outcome(dict(U), history, int(cycles), True,
                        f"multigrid: residual {history[-1]:.3e} at or below the target "
                        f"{target:.3e} after {int(cycles)} V-cycles", target)
+    stalled = int(cycles) < max_cycles and np.isfinite(history[-1])
+    if stalled and history[-1] <= floor:
+        return Outcome(dict(U), history, int(cycles), True,
+                       f"multigrid: residual {history[-1]:.3e} at roundoff ({ROUNDOFF_ULPS} "
+                       f"ulps of the rows, {floor:.3e}; target {target:.3e}) after "
+                       f"{int(cycles)} V-cycles", target)
     if not np.isfinite(history[-1]):
         why = "the residual became NaN or Inf"
     elif int(cycles) >= max_cycles:
@@ -119,8 +126,8 @@ def solve_multigrid(levels: tuple[FDProgram, ...], params: Mapping[str, jax.Arra
     rate = _rate(history)
     return Outcome(dict(U), history, int(cycles), False,
                    f"multigrid stopped at residual {history[-1]:.3e} (target {target:.3e}): "
-                   f"{why}; mean reduction per cycle {rate:.3g}" + (
-                       "" if fine.dtype == jnp.float64 else " (float32 roundoff?)"), target)
+                   f"{why} (roundoff: {floor:.3e}); mean reduction per cycle {rate:.3g}",
+                   target)
 
 
 def _rate(history: np.ndarray) -> float:
@@ -168,7 +175,9 @@ def _solve(levels, max_cycles, level_params, tol, atol):
         return u, k + 1, history.at[k + 1].set(_rms(b - fine.apply(u)))
 
     u, k, history = jax.lax.while_loop(going, cycle, (u, 0, history))
-    return fine.unravel(u), history, k, target
+    eps = jnp.finfo(u.dtype).eps                     # rounding of a row: as Newton's floor,
+    floor = ROUNDOFF_ULPS * eps * _rms(2 * jnp.abs(u) / jnp.abs(fine.inverse_diagonal))
+    return fine.unravel(u), history, k, target, floor   # with |A| |u| ~ 2 |diag| |u|
 
 
 def _fixed_rows(op: _Operator) -> jax.Array:

@@ -32,6 +32,11 @@ def solve_fd(system: System, options: FDSolveOptions,
                                   hint="leave out --sweep, or give the unknowns values")
             return solve_sweep(system, options, observers)
         if system.unknown_params:
+            if options.linear_solver == "multigrid":
+                raise OptionError("fits solve their steady systems with the sparse LU; "
+                                  "--linear-solver multigrid is for forward solves",
+                                  system.unknown_params[0].span,
+                                  hint="leave out --linear-solver")
             from .fit import fit_fd  # SciPy's optimisers: imported for fits only
 
             return fit_fd(system, options, observers)

@@ -2,8 +2,8 @@
 
 The system is lowered once; its parameters become stacked arrays (a member axis on the swept
 constants only) and every member is integrated by one compiled, vmapped program
-(`runtime.time.ensemble`). Steady members are solved in turn with one compiled residual,
-since their sparse LU runs on the host. Each field comes back with a new first axis, one
+(`runtime.fd.ensemble`). Steady members are solved in turn by the steady solver (the sparse
+LU on the host, or one compiled multigrid program). Each field comes back with a new first axis, one
 entry per member, and the Solution keeps the swept values (`Solution.sweep`).
 """
 
@@ -35,6 +35,7 @@ from .forward import (
     frame_times,
     lowered,
     shock_dt,
+    waves_leapfrog,
 )
 from .options import FDSolveOptions
 
@@ -61,10 +62,14 @@ def sweep_values(system: System, sweep: Mapping[str, object]) -> dict[str, np.nd
                               "constants (`param k = 0.5`)", param.span)
         _check_not_inlined(system, param)
         try:
-            values = np.asarray(given, dtype=float).reshape(-1)
+            values = np.asarray(given, dtype=float)
         except (TypeError, ValueError):
             raise OptionError(f"the sweep's values of {name!r} are not numbers: {given!r}",
                               param.span) from None
+        if values.ndim != 1:
+            raise OptionError(f"the sweep's values of {name!r} must be a list of numbers "
+                              f"(one per member), not an array of shape {values.shape}",
+                              param.span)
         if values.size == 0 or not np.all(np.isfinite(values)):
             raise OptionError(f"the sweep's values of {name!r} must be finite numbers, at "
                               "least one", param.span)
@@ -146,13 +151,16 @@ def _evolve_members(program: FDProgram, params, axes, swept, options: FDSolveOpt
     key = jax.random.PRNGKey(options.seed)
     member_states = [(jax.tree.map(lambda a, i=i: a[i], U0), program.prepare(
         _member(params, axes, i))) for i in range(count)]
-    radii = [spectral_radius(program.rhs, np.float64(t0), U, p, key) if program.grid.axes
-             else 0.0 for U, p in member_states]
+    radii = [spectral_radius(program.rhs, np.float64(t0), U, p, key) for U, p in member_states]
     stiffest = int(np.argmax(radii))
     U_s, p_s = member_states[stiffest]
     method = options.integrator
     if method == "auto":
         method = auto_integrator(program, program.rhs, U_s, t0, t1 - t0, options, p_s)
+        if method == "leapfrog" and not all(
+                waves_leapfrog(program.rhs, t0, U, options.accuracy, p)
+                for U, p in member_states):
+            method = "rk4"                 # a damped member: as auto picks for it alone
     if method == "rodas4" and program.grid.axes:
         raise OptionError("a sweep on a grid takes integrators that run on the device: "
                           "rodas4's sparse LU runs on the host", hint="use --integrator "
@@ -221,8 +229,9 @@ def _check_members(trajectory, swept, t1: float) -> None:
 
 def _steady_members(program: FDProgram, params, axes, count: int, swept, options,
                     observers):
-    """Each member in turn through Newton (the sparse LU is on the host); the residual and
-    its Jacobian's colouring compile once for all."""
+    """Each member in turn through the steady solver (the sparse LU on the host, or
+    multigrid); the residual, its Jacobian's colouring and the multigrid program compile
+    once for all."""
     verdicts, results, iterations = [], [], []
     for i in range(count):
         values, extra, verdict = solve_program_steady(program, _member(params, axes, i),

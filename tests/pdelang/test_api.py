@@ -93,6 +93,21 @@ def poisson2d():
     )
 
 
+def poisson3d():
+    z = sp.Symbol("z")
+    w = sp.Function("u")(x, y, z)
+    return pl.PDESystem(
+        equations=[sp.Eq(w.diff(x, 2) + w.diff(y, 2) + w.diff(z, 2),
+                         -3 * pi**2 * sin(pi * x) * sin(pi * y) * sin(pi * z))],
+        conditions=[pl.At(sp.Eq(w, 0), x, 0), pl.At(sp.Eq(w, y * z), x, 1),
+                    pl.At(sp.Eq(w, 0), y, 0), pl.At(sp.Eq(w, x * z), y, 1),
+                    pl.At(sp.Eq(w, 0), z, 0), pl.At(sp.Eq(w, x * y), z, 1)],
+        domain={x: (0, 1), y: (0, 1), z: (0, 1)},
+        exact={w: sin(pi * x) * sin(pi * y) * sin(pi * z) + x * y * z},
+        name="poisson 3d",
+    )
+
+
 def reaction_diffusion2d():
     D, k = sp.symbols("D k")
     U, V = u(t, x, y), v(t, x, y)
@@ -426,7 +441,8 @@ SYMPY_FORMS = {f.__name__: f for f in (
     burgers_shock,
     clamped_plate, gray_scott2d, heat1d, heat1d_dirichlet, heat2d_periodic, helmholtz2d,
     heat_inverse, kuramoto_sivashinsky1d, layered_medium,
-    lid_driven_cavity, lorenz_inverse, lotka_volterra, poisson2d, robertson, sod_shock_tube,
+    lid_driven_cavity, lorenz_inverse, lotka_volterra, poisson2d, poisson3d, robertson,
+    sod_shock_tube,
     reaction_diffusion2d, schrodinger1d, wave1d, wave2d_acoustic, wave2d_velocity_inverse)}
 
 

@@ -142,3 +142,19 @@ bc u = 0 at y = 1
     auto = solve(helmholtz, 257, "auto")
     assert auto.converged and auto.meta["solver"] == "direct"
     assert "solved directly instead" in auto.meta["multigrid"]
+
+
+def test_float32_stops_at_roundoff_and_says_so():
+    result = solve(POISSON, 65, dtype="float32")
+    assert result.converged and result.meta["solver"] == "multigrid"
+    assert "at roundoff" in result.convergence.reason
+    assert result.errors()["u"] < 3e-4
+
+
+def test_fits_refuse_multigrid(tmp_path):
+    (tmp_path / "obs.csv").write_text("x,y,u\n0.5,0.5,1.0\n")
+    inverse = pl.parse(POISSON.replace("space x", "param a ~ 1\nspace x").replace(
+        "-2*pi^2*sin", "-2*a*pi^2*sin").replace("exact u = sin(pi*x)*sin(pi*y) + x*y",
+                                                'data "obs.csv"'), base=tmp_path)
+    with pytest.raises(OptionError, match="fits solve their steady systems"):
+        runtime.solve(inverse, "fd", grid=17, linear_solver="multigrid")

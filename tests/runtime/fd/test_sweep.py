@@ -142,6 +142,51 @@ def test_two_constants_swept_together(heat):
     assert result.member(1).meta["member_values"] == {"alpha": 0.8, "s": 2.0}
 
 
+def test_the_fixed_step_suits_the_stiffest_member_of_an_ode_sweep():
+    system = pl.parse("""
+param k = 1
+time t in [0, 1]
+field y(t)
+pde d(y, t) = -k*y
+ic y = 1
+exact y = exp(-k*t)
+""", "decay.pde")                # k = 300 alone needs dt < 2.8/300; member 0 would allow 0.01
+    result = runtime.solve(system, "fd", frames=5, integrator="rk4", sweep={"k": [1.0, 300.0]})
+    assert result.meta["dt"] < 2.8 / 300
+    assert np.abs(result.values["y"][1]).max() <= 1.0 and result.errors()["y"] < 1e-4
+
+
+def test_a_damped_member_keeps_auto_off_leapfrog():
+    system = pl.parse("""
+param b = 0
+space x in [0, 1]
+time t in [0, 1]
+field u(t, x)
+pde d(u, t, 2) = d(u, x, 2) - b*d(u, t)
+bc u = 0 at x = 0
+bc u = 0 at x = 1
+ic u = sin(pi*x)
+ic d(u, t) = 0
+""", "damped.pde")
+    assert runtime.solve(system, "fd", grid=33, frames=3).meta["integrator"] == "leapfrog"
+    swept = runtime.solve(system, "fd", grid=33, frames=3, sweep={"b": [0.0, 1e-3]})
+    assert swept.meta["integrator"] == "rk4"
+    with pytest.raises(OptionError, match="damp|velocit"):
+        runtime.solve(system, "fd", grid=33, frames=3, integrator="leapfrog",
+                      sweep={"b": [0.0, 1e-3]})
+
+
+@pytest.mark.parametrize("integrator", ["sdirk2", "dopri5"])
+def test_implicit_and_adaptive_members_match_separate_solves(heat, integrator):
+    options = dict(grid=17, frames=3, integrator=integrator, rtol=1e-8, atol=1e-10)
+    if integrator == "sdirk2":
+        options.update(dt=0.01)
+    swept = runtime.solve(heat, "fd", sweep={"alpha": [0.2, 1.0]}, **options)
+    for i, alpha in enumerate((0.2, 1.0)):
+        alone = runtime.solve(heat.with_constants({"alpha": alpha}), "fd", **options)
+        assert np.abs(alone.values["u"] - swept.values["u"][i]).max() < 1e-10
+
+
 def test_a_member_that_blows_up_is_named():
     system = pl.parse("""
 param k = 1
@@ -159,6 +204,7 @@ ic y = 1
     ({"alpha": []}, "finite numbers, at least one"),
     ({"alpha": [1.0, float("nan")]}, "finite numbers"),
     ({"alpha": ["a"]}, "not numbers"),
+    ({"alpha": [[1.0, 2.0], [3.0, 4.0]]}, "one per member"),
     ({}, "known constants of the system"),
 ])
 def test_bad_sweeps_are_refused(heat, sweep, message):
