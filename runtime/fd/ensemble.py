@@ -14,6 +14,7 @@ single solve; every member is checked as fit for the integrator (`check`).
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from functools import partial
 from typing import Any
@@ -21,6 +22,7 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 import numpy as np
+from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
 from ..time.base import AbstractIntegrator, Options, Rhs, State, float_dtype
 from ..time.integrators import get_integrator
@@ -55,15 +57,19 @@ def integrate_ensemble(rhs: Rhs, U0: PyTree, params: PyTree, member_axes: PyTree
                        t_eval: Any, *, method: str, dt: float | None = None,
                        stiffest: int = 0, rtol: float = 1e-6, atol: float = 1e-8,
                        max_steps: int = 100_000, newton_max_iter: int = 10,
-                       krylov_tol: float = 1e-6, key: jax.Array | None = None
-                       ) -> EnsembleTrajectory:
+                       krylov_tol: float = 1e-6, key: jax.Array | None = None,
+                       devices: Sequence[jax.Device] = ()) -> EnsembleTrajectory:
     """Integrate `dU/dt = rhs(t, U, params)` for every member: `U0` has a leading member
     axis on every leaf, `params` on the leaves whose `member_axes` entry is 0 (None: shared).
 
     `method`, `dt`, `rtol`, `atol` as for `integrate`; a dt left out is chosen (and a dt
     given is checked) at the initial state of member `stiffest`, the one with the largest
     spectral radius, so that it serves every member. Non-finite states and failed steps are
-    reported per member in the result, not raised: the caller names the member."""
+    reported per member in the result, not raised: the caller names the member.
+
+    With several `devices` the members are split between them (the member axis sharded,
+    padded with copies of the last member to a multiple of their number): each device
+    integrates its own members, with no communication between them."""
     start = time.perf_counter()
     integrator = get_integrator(method)
     times = output_times(t_eval)
@@ -80,9 +86,13 @@ def integrate_ensemble(rhs: Rhs, U0: PyTree, params: PyTree, member_axes: PyTree
     counts = None if integrator.adaptive else step_counts(times, dt)
     steps = None if counts is None else chunk_steps(times, counts)
     plan = _plan(times, counts, steps)
+    count = len(jax.tree.leaves(U0)[0])
+    if len(devices) > 1:
+        U0, params = _split(U0, params, member_axes, devices)
     U, counters, reached, finite = _program(integrator, rhs, plan, _static_axes(member_axes),
                                             U0, params, options)
-    U, counters, reached, finite = jax.device_get((U, counters, reached, finite))
+    U, counters, reached, finite = jax.tree.map(
+        lambda a: np.asarray(a)[:count], jax.device_get((U, counters, reached, finite)))
     return EnsembleTrajectory(
         times, U, np.asarray(counters.steps), np.asarray(counters.rejected),
         np.asarray(counters.failures), np.asarray(reached), np.asarray(finite),
@@ -114,6 +124,23 @@ def _static_axes(member_axes: PyTree) -> tuple:
     """`member_axes` as a hashable (flattened) form for the compiled program's cache."""
     leaves, tree = jax.tree.flatten(member_axes, is_leaf=lambda x: x is None)
     return tree, tuple(leaves)
+
+
+def _split(U0: PyTree, params: PyTree, member_axes: PyTree, devices):
+    """The members padded to a multiple of the devices and their axis sharded over them;
+    shared parameters replicated."""
+    mesh = Mesh(np.asarray(devices), ("member",))
+    count = len(jax.tree.leaves(U0)[0])
+    pad = -count % len(devices)
+
+    def place(a, axis=0):
+        if axis is None:
+            return jax.device_put(a, NamedSharding(mesh, PartitionSpec()))
+        a = jnp.concatenate([a, jnp.repeat(a[-1:], pad, axis=0)]) if pad else a
+        return jax.device_put(a, NamedSharding(mesh, PartitionSpec("member")))
+
+    return jax.tree.map(place, U0), jax.tree.map(place, params, member_axes,
+                                                  is_leaf=lambda x: x is None)
 
 
 def _member(tree: PyTree, index: int, axes: PyTree | None = None) -> PyTree:

@@ -26,6 +26,7 @@ from ..observe.memory import check_fd_memory
 from ..output.convergence import Convergence, integration_verdict
 from ..output.finish import finish_solution
 from ..output.solution import Solution
+from ..parallel.devices import select_devices
 from ..reuse import Remembered
 from ..time.stability import spectral_radius, stable_dt
 from .ensemble import integrate_ensemble
@@ -101,8 +102,13 @@ def solve_sweep(system: System, options: FDSolveOptions,
     if options.parts or saving:      # the command line's save-when-interrupted folder is fine
         raise OptionError("a sweep runs as one compiled program, without checkpoints or "
                           "files per process", hint="leave out --checkpoint / --parts")
-    if options.devices not in (None, 1) or options.mesh:
-        raise OptionError("a sweep runs on one device", hint="leave out --devices / --mesh")
+    if options.mesh:
+        raise OptionError("a sweep splits its members between devices, not the grid",
+                          hint="leave out --mesh (--devices N splits the members)")
+    devices = select_devices(options.devices)
+    if jax.process_count() > 1:
+        raise OptionError("a sweep runs in one process (its members split between that "
+                          "process's devices)", hint="start it without --num-processes")
     swept = sweep_values(system, options.sweep)
     count = len(next(iter(swept.values())))
     frames = options.frames if isinstance(options.frames, int) else len(options.frames) + 2
@@ -117,7 +123,7 @@ def solve_sweep(system: System, options: FDSolveOptions,
                                                        swept, options, observers)
     else:
         values, grid, extra, verdict = _evolve_members(program, params, axes, swept,
-                                                       options)
+                                                       options, devices)
     _check_reached(values, swept)
     shown = {"grid": {a.name: a.points for a in program.grid.axes},
              "accuracy": options.accuracy, "scheme": options.scheme or "auto",
@@ -140,7 +146,8 @@ def _member(params, axes, index: int):
     return {k: v if axes[k] is None else v[index] for k, v in params.items()}
 
 
-def _evolve_members(program: FDProgram, params, axes, swept, options: FDSolveOptions):
+def _evolve_members(program: FDProgram, params, axes, swept, options: FDSolveOptions,
+                    devices=()):
     """Integrate every member at once: the integrator and the step are chosen for the
     stiffest member (largest spectral radius at t0) and shared."""
     t0, t1 = program.system.time.bounds
@@ -171,7 +178,7 @@ def _evolve_members(program: FDProgram, params, axes, swept, options: FDSolveOpt
         dt = min(dt, stable_dt(method, radii[stiffest]))
     trajectory = integrate_ensemble(program.rhs, U0, params, axes, t_eval, method=method,
                                     dt=dt, stiffest=stiffest, rtol=options.rtol,
-                                    atol=options.atol, key=key)
+                                    atol=options.atol, key=key, devices=devices)
     _check_members(trajectory, swept, t1)
     fields = closed(jnp.asarray(trajectory.t, program.dtype), trajectory.U, params)
     system = program.system
@@ -185,7 +192,7 @@ def _evolve_members(program: FDProgram, params, axes, swept, options: FDSolveOpt
              "steps": int(trajectory.steps.max()),
              "rejected_steps": int(trajectory.rejected.sum()),
              "final_time": float(trajectory.reached.min()),
-             "integration_time_s": trajectory.wall_time_s}
+             "integration_time_s": trajectory.wall_time_s, "devices": max(1, len(devices))}
     verdict = integration_verdict(extra["steps"], extra["final_time"])
     return values, grid, extra, verdict
 
