@@ -11,7 +11,7 @@ interpolation, and a dense LU on the coarsest grid (at most COARSEST unknowns). 
 repeat until the RMS residual is `tol` times that of the initial guess (or `atol`), as
 Newton's target, or stop when one cycle no longer reduces it by STALL: converged if the
 residual is then at roundoff (ROUNDOFF_ULPS ulps of the rows, float32's usual end), else
-the verdict says why not. Dirichlet rows are solved exactly before the first cycle (`_fixed_rows`).
+the verdict says why not. Dirichlet rows are solved exactly before the first cycle (`fixed_rows`).
 
 Applies where every state array spans all space axes, none periodic, with sizes that halve
 down to the coarsest grid (2^k m + 1 points), on equations without mixed derivatives
@@ -42,8 +42,8 @@ POWER_STEPS = 20         # power iterations for that largest eigenvalue
 
 def applicable(program: FDProgram) -> str | None:
     """None when multigrid applies to `program`, else the reason it does not."""
-    if program.system.time is not None or not program.linear:
-        return "it solves linear steady problems"
+    if program.system.time is not None:
+        return "it solves steady problems"
     if program.constraints:
         return "the point or mean conditions' multipliers are not in the cycle"
     if any(info.mixed for info in program.system.info):
@@ -100,10 +100,7 @@ def solve_multigrid(levels: tuple[FDProgram, ...], params: Mapping[str, jax.Arra
     """Solve the finest level's `residual(U, params) = 0` by V-cycles (see the module
     docstring). `params`: the finest program's (unprepared); each coarser level takes its
     own grid arrays and the finest's constants."""
-    constants = {k: v for k, v in params.items() if jnp.ndim(v) == 0}
-    level_params = tuple({**{k: jnp.asarray(v, p.dtype) for k, v in p.params.items()},
-                          **constants} if i else dict(params)
-                         for i, p in enumerate(levels))
+    level_params = level_parameters(levels, params)
     U, history, cycles, target, floor = _program(levels, max_cycles)(level_params, tol, atol)
     history = np.asarray(history)[:int(cycles) + 1]
     target, floor = float(target), float(floor)
@@ -130,6 +127,21 @@ def solve_multigrid(levels: tuple[FDProgram, ...], params: Mapping[str, jax.Arra
                    target)
 
 
+def level_parameters(levels: tuple[FDProgram, ...], params: Mapping[str, jax.Array]):
+    """Each level's parameters: the finest's as given; a coarser level's own grid arrays
+    (coefficient fields) with the finest's constants."""
+    constants = {k: v for k, v in params.items() if jnp.ndim(v) == 0}
+    return tuple({**{k: jnp.asarray(v, p.dtype) for k, v in p.params.items()}, **constants}
+                 if i else dict(params) for i, p in enumerate(levels))
+
+
+def roundoff(op: Operator, u: jax.Array) -> jax.Array:
+    """The residual that rounding leaves at `u`: ROUNDOFF_ULPS ulps of |A| |u|, taken as
+    2 |diag| |u| (Newton's floor, matrix-free)."""
+    eps = jnp.finfo(u.dtype).eps
+    return ROUNDOFF_ULPS * eps * rms(2 * jnp.abs(u) / jnp.abs(op.inverse_diagonal))
+
+
 def _rate(history: np.ndarray) -> float:
     if len(history) < 2 or history[0] <= 0:
         return float("nan")
@@ -150,17 +162,17 @@ def _program(levels: tuple[FDProgram, ...], max_cycles: int):
 
 
 def _solve(levels, max_cycles, level_params, tol, atol):
-    ops = [_Operator.make(program, program.prepare(p))
+    ops = [Operator.make(program, program.prepare(p))
            for program, p in zip(levels, level_params)]
     fine = ops[0]
     U = levels[0].initial(levels[0].prepare(level_params[0]))
     u = fine.ravel(U)
     b = -fine.residual_flat(jnp.zeros_like(u))
-    target = jnp.maximum(tol * _rms(b - fine.apply(u)), atol)     # as Newton's
-    u = u + _fixed_rows(fine) * (b - fine.apply(u))    # Dirichlet rows exact from the start
+    target = jnp.maximum(tol * rms(b - fine.apply(u)), atol)     # as Newton's
+    u = u + fixed_rows(fine) * (b - fine.apply(u))    # Dirichlet rows exact from the start
     coarse_lu = jax.scipy.linalg.lu_factor(ops[-1].dense())
     history = jnp.full((max_cycles + 1,), jnp.nan, u.dtype)
-    history = history.at[0].set(_rms(b - fine.apply(u)))
+    history = history.at[0].set(rms(b - fine.apply(u)))
 
     def going(carry):
         u, k, history = carry
@@ -171,16 +183,14 @@ def _solve(levels, max_cycles, level_params, tol, atol):
 
     def cycle(carry):
         u, k, history = carry
-        u = _v_cycle(ops, coarse_lu, 0, u, b)
-        return u, k + 1, history.at[k + 1].set(_rms(b - fine.apply(u)))
+        u = v_cycle(ops, coarse_lu, 0, u, b)
+        return u, k + 1, history.at[k + 1].set(rms(b - fine.apply(u)))
 
     u, k, history = jax.lax.while_loop(going, cycle, (u, 0, history))
-    eps = jnp.finfo(u.dtype).eps                     # rounding of a row: as Newton's floor,
-    floor = ROUNDOFF_ULPS * eps * _rms(2 * jnp.abs(u) / jnp.abs(fine.inverse_diagonal))
-    return fine.unravel(u), history, k, target, floor   # with |A| |u| ~ 2 |diag| |u|
+    return fine.unravel(u), history, k, target, roundoff(fine, u)
 
 
-def _fixed_rows(op: _Operator) -> jax.Array:
+def fixed_rows(op: Operator) -> jax.Array:
     """1 on rows that read their own node only, with coefficient 1 (Dirichlet rows u - g:
     a unit diagonal and row sum), else 0. Solved exactly once, their residual stays zero:
     the smoother and the coarse correction (injected there) never move them again, where a
@@ -190,12 +200,12 @@ def _fixed_rows(op: _Operator) -> jax.Array:
         .astype(sums.dtype)
 
 
-def _rms(r: jax.Array) -> jax.Array:
+def rms(r: jax.Array) -> jax.Array:
     return jnp.sqrt(jnp.mean(r * r))
 
 
 @dataclass(frozen=True)
-class _Operator:
+class Operator:
     """One level: its linear operator on flat vectors, diagonal and spectral bound."""
 
     residual_flat: object
@@ -208,7 +218,9 @@ class _Operator:
     largest: jax.Array
 
     @classmethod
-    def make(cls, program: FDProgram, params) -> _Operator:
+    def make(cls, program: FDProgram, params, at: jax.Array | None = None) -> Operator:
+        """The level of `program` with prepared `params`, its operator the residual's
+        Jacobian at the flat state `at` (zero: for linear programs, any state)."""
         keys = program.state_keys
         shape = tuple(program.shapes[keys[0]])
         size = math.prod(shape)
@@ -223,7 +235,7 @@ class _Operator:
             return ravel(program.residual(unravel(u), params))
 
         zero = jnp.zeros(size * len(keys), program.dtype)
-        _, apply = jax.linearize(residual_flat, zero)     # traced once, replayed each use
+        _, apply = jax.linearize(residual_flat, zero if at is None else at)   # traced once
 
         diag = diagonal(apply, shape, len(keys), program.reach, program.dtype)
         inverse = jnp.where(diag != 0, 1.0 / jnp.where(diag != 0, diag, 1.0), 0.0)
@@ -265,7 +277,7 @@ def _largest_eigenvalue(apply, inverse_diagonal, zero) -> jax.Array:
     return ratios[-1]
 
 
-def _chebyshev(op: _Operator, u, b, degree: int):
+def _chebyshev(op: Operator, u, b, degree: int):
     """`degree` steps of Chebyshev iteration on D^-1 A over BAND of its spectrum (each
     step takes the residual afresh: one operator product, in a loop compiled once)."""
     upper = BAND[1] * op.largest
@@ -289,7 +301,7 @@ def _chebyshev(op: _Operator, u, b, degree: int):
     return u
 
 
-def _v_cycle(ops, coarse_lu, level: int, u, b):
+def v_cycle(ops, coarse_lu, level: int, u, b):
     op = ops[level]
     if level == len(ops) - 1:
         return jax.scipy.linalg.lu_solve(coarse_lu, b)
@@ -297,12 +309,12 @@ def _v_cycle(ops, coarse_lu, level: int, u, b):
     r = b - op.apply(u)
     coarse = ops[level + 1]
     rc = _transfer(op, coarse, r, _restrict)
-    ec = _v_cycle(ops, coarse_lu, level + 1, jnp.zeros_like(rc), rc)
+    ec = v_cycle(ops, coarse_lu, level + 1, jnp.zeros_like(rc), rc)
     u = u + _transfer(coarse, op, ec, _prolong)
     return _chebyshev(op, u, b, POST)
 
 
-def _transfer(source: _Operator, target: _Operator, v, along):
+def _transfer(source: Operator, target: Operator, v, along):
     """`v` on `source`'s grid moved to `target`'s, field by field, axis by axis."""
     fields = source.unravel(v)
     moved = {}

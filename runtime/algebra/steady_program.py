@@ -16,6 +16,7 @@ from ..reuse import Remembered
 from .border import Border
 from .multigrid import Outcome, applicable, coarse_programs, solve_multigrid
 from .newton import solve_steady
+from .newton_krylov import solve_newton_krylov
 from .sparse_jacobian import Sparsity
 
 
@@ -37,15 +38,17 @@ def solve_program_steady(program: FDProgram, params, tol: float, max_iter: int,
     `max_iter` iterations, or stalling, returns its last iterate, not converged.
 
     `solver`: "direct" (sparse LU, Newton for nonlinear systems), "multigrid" (geometric
-    multigrid, `runtime.algebra.multigrid`: an OptionError where it does not apply; its
-    verdict as it stands) or "auto": multigrid for linear problems of at least
+    multigrid, `runtime.algebra.multigrid`, for nonlinear systems as the preconditioner of
+    Newton-Krylov, `runtime.algebra.newton_krylov`: an OptionError where it does not
+    apply; its verdict as it stands) or "auto": multigrid for problems of at least
     MULTIGRID_FROM unknowns on one device where it applies, the direct solve otherwise or
-    when the cycles stall (`meta["multigrid"]` then says why)."""
+    when it does not converge (`meta["multigrid"]` then says why)."""
     note = None
     if solver != "direct":
         why = _multigrid_refusal(program, placement, solver)
         if why is None:
-            outcome = solve_multigrid(multigrid_levels(program), params, tol, tol, max_iter)
+            solve = solve_multigrid if program.linear else solve_newton_krylov
+            outcome = solve(multigrid_levels(program), params, tol, tol, max_iter)
             if outcome.converged or solver == "multigrid":
                 return _multigrid_result(program, outcome)
             note = f"{outcome.reason}; solved directly instead"
@@ -107,7 +110,8 @@ def _multigrid_result(program: FDProgram, outcome: Outcome):
     values = {f.name: np.asarray(program.to_output(f.name, outcome.U[f.name]))
               for f in program.system.fields}
     history = outcome.history
-    extra = {"solver": "multigrid", "iterations": outcome.cycles,
+    extra = {"solver": "multigrid" if program.linear else "newton-krylov-multigrid",
+             "iterations": outcome.cycles,
              "final_residual": float(history[-1]),
              "levels": [list(p.shapes[p.state_keys[0]]) for p in
                         multigrid_levels(program)],

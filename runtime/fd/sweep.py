@@ -2,9 +2,11 @@
 
 The system is lowered once; its parameters become stacked arrays (a member axis on the swept
 constants only) and every member is integrated by one compiled, vmapped program
-(`runtime.fd.ensemble`). Steady members are solved in turn by the steady solver (the sparse
-LU on the host, or one compiled multigrid program). Each field comes back with a new first axis, one
-entry per member, and the Solution keeps the swept values (`Solution.sweep`).
+(`runtime.fd.ensemble`). Steady members are solved in turn by the steady solver (the
+sparse LU on the host, or one compiled multigrid program). Each field comes back with a new
+first axis, one entry per member, and the Solution keeps the swept values
+(`Solution.sweep`). A constant inside a coefficient field's definition is refused (the grid
+holds that field as numbers), even where the field would be written into the equations.
 """
 
 from __future__ import annotations

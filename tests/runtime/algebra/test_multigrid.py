@@ -111,8 +111,6 @@ def test_where_it_does_not_apply_it_says_why():
         solve(periodic, 65)
     with pytest.raises(OptionError, match="does not coarsen"):
         solve(POISSON, 100)
-    with pytest.raises(OptionError, match="linear steady"):
-        solve(POISSON.replace("pde laplace(u) =", "pde laplace(u) - u^3 ="), 65)
     with pytest.raises(OptionError, match="chooses how steady systems are solved"):
         runtime.solve(pl.parse("""
 space x in [0, 1]
@@ -158,3 +156,47 @@ def test_fits_refuse_multigrid(tmp_path):
                                                 'data "obs.csv"'), base=tmp_path)
     with pytest.raises(OptionError, match="fits solve their steady systems"):
         runtime.solve(inverse, "fd", grid=17, linear_solver="multigrid")
+
+
+NONLINEAR = """
+space x in [0, 1]
+space y in [0, 1]
+field u(x, y)
+pde -laplace(u) + u^3 = 2*pi^2*sin(pi*x)*sin(pi*y) + (sin(pi*x)*sin(pi*y) + x*y)^3
+bc u = 0 at x = 0
+bc u = y at x = 1
+bc u = 0 at y = 0
+bc u = x at y = 1
+exact u = sin(pi*x)*sin(pi*y) + x*y
+"""
+
+
+def test_nonlinear_newton_krylov_matches_newton_with_the_lu():
+    errors = []
+    for n in (65, 129):
+        krylov = solve(NONLINEAR, n)
+        assert krylov.meta["solver"] == "newton-krylov-multigrid" and krylov.converged
+        assert krylov.meta["iterations"] <= 6
+        direct = solve(NONLINEAR, n, "direct")
+        assert direct.meta["solver"] == "newton"
+        assert np.abs(krylov.values["u"] - direct.values["u"]).max() < 1e-9
+        errors.append(krylov.errors()["u"])
+    assert abs(np.log2(errors[0] / errors[1]) - 2) < 0.2
+    assert solve(NONLINEAR, 257, "auto").meta["solver"] == "newton-krylov-multigrid"
+
+
+def test_a_problem_without_solution_is_not_converged():
+    bratu = """
+param lam = 10
+space x in [0, 1]
+space y in [0, 1]
+field u(x, y)
+pde laplace(u) + lam*exp(u) = 0
+bc u = 0 at x = 0
+bc u = 0 at x = 1
+bc u = 0 at y = 0
+bc u = 0 at y = 1
+"""                            # Bratu's problem has solutions only for lam below about 6.81
+    result = solve(bratu, 65)
+    assert result.converged is False
+    assert "Newton-Krylov stopped" in result.convergence.reason
