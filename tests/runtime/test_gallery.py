@@ -71,6 +71,7 @@ def test_gray_scott_grows_a_pattern():
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(1800)        # every example, PINN trainings among them: ~10 min on 2 cores
 def test_run_all_writes_the_gallery(tmp_path):
     readme = tmp_path / "README.md"
     readme.write_text("# title\n\ntext\n")
