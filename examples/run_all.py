@@ -96,6 +96,8 @@ RUNS = {run.key: run for run in (
     Run("heat_inverse", "odil", ("--grid", "65"), bound=1e-2, truth=(("k", 0.1),),
         param_bound=1e-2),
     Run("heat_inverse", "pinn", bound=2e-2, truth=(("k", 0.1),), param_bound=1e-2),
+    Run("burgers_shock", options=("--scheme", "weno5", "--integrator", "ssprk3", "--grid",
+                                  "513")),      # central differences blow up at the shock
     Run("wave2d_velocity_inverse", options=("--grid", "33", "--accuracy", "4",
                                             "--regularization", "1e-4")),
 )}

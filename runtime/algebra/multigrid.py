@@ -1,17 +1,18 @@
-"""Geometric multigrid for linear steady fd programs, generated from the spec: the system
-is lowered again on grids coarsened by two in every direction, and each level's residual
-gives its operator, `A e = R(e) - R(0)` (a Jacobian-vector product, so no matrix is ever
-assembled). Runs as one jitted program on the device (CPU or GPU), without the host round
-trip of a sparse LU; the parameters are arguments, so a new right-hand side or parameter
-value does not recompile.
+"""Geometric multigrid for steady fd programs, generated from the spec: the system is
+lowered again on grids coarsened by two in every direction, and each level's residual gives
+its operator, the Jacobian `A e` (`jax.linearize`: no matrix is ever assembled; for
+nonlinear programs at the Newton iterate, `runtime.algebra.newton_krylov`). Runs as one
+jitted program on the device (CPU or GPU), without the host round trip of a sparse LU; the
+parameters are arguments, so a new right-hand side or parameter value does not recompile.
 
 The cycle: V(2, 2) with Chebyshev smoothing preconditioned by the operator's diagonal
 (found by probing with a colouring, `diagonal`), full-weighting restriction, multilinear
-interpolation, and a dense LU on the coarsest grid (at most COARSEST unknowns). Cycles
-repeat until the RMS residual is `tol` times that of the initial guess (or `atol`), as
-Newton's target, or stop when one cycle no longer reduces it by STALL: converged if the
-residual is then at roundoff (ROUNDOFF_ULPS ulps of the rows, float32's usual end), else
-the verdict says why not. Dirichlet rows are solved exactly before the first cycle (`fixed_rows`).
+interpolation, and a dense LU on the coarsest grid (at most COARSEST points). For linear
+programs (`solve_multigrid`) cycles repeat until the RMS residual is `tol` times that of
+the initial guess (or `atol`), as Newton's target, or stop when one cycle no longer reduces
+it by STALL: converged if the residual is then at roundoff (ROUNDOFF_ULPS ulps of the rows,
+float32's usual end), else the verdict says why not. Dirichlet rows are solved exactly
+before the first cycle (`fixed_rows`).
 
 Applies where every state array spans all space axes, none periodic, with sizes that halve
 down to the coarsest grid (2^k m + 1 points), on equations without mixed derivatives

@@ -10,13 +10,14 @@ from dataclasses import fields
 import jax
 import jax.numpy as jnp
 import numpy as np
+import sympy as sp
 
 from compiler.common.grid import grid_sizes
 from compiler.fd import FDOptions, FDProgram, lower_fd
 from pdelang import System
 
 from ..algebra.steady_program import program_sparsity, solve_program_steady
-from ..errors import OptionError
+from ..errors import OptionError, SolveError
 from ..observe.checkpoint import checkpointing
 from ..observe.memory import check_fd_memory
 from ..output.convergence import integration_verdict
@@ -97,10 +98,19 @@ def evolve(program: FDProgram, params, options: FDSolveOptions, observers,
         trajectory = _sparse_rodas4(program, rhs, U0, t_eval, options, observers, placement)
     else:
         with checkpointing("fd", system, options, identity) as checkpoint:
-            trajectory = integrate(rhs, U0, {}, t_eval, method=method, dt=dt,
-                                   rtol=options.rtol, atol=options.atol, observers=observers,
-                                   key=jax.random.PRNGKey(options.seed),
-                                   checkpoint=checkpoint, placement=placement)
+            try:
+                trajectory = integrate(rhs, U0, {}, t_eval, method=method, dt=dt,
+                                       rtol=options.rtol, atol=options.atol,
+                                       observers=observers,
+                                       key=jax.random.PRNGKey(options.seed),
+                                       checkpoint=checkpoint, placement=placement)
+            except SolveError as error:
+                if "NaN or Inf" in error.message and options.scheme is None \
+                        and program.shock_scheme is None and _transports(system):
+                    error.hint += ("; a steep front that central differences cannot "
+                                   "resolve (a shock) takes an upwinded scheme: --scheme "
+                                   "weno5 --integrator ssprk3, or a finer --grid")
+                raise
     arrays, part = output_fields(program, trajectory.t, trajectory.U, params, placement,
                                  options.parts)
     values = {f.name: np.transpose(arrays[f.name], argument_order(system, f.name))
@@ -202,6 +212,15 @@ def waves_leapfrog(rhs, t0: float, U0, accuracy: int, params=None) -> bool:
         return not velocity_dependent(rhs, np.float64(t0), U0, {} if params is None else params)
     except OptionError:                       # not made of (u, u_t) pairs
         return False
+
+
+def _transports(system: System) -> bool:
+    """Whether an equation has a first derivative in space (a transport term)."""
+    space = {c.name for c in system.space}
+    return any(count == 1 and variable.name in space
+               for equation in system.equations
+               for derivative in equation.residual.atoms(sp.Derivative)
+               for variable, count in derivative.variable_count)
 
 
 def argument_order(system: System, name: str) -> list[int]:

@@ -145,3 +145,13 @@ def test_a_repeated_solve_reuses_its_compiled_code_and_new_values_are_honoured()
     other = runtime.solve(pl.parse(REPEATED_HEAT.format(k=0.25)), "fd", grid=33, frames=3)
     assert other.errors()["u"] < 1e-3 and first.errors()["u"] < 1e-3
     assert not np.allclose(other.values["u"][-1], first.values["u"][-1])
+
+
+def test_a_shock_that_central_differences_cannot_resolve_names_the_upwinded_scheme(
+        examples_dir):
+    system = pl.load(f"{examples_dir}/burgers_shock.pde")      # nu = 0.01/pi, 129 points
+    with pytest.raises(SolveError, match="NaN or Inf") as info:
+        runtime.solve(system, "fd", frames=3)
+    assert "--scheme weno5 --integrator ssprk3" in info.value.hint
+    upwinded = runtime.solve(system, "fd", frames=3, scheme="weno5", integrator="ssprk3")
+    assert np.isfinite(upwinded.values["u"]).all() and np.abs(upwinded.values["u"]).max() <= 1
