@@ -3,6 +3,7 @@
 import os
 
 os.environ.setdefault("MPLBACKEND", "Agg")
+os.environ.setdefault("PDELANG_CACHE", "off")   # command lines the tests start: no disk cache
 
 import jax  # noqa: E402
 import pytest  # noqa: E402
