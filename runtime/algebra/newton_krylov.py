@@ -112,23 +112,27 @@ def _programs(levels: tuple[FDProgram, ...]):
     return _PROGRAMS.get((id(levels[0]), len(levels)), lambda: (levels, make()))[1]
 
 
-def _fine(levels, level_params, at=None) -> Operator:
+def _ravel(program: FDProgram, U) -> jax.Array:
+    return jnp.concatenate([jnp.ravel(U[k]) for k in program.state_keys])
+
+
+def _residual(levels, level_params, u) -> jax.Array:
     program = levels[0]
-    return Operator.make(program, program.prepare(level_params[0]), at)
+    R = program.residual(_unravel(program, u), program.prepare(level_params[0]))
+    return _ravel(program, R)
 
 
 def _start(levels, level_params):
     """The initial guess with its Dirichlet rows solved, and the residual before that."""
-    fine = _fine(levels, level_params)
     program = levels[0]
-    u = fine.ravel(program.initial(program.prepare(level_params[0])))
-    r = fine.residual_flat(u)
-    at_u = Operator.make(program, program.prepare(level_params[0]), u)
-    return u - fixed_rows(at_u) * r, rms(r)
+    prepared = program.prepare(level_params[0])
+    u = _ravel(program, program.initial(prepared))
+    r = _residual(levels, level_params, u)
+    return u - fixed_rows(Operator.make(program, prepared, u)) * r, rms(r)
 
 
 def _norm(levels, level_params, u):
-    return rms(_fine(levels, level_params).residual_flat(u))
+    return rms(_residual(levels, level_params, u))
 
 
 def _direction(levels, level_params, u):
