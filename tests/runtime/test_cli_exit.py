@@ -20,7 +20,8 @@ def test_an_internal_error_exits_3_with_one_line_and_the_traceback_in_a_file(
     def broken(*args, **kwargs):
         raise RuntimeError("a bug inside the solve")
 
-    monkeypatch.setattr(forward, "lower_fd", broken)
+    monkeypatch.setattr(forward, "lowered", broken)   # called by every solve (lower_fd is
+    #                                                  not, once a worker cached this problem)
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))     # where the traceback goes
     status = main(["solve", f"{examples_dir}/poisson2d.pde", "--grid", "9", "--quiet"])
     assert status == EXIT_INTERNAL == 3
