@@ -224,18 +224,12 @@ class Operator:
         Jacobian at the flat state `at` (zero: for linear programs, any state)."""
         keys = program.state_keys
         shape = tuple(program.shapes[keys[0]])
-        size = math.prod(shape)
-
-        def unravel(u):
-            return {k: u[i * size:(i + 1) * size].reshape(shape) for i, k in enumerate(keys)}
-
-        def ravel(U):
-            return jnp.concatenate([jnp.ravel(U[k]) for k in keys])
+        ravel, unravel = partial(flatten, program), partial(unflatten, program)
 
         def residual_flat(u):
             return ravel(program.residual(unravel(u), params))
 
-        zero = jnp.zeros(size * len(keys), program.dtype)
+        zero = jnp.zeros(math.prod(shape) * len(keys), program.dtype)
         _, apply = jax.linearize(residual_flat, zero if at is None else at)   # traced once
 
         diag = diagonal(apply, shape, len(keys), program.reach, program.dtype)
@@ -246,6 +240,19 @@ class Operator:
     def dense(self) -> jax.Array:
         n = self.inverse_diagonal.shape[0]
         return jax.vmap(self.apply, out_axes=1)(jnp.eye(n, dtype=self.inverse_diagonal.dtype))
+
+
+def flatten(program: FDProgram, U: Mapping[str, jax.Array]) -> jax.Array:
+    """The state arrays of `program` (each on the whole grid) as one vector."""
+    return jnp.concatenate([jnp.ravel(U[k]) for k in program.state_keys])
+
+
+def unflatten(program: FDProgram, u: jax.Array) -> dict[str, jax.Array]:
+    """The vector `u` back as the state arrays of `program` (`flatten`'s inverse)."""
+    shape = tuple(program.shapes[program.state_keys[0]])
+    size = math.prod(shape)
+    return {k: u[i * size:(i + 1) * size].reshape(shape)
+            for i, k in enumerate(program.state_keys)}
 
 
 def diagonal(apply, shape: tuple[int, ...], blocks: int, reach: int, dtype) -> jax.Array:

@@ -29,9 +29,11 @@ from .multigrid import (
     Operator,
     Outcome,
     fixed_rows,
+    flatten,
     level_parameters,
     rms,
     roundoff,
+    unflatten,
     v_cycle,
 )
 
@@ -74,7 +76,7 @@ def solve_newton_krylov(levels: tuple[FDProgram, ...], params: Mapping[str, jax.
             break
         u, residual = accepted
         history.append(residual)
-    U = _unravel(levels[0], u)
+    U = unflatten(levels[0], u)
     history = np.asarray(history)
     steps = len(history) - 1
     where = (f"after {steps} Newton steps (GMRES to a relative residual of at most "
@@ -92,13 +94,6 @@ def solve_newton_krylov(levels: tuple[FDProgram, ...], params: Mapping[str, jax.
                    f"{target:.3e}): {why} {where}", target)
 
 
-def _unravel(program: FDProgram, u: jax.Array) -> dict[str, jax.Array]:
-    keys = program.state_keys
-    shape = tuple(program.shapes[keys[0]])
-    size = int(np.prod(shape))
-    return {k: u[i * size:(i + 1) * size].reshape(shape) for i, k in enumerate(keys)}
-
-
 _PROGRAMS = Remembered(4)
 
 
@@ -112,21 +107,17 @@ def _programs(levels: tuple[FDProgram, ...]):
     return _PROGRAMS.get((id(levels[0]), len(levels)), lambda: (levels, make()))[1]
 
 
-def _ravel(program: FDProgram, U) -> jax.Array:
-    return jnp.concatenate([jnp.ravel(U[k]) for k in program.state_keys])
-
-
 def _residual(levels, level_params, u) -> jax.Array:
     program = levels[0]
-    R = program.residual(_unravel(program, u), program.prepare(level_params[0]))
-    return _ravel(program, R)
+    R = program.residual(unflatten(program, u), program.prepare(level_params[0]))
+    return flatten(program, R)
 
 
 def _start(levels, level_params):
     """The initial guess with its Dirichlet rows solved, and the residual before that."""
     program = levels[0]
     prepared = program.prepare(level_params[0])
-    u = _ravel(program, program.initial(prepared))
+    u = flatten(program, program.initial(prepared))
     r = _residual(levels, level_params, u)
     return u - fixed_rows(Operator.make(program, prepared, u)) * r, rms(r)
 

@@ -61,8 +61,7 @@ def solve_program_steady(program: FDProgram, params, tol: float, max_iter: int,
                           tol=tol, max_iter=max_iter, observers=observers,
                           placement=placement, raise_unconverged=False,
                           border=program_border(program))
-    values = {f.name: np.asarray(program.to_output(f.name, result.U[f.name]))
-              for f in program.system.fields}
+    values = _output_values(program, result.U)
     extra = {"solver": result.method, "iterations": result.iterations,
              "final_residual": float(result.residual_norm),
              **(placement.describe() if placement else {})}
@@ -74,6 +73,12 @@ def solve_program_steady(program: FDProgram, params, tol: float, max_iter: int,
     verdict = newton_verdict(result.converged, result.reason, result.residual_norm,
                              result.target, result.iterations, ("max_iter",))
     return values, extra, verdict
+
+
+def _output_values(program: FDProgram, U) -> dict[str, np.ndarray]:
+    """Each field of a solved state as the output grid shows it."""
+    return {f.name: np.asarray(program.to_output(f.name, U[f.name]))
+            for f in program.system.fields}
 
 
 def program_border(program: FDProgram) -> Border | None:
@@ -107,8 +112,7 @@ def _multigrid_refusal(program: FDProgram, placement: Placement | None,
 
 
 def _multigrid_result(program: FDProgram, outcome: Outcome):
-    values = {f.name: np.asarray(program.to_output(f.name, outcome.U[f.name]))
-              for f in program.system.fields}
+    values = _output_values(program, outcome.U)
     history = outcome.history
     extra = {"solver": "multigrid" if program.linear else "newton-krylov-multigrid",
              "iterations": outcome.cycles,

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
@@ -26,7 +26,15 @@ from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
 from ..time.base import AbstractIntegrator, Options, Rhs, State, float_dtype
 from ..time.integrators import get_integrator
-from ..time.loop import check_tolerances, choose_dt, chunk_steps, output_times, step_counts
+from ..time.loop import (
+    adaptive_steps,
+    check_tolerances,
+    choose_dt,
+    chunk_steps,
+    fixed_steps,
+    output_times,
+    step_counts,
+)
 from ..time.pytree import PyTree
 
 IN_TURN = {"sdirk2"}   # members one after another in the program (lax.map), not batched:
@@ -76,17 +84,17 @@ def integrate_ensemble(rhs: Rhs, U0: PyTree, params: PyTree, member_axes: PyTree
     check_tolerances(rtol, atol, max_steps, newton_max_iter, krylov_tol)
     key = jax.random.PRNGKey(0) if key is None else key
     U0 = jax.tree.map(jnp.asarray, U0)
-    U_worst, p_worst = _member(U0, stiffest), _member(params, stiffest, member_axes)
+    count = len(jax.tree.leaves(U0)[0])
+    U_worst, p_worst = member(U0, stiffest), member(params, stiffest, member_axes)
     t0 = jnp.asarray(times[0], float_dtype())
-    for index in range(len(jax.tree.leaves(U0)[0])):
-        integrator.check(rhs, t0, _member(U0, index), _member(params, index, member_axes))
+    for index in range(count):
+        integrator.check(rhs, t0, member(U0, index), member(params, index, member_axes))
     dt, _ = choose_dt(integrator, rhs, times, U_worst, p_worst, dt, key)
     options = Options(dt=dt, rtol=rtol, atol=atol, krylov_tol=krylov_tol,
                       max_steps=max_steps, newton_max_iter=newton_max_iter)
     counts = None if integrator.adaptive else step_counts(times, dt)
     steps = None if counts is None else chunk_steps(times, counts)
     plan = _plan(times, counts, steps)
-    count = len(jax.tree.leaves(U0)[0])
     if len(devices) > 1:
         U0, params = _split(U0, params, member_axes, devices)
     U, counters, reached, finite = _program(integrator, rhs, plan, _static_axes(member_axes),
@@ -143,7 +151,7 @@ def _split(U0: PyTree, params: PyTree, member_axes: PyTree, devices):
                                                   is_leaf=lambda x: x is None)
 
 
-def _member(tree: PyTree, index: int, axes: PyTree | None = None) -> PyTree:
+def member(tree: PyTree, index: int, axes: PyTree | None = None) -> PyTree:
     """Member `index` of a stacked tree (leaves with axis None in `axes` are shared)."""
     if axes is None:
         return jax.tree.map(lambda a: a[index], tree)
@@ -180,29 +188,14 @@ def _integrate_member(integrator: AbstractIntegrator, rhs: Rhs, plan: _Plan, U0:
     times = jnp.asarray(plan.times, dtype)
     state = integrator.init(rhs, times[0], U0, params, options)
 
-    def fixed(state: State, n, step) -> State:
-        step = jnp.asarray(step, dtype)
-        state = replace(state, dt=step)
-        return jax.lax.fori_loop(0, n, lambda _, s: integrator.step(replace(s, dt=step)),
-                                 state)
-
-    def adaptive(state: State, t_to) -> State:
-        def going(s: State) -> jax.Array:
-            attempts = s.counters.steps + s.counters.rejected
-            floor = 10 * jnp.finfo(dtype).eps * jnp.abs(s.t)
-            return (s.t < t_to) & (attempts < s.options.max_steps) & (s.dt > floor)
-
-        return jax.lax.while_loop(going, integrator.step, state)
-
     def interval(state: State, inputs):
         t_to, n, step = inputs
-        state = replace(state, t_stop=t_to)
         if plan.counts is None:
-            state = adaptive(state, t_to)
+            state = adaptive_steps(integrator, state, t_to)
+        elif plan.uniform:                   # one count and step: compiled as constants
+            state = fixed_steps(integrator, state, t_to, plan.counts[0], plan.steps[0])
         else:
-            if plan.uniform:
-                n, step = plan.counts[0], plan.steps[0]
-            state = replace(fixed(state, n, step), t=t_to)   # t exact, not n rounded steps
+            state = fixed_steps(integrator, state, t_to, n, step)
         finite = jnp.all(jnp.asarray([jnp.all(jnp.isfinite(leaf))
                                       for leaf in jax.tree.leaves(state.U)]))
         return state, (state.U, finite)

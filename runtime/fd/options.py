@@ -25,23 +25,27 @@ STEADY_ONLY = ("linear_solver",)                    # and how steady systems are
 
 def check_fd_problem(system, options) -> None:
     """An OptionError for a time-stepping option set away from its default on a steady
-    system, which is solved by Newton's method and would ignore it silently (and for the
-    steady solver's choice on a time-dependent one)."""
-    if system.time is not None:
-        for name in STEADY_ONLY:
-            option = OPTIONS.option(name)
-            if getattr(options, name) != option.default_for("fd"):
-                raise OptionError(f"{option.cli_flag} ({name}=) chooses how steady systems are "
-                                  "solved, and this one is time-dependent",
-                                  hint=f"leave out {option.cli_flag}")
-        return
-    for name in TIME_ONLY:
-        option = OPTIONS.option(name)
-        if getattr(options, name) != option.default_for("fd"):
-            flag = f"{option.cli_flag} ({name}=)" if option.cli else f"{name}="
+    system, which is solved by Newton's method and would ignore it silently, and for the
+    steady solver's choice on a time-dependent one."""
+    if system.time is None:
+        option = _changed(options, TIME_ONLY)
+        if option is not None:
+            flag = f"{option.cli_flag} ({option.name}=)" if option.cli else f"{option.name}="
             raise OptionError(f"{flag} sets the time stepping, and this system is steady "
                               "(it has no time coordinate): fd solves it by Newton's method",
                               hint=f"leave out {flag}")
+        return
+    option = _changed(options, STEADY_ONLY)
+    if option is not None:
+        raise OptionError(f"{option.cli_flag} ({option.name}=) chooses how steady systems "
+                          "are solved, and this one is time-dependent",
+                          hint=f"leave out {option.cli_flag}")
+
+
+def _changed(options, names: tuple[str, ...]):
+    """The first option of `names` set away from its fd default (None: none is)."""
+    return next((OPTIONS.option(name) for name in names
+                 if getattr(options, name) != OPTIONS.option(name).default_for("fd")), None)
 
 
 FDSolveOptions = OPTIONS.options_class("fd", "FDSolveOptions", module=__name__,

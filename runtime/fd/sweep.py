@@ -31,7 +31,7 @@ from ..output.solution import Solution
 from ..parallel.devices import select_devices
 from ..reuse import Remembered
 from ..time.stability import spectral_radius, stable_dt
-from .ensemble import integrate_ensemble
+from .ensemble import integrate_ensemble, member
 from .forward import (
     argument_order,
     auto_integrator,
@@ -144,10 +144,6 @@ def member_params(program: FDProgram, swept: Mapping[str, np.ndarray]):
     return params, {k: 0 if k in swept else None for k in params}
 
 
-def _member(params, axes, index: int):
-    return {k: v if axes[k] is None else v[index] for k, v in params.items()}
-
-
 def _evolve_members(program: FDProgram, params, axes, swept, options: FDSolveOptions,
                     devices=()):
     """Integrate every member at once: the integrator and the step are chosen for the
@@ -158,8 +154,8 @@ def _evolve_members(program: FDProgram, params, axes, swept, options: FDSolveOpt
     U0 = initial(params)
     count = len(next(iter(swept.values())))
     key = jax.random.PRNGKey(options.seed)
-    member_states = [(jax.tree.map(lambda a, i=i: a[i], U0), program.prepare(
-        _member(params, axes, i))) for i in range(count)]
+    member_states = [(member(U0, i), program.prepare(member(params, i, axes)))
+                     for i in range(count)]
     radii = [spectral_radius(program.rhs, np.float64(t0), U, p, key) for U, p in member_states]
     stiffest = int(np.argmax(radii))
     U_s, p_s = member_states[stiffest]
@@ -243,7 +239,7 @@ def _steady_members(program: FDProgram, params, axes, count: int, swept, options
     once for all."""
     verdicts, results, iterations = [], [], []
     for i in range(count):
-        values, extra, verdict = solve_program_steady(program, _member(params, axes, i),
+        values, extra, verdict = solve_program_steady(program, member(params, i, axes),
                                                       options.tol, options.max_iter,
                                                       observers, solver=options.linear_solver)
         results.append(values)

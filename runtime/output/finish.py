@@ -13,7 +13,7 @@ from pdelang import System
 
 from .convergence import Convergence
 from .meta import base_meta
-from .solution import Solution
+from .solution import Solution, worst_member
 
 
 def finish_solution(method: str, system: System, grid: Mapping[str, np.ndarray],
@@ -34,9 +34,10 @@ def finish_solution(method: str, system: System, grid: Mapping[str, np.ndarray],
     meta["convergence"] = convergence.as_meta()
     meta["wall_time_s"] = clock.perf_counter() - started
     solution = Solution(system, grid, values, params, meta, evaluator, dict(sweep or {}))
-    errors = solution.errors()
+    members = solution.member_errors() if sweep else {}    # each member's exact solution once
+    errors = worst_member(members) if sweep else solution.errors()
     if errors:
         meta["relative_l2_error"] = errors
-    if sweep and errors:
-        meta["relative_l2_error_members"] = solution.member_errors()
+    if members:
+        meta["relative_l2_error_members"] = members
     return solution

@@ -19,6 +19,11 @@ from .files import save_npz
 Evaluator = Callable[[str, Mapping[str, np.ndarray]], np.ndarray]
 
 
+def worst_member(errors: Mapping[str, list[float]]) -> dict[str, float]:
+    """A sweep's error per field: its worst member's."""
+    return {name: max(values) for name, values in errors.items()}
+
+
 @dataclass(frozen=True)
 class Solution:
     """Fields on a grid, with what produced them.
@@ -126,7 +131,7 @@ class Solution:
         """Relative L2 error of every field that has an `exact` solution (for a sweep: the
         largest over its members, each against the exact solution at its values)."""
         if self.sweep:
-            return {name: max(errors) for name, errors in self.member_errors().items()}
+            return worst_member(self.member_errors())
         out = {}
         for name in self.values:
             exact = self.exact_values(name)

@@ -177,12 +177,18 @@ def _advance_fixed(integrator: AbstractIntegrator, placement: Placement | None, 
     the state in place, where a `while_loop` of traced length copied it every step (about
     15% of a stencil step at 1024 x 1024). Equal output intervals, the usual case, share one
     compiled chunk (`chunk_steps`)."""
-    state = _load(placement, state)
+    state = _store(placement, fixed_steps(integrator, _load(placement, state), t_to, n, dt))
+    return state, state.U, all_finite(state.U)
+
+
+def fixed_steps(integrator: AbstractIntegrator, state: State, t_to: Any, n: Any,
+                dt: Any) -> State:
+    """`n` steps of `dt` landing on `t_to` exactly (t set to it, not n rounded steps);
+    pure, for a compiled chunk or a vmapped member (`runtime.fd.ensemble`)."""
     step = jnp.asarray(dt, state.t.dtype)
     state = replace(state, dt=step, t_stop=t_to)
     state = jax.lax.fori_loop(0, n, lambda _, s: integrator.step(replace(s, dt=step)), state)
-    state = _store(placement, replace(state, t=t_to))  # t exact, not n rounded steps
-    return state, state.U, all_finite(state.U)
+    return replace(state, t=t_to)
 
 
 def chunk_steps(times: np.ndarray, counts: list[int]) -> list[float]:
@@ -203,15 +209,21 @@ def _advance_adaptive(integrator: AbstractIntegrator, placement: Placement | Non
                       state: State, t_to: jax.Array) -> tuple[State, PyTree, jax.Array]:
     """Steps until `t_to` (landed on exactly), `max_steps` attempts in all, or a step size
     too small to move t."""
-    state = replace(_load(placement, state), t_stop=t_to)
+    state = _store(placement, adaptive_steps(integrator, _load(placement, state), t_to))
+    return state, state.U, all_finite(state.U)
+
+
+def adaptive_steps(integrator: AbstractIntegrator, state: State, t_to: Any) -> State:
+    """Adaptive steps until `t_to` (landed on exactly), `max_steps` attempts in all, or a
+    step size too small to move t; pure, as `fixed_steps`."""
+    state = replace(state, t_stop=t_to)
 
     def going(s: State) -> jax.Array:
         attempts = s.counters.steps + s.counters.rejected
         floor = 10 * jnp.finfo(s.t.dtype).eps * jnp.abs(s.t)
         return (s.t < t_to) & (attempts < s.options.max_steps) & (s.dt > floor)
 
-    state = _store(placement, jax.lax.while_loop(going, integrator.step, state))
-    return state, state.U, all_finite(state.U)
+    return jax.lax.while_loop(going, integrator.step, state)
 
 
 def _advance(integrator: AbstractIntegrator, placement: Placement | None, state: State,
