@@ -12,3 +12,8 @@ class LoweringError(PdeError):
     """
 
     kind = "cannot compile"
+
+
+FIXED_IN_TIME = ("a point or mean condition in a time-dependent problem fixes an algebraic "
+                 "field at every time; the {method} method would take it over space and time "
+                 "together, a weaker condition")

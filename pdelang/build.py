@@ -63,7 +63,8 @@ def build_system(decls: Declarations, scope: Scope | None = None) -> System:
                      scope.coordinates)
     check_unknown_params(scope.params, tuple(decls.data))
     check_observations(tuple(decls.data), scope.coordinates, scope.fields)
-    check_constants(scope.fields, equations, conditions, tuple(decls.data), scope.time is None)
+    check_constants(scope.fields, equations, conditions, tuple(decls.data),
+                    frozenset(i.name for i in infos if i.time_order == 0))
     for p in scope.params:
         check_bounds(p)
     system = System(

@@ -108,10 +108,9 @@ def normalize_condition(decl: ConditionDecl, scope: Scope) -> Condition:
 
 def _constant_fixing_fields(residual: sp.Expr, scope: Scope, decl: ConditionDecl,
                             what: str) -> None:
-    """A point or mean condition: steady, one field's values, no derivatives, no faces."""
-    if scope.time is not None:
-        raise PdeSemanticError(f"{what} conditions are for steady problems; this one depends "
-                               f"on time `{scope.time.name}`", decl.span)
+    """A point or mean condition: one field's values, no derivatives, no faces. In a
+    time-dependent problem it may fix only a field without a time derivative (an algebraic
+    field of a DAE, at every time): `pdelang.wellposed` checks that against the equations."""
     fields = {f.func.__name__ for f in applied_functions(residual)
               if scope.kind(f.func.__name__) == "field"}
     if len(fields) != 1:

@@ -130,15 +130,16 @@ def _too_few(f: Field, order: int, coordinate: str, side: str, got: int, need: i
 
 def check_constants(fields: tuple[Field, ...], equations: tuple[Equation, ...],
                     conditions: tuple[Condition, ...], data: tuple[Observations, ...],
-                    steady: bool) -> None:
-    """A steady field that appears only differentiated, in the equations and in every
+                    steady: frozenset[str]) -> None:
+    """A steady field (of a steady problem, or without a time derivative in a time-dependent
+    one: named in `steady`) that appears only differentiated, in the equations and in every
     condition (pure Neumann, periodic), is determined up to a constant: it needs exactly
     one point or mean condition; a field determined otherwise must have none."""
     for f in fields:
         fixing = [c for c in conditions if c.fixes_constant and f.name in c.fields]
-        free = steady and not data and not any(
+        free = f.name in steady and not data and not any(
             _value_of(x.residual, f.name) for x in (*equations, *conditions)
-            if not getattr(x, "fixes_constant", False))
+            if not getattr(x, "fixes_constant", False) and getattr(x, "kind", "") != "initial")
         if free and not fixing:
             args = ", ".join(f"{a} = 0" for a in f.args)
             raise PdeSemanticError(
@@ -148,7 +149,8 @@ def check_constants(fields: tuple[Field, ...], equations: tuple[Equation, ...],
                 hint=f"fix the constant: add `bc mean({f.name}) = 0`, or "
                 f"`bc {f.name} = 0 at {args}`")
         if fixing and not free:
-            why = ("the problem depends on time or has observations" if not steady or data
+            why = ("it has a time derivative (its initial condition fixes it)"
+                   if f.name not in steady else "the problem has observations" if data
                    else "the equations or boundary conditions already fix its value")
             raise PdeSemanticError(
                 f"this condition fixes a constant of `{f.name}`, but {why}: the problem would "

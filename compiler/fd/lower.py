@@ -39,6 +39,7 @@ from .boundaries.closure import make_closure, stacked_options
 from .boundaries.conditions import FieldNodes, apply_conditions
 from .boundaries.constraints import Constraint, make_constraints
 from .boundaries.coupled import coupled_row
+from .dae import compose_dae, is_dae, split_dae
 from .equations import Assigned, assign_equations
 from .flux import compile_flux, convective_parts, split_fluxes, wave_speed
 from .ir import Access, Layout, Region
@@ -75,7 +76,9 @@ class FDProgram:
     the boundary nodes that change in time: the others keep the values that `initial` and
     `closure` gave them (it returns zero rates there). A steady system known up to a
     constant has `constraints`: its point and mean conditions, each solved with a
-    Lagrange multiplier (compiler/fd/boundaries/constraints.py).
+    Lagrange multiplier (compiler/fd/boundaries/constraints.py). A differential-algebraic
+    system (compiler/fd/dae.py) has `mass`: its `rhs` returns the rates of the keys with
+    mass 1 and the residuals of the algebraic keys (mass 0), M dU/dt = rhs.
     """
 
     system: System
@@ -96,6 +99,7 @@ class FDProgram:
     stages: tuple[Stage, ...] = field(default=(), repr=False)
     prepare: Callable[[State], State] = field(default=dict, repr=False)
     constraints: tuple[Constraint, ...] = ()
+    mass: Mapping[str, float] | None = None   # a DAE's M: 1 per differential key, 0 algebraic
 
     def stage(self, name: str) -> Stage:
         """The stage called `name` (grid, parameters, equations, boundary closures or
@@ -141,6 +145,10 @@ class FDProgram:
 def lower_fd(system: System, options: FDOptions | None = None) -> FDProgram:
     """Lower `system` to a finite-difference program (see the module docstring)."""
     options = options or FDOptions()
+    if is_dae(system):
+        differential, algebraic = split_dae(system)
+        return compose_dae(system, lower_fd(differential, options),
+                           lower_fd(algebraic, options))
     _check_scheme(system, options)
     system = inline_time_coefficients(system)
     grid = make_grid(system, options.grid_spec)

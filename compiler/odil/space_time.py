@@ -21,7 +21,7 @@ from pdelang.printing import expression_to_pde
 
 from ..common.observations import field_observations
 from ..common.stages import Stage
-from ..errors import LoweringError
+from ..errors import FIXED_IN_TIME, LoweringError
 from ..fd import FDOptions, FDProgram, lower_fd
 
 
@@ -38,6 +38,10 @@ def space_time_system(system: System) -> System:
                 "first-order equations in time for now",
                 system.field(info.name).span,
                 hint="write the wave equation as two first-order fields, or use --method fd")
+    for c in system.conditions:
+        if c.fixes_constant:
+            raise LoweringError(FIXED_IN_TIME.format(method="odil"), c.span,
+                                hint="use --method fd, which integrates it as a DAE")
     coordinates = tuple(dataclasses.replace(c, is_time=False) for c in system.coordinates)
     conditions = tuple(dataclasses.replace(c, kind="boundary") if c.kind == "initial" else c
                        for c in system.conditions)

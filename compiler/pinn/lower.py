@@ -32,7 +32,7 @@ from pdelang.printing import expression_to_pde
 from ..common.bounds import param_bounds
 from ..common.coefficients import constant_values
 from ..common.stages import Stage, find_stage
-from ..errors import LoweringError
+from ..errors import FIXED_IN_TIME, LoweringError
 from .constraints import constrain_groups
 from .inverse import (
     coefficient_networks,
@@ -166,6 +166,9 @@ def to_residuals(system: System, groups: tuple[NetworkGroup, ...], coordinates: 
                                     f"depend on `{c.coordinate}`", c.span)
             continue                      # exact: the networks see sin/cos of the phase
         if c.fixes_constant:
+            if system.time is not None:
+                raise LoweringError(FIXED_IN_TIME.format(method="pinn"), c.span,
+                                    hint="use --method fd, which integrates it as a DAE")
             terms.append(_constant_term(c, system, groups, coordinates, signatures))
             continue
         coordinate = system.coordinate(c.coordinate)

@@ -16,7 +16,7 @@ from compiler.common.grid import grid_sizes
 from compiler.fd import FDOptions, FDProgram, lower_fd
 from pdelang import System
 
-from ..algebra.steady_program import program_sparsity, solve_program_steady
+from ..algebra.steady_program import program_border, program_sparsity, solve_program_steady
 from ..errors import OptionError, SolveError
 from ..observe.checkpoint import checkpointing
 from ..observe.memory import check_fd_memory
@@ -26,9 +26,10 @@ from ..output.solution import Solution
 from ..parallel.fd_program import output_coordinates, output_fields, place_fd
 from ..reuse import Remembered
 from ..time.base import Rhs
+from ..time.host.bdf import integrate_bdf
+from ..time.host.sparse_rosenbrock import integrate_sparse_rosenbrock
 from ..time.leapfrog import velocity_dependent
 from ..time.loop import integrate
-from ..time.sparse_rosenbrock import integrate_sparse_rosenbrock
 from ..time.stability import spectral_radius, stable_dt
 from .options import FDSolveOptions
 
@@ -86,7 +87,9 @@ def evolve(program: FDProgram, params, options: FDSolveOptions, observers,
         rhs = program.bind(params)    # a forward solve: the parameters are constants
     rhs = rhs if placement is None else placement.bind(rhs)
     method = options.integrator
-    if method == "auto":
+    if program.mass is not None:
+        method = _dae_integrator(program, method)
+    elif method == "auto":
         method = auto_integrator(program, rhs, U0, t0, t1 - t0, options)
     dt = options.dt
     if dt is None and program.wave_rate is not None:
@@ -94,8 +97,9 @@ def evolve(program: FDProgram, params, options: FDSolveOptions, observers,
         radius = spectral_radius(rhs, np.float64(t0), U0, {}, jax.random.PRNGKey(options.seed))
         dt = min(dt, stable_dt(method, float(radius)))     # diffusion terms may limit more
     identity = {f.name: getattr(options, f.name) for f in fields(options)}
-    if method == "rodas4" and program.grid.axes:
-        trajectory = _sparse_rodas4(program, rhs, U0, t_eval, options, observers, placement)
+    if method == "bdf" or (method == "rodas4" and program.grid.axes):
+        trajectory = _on_host(method, program, rhs, U0, t_eval, options, observers, placement,
+                              params)
     else:
         with checkpointing("fd", system, options, identity) as checkpoint:
             try:
@@ -139,22 +143,40 @@ def lowered(system: System, options: FDOptions) -> tuple[FDProgram, Rhs | None]:
     return _PROGRAMS.get((system, options), make)
 
 
-def _sparse_rodas4(program: FDProgram, rhs, U0, t_eval, options: FDSolveOptions, observers,
-                   placement):
-    """Rodas4 on a grid: sparse Jacobian by the stencil's colouring, SuperLU on the host
-    (`runtime.time.sparse_rosenbrock`); one device, no checkpoints (the command line's
-    save-when-interrupted folder, checkpoint_every 0, is left unused)."""
+def _on_host(method: str, program: FDProgram, rhs, U0, t_eval, options: FDSolveOptions,
+             observers, placement, params):
+    """The integrators whose sparse LU runs on the host: Rodas4 on a grid
+    (`runtime.time.host.sparse_rosenbrock`) and BDF (`runtime.time.host.bdf`, also for DAEs, with
+    their point and mean conditions as a border); sparse Jacobians by the stencil's
+    colouring. One device, no checkpoints (the command line's save-when-interrupted folder,
+    checkpoint_every 0, is left unused)."""
     saving = options.checkpoint is not None and (options.checkpoint_every or options.resume)
     if placement is not None or saving:
-        raise OptionError("rodas4 on a grid runs on one device without checkpoints (its "
-                          "sparse LU is on the host)",
-                          hint="leave out --devices / --checkpoint, or use --integrator sdirk2")
+        raise OptionError(f"{method} runs on one device without checkpoints (its sparse LU "
+                          "is on the host)", hint="leave out --devices / --checkpoint"
+                          + (", or use --integrator sdirk2" if program.mass is None else ""))
     if options.dt is not None:
-        raise OptionError("rodas4 chooses its own steps (error control by rtol=, atol= in "
+        raise OptionError(f"{method} chooses its own steps (error control by rtol=, atol= in "
                           "Python); it takes no --dt", hint="leave out --dt")
-    return integrate_sparse_rosenbrock(rhs, U0, t_eval, program_sparsity(program),
-                                       rtol=options.rtol, atol=options.atol,
-                                       observers=observers)
+    sparsity = program_sparsity(program)
+    if method == "rodas4":
+        return integrate_sparse_rosenbrock(rhs, U0, t_eval, sparsity, rtol=options.rtol,
+                                           atol=options.atol, observers=observers)
+    return integrate_bdf(rhs, U0, t_eval, sparsity, mass=program.mass, rtol=options.rtol,
+                         atol=options.atol, observers=observers,
+                         border=program_border(program), border_params=params)
+
+
+def _dae_integrator(program: FDProgram, method: str) -> str:
+    """A differential-algebraic system takes BDF (auto picks it); other integrators would
+    need dU/dt for every unknown."""
+    if method in ("auto", "bdf"):
+        return "bdf"
+    algebraic = ", ".join(f"`{k}`" for k, m in program.mass.items() if m == 0)
+    raise OptionError(f"{algebraic} {'has' if ',' not in algebraic else 'have'} no time "
+                      f"derivative (a differential-algebraic system), which {method} cannot "
+                      "integrate", hint="leave out --integrator (auto takes bdf), or use "
+                      "--integrator bdf")
 
 
 def frame_times(frames: int | Sequence[float], t0: float, t1: float) -> np.ndarray:

@@ -56,9 +56,9 @@ def _face_means() -> Sequence[str]:
 
 
 def _integrators() -> Sequence[str]:
-    from ..time.integrators import INTEGRATORS
+    from ..time.integrators import HOST_INTEGRATORS, INTEGRATORS
 
-    return ("auto", *INTEGRATORS)
+    return ("auto", *INTEGRATORS, *HOST_INTEGRATORS)
 
 
 def _dtypes() -> Sequence[str]:
@@ -146,7 +146,8 @@ OPTIONS = Table(METHODS, (
            "nonlinear conservation laws, else central"),
     Option("integrator", "str", "auto", "time integrator (auto: ssprk3 for the fluxes of a "
            "shock-capturing scheme, leapfrog for undamped waves with second-order stencils, "
-           "rodas4 for ODE systems, else rk4, or sdirk2 when stiff)",
+           "rodas4 for ODE systems, bdf for differential-algebraic ones, else rk4, or "
+           "sdirk2 when stiff)",
            (FD,), choices=_integrators),
     Option("dt", "float | None", None, "time step", (FD,), parse=positive_float,
            shown_default="from the stability limit"),

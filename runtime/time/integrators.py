@@ -11,6 +11,12 @@ State`, pure and jittable, over a pytree `U`. `runtime.time.loop.integrate` driv
             Jacobian by JAX: stiff ODE systems and small grids
     leapfrog  velocity Verlet, order 2, symplectic, one rhs call a step, fixed step: for
             equations of second order in time without damping (waves)
+
+Integrators driven from the host (a sparse LU on the host between device calls; not of
+the jittable shape above, `HOST_INTEGRATORS`):
+
+    bdf     variable-order BDF (1-5), error control, sparse Jacobian reused over many
+            steps: long stiff runs on grids, and index-1 DAEs (runtime.time.host.bdf)
 """
 
 from __future__ import annotations
@@ -32,6 +38,9 @@ INTEGRATORS: dict[str, AbstractIntegrator] = {
 }
 
 
+HOST_INTEGRATORS = ("bdf",)
+
+
 def get_integrator(method: str) -> AbstractIntegrator:
     """The integrator called `method`, or an OptionError listing the choices."""
     if method in INTEGRATORS:
@@ -46,7 +55,8 @@ def get_integrator(method: str) -> AbstractIntegrator:
 
 
 __all__ = [
-    "DOPRI5", "INTEGRATORS", "LEAPFROG", "RK4", "RODAS4", "SDIRK", "SDIRK2", "SSPRK3",
+    "DOPRI5", "HOST_INTEGRATORS", "INTEGRATORS", "LEAPFROG", "RK4", "RODAS4", "SDIRK",
+    "SDIRK2", "SSPRK3",
     "AbstractIntegrator", "Counters", "EmbeddedRK", "ExplicitRK", "Leapfrog", "Options",
     "PIController", "Rhs", "Rosenbrock", "State", "Tableau", "get_integrator",
 ]

@@ -304,6 +304,25 @@ def robertson():
     )
 
 
+def taylor_green_dae():
+    nu = sp.Symbol("nu")
+    w, psi = sp.Function("w"), sp.Function("psi")
+    W, P = w(t, x, y), psi(t, x, y)
+    return pl.PDESystem(
+        equations=[sp.Eq(W.diff(t) + P.diff(y) * W.diff(x) - P.diff(x) * W.diff(y),
+                         nu * laplace(W)),
+                   sp.Eq(laplace(P), -W)],
+        conditions=[pl.Periodic(x), pl.Periodic(y), sp.Eq(pl.Mean(P), 0),
+                    sp.Eq(w(0, x, y), 2 * sin(x) * sin(y))],
+        domain={x: (0, 2 * pi), y: (0, 2 * pi), t: (0, 1)},
+        unknowns=[W, P],
+        params={nu: 0.1},
+        exact={w: 2 * sin(x) * sin(y) * exp(-2 * nu * t),
+               psi: sin(x) * sin(y) * exp(-2 * nu * t)},
+        name="taylor-green vortex as a DAE",
+    )
+
+
 def schrodinger1d():
     k, V = sp.symbols("k V")
     a, b = sp.Function("a"), sp.Function("b")
@@ -442,7 +461,7 @@ SYMPY_FORMS = {f.__name__: f for f in (
     clamped_plate, gray_scott2d, heat1d, heat1d_dirichlet, heat2d_periodic, helmholtz2d,
     heat_inverse, kuramoto_sivashinsky1d, layered_medium,
     lid_driven_cavity, lorenz_inverse, lotka_volterra, poisson2d, poisson3d, robertson,
-    sod_shock_tube,
+    sod_shock_tube, taylor_green_dae,
     reaction_diffusion2d, schrodinger1d, wave1d, wave2d_acoustic, wave2d_velocity_inverse)}
 
 

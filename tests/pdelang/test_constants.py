@@ -103,7 +103,9 @@ def test_mean_in_an_equation_is_an_error_at_its_line():
         parse(text)
 
 
-def test_point_and_mean_conditions_are_for_steady_problems():
+def test_point_and_mean_conditions_are_for_fields_without_a_time_derivative():
+    """In a time-dependent problem they fix an algebraic field at every time (a DAE); on a
+    field with a time derivative, which its initial condition fixes, they are refused."""
     text = """
     space x in [0, 1]
     time t in [0, 1]
@@ -114,7 +116,7 @@ def test_point_and_mean_conditions_are_for_steady_problems():
     ic u = cos(pi*x) at t = 0
     bc mean(u) = 0
     """
-    with pytest.raises(PdeSemanticError, match="steady problems"):
+    with pytest.raises(PdeSemanticError, match="has a time derivative"):
         parse(text)
 
 

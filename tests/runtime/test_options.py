@@ -106,9 +106,9 @@ def test_choices_come_from_where_the_things_are_implemented():
     from compiler.pinn.network import ACTIVATIONS
     from runtime.fd.fit import OPTIMIZERS
     from runtime.pinn.sampling import SAMPLERS
-    from runtime.time.integrators import INTEGRATORS
+    from runtime.time.integrators import HOST_INTEGRATORS, INTEGRATORS
 
-    assert OPTIONS.option("integrator").allowed() == ("auto", *INTEGRATORS)
+    assert OPTIONS.option("integrator").allowed() == ("auto", *INTEGRATORS, *HOST_INTEGRATORS)
     assert OPTIONS.option("scheme").allowed() == tuple(SCHEMES)
     assert OPTIONS.option("activation").allowed() == tuple(ACTIVATIONS)
     assert OPTIONS.option("architecture").allowed() == ("mlp", "modified", "pirate") == \

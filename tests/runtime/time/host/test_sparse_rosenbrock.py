@@ -13,7 +13,7 @@ from compiler.fd import FDOptions, lower_fd
 from runtime.errors import OptionError
 from runtime.time.loop import integrate
 
-EXAMPLES = Path(__file__).resolve().parents[3] / "examples"
+EXAMPLES = Path(__file__).resolve().parents[4] / "examples"
 
 HEAT = """
 space x in [0, 1]

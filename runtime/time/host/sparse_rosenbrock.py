@@ -20,7 +20,6 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-import jax
 import jax.numpy as jnp
 import numpy as np
 import scipy.sparse as sps
@@ -28,19 +27,16 @@ import scipy.sparse.linalg as spla
 from jax.flatten_util import ravel_pytree
 
 from runtime.algebra.sparse_jacobian import Sparsity, make_sparse_jacobian
-from runtime.errors import SolveError
+from runtime.algebra.sparse_lu import ORDERING
 
-from .adaptive import PIController
-from .base import Rhs
-from .loop import Stats, Trajectory, output_times
-from .pytree import PyTree
-from .rosenbrock import RODAS4, RODAS4_TABLEAU, RosenbrockTableau
+from ..adaptive import PIController
+from ..base import Rhs
+from ..loop import Stats, Trajectory, output_times
+from ..pytree import PyTree
+from ..rosenbrock import RODAS4, RODAS4_TABLEAU, RosenbrockTableau
+from .common import first_step, flat_rhs, host_failure, host_stats, stack_outputs
 
 Observer = Callable[[float, PyTree, Stats], Any]
-# SuperLU's column ordering: minimum degree on A^T + A suits the structurally symmetric
-# stencil matrices; on the 128 x 128 Brusselator it leaves 4.1 M nonzeros in the factors
-# and factorises in 0.55 s, where the default COLAMD leaves 8.8 M in 1.24 s.
-ORDERING = "MMD_AT_PLUS_A"
 
 
 def integrate_sparse_rosenbrock(
@@ -60,11 +56,12 @@ def integrate_sparse_rosenbrock(
     y, unravel = ravel_pytree(U0)
     dtype = y.dtype
     jacobian = make_sparse_jacobian(lambda U, t: rhs(t, U, {}), U0, sparsity)
-    f, f_t = _device_functions(rhs, unravel, dtype)
+    flat = flat_rhs(rhs, unravel, dtype)
+    f, f_t = flat.f, flat.f_t
     y = np.asarray(y)
     identity = sps.identity(y.size, dtype=dtype, format="csc")
     t = float(times[0])
-    h = _first_step(f, t, y, rtol, atol, times)
+    h = first_step(f, t, y, f(t, y), rtol, atol, 4, float(times[-1] - times[0]))
     err_prev, rejected_last = 1e-4, False
     steps = rejected = 0
     dt_min, dt_max = math.inf, 0.0
@@ -75,7 +72,8 @@ def integrate_sparse_rosenbrock(
             if steps + rejected >= max_steps or h <= 10 * np.finfo(dtype).eps * abs(t):
                 reason = (f"rodas4 used up max_steps = {max_steps} steps" if steps + rejected
                           >= max_steps else f"rodas4's step size collapsed to {h:.3g}")
-                raise _failure(f"{reason} at t = {t:.6g}", times[:i], outputs, steps)
+                raise host_failure("rodas4", f"{reason} at t = {t:.6g}", times[:i], outputs,
+                                   steps)
             lands = h >= t_to - t
             step = min(h, t_to - t)
             y_new, error = _attempt(tableau, f, f_t, jacobian, identity, t, y, step, dtype)
@@ -100,24 +98,11 @@ def integrate_sparse_rosenbrock(
                 h = step * factor
             rejected_last = not accepted
         outputs.append(unravel(jnp.asarray(y)))
-        stats = _stats(steps, rejected, h, dt_min, dt_max, start)
+        stats = host_stats("rodas4", steps, rejected, h, dt_min, dt_max, start)
         for observe in observers:
             observe(t_to, outputs[-1], stats)
-    U = jax.tree.map(lambda *xs: jnp.stack(xs), *outputs)
-    return Trajectory(t=times, U=U, stats=_stats(steps, rejected, h, dt_min, dt_max, start))
-
-
-def _device_functions(rhs: Rhs, unravel, dtype):
-    """rhs and its time derivative on flat vectors, jitted."""
-    def flat(t, y):
-        return ravel_pytree(rhs(t, unravel(y), {}))[0].astype(dtype)
-
-    def time_derivative(t, y):
-        return jax.jvp(lambda s: flat(s, y), (t,), (jnp.ones_like(t),))[1].astype(dtype)
-
-    f, f_t = jax.jit(flat), jax.jit(time_derivative)
-    return (lambda t, y: np.asarray(f(jnp.asarray(t, dtype), y)),
-            lambda t, y: np.asarray(f_t(jnp.asarray(t, dtype), y)))
+    return Trajectory(t=times, U=stack_outputs(outputs),
+                      stats=host_stats("rodas4", steps, rejected, h, dt_min, dt_max, start))
 
 
 def _attempt(tab: RosenbrockTableau, f, f_t, jacobian, identity, t: float, y: np.ndarray,
@@ -125,31 +110,5 @@ def _attempt(tab: RosenbrockTableau, f, f_t, jacobian, identity, t: float, y: np
     """One Rosenbrock step of size h from (t, y): the new state and the error estimate."""
     _, J = jacobian.linearize(y, jnp.asarray(t, dtype))
     W = (identity / (tab.gamma * h) - J).tocsc()
-    lu = spla.splu(W, permc_spec=ORDERING)
+    lu = spla.splu(W, permc_spec=ORDERING)   # a new pattern-free factorisation each step
     return tab.step(f, lu.solve, t, y, h, f_t(t, y))
-
-
-def _first_step(f, t0: float, y0: np.ndarray, rtol: float, atol: float,
-                times: np.ndarray) -> float:
-    """Hairer's starting step from the sizes of y0 and f(t0, y0), for order 4."""
-    scale = atol + rtol * np.abs(y0)
-    f0 = f(t0, y0)
-    d0 = float(np.sqrt(np.mean((y0 / scale) ** 2)))
-    d1 = float(np.sqrt(np.mean((f0 / scale) ** 2)))
-    h = 1e-6 if d0 < 1e-5 or d1 < 1e-5 else 0.01 * d0 / d1
-    return min(h, float(times[-1] - times[0]))
-
-
-def _stats(steps: int, rejected: int, h: float, dt_min: float, dt_max: float,
-           start: float) -> Stats:
-    return Stats(method="rodas4", steps=steps, rejected=rejected, dt=h, dt_min=dt_min,
-                 dt_max=dt_max, newton_iters=0, wall_time=time.perf_counter() - start)
-
-
-def _failure(message: str, times: np.ndarray, outputs: list, steps: int) -> SolveError:
-    error = SolveError(message, hint="the problem may need looser tolerances (rtol=, atol=) "
-                       "or has a singularity there; --integrator sdirk2 takes fixed steps")
-    U = jax.tree.map(lambda *xs: jnp.stack(xs), *outputs)
-    error.trajectory = Trajectory(t=np.asarray(times), U=U,
-                                  stats=_stats(steps, 0, math.nan, math.nan, math.nan, 0.0))
-    return error
