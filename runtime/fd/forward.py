@@ -27,7 +27,9 @@ from ..parallel.fd_program import output_coordinates, output_fields, place_fd
 from ..reuse import Remembered
 from ..time.base import Rhs
 from ..time.host.bdf import integrate_bdf
+from ..time.host.esdirk import integrate_esdirk
 from ..time.host.sparse_rosenbrock import integrate_sparse_rosenbrock
+from ..time.integrators import HOST_INTEGRATORS
 from ..time.leapfrog import velocity_dependent
 from ..time.loop import integrate
 from ..time.stability import spectral_radius, stable_dt
@@ -97,7 +99,7 @@ def evolve(program: FDProgram, params, options: FDSolveOptions, observers,
         radius = spectral_radius(rhs, np.float64(t0), U0, {}, jax.random.PRNGKey(options.seed))
         dt = min(dt, stable_dt(method, float(radius)))     # diffusion terms may limit more
     identity = {f.name: getattr(options, f.name) for f in fields(options)}
-    if method == "bdf" or (method == "rodas4" and program.grid.axes):
+    if method in HOST_INTEGRATORS or (method == "rodas4" and program.grid.axes):
         trajectory = _on_host(method, program, rhs, U0, t_eval, options, observers, placement,
                               params)
     else:
@@ -146,10 +148,10 @@ def lowered(system: System, options: FDOptions) -> tuple[FDProgram, Rhs | None]:
 def _on_host(method: str, program: FDProgram, rhs, U0, t_eval, options: FDSolveOptions,
              observers, placement, params):
     """The integrators whose sparse LU runs on the host: Rodas4 on a grid
-    (`runtime.time.host.sparse_rosenbrock`) and BDF (`runtime.time.host.bdf`, also for DAEs, with
-    their point and mean conditions as a border); sparse Jacobians by the stencil's
-    colouring. One device, no checkpoints (the command line's save-when-interrupted folder,
-    checkpoint_every 0, is left unused)."""
+    (`runtime.time.host.sparse_rosenbrock`), BDF and KenCarp4 (`runtime.time.host.bdf`,
+    `.esdirk`; also for DAEs, with their point and mean conditions as a border); sparse
+    Jacobians by the stencil's colouring. One device, no checkpoints (the command line's
+    save-when-interrupted folder, checkpoint_every 0, is left unused)."""
     saving = options.checkpoint is not None and (options.checkpoint_every or options.resume)
     if placement is not None or saving:
         raise OptionError(f"{method} runs on one device without checkpoints (its sparse LU "
@@ -162,21 +164,24 @@ def _on_host(method: str, program: FDProgram, rhs, U0, t_eval, options: FDSolveO
     if method == "rodas4":
         return integrate_sparse_rosenbrock(rhs, U0, t_eval, sparsity, rtol=options.rtol,
                                            atol=options.atol, observers=observers)
-    return integrate_bdf(rhs, U0, t_eval, sparsity, mass=program.mass, rtol=options.rtol,
-                         atol=options.atol, observers=observers,
-                         border=program_border(program), border_params=params)
+    integrate_on_host = integrate_bdf if method == "bdf" else integrate_esdirk
+    return integrate_on_host(rhs, U0, t_eval, sparsity, mass=program.mass,
+                             rtol=options.rtol, atol=options.atol, observers=observers,
+                             border=program_border(program), border_params=params)
 
 
 def _dae_integrator(program: FDProgram, method: str) -> str:
-    """A differential-algebraic system takes BDF (auto picks it); other integrators would
-    need dU/dt for every unknown."""
-    if method in ("auto", "bdf"):
+    """A differential-algebraic system takes BDF (auto picks it) or KenCarp4; other
+    integrators would need dU/dt for every unknown."""
+    if method == "auto":
         return "bdf"
+    if method in HOST_INTEGRATORS:
+        return method
     algebraic = ", ".join(f"`{k}`" for k, m in program.mass.items() if m == 0)
     raise OptionError(f"{algebraic} {'has' if ',' not in algebraic else 'have'} no time "
                       f"derivative (a differential-algebraic system), which {method} cannot "
                       "integrate", hint="leave out --integrator (auto takes bdf), or use "
-                      "--integrator bdf")
+                      "--integrator bdf or kencarp4")
 
 
 def frame_times(frames: int | Sequence[float], t0: float, t1: float) -> np.ndarray:

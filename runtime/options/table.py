@@ -146,7 +146,8 @@ OPTIONS = Table(METHODS, (
            "nonlinear conservation laws, else central"),
     Option("integrator", "str", "auto", "time integrator (auto: ssprk3 for the fluxes of a "
            "shock-capturing scheme, leapfrog for undamped waves with second-order stencils, "
-           "rodas4 for ODE systems, bdf for differential-algebraic ones, else rk4, or "
+           "rodas4 for ODE systems, bdf for differential-algebraic ones (or kencarp4), else "
+           "rk4, or "
            "sdirk2 when stiff)",
            (FD,), choices=_integrators),
     Option("dt", "float | None", None, "time step", (FD,), parse=positive_float,

@@ -17,6 +17,9 @@ the jittable shape above, `HOST_INTEGRATORS`):
 
     bdf     variable-order BDF (1-5), error control, sparse Jacobian reused over many
             steps: long stiff runs on grids, and index-1 DAEs (runtime.time.host.bdf)
+    kencarp4  ESDIRK 4(3), six stages, L-stable, stiffly accurate, error control, the same
+            kept Jacobian and LU: stiff problems at moderate tolerances, index-1 DAEs
+            (runtime.time.host.esdirk)
 """
 
 from __future__ import annotations
@@ -38,7 +41,7 @@ INTEGRATORS: dict[str, AbstractIntegrator] = {
 }
 
 
-HOST_INTEGRATORS = ("bdf",)
+HOST_INTEGRATORS = ("bdf", "kencarp4")
 
 
 def get_integrator(method: str) -> AbstractIntegrator:

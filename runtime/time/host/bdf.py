@@ -38,27 +38,32 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 
-import jax.numpy as jnp
 import numpy as np
-import scipy.sparse as sps
-from jax.flatten_util import ravel_pytree
 
-from runtime.algebra.border import Border, bordered
-from runtime.algebra.sparse_jacobian import Sparsity, make_sparse_jacobian
-from runtime.algebra.sparse_lu import Factor, factorizer
+from runtime.algebra.border import Border
+from runtime.algebra.sparse_jacobian import Sparsity
+from runtime.algebra.sparse_lu import factorizer
 
 from ..base import Rhs
 from ..loop import Trajectory, output_times
 from ..pytree import PyTree
-from .common import first_step, flat_rhs, host_failure, host_stats, stack_outputs
-from .dae import consistent_start
+from .common import (
+    NEWTON_MAXITER,
+    NewtonMatrix,
+    first_step,
+    host_failure,
+    host_stats,
+    mass_system,
+    newton_tolerance,
+    simplified_newton,
+    stack_outputs,
+    weighted_norm,
+)
 
 Observer = Callable[[float, PyTree, object], object]
 
 MAX_ORDER = 5
-NEWTON_MAXITER = 4
 MIN_FACTOR, MAX_FACTOR = 0.2, 10.0
 KEEP_BAND = 1.5        # a proposed step increase below this factor is not taken (CVODE)
 LU_BAND = 0.6          # the LU is kept while |c / c_lu - 1| stays below this
@@ -94,17 +99,6 @@ def interpolate(D: np.ndarray, order: int, t_now: float, h: float, t: float) -> 
     return D[0] + p @ D[1:order + 1]
 
 
-@dataclass
-class _Matrix:
-    """The Newton matrix M - c J, its LU, and when they were made."""
-
-    J: sps.csr_matrix
-    fresh: bool            # J was computed at the current step
-    age: int = 0           # steps since J was computed
-    c: float = math.nan    # the c the LU was factorised at
-    lu: Factor | None = None
-
-
 def integrate_bdf(
     rhs: Rhs, U0: PyTree, t_eval: Sequence[float] | np.ndarray, sparsity: Sparsity, *,
     mass: PyTree | None = None, rtol: float = 1e-6, atol: float = 1e-8,
@@ -126,60 +120,25 @@ def integrate_bdf(
     """
     start = time.perf_counter()
     times = output_times(t_eval)
-    U0 = {k: jnp.asarray(v) for k, v in dict(U0).items()}
-    y, unravel_fields = ravel_pytree(U0)
-    dtype = y.dtype
-    n = y.size
-    M = np.ones(n) if mass is None else np.asarray(ravel_pytree(
-        {k: jnp.broadcast_to(jnp.asarray(mass[k], dtype), jnp.shape(v))
-         for k, v in U0.items()})[0], float)
-    jacobian = make_sparse_jacobian(lambda U, t: rhs(t, U, {}), U0, sparsity)
-    fun = flat_rhs(rhs, unravel_fields, dtype).f
-    extra = bordered(border, jacobian) if border is not None and border.size else None
-    if extra is not None:                  # the multipliers: algebraic unknowns after y
-        y = np.concatenate([np.asarray(y), np.zeros(extra.B.shape[1])])
-        M = np.concatenate([M, np.zeros(extra.B.shape[1])])
-    y = np.asarray(y, dtype=np.float64)
-    lu_of = factorizer(linear_solver, y.size)
-
-    def unravel(v):
-        return unravel_fields(jnp.asarray(v[:n], dtype))
-    mass_matrix = sps.diags(M, format="csr")
+    t, t_end = float(times[0]), float(times[-1])
+    system = mass_system(rhs, U0, t, sparsity, mass, border, border_params, rtol, atol)
+    f, M, y, unravel = system.f, system.mass, system.y0, system.unravel
     counts = report if report is not None else {}
     counts.update({"steps": 0, "rejected": 0, "newton": 0, "jacobians": 0, "lus": 0})
-
-    def f(t, v):
-        r = fun(t, v[:n]).astype(np.float64)
-        return r if extra is None else extra.residual(r, v, border_params)
-
-    def jacobian_at(t: float, v: np.ndarray) -> sps.csr_matrix:
-        J = jacobian.linearize(v[:n], jnp.asarray(t, dtype))[1]
-        return J if extra is None else extra.jacobian(J, v, border_params)
-
-    def new_jacobian(t: float, v: np.ndarray) -> _Matrix:
-        counts["jacobians"] += 1
-        return _Matrix(J=jacobian_at(t, v), fresh=True)
-
-    def factorise(m: _Matrix, c: float) -> None:
-        counts["lus"] += 1
-        m.lu = lu_of(mass_matrix - c * m.J)
-        m.c = c
-
-    t, t_end = float(times[0]), float(times[-1])
-    y = consistent_start(f, jacobian_at, t, y, M == 0, rtol, atol,
-                         lambda mask: _fields(mask[:n], U0, extra))
+    matrix = NewtonMatrix(system, factorizer(linear_solver, y.size), counts, LU_BAND,
+                          JACOBIAN_AGE)
     f0 = f(t, y)
     h = first_step(lambda s, v: M * f(s, v), t, y, M * f0, rtol, atol, 1, t_end - t)
     D = np.zeros((MAX_ORDER + 3, y.size))
     D[0], D[1] = y, h * M * f0
     order, equal_steps = 1, 0
-    matrix = new_jacobian(t, y)
-    newton_tol = max(10 * np.finfo(float).eps / rtol, min(0.03, rtol ** 0.5))
+    matrix.refresh(t, y)
+    tol = newton_tolerance(rtol)
     outputs, next_out = [unravel(y)], 1
     dt_min, dt_max = math.inf, 0.0
 
-    def fail(message: str) -> Exception:
-        return host_failure("bdf", f"{message} at t = {t:.6g}", times[:len(outputs)],
+    def fail(message: str, detail: str = "") -> Exception:
+        return host_failure("bdf", f"{message} at t = {t:.6g}{detail}", times[:len(outputs)],
                             outputs, counts["steps"])
 
     while next_out < len(times):
@@ -187,27 +146,25 @@ def integrate_bdf(
             raise fail(f"bdf used up max_steps = {max_steps} steps")
         min_step = 10 * np.finfo(float).eps * max(abs(t), 1.0)
         if t + h > t_end:                         # the last step ends on t_end exactly
-            factor = (t_end - t) / h
-            change_step(D, order, factor)
+            change_step(D, order, (t_end - t) / h)
             h, equal_steps = t_end - t, 0
         accepted = False
         while not accepted:
             if h < min_step:
-                raise fail(f"bdf's step size collapsed to {h:.3g}")
+                raise fail(f"bdf's step size collapsed to {h:.3g}", matrix.describe_failure())
             t_new = t + h if t + h < t_end else t_end
             y_predict = D[:order + 1].sum(axis=0)
             scale = atol + rtol * np.abs(y_predict)
             psi = (_GAMMA[1:order + 1] @ D[1:order + 1]) / _ALPHA[order]
             c = h / _ALPHA[order]
             while True:
-                if matrix.lu is None or abs(c / matrix.c - 1) > LU_BAND:
-                    factorise(matrix, c)
-                converged, iters, y_new, d = _correct(f, M, t_new, y_predict, c, psi, matrix,
-                                                      scale, newton_tol)
+                matrix.prepare(c)
+                converged, iters, y_new, d = simplified_newton(f, M, t_new, y_predict, c,
+                                                               M * psi, matrix, scale, tol)
                 counts["newton"] += iters
                 if converged or matrix.fresh:
                     break
-                matrix = new_jacobian(t_new, y_predict)
+                matrix.refresh(t_new, y_predict)
             if not converged:
                 counts["rejected"] += 1
                 change_step(D, order, 0.5)
@@ -215,7 +172,7 @@ def integrate_bdf(
                 continue
             safety = 0.9 * (2 * NEWTON_MAXITER + 1) / (2 * NEWTON_MAXITER + iters)
             scale = atol + rtol * np.abs(y_new)
-            error_norm = _norm(_ERROR_CONST[order] * d / scale)
+            error_norm = weighted_norm(_ERROR_CONST[order] * d / scale)
             if error_norm > 1:
                 counts["rejected"] += 1
                 factor = max(MIN_FACTOR, safety * error_norm ** (-1 / (order + 1)))
@@ -227,8 +184,6 @@ def integrate_bdf(
         equal_steps += 1
         dt_min, dt_max = min(dt_min, h), max(dt_max, h)
         t, y = t_new, y_new
-        matrix.fresh = False
-        matrix.age += 1
         D[order + 2] = d - D[order + 1]
         D[order + 1] = d
         for i in reversed(range(order + 1)):
@@ -244,8 +199,7 @@ def integrate_bdf(
             next_out += 1
         if not np.all(np.isfinite(y)):
             raise fail("the solution turned NaN or Inf")
-        if matrix.age >= JACOBIAN_AGE:
-            matrix = new_jacobian(t, y)
+        matrix.step_taken(t, y)
         if equal_steps < order + 1:
             continue
         order, factor = _next_order(D, order, error_norm, scale, safety)
@@ -259,57 +213,15 @@ def integrate_bdf(
     return Trajectory(t=times, U=stack_outputs(outputs), stats=stats)
 
 
-def _fields(mask: np.ndarray, U0: dict, extra) -> str:
-    """The names of the fields with an entry in `mask` (flat, in ravel order)."""
-    names, start = [], 0
-    for name in sorted(U0):                  # ravel_pytree orders a dict by its keys
-        size = int(np.size(U0[name]))
-        if mask[start:start + size].any():
-            names.append(f"`{name}`")
-        start += size
-    return ", ".join(names) or "the multipliers"
-
-
-def _correct(f, M: np.ndarray, t_new: float, y_predict: np.ndarray, c: float,
-             psi: np.ndarray, matrix: _Matrix, scale: np.ndarray, tol: float):
-    """The simplified Newton iteration for d = y_new - y_predict: (converged, iterations,
-    y_new, d). Stops early when the contraction rate says `tol` will not be met in time."""
-    d = np.zeros_like(y_predict)
-    y = y_predict.copy()
-    gamma_fix = 2.0 / (1.0 + c / matrix.c)
-    norm_old, converged, k = None, False, 0
-    for k in range(NEWTON_MAXITER):
-        value = f(t_new, y)
-        if not np.all(np.isfinite(value)):
-            break
-        dy = gamma_fix * matrix.lu.solve(c * value - M * (psi + d))
-        norm = _norm(dy / scale)
-        rate = None if norm_old is None else norm / norm_old
-        if rate is not None and (rate >= 1 or
-                                 rate ** (NEWTON_MAXITER - k) / (1 - rate) * norm > tol):
-            break
-        y += dy
-        d += dy
-        if norm == 0 or (rate is not None and rate / (1 - rate) * norm < tol):
-            converged = True
-            break
-        norm_old = norm
-    return converged, k + 1, y, d
-
-
 def _next_order(D: np.ndarray, order: int, error_norm: float, scale: np.ndarray,
                 safety: float) -> tuple[int, float]:
     """The order (k-1, k or k+1) whose error estimate allows the largest next step, and that
     step's factor."""
-    below = (_norm(_ERROR_CONST[order - 1] * D[order] / scale) if order > 1 else math.inf)
-    above = (_norm(_ERROR_CONST[order + 1] * D[order + 2] / scale) if order < MAX_ORDER
+    below = (weighted_norm(_ERROR_CONST[order - 1] * D[order] / scale) if order > 1 else math.inf)
+    above = (weighted_norm(_ERROR_CONST[order + 1] * D[order + 2] / scale) if order < MAX_ORDER
              else math.inf)
     norms = np.array([below, error_norm, above])
     with np.errstate(divide="ignore"):
         factors = norms ** (-1.0 / np.arange(order, order + 3))
     change = int(np.argmax(factors)) - 1
     return order + change, min(MAX_FACTOR, safety * float(np.max(factors)))
-
-
-def _norm(v: np.ndarray) -> float:
-    return float(np.sqrt(np.mean(v * v)))
