@@ -7,16 +7,18 @@ parameters are arguments, so a new right-hand side or parameter value does not r
 
 The cycle: V(2, 2) with Chebyshev smoothing preconditioned by the operator's diagonal
 (found by probing with a colouring, `diagonal`), full-weighting restriction, multilinear
-interpolation, and a dense LU on the coarsest grid (at most COARSEST points). For linear
+interpolation (both wrapping around on periodic axes), and a dense LU on the coarsest grid
+(at most COARSEST points). For linear
 programs (`solve_multigrid`) cycles repeat until the RMS residual is `tol` times that of
 the initial guess (or `atol`), as Newton's target, or stop when one cycle no longer reduces
 it by STALL: converged if the residual is then at roundoff (ROUNDOFF_ULPS ulps of the rows,
 float32's usual end), else the verdict says why not. Dirichlet rows are solved exactly
 before the first cycle (`fixed_rows`).
 
-Applies where every state array spans all space axes, none periodic, with sizes that halve
-down to the coarsest grid (2^k m + 1 points), on equations without mixed derivatives
-(their diagonal probing is then exact with 2 reach + 1 colours); `applicable` says why not.
+Applies where every state array spans all space axes, with sizes that halve down to the
+coarsest grid (2^k m + 1 points; a periodic axis keeps at least PERIODIC_NODES nodes), and
+no point or mean condition; `applicable` says why not. Mixed derivatives are fine: the
+diagonal is probed with a colouring of the whole stencil box.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from compiler.fd import FDOptions, FDProgram, lower_fd
 COARSEST = 1100          # points of the grid solved by dense LU (times the fields)
 ROUNDOFF_ULPS = 64       # a stalled residual this many ulps of its rows is at roundoff
 MIN_POINTS = 3           # per axis on the coarsest grid
+PERIODIC_NODES = 4       # stored nodes of a periodic axis on the coarsest grid, at least
 STALL = 0.9              # a cycle reducing the residual by less than this has stalled
 PRE, POST = 2, 2         # Chebyshev degree before and after the coarse correction
 BAND = (0.15, 1.1)       # smoothed part of D^-1 A's spectrum, times its largest eigenvalue
@@ -47,27 +50,31 @@ def applicable(program: FDProgram) -> str | None:
         return "it solves steady problems"
     if program.constraints:
         return "the point or mean conditions' multipliers are not in the cycle"
-    if any(info.mixed for info in program.system.info):
-        return "mixed derivatives need the full colouring for the smoother's diagonal"
     axes = program.grid.axes
-    if any(a.periodic for a in axes):
-        return "periodic axes are not coarsened in this version"
     full = tuple(a.name for a in axes)
     if any(program.axes_of(k) != full for k in program.state_keys):
         return "every field must span all space axes"
-    if not level_grids({a.name: a.points for a in axes}):
-        return "the grid does not coarsen (2^k m + 1 points per axis, m small)"
+    if not level_grids({a.name: a.points for a in axes}, _periodic(program)):
+        return ("the grid does not coarsen (2^k m + 1 points per axis, m small; at least "
+                f"{PERIODIC_NODES} nodes left on a periodic axis)")
     return None
 
 
-def level_grids(points: Mapping[str, int]) -> list[dict[str, int]]:
+def _periodic(program: FDProgram) -> frozenset[str]:
+    return frozenset(a.name for a in program.grid.axes if a.periodic)
+
+
+def level_grids(points: Mapping[str, int], periodic: frozenset[str] = frozenset()
+                ) -> list[dict[str, int]]:
     """The finest grid, then each halved in every direction, down to one of at most
-    COARSEST points; [] when the sizes never get there (an odd interval count)."""
+    COARSEST points; [] when the sizes never get there (an odd interval count, or too few
+    nodes left on a periodic axis: its points include the repeated end)."""
     grids = [dict(points)]
     while math.prod(grids[-1].values()) > COARSEST:
         coarse = {a: (n - 1) // 2 + 1 for a, n in grids[-1].items()}
-        if any((n - 1) % 2 or c < MIN_POINTS for n, c in zip(grids[-1].values(),
-                                                               coarse.values())):
+        if any((n - 1) % 2 or coarse[a] < MIN_POINTS
+               or (a in periodic and coarse[a] - 1 < PERIODIC_NODES)
+               for a, n in grids[-1].items()):
             return []
         grids.append(coarse)
     return grids
@@ -75,7 +82,7 @@ def level_grids(points: Mapping[str, int]) -> list[dict[str, int]]:
 
 def coarse_programs(program: FDProgram) -> tuple[FDProgram, ...]:
     """`program` and the same system lowered on each coarser grid."""
-    grids = level_grids({a.name: a.points for a in program.grid.axes})
+    grids = level_grids({a.name: a.points for a in program.grid.axes}, _periodic(program))
     options = program.options
     return (program, *(lower_fd(program.system, FDOptions(grid, options.accuracy,
                                                           options.scheme, options.dtype,
@@ -217,6 +224,7 @@ class Operator:
     keys: tuple[str, ...]
     inverse_diagonal: jax.Array
     largest: jax.Array
+    periodic: tuple[bool, ...] = ()     # per array axis
 
     @classmethod
     def make(cls, program: FDProgram, params, at: jax.Array | None = None) -> Operator:
@@ -232,10 +240,12 @@ class Operator:
         zero = jnp.zeros(math.prod(shape) * len(keys), program.dtype)
         _, apply = jax.linearize(residual_flat, zero if at is None else at)   # traced once
 
-        diag = diagonal(apply, shape, len(keys), program.reach, program.dtype)
+        periodic = tuple(program.grid.axis(a).periodic for a in program.axes_of(keys[0]))
+        diag = diagonal(apply, shape, len(keys), program.reach, program.dtype, periodic)
         inverse = jnp.where(diag != 0, 1.0 / jnp.where(diag != 0, diag, 1.0), 0.0)
         largest = _largest_eigenvalue(apply, inverse, zero)
-        return cls(residual_flat, apply, ravel, unravel, shape, keys, inverse, largest)
+        return cls(residual_flat, apply, ravel, unravel, shape, keys, inverse, largest,
+                   periodic)
 
     def dense(self) -> jax.Array:
         n = self.inverse_diagonal.shape[0]
@@ -255,20 +265,33 @@ def unflatten(program: FDProgram, u: jax.Array) -> dict[str, jax.Array]:
             for i, k in enumerate(program.state_keys)}
 
 
-def diagonal(apply, shape: tuple[int, ...], blocks: int, reach: int, dtype) -> jax.Array:
-    """The diagonal of a stencil operator by probing: nodes coloured by the sum of their
-    indices modulo 2 reach + 1 are never coupled along one axis, so with stencils along one
-    axis at a time (no mixed derivatives) one product per colour (and field) finds it."""
+def diagonal(apply, shape: tuple[int, ...], blocks: int, reach: int, dtype,
+             periodic: tuple[bool, ...] = ()) -> jax.Array:
+    """The diagonal of a stencil operator by probing: each axis coloured by index modulo
+    m = 2 reach + 1 (on a periodic axis whose node count m does not divide, the last
+    `count % m` nodes get colours of their own, so that equal colours stay m apart around
+    the circle), a node's colour the combination over axes. Nodes of one colour then never
+    share a stencil box, mixed derivatives included, so one product per colour (and field)
+    finds the diagonal: m^d of them (9 in 2-D) per field."""
     m = 2 * reach + 1
-    colour = sum(jax.lax.broadcasted_iota(jnp.int32, shape, axis)
-                 for axis in range(len(shape))).ravel() % m    # computed, not a constant
-    colours = jnp.tile(colour, blocks) + m * jnp.repeat(jnp.arange(blocks), colour.size)
+    periodic = periodic or (False,) * len(shape)
+    colour, count = jnp.zeros(shape, jnp.int32), 1
+    for axis, (n, wraps) in enumerate(zip(shape, periodic)):
+        index = jax.lax.broadcasted_iota(jnp.int32, shape, axis)   # computed, not a constant
+        tail = n % m if wraps and n > m else 0
+        own = m + tail if n > m else n
+        along = jnp.where(index < n - tail, index % m if n > m else index,
+                          m + index - (n - tail))
+        colour, count = colour + count * along, count * own
+    colour = colour.ravel()
+    colours = jnp.tile(colour, blocks) + count * jnp.repeat(jnp.arange(blocks), colour.size)
 
     def probe(out, c):                  # a loop, so the operator compiles once here
         seed = (colours == c).astype(dtype)
         return out + seed * apply(seed), None
 
-    out, _ = jax.lax.scan(probe, jnp.zeros(colours.shape, dtype), jnp.arange(m * blocks))
+    out, _ = jax.lax.scan(probe, jnp.zeros(colours.shape, dtype),
+                          jnp.arange(count * blocks))
     return out
 
 
@@ -326,26 +349,36 @@ def _transfer(source: Operator, target: Operator, v, along):
     """`v` on `source`'s grid moved to `target`'s, field by field, axis by axis."""
     fields = source.unravel(v)
     moved = {}
+    periodic = source.periodic or (False,) * len(source.shape)
     for key, array in fields.items():
         for axis in range(array.ndim):
-            array = along(array, axis)
+            array = along(array, axis, periodic[axis])
         moved[key] = array
     return target.ravel(moved)
 
 
-def _restrict(r: jax.Array, axis: int) -> jax.Array:
-    """Full weighting (1/4, 1/2, 1/4) along `axis`; the end nodes injected."""
+def _restrict(r: jax.Array, axis: int, periodic: bool = False) -> jax.Array:
+    """Full weighting (1/4, 1/2, 1/4) along `axis`; the end nodes injected, or on a
+    periodic axis the weights wrapped around (its N stored nodes go to N / 2)."""
     r = jnp.moveaxis(r, axis, 0)
     even, odd = r[::2], r[1::2]
+    if periodic:
+        coarse = 0.5 * even + 0.25 * (jnp.roll(odd, 1, axis=0) + odd)
+        return jnp.moveaxis(coarse, 0, axis)
     zero = jnp.zeros_like(even[:1])
     coarse = 0.5 * even + 0.25 * (jnp.concatenate([zero, odd]) + jnp.concatenate([odd, zero]))
     coarse = coarse.at[0].set(even[0]).at[-1].set(even[-1])
     return jnp.moveaxis(coarse, 0, axis)
 
 
-def _prolong(e: jax.Array, axis: int) -> jax.Array:
-    """Linear interpolation along `axis`: coarse nodes copied, midpoints averaged."""
+def _prolong(e: jax.Array, axis: int, periodic: bool = False) -> jax.Array:
+    """Linear interpolation along `axis`: coarse nodes copied, midpoints averaged (on a
+    periodic axis the last midpoint between the last node and the first)."""
     e = jnp.moveaxis(e, axis, 0)
+    if periodic:
+        middle = 0.5 * (e + jnp.roll(e, -1, axis=0))
+        fine = jnp.stack([e, middle], axis=1).reshape((-1, *e.shape[1:]))
+        return jnp.moveaxis(fine, 0, axis)
     middle = 0.5 * (e[:-1] + e[1:])
     fine = jnp.stack([e[:-1], middle], axis=1).reshape((-1, *e.shape[1:]))
     fine = jnp.concatenate([fine, e[-1:]])

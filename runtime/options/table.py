@@ -154,7 +154,7 @@ OPTIONS = Table(METHODS, (
            shown_default="from the stability limit"),
     Option("linear_solver", "str", "auto",
            "steady linear problems: sparse LU (direct) or geometric multigrid generated from "
-           "the spec (grids of 2^k m + 1 points, no periodic axes or mixed derivatives); auto: "
+           "the spec (grids of 2^k m + 1 points, no point or mean conditions); auto: "
            "multigrid from 20,000 unknowns where it applies, LU otherwise or if it stalls",
            (FD,), choices=("auto", "direct", "multigrid")),
     Option("sweep", "Mapping[str, Sequence[float]] | None", None,
