@@ -58,35 +58,7 @@ def split_dae(system: System) -> tuple[System, System]:
     differential = tuple(f.name for f in system.fields if f.name not in algebraic)
     rate_equations = [e for e in system.equations if _time_derivatives(e.residual, time)]
     constraints = [e for e in system.equations if not _time_derivatives(e.residual, time)]
-    for e in constraints:
-        if not _fields_in(e.residual) & set(algebraic):
-            named = ", ".join(sorted(_fields_in(e.residual))) or "no field"
-            raise LoweringError(
-                f"this equation has no time derivative and contains no algebraic field (only "
-                f"{named}, which have time derivatives): it constrains the differential "
-                "fields, a DAE of index 2 or more, which the fd method does not integrate",
-                e.span, hint="differentiate the constraint in time (and drop it from the "
-                "fields it fixes), or pose it with an algebraic field that it determines, "
-                "as a pressure Poisson equation does for div(u) = 0")
-    if len(constraints) != len(algebraic):
-        raise LoweringError(
-            f"{len(constraints)} equation(s) without a time derivative for {len(algebraic)} "
-            f"field(s) without one ({', '.join(algebraic)})", constraints[0].span)
-    for e in rate_equations:
-        moving = set(_time_derivatives(e.residual, time)) & set(algebraic)
-        if moving:
-            raise LoweringError("a time derivative of an algebraic field", e.span)
-    for c in system.conditions:
-        mixed = set(c.fields) & set(algebraic) and set(c.fields) & set(differential)
-        if mixed:
-            raise LoweringError("a condition couples a field with a time derivative and one "
-                                "without; the fd method takes each field's conditions on "
-                                "its own", c.span)
-    for c in system.conditions:
-        if c.kind == "initial" and set(c.fields) & set(algebraic):
-            raise LoweringError(
-                f"`{c.fields[0]}` has no time derivative: its initial values follow from its "
-                "equation and are computed, not given", c.span, hint="remove this line")
+    _check_index_one(system, algebraic, constraints)
     every = _in_space(system, tuple(f.name for f in system.fields))
 
     def coefficient(name: str) -> Param:
@@ -109,7 +81,7 @@ def split_dae(system: System) -> tuple[System, System]:
         coordinates=system.space,
         fields=tuple(replace(f, args=tuple(a for a in f.args if a != time))
                      for f in system.fields if f.name in algebraic),
-        # the time becomes a constant of the same name, set at each call (TIME_PARAM)
+        # the time becomes a constant of the same name, set at each call (compose_dae)
         params=system.params + tuple(coefficient(n) for n in differential)
         + (Param(time, value=system.time.lower),),
         equations=tuple(_replaced(e, every) for e in constraints),
@@ -118,6 +90,37 @@ def split_dae(system: System) -> tuple[System, System]:
         exact=(), data=(),
         info=tuple(replace(i, time_order=0) for i in system.info if i.name in algebraic))
     return differential_part, algebraic_part
+
+
+def _check_index_one(system: System, algebraic: tuple[str, ...], constraints: list) -> None:
+    """LoweringErrors, positioned, for what this split cannot take: a constraint on
+    differential fields only (index 2 or more), unequal counts, a condition coupling an
+    algebraic and a differential field, an initial value of an algebraic field."""
+    fields = {f.name for f in system.fields}
+    for e in constraints:
+        found = _fields_in(e.residual) & fields
+        if not found & set(algebraic):
+            raise LoweringError(
+                f"this equation has no time derivative and contains no algebraic field (only "
+                f"{', '.join(sorted(found)) or 'no field'}, which have time derivatives): it "
+                "constrains the differential fields, a DAE of index 2 or more, which the fd "
+                "method does not integrate", e.span,
+                hint="differentiate the constraint in time (and drop it from the fields it "
+                "fixes), or pose it with an algebraic field that it determines, as a "
+                "pressure Poisson equation does for div(u) = 0")
+    if len(constraints) != len(algebraic):
+        raise LoweringError(
+            f"{len(constraints)} equation(s) without a time derivative for {len(algebraic)} "
+            f"field(s) without one ({', '.join(algebraic)})", constraints[0].span)
+    for c in system.conditions:
+        if set(c.fields) & set(algebraic) and set(c.fields) & (fields - set(algebraic)):
+            raise LoweringError("a condition couples a field with a time derivative and one "
+                                "without; the fd method takes each field's conditions on "
+                                "its own", c.span)
+        if c.kind == "initial" and set(c.fields) & set(algebraic):
+            raise LoweringError(
+                f"`{c.fields[0]}` has no time derivative: its initial values follow from its "
+                "equation and are computed, not given", c.span, hint="remove this line")
 
 
 def _replaced(item, table: dict):

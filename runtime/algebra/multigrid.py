@@ -17,7 +17,7 @@ before the first cycle (`fixed_rows`).
 
 Applies where every state array spans all space axes, with sizes that halve down to the
 coarsest grid (2^k m + 1 points; a periodic axis keeps at least PERIODIC_NODES nodes), and
-no point or mean condition; `applicable` says why not. Mixed derivatives are fine: the
+no point or mean condition; `applicable` says why not. Mixed derivatives are fine: their
 diagonal is probed with a colouring of the whole stencil box.
 """
 
@@ -44,10 +44,13 @@ BAND = (0.15, 1.1)       # smoothed part of D^-1 A's spectrum, times its largest
 POWER_STEPS = 20         # power iterations for that largest eigenvalue
 
 
-def applicable(program: FDProgram) -> str | None:
-    """None when multigrid applies to `program`, else the reason it does not."""
-    if program.system.time is not None:
-        return "it solves steady problems"
+def applicable(program: FDProgram, in_time: bool = False) -> str | None:
+    """None when multigrid applies to `program` (steady; or, `in_time`, to the implicit
+    stages of a time-dependent one: `stage_preconditioner`), else the reason it does not."""
+    if (program.system.time is not None) != in_time:
+        return "it solves steady problems" if not in_time else "the problem is steady"
+    if program.mass is not None:
+        return "a differential-algebraic system's stages are not in the cycle"
     if program.constraints:
         return "the point or mean conditions' multipliers are not in the cycle"
     axes = program.grid.axes
@@ -227,21 +230,26 @@ class Operator:
     periodic: tuple[bool, ...] = ()     # per array axis
 
     @classmethod
-    def make(cls, program: FDProgram, params, at: jax.Array | None = None) -> Operator:
+    def make(cls, program: FDProgram, params, at: jax.Array | None = None,
+             residual=None) -> Operator:
         """The level of `program` with prepared `params`, its operator the residual's
-        Jacobian at the flat state `at` (zero: for linear programs, any state)."""
+        Jacobian at the flat state `at` (zero: for linear programs, any state). `residual`
+        (U -> R, on state dicts) replaces the program's own: an implicit time step's
+        U - h rhs(t, U) (`stage_preconditioner`)."""
         keys = program.state_keys
         shape = tuple(program.shapes[keys[0]])
         ravel, unravel = partial(flatten, program), partial(unflatten, program)
+        residual = residual or (lambda U: program.residual(U, params))
 
         def residual_flat(u):
-            return ravel(program.residual(unravel(u), params))
+            return ravel(residual(unravel(u)))
 
         zero = jnp.zeros(math.prod(shape) * len(keys), program.dtype)
         _, apply = jax.linearize(residual_flat, zero if at is None else at)   # traced once
 
         periodic = tuple(program.grid.axis(a).periodic for a in program.axes_of(keys[0]))
-        diag = diagonal(apply, shape, len(keys), program.reach, program.dtype, periodic)
+        mixed = any(info.mixed for info in program.system.info)
+        diag = diagonal(apply, shape, len(keys), program.reach, program.dtype, periodic, mixed)
         inverse = jnp.where(diag != 0, 1.0 / jnp.where(diag != 0, diag, 1.0), 0.0)
         largest = _largest_eigenvalue(apply, inverse, zero)
         return cls(residual_flat, apply, ravel, unravel, shape, keys, inverse, largest,
@@ -266,23 +274,31 @@ def unflatten(program: FDProgram, u: jax.Array) -> dict[str, jax.Array]:
 
 
 def diagonal(apply, shape: tuple[int, ...], blocks: int, reach: int, dtype,
-             periodic: tuple[bool, ...] = ()) -> jax.Array:
-    """The diagonal of a stencil operator by probing: each axis coloured by index modulo
+             periodic: tuple[bool, ...] = (), mixed: bool = True) -> jax.Array:
+    """The diagonal of a stencil operator by probing. Each axis is coloured by index modulo
     m = 2 reach + 1 (on a periodic axis whose node count m does not divide, the last
     `count % m` nodes get colours of their own, so that equal colours stay m apart around
-    the circle), a node's colour the combination over axes. Nodes of one colour then never
-    share a stencil box, mixed derivatives included, so one product per colour (and field)
-    finds the diagonal: m^d of them (9 in 2-D) per field."""
+    the circle). With `mixed` derivatives a node's colour combines the axes' colours (m^d
+    of them: 9 in 2-D), so nodes of one colour never share a stencil box; without, the
+    stencils couple nodes along one axis at a time and the sum of the axes' colours modulo
+    the largest count suffices (m of them, plus any periodic tail). One product per colour
+    (and field) then finds the diagonal."""
     m = 2 * reach + 1
     periodic = periodic or (False,) * len(shape)
     colour, count = jnp.zeros(shape, jnp.int32), 1
+    per_axis = []
     for axis, (n, wraps) in enumerate(zip(shape, periodic)):
         index = jax.lax.broadcasted_iota(jnp.int32, shape, axis)   # computed, not a constant
         tail = n % m if wraps and n > m else 0
         own = m + tail if n > m else n
-        along = jnp.where(index < n - tail, index % m if n > m else index,
-                          m + index - (n - tail))
-        colour, count = colour + count * along, count * own
+        per_axis.append((jnp.where(index < n - tail, index % m if n > m else index,
+                                   m + index - (n - tail)), own))
+    if mixed:
+        for along, own in per_axis:
+            colour, count = colour + count * along, count * own
+    else:
+        count = max(own for _, own in per_axis)
+        colour = sum(along for along, _ in per_axis) % count
     colour = colour.ravel()
     colours = jnp.tile(colour, blocks) + count * jnp.repeat(jnp.arange(blocks), colour.size)
 
@@ -383,3 +399,46 @@ def _prolong(e: jax.Array, axis: int, periodic: bool = False) -> jax.Array:
     fine = jnp.stack([e[:-1], middle], axis=1).reshape((-1, *e.shape[1:]))
     fine = jnp.concatenate([fine, e[-1:]])
     return jnp.moveaxis(fine, 0, axis)
+
+
+def stage_preconditioner(levels: tuple[FDProgram, ...], level_rhs: tuple):
+    """For the implicit stages of a time-dependent program: `precondition(t, U, h)` gives
+    a function v -> one V-cycle's approximation of (I - h J)^-1 v, on state pytrees, with
+    J the Jacobian of the right-hand side at (t, U). Each coarser level's operator is its
+    own lowering's I - h J_l at U injected to its grid (`level_rhs`: each level's rhs with
+    its parameters bound). Built once per step, it serves every Newton iteration and stage
+    of the step (SDIRK's stages share h = dt gamma)."""
+    fine = levels[0]
+
+    def precondition(t, U, h):
+        u = flatten(fine, U)
+        ops, states = [], [u]
+        for level, (program, rhs) in enumerate(zip(levels, level_rhs)):
+            at = u if level == 0 else inject(ops[-1], states[-1], program)
+            states.append(at)
+
+            def step_residual(V, rhs=rhs):
+                rates = rhs(t, V, {})
+                return {k: V[k] - h * rates[k] for k in V}
+
+            ops.append(Operator.make(program, {}, at, step_residual))
+        coarse_lu = jax.scipy.linalg.lu_factor(ops[-1].dense())
+
+        def apply(V):
+            v = flatten(fine, V)
+            return unflatten(fine, v_cycle(ops, coarse_lu, 0, jnp.zeros_like(v), v))
+
+        return apply
+
+    return precondition
+
+
+def inject(fine: Operator, u: jax.Array, coarse: FDProgram) -> jax.Array:
+    """The state `u` on the next coarser grid: every other node along every axis."""
+    fields = fine.unravel(u)
+    out = []
+    for key in coarse.state_keys:
+        array = fields[key]
+        array = array[tuple(slice(None, None, 2) for _ in range(array.ndim))]
+        out.append(jnp.ravel(array))
+    return jnp.concatenate(out)

@@ -30,6 +30,7 @@ from .multigrid import (
     Outcome,
     fixed_rows,
     flatten,
+    inject,
     level_parameters,
     rms,
     roundoff,
@@ -132,7 +133,7 @@ def _direction(levels, level_params, u):
     states = [u]
     ops = [Operator.make(levels[0], levels[0].prepare(level_params[0]), u)]
     for program, p in zip(levels[1:], level_params[1:]):
-        coarse = _inject(ops[-1], states[-1], program)
+        coarse = inject(ops[-1], states[-1], program)
         states.append(coarse)
         ops.append(Operator.make(program, program.prepare(p), coarse))
     fine = ops[0]
@@ -151,13 +152,3 @@ def _direction(levels, level_params, u):
     step = precondition(y)
     achieved = rms(fine.apply(step) + r) / jnp.maximum(rms(r), jnp.finfo(r.dtype).tiny)
     return step, achieved, roundoff(fine, u)
-
-
-def _inject(fine: Operator, u: jax.Array, coarse: FDProgram) -> jax.Array:
-    """The state `u` on the next coarser grid: every other node along every axis."""
-    fields = fine.unravel(u)
-    out = []
-    for key in coarse.state_keys:
-        array = fields[key]
-        out.append(jnp.ravel(array[tuple(slice(None, None, 2) for _ in array.shape)]))
-    return jnp.concatenate(out)

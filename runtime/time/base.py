@@ -149,6 +149,11 @@ class AbstractIntegrator(abc.ABC):
     def step(self, state: State) -> State:
         """One step (for an adaptive scheme: one attempt, accepted or rejected)."""
 
+    def chunk_context(self, state: State, dt: Any) -> Any:
+        """What the steps of one compiled chunk share, built once at its start (inside the
+        trace): None for most; sdirk2's stage preconditioner where it has one."""
+        return None
+
     def check(self, rhs: Rhs, t0: Any, U0: PyTree, params: PyTree) -> None:
         """Raise an OptionError when the scheme cannot integrate this system (run once,
         outside `jit`, before the first step); every system is fine by default."""

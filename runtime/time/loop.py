@@ -85,6 +85,7 @@ def integrate(
     key: jax.Array | None = None,
     checkpoint: Checkpointing | None = None,
     placement: Placement | None = None,
+    precondition: Any = None,
 ) -> Trajectory:
     """Integrate `dU/dt = rhs(t, U, params)` from `U0` at `t_eval[0]`, saving every `t_eval`.
 
@@ -104,6 +105,9 @@ def integrate(
     its latch (then `Interrupted` is raised); `checkpoint.resume` goes on from the saved
     output time with the saved state, to the same result as an uninterrupted run.
 
+    `precondition` (sdirk2 only): (t, U, h) -> v -> ~(I - h J)^-1 v, the preconditioner of
+    its Newton-Krylov stage solves (`runtime.algebra.multigrid.stage_preconditioner`).
+
     With `placement`, the state is split over its device mesh (U0 may be an unsplit
     array, the same on every process) and the trajectory's arrays come back as stored:
     split and padded (`placement.gather` gives them whole).
@@ -114,6 +118,10 @@ def integrate(
     """
     start = time.perf_counter()
     integrator = get_integrator(method)
+    if precondition is not None:
+        if not hasattr(integrator, "precondition"):
+            raise OptionError(f"{method} solves no linear systems to precondition")
+        integrator = replace(integrator, precondition=precondition)
     times = output_times(t_eval)
     U0 = _as_arrays(U0)
     check_tolerances(rtol, atol, max_steps, newton_max_iter, krylov_tol)
@@ -187,7 +195,13 @@ def fixed_steps(integrator: AbstractIntegrator, state: State, t_to: Any, n: Any,
     pure, for a compiled chunk or a vmapped member (`runtime.fd.ensemble`)."""
     step = jnp.asarray(dt, state.t.dtype)
     state = replace(state, dt=step, t_stop=t_to)
-    state = jax.lax.fori_loop(0, n, lambda _, s: integrator.step(replace(s, dt=step)), state)
+    context = integrator.chunk_context(state, step)
+    if context is None:
+        state = jax.lax.fori_loop(0, n, lambda _, s: integrator.step(replace(s, dt=step)),
+                                  state)
+    else:
+        state = jax.lax.fori_loop(
+            0, n, lambda _, s: integrator.step(replace(s, dt=step), context), state)
     return replace(state, t=t_to)
 
 

@@ -63,7 +63,9 @@ def test_every_integrator_solves_the_heat_example(examples_dir, integrator):
     assert sol.meta["integrator"] == integrator
 
 
-def test_a_stiff_problem_gets_the_implicit_integrator():
+def test_a_stiff_problem_gets_an_implicit_integrator():
+    """BDF on one device (its sparse LU on the host); sdirk2 where the solve is split over
+    devices or checkpointed (tests/runtime/parallel, tests/runtime/observe)."""
     x, t = sp.symbols("x t")
     u = sp.Function("u")
     system = pl.PDESystem([sp.Eq(u(t, x).diff(t), u(t, x).diff(x, 2))],
@@ -72,7 +74,7 @@ def test_a_stiff_problem_gets_the_implicit_integrator():
                           {t: (0, 10), x: (0, 1)},
                           exact={u: sp.exp(-sp.pi**2 * t) * sp.sin(sp.pi * x)})
     sol = runtime.solve(system, "fd", grid=129, frames=2)
-    assert sol.meta["integrator"] == "sdirk2"
+    assert sol.meta["integrator"] == "bdf" and sol.errors()["u"] < 1e-4
 
 
 def test_an_unstable_step_is_refused_with_the_limit(examples_dir):

@@ -70,6 +70,7 @@ def test_taylor_green_dae_agrees_with_bdf():
     assert errors["kencarp4"]["w"] < 5e-4
 
 
+@pytest.mark.slow
 def test_kencarp4_and_rodas4_agree_on_a_small_brusselator():
     text = (EXAMPLES / "brusselator2d.pde").read_text().replace("t in [0, 11.5]",
                                                                 "t in [0, 2]")
