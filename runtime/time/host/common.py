@@ -26,6 +26,7 @@ from runtime.algebra.border import Border, bordered
 from runtime.algebra.sparse_jacobian import Sparsity, make_sparse_jacobian
 from runtime.algebra.sparse_lu import Factor
 from runtime.errors import SolveError
+from runtime.reuse import Remembered
 
 from ..base import Rhs
 from ..loop import Stats, Trajectory
@@ -124,8 +125,7 @@ def mass_system(rhs: Rhs, U0: dict, t0: float, sparsity: Sparsity, mass: dict | 
     M = np.ones(n) if mass is None else np.asarray(ravel_pytree(
         {k: jnp.broadcast_to(jnp.asarray(mass[k], dtype), jnp.shape(v))
          for k, v in U0.items()})[0], float)
-    jacobian = make_sparse_jacobian(lambda U, t: rhs(t, U, {}), U0, sparsity)
-    fun = flat_rhs(rhs, unravel_fields, dtype).f
+    jacobian, fun = _compiled(rhs, U0, sparsity, unravel_fields, dtype)
     extra = bordered(border, jacobian) if border is not None and border.size else None
     y = np.asarray(y, dtype=np.float64)
     if extra is not None:                  # the multipliers: algebraic unknowns after y
@@ -153,6 +153,23 @@ def mass_system(rhs: Rhs, U0: dict, t0: float, sparsity: Sparsity, mass: dict | 
     y = consistent_start(f, jacobian_at, t0, y, M == 0, rtol, atol, names)
     return MassSystem(f, jacobian_at, M, y,
                       lambda v: unravel_fields(jnp.asarray(v[:n], dtype)))
+
+
+_COMPILED = Remembered(8)
+
+
+def _compiled(rhs: Rhs, U0: dict, sparsity: Sparsity, unravel, dtype):
+    """The coloured Jacobian and the flat rhs of `rhs` for states shaped like U0: kept for
+    the same rhs (a repeated solve of one lowered problem, `runtime.fd.forward.lowered`),
+    so that their jitted functions are not traced and compiled again."""
+    key = (rhs, tuple((k, tuple(np.shape(v)), str(v.dtype)) for k, v in sorted(U0.items())),
+           sparsity.reach, tuple(sorted(sparsity.periodic.items())))
+
+    def make():
+        jacobian = make_sparse_jacobian(lambda U, t: rhs(t, U, {}), U0, sparsity)
+        return jacobian, flat_rhs(rhs, unravel, dtype).f
+
+    return _COMPILED.get(key, make)
 
 
 @dataclass
