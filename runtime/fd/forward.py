@@ -14,6 +14,7 @@ import sympy as sp
 
 from compiler.common.grid import grid_sizes
 from compiler.fd import FDOptions, FDProgram, lower_fd
+from compiler.fd.imex import pde_mask, split_stiff
 from pdelang import System
 
 from ..algebra.multigrid import (
@@ -181,10 +182,41 @@ def _on_host(method: str, program: FDProgram, rhs, U0, t_eval, options: FDSolveO
     if method == "rodas4":
         return integrate_sparse_rosenbrock(rhs, U0, t_eval, sparsity, rtol=options.rtol,
                                            atol=options.atol, observers=observers)
+    if method == "kencarp4-imex":
+        implicit, explicit, sparsity = _imex_parts(program)
+        return integrate_esdirk(implicit, U0, t_eval, sparsity, rtol=options.rtol,
+                                atol=options.atol, observers=observers, explicit=explicit)
     integrate_on_host = integrate_bdf if method == "bdf" else integrate_esdirk
     return integrate_on_host(rhs, U0, t_eval, sparsity, mass=program.mass,
                              rtol=options.rtol, atol=options.atol, observers=observers,
                              border=program_border(program), border_params=params)
+
+
+_IMEX = Remembered(4)
+
+
+def _imex_parts(program: FDProgram):
+    """The implicit (diffusion) and explicit parts of `program`'s rhs, each lowered from
+    its share of the equations (`compiler.fd.imex`) and bound to its parameters; the
+    implicit rates kept only where the equations hold. Refused for DAEs."""
+    if program.mass is not None:
+        raise OptionError("kencarp4-imex takes ODE systems in time; this one has equations "
+                          "without a time derivative", hint="use --integrator bdf or kencarp4")
+
+    def make():
+        implicit, explicit = (lower_fd(part, program.options)
+                              for part in split_stiff(program.system))
+        bound = [p.bind(p.prepare({k: jnp.asarray(v, p.dtype) for k, v in p.params.items()}))
+                 for p in (implicit, explicit)]
+        masks = {k: jnp.asarray(pde_mask(implicit, k), implicit.dtype)
+                 for k in implicit.state_keys}
+
+        def stiff(t, U, params):
+            return {k: masks[k] * v for k, v in bound[0](t, U, params).items()}
+
+        return stiff, bound[1], program_sparsity(implicit)
+
+    return _IMEX.get((program.system, program.options), make)
 
 
 _STAGE_MULTIGRID = Remembered(4)   # per program: its coarse levels' bound rhs, compiled once

@@ -20,6 +20,8 @@ the jittable shape above, `HOST_INTEGRATORS`):
     kencarp4  ESDIRK 4(3), six stages, L-stable, stiffly accurate, error control, the same
             kept Jacobian and LU: stiff problems at moderate tolerances, index-1 DAEs
             (runtime.time.host.esdirk)
+    kencarp4-imex  its additive pair: diffusion terms implicit, the rest explicit
+            (compiler.fd.imex): a Jacobian of the stiff part only
 """
 
 from __future__ import annotations
@@ -41,7 +43,7 @@ INTEGRATORS: dict[str, AbstractIntegrator] = {
 }
 
 
-HOST_INTEGRATORS = ("bdf", "kencarp4")
+HOST_INTEGRATORS = ("bdf", "kencarp4", "kencarp4-imex")
 
 
 def get_integrator(method: str) -> AbstractIntegrator:

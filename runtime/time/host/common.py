@@ -103,6 +103,8 @@ class MassSystem:
     mass: np.ndarray
     y0: np.ndarray
     unravel: Callable[[np.ndarray], dict]
+    flatten: Callable[[Rhs], Callable[[float, np.ndarray], np.ndarray]]   # another rhs,
+                                                                        # on these vectors
 
     @property
     def mass_matrix(self) -> sps.csr_matrix:
@@ -150,9 +152,13 @@ def mass_system(rhs: Rhs, U0: dict, t0: float, sparsity: Sparsity, mass: dict | 
             start += size
         return ", ".join(found) or "the multipliers"
 
+    def flatten(other: Rhs):
+        flat = flat_rhs(other, unravel_fields, dtype).f
+        return lambda t, v: flat(t, v[:n]).astype(np.float64)
+
     y = consistent_start(f, jacobian_at, t0, y, M == 0, rtol, atol, names)
     return MassSystem(f, jacobian_at, M, y,
-                      lambda v: unravel_fields(jnp.asarray(v[:n], dtype)))
+                      lambda v: unravel_fields(jnp.asarray(v[:n], dtype)), flatten)
 
 
 _COMPILED = Remembered(8)

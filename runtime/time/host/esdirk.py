@@ -71,6 +71,7 @@ class ESDIRKTableau:
     c: tuple[float, ...]
     order: int
     embedded_order: int
+    explicit: tuple[tuple[float, ...], ...] | None = None   # an ARK's explicit rows
 
     @property
     def stages(self) -> int:
@@ -97,6 +98,16 @@ KENCARP4 = ESDIRKTableau(
     c=(0.0, 0.5, 83 / 250, 31 / 50, 17 / 20, 1.0),
     order=4,
     embedded_order=3,
+    explicit=((0.0,) * 6,
+              (0.5, 0, 0, 0, 0, 0),
+              (13861 / 62500, 6889 / 62500, 0, 0, 0, 0),
+              (-116923316275 / 2393684061468, -2731218467317 / 15368042101831,
+               9408046702089 / 11113171139209, 0, 0, 0),
+              (-451086348788 / 2902428689909, -2682348792572 / 7519795681897,
+               12662868775082 / 11960479115383, 3355817975965 / 11060851509271, 0, 0),
+              (647845179188 / 3216320057751, 73281519250 / 8382639484533,
+               552539513391 / 3454668386233, 3354512671639 / 8306763924573, 4040 / 17871,
+               0)),
 )
 
 
@@ -105,15 +116,21 @@ def integrate_esdirk(
     mass: PyTree | None = None, rtol: float = 1e-6, atol: float = 1e-8,
     max_steps: int = 100_000, observers: Sequence[Observer] = (), report: dict | None = None,
     linear_solver: str = "auto", border: Border | None = None, border_params: object = None,
-    tableau: ESDIRKTableau = KENCARP4,
+    tableau: ESDIRKTableau = KENCARP4, explicit: Rhs | None = None,
 ) -> Trajectory:
     """Integrate `M dU/dt = rhs(t, U, {})` from U0 at t_eval[0], saving every t_eval; the
-    arguments are those of `runtime.time.host.bdf.integrate_bdf`."""
+    arguments are those of `runtime.time.host.bdf.integrate_bdf`. With `explicit`, the
+    system is dU/dt = rhs + explicit, `rhs` stepped implicitly and `explicit` by the
+    tableau's explicit rows (IMEX: Kennedy and Carpenter's additive Runge-Kutta; an ODE
+    system, M = I)."""
+    if explicit is not None and (tableau.explicit is None or mass is not None):
+        raise ValueError("IMEX needs an additive tableau and an ODE system")
     start = time.perf_counter()
     times = output_times(t_eval)
     t, t_end = float(times[0]), float(times[-1])
     system = mass_system(rhs, U0, t, sparsity, mass, border, border_params, rtol, atol)
     f, M, y, unravel = system.f, system.mass, system.y0, system.unravel
+    f_explicit = None if explicit is None else system.flatten(explicit)
     counts = report if report is not None else {}
     counts.update({"steps": 0, "rejected": 0, "newton": 0, "jacobians": 0, "lus": 0})
     matrix = NewtonMatrix(system, factorizer(linear_solver, y.size), counts, LU_BAND,
@@ -121,8 +138,9 @@ def integrate_esdirk(
     matrix.refresh(t, y)
     tol = newton_tolerance(rtol)
     f_y = f(t, y)
-    h = first_step(lambda s, v: M * f(s, v), t, y, M * f_y, rtol, atol, tableau.order,
-                   t_end - t)
+    total = f if f_explicit is None else (lambda s, v: f(s, v) + f_explicit(s, v))
+    h = first_step(lambda s, v: M * total(s, v), t, y, M * total(t, y), rtol, atol,
+                   tableau.order, t_end - t)
     outputs = [unravel(y)]
     dt_min, dt_max = math.inf, 0.0
     name = tableau.name
@@ -143,7 +161,8 @@ def integrate_esdirk(
                            matrix.describe_failure())
             lands = h >= t_to - t
             step = t_to - t if lands else h
-            stages = _stages(tableau, f, M, t, y, f_y, step, matrix, atol, rtol, tol, counts)
+            stages = _stages(tableau, f, f_explicit, M, t, y, f_y, step, matrix, atol, rtol,
+                             tol, counts)
             if stages is None:                          # Newton failed with a fresh J
                 counts["rejected"] += 1
                 h = step * 0.25
@@ -164,7 +183,8 @@ def integrate_esdirk(
             counts["steps"] += 1
             dt_min, dt_max = min(dt_min, step), max(dt_max, step)
             t = t_to if lands else t + step
-            y, f_y = y_new, F[-1]
+            y = y_new
+            f_y = F[-1] if f_explicit is None else f(t, y)    # IMEX: y_new is not Z_s
             matrix.step_taken(t, y)
             factor = min(MAX_FACTOR, factor)
             if 1.0 <= factor < KEEP_BAND:
@@ -181,17 +201,23 @@ def integrate_esdirk(
     return Trajectory(t=times, U=stack_outputs(outputs), stats=stats)
 
 
-def _stages(tab: ESDIRKTableau, f, M: np.ndarray, t: float, y: np.ndarray, f_y: np.ndarray,
-            h: float, matrix: NewtonMatrix, atol: float, rtol: float, tol: float,
-            counts: dict) -> tuple[np.ndarray, np.ndarray] | None:
-    """The stages of one step: (y_new, the stage derivatives F stacked), or None when a
-    stage's Newton iteration fails even with a fresh Jacobian."""
+def _stages(tab: ESDIRKTableau, f, f_explicit, M: np.ndarray, t: float, y: np.ndarray,
+            f_y: np.ndarray, h: float, matrix: NewtonMatrix, atol: float, rtol: float,
+            tol: float, counts: dict) -> tuple[np.ndarray, np.ndarray] | None:
+    """The stages of one step: (y_new, the stage derivatives F stacked, both parts' where
+    IMEX), or None when a stage's Newton iteration fails even with a fresh Jacobian.
+    Implicit only, y_new is the last stage (stiffly accurate); IMEX, y + h sum b_j F_j."""
     c = h * tab.gamma
-    F = np.empty((tab.stages, y.size))
+    F = np.empty((tab.stages, y.size))                       # the implicit part's
+    E = None if f_explicit is None else np.empty((tab.stages, y.size))
     F[0] = f_y
+    if E is not None:
+        E[0] = f_explicit(t, y)
     Z = y
     for i in range(1, tab.stages):
         known = h * np.tensordot(np.array(tab.a[i][:i]), F[:i], axes=1)
+        if E is not None:
+            known = known + h * np.tensordot(np.array(tab.explicit[i][:i]), E[:i], axes=1)
         # predictor: the line from y through the last stage, to this stage's time
         start = y + (tab.c[i] / tab.c[i - 1]) * (Z - y) if tab.c[i - 1] > 0 else Z
         scale = atol + rtol * np.abs(start)
@@ -207,4 +233,9 @@ def _stages(tab: ESDIRKTableau, f, M: np.ndarray, t: float, y: np.ndarray, f_y: 
         if not converged:
             return None
         F[i] = (M * (Z - y) - known) / c
-    return Z, F
+        if E is not None:
+            E[i] = f_explicit(t + tab.c[i] * h, Z)
+    if E is None:
+        return Z, F
+    F = F + E
+    return y + h * np.tensordot(np.array(tab.b), F, axes=1), F
