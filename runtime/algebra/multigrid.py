@@ -406,8 +406,8 @@ def stage_preconditioner(levels: tuple[FDProgram, ...], level_rhs: tuple):
     a function v -> one V-cycle's approximation of (I - h J)^-1 v, on state pytrees, with
     J the Jacobian of the right-hand side at (t, U). Each coarser level's operator is its
     own lowering's I - h J_l at U injected to its grid (`level_rhs`: each level's rhs with
-    its parameters bound). Built once per step, it serves every Newton iteration and stage
-    of the step (SDIRK's stages share h = dt gamma)."""
+    its parameters bound). Built once per compiled chunk of steps, it serves every Newton
+    iteration and stage there (SDIRK's stages share h = dt gamma)."""
     fine = levels[0]
 
     def precondition(t, U, h):

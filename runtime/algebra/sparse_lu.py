@@ -122,6 +122,6 @@ def factorizer(backend: str = "auto", size: int = PARDISO_FROM
     except (ImportError, OSError):
         if backend == "pardiso":
             raise OptionError("the PARDISO backend needs pypardiso (MKL)",
-                              hint="pip install 'pdelang[pardiso]', or use "
-                              "--linear-solver superlu") from None
+                              hint="pip install 'pdelang[pardiso]', or set "
+                              "PDELANG_SPARSE_LU=superlu") from None
         return superlu

@@ -67,6 +67,10 @@ def fit_fd(system: System, options, observers: Sequence[Callable] = ()) -> Solut
                                          options.dtype, options.face_mean))
     if system.time is None:
         return _fit_steady(program, observations, options, observers, started)
+    if program.mass is not None:
+        raise OptionError("fitting a differential-algebraic system by fd is not supported "
+                          "yet (its forward solve runs on the host integrators)",
+                          hint="use --method odil or --method pinn for this fit")
     model = FitModel(program, observations, options.regularization)
     unknowns = model.unknowns
     optimizer = _optimizer(options.optimizer, unknowns.size)

@@ -110,7 +110,7 @@ def evolve(program: FDProgram, params, options: FDSolveOptions, observers,
             options.checkpoint_every or options.resume))
         method = auto_integrator(program, rhs, U0, t0, t1 - t0, options, host=host)
     dt = options.dt
-    if dt is None and program.wave_rate is not None:
+    if dt is None and program.wave_rate is not None and method not in HOST_INTEGRATORS:
         dt = shock_dt(program, U0, params, t0, t1)
         radius = spectral_radius(rhs, np.float64(t0), U0, {}, jax.random.PRNGKey(options.seed))
         dt = min(dt, stable_dt(method, float(radius)))     # diffusion terms may limit more
@@ -258,7 +258,13 @@ def _stage_levels(program: FDProgram, params):
 
     # keyed by identity: a program (dicts inside) does not hash, and the value holds it,
     # so the id is not reused while the entry lives
-    return _STAGE_MULTIGRID.get((id(program),), make)
+    return _STAGE_MULTIGRID.get((id(program), _values_key(params)), make)
+
+
+def _values_key(params) -> tuple:
+    """The parameter values as a key: scalars by value, arrays by identity (their holder
+    keeps them alive while cached)."""
+    return tuple((k, float(v) if np.ndim(v) == 0 else id(v)) for k, v in sorted(params.items()))
 
 
 def _dae_integrator(program: FDProgram, method: str) -> str:
@@ -323,7 +329,7 @@ def auto_integrator(program: FDProgram, rhs, U0, t0: float, span: float,
     steps = span / stable_dt(explicit, float(radius))
     unknowns = sum(int(np.prod(program.shapes[k])) for k in program.state_keys)
     lu_ok = unknowns <= HOST_LU_UNKNOWNS.get(len(program.grid.axes), 0)
-    if host and lu_ok and steps > HOST_STIFF_STEPS:
+    if host and lu_ok and steps > HOST_STIFF_STEPS and options.linear_solver != "multigrid":
         return "bdf"
     return "sdirk2" if steps > STIFF_STEPS else explicit
 

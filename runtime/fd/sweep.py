@@ -30,6 +30,7 @@ from ..output.finish import finish_solution
 from ..output.solution import Solution
 from ..parallel.devices import select_devices
 from ..reuse import Remembered
+from ..time.integrators import HOST_INTEGRATORS
 from ..time.stability import spectral_radius, stable_dt
 from .ensemble import integrate_ensemble, member
 from .forward import (
@@ -119,6 +120,10 @@ def solve_sweep(system: System, options: FDSolveOptions,
                     accuracy=options.accuracy)
     program, _ = lowered(system, FDOptions(options.grid, options.accuracy, options.scheme,
                                            options.dtype, options.face_mean))
+    if program.mass is not None:
+        raise OptionError("a sweep of a differential-algebraic system is not supported: its "
+                          "members would need the host integrators (bdf), which run one "
+                          "at a time", hint="solve the members one by one")
     params, axes = member_params(program, swept)
     if system.time is None:
         values, grid, extra, verdict = _steady_members(program, params, axes, count,
@@ -166,10 +171,10 @@ def _evolve_members(program: FDProgram, params, axes, swept, options: FDSolveOpt
                 waves_leapfrog(program.rhs, t0, U, options.accuracy, p)
                 for U, p in member_states):
             method = "rk4"                 # a damped member: as auto picks for it alone
-    if method == "rodas4" and program.grid.axes:
-        raise OptionError("a sweep on a grid takes integrators that run on the device: "
-                          "rodas4's sparse LU runs on the host", hint="use --integrator "
-                          "sdirk2 for stiff members, or solve them one by one")
+    if method in HOST_INTEGRATORS or (method == "rodas4" and program.grid.axes):
+        raise OptionError(f"a sweep takes integrators that run on the device: {method}'s "
+                          "sparse LU runs on the host", hint="use --integrator sdirk2 for "
+                          "stiff members, or solve them one by one")
     dt = options.dt
     if dt is None and program.wave_rate is not None:
         dt = min(shock_dt(program, U, p, t0, t1) for U, p in member_states)

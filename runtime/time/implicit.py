@@ -4,7 +4,7 @@ For stiff, diffusion-dominated systems the explicit step limit (dt ~ h^2) is far
 accuracy needs. Each SDIRK stage solves `Y = Z + dt*gamma * rhs(t_i, Y)`; Newton's method
 linearises it with `jax.linearize` (Jacobian-vector products, no matrix is formed) and solves
 `(I - dt*gamma*J) delta = -G(Y)` with GMRES: without preconditioner, or right-
-preconditioned by a multigrid V-cycle of that operator built once per step
+preconditioned by a multigrid V-cycle of that operator built once per compiled chunk
 (`SDIRK.precondition`, from `runtime.algebra.multigrid.stage_preconditioner`), which keeps
 GMRES's iterations few however stiff the step. Everything is jittable: the loops are
 `lax.while_loop`s and failure is a counter, reported by the runtime.

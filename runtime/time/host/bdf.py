@@ -145,22 +145,25 @@ def integrate_bdf(
         if counts["steps"] + counts["rejected"] >= max_steps:
             raise fail(f"bdf used up max_steps = {max_steps} steps")
         min_step = 10 * np.finfo(float).eps * max(abs(t), 1.0)
-        if t + h > t_end:                         # the last step ends on t_end exactly
+        if t + h >= t_end - min_step:             # the last step ends on t_end exactly
             change_step(D, order, (t_end - t) / h)
             h, equal_steps = t_end - t, 0
         accepted = False
         while not accepted:
             if h < min_step:
                 raise fail(f"bdf's step size collapsed to {h:.3g}", matrix.describe_failure())
-            t_new = t + h if t + h < t_end else t_end
+            # the step clipped to t_end lands there exactly (t + h may round below it)
+            t_new = t_end if h >= t_end - t - min_step else t + h
             y_predict = D[:order + 1].sum(axis=0)
             scale = atol + rtol * np.abs(y_predict)
             psi = (_GAMMA[1:order + 1] @ D[1:order + 1]) / _ALPHA[order]
             c = h / _ALPHA[order]
             while True:
-                matrix.prepare(c)
-                converged, iters, y_new, d = simplified_newton(f, M, t_new, y_predict, c,
-                                                               M * psi, matrix, scale, tol)
+                if matrix.prepare(c, t_new):
+                    converged, iters, y_new, d = simplified_newton(
+                        f, M, t_new, y_predict, c, M * psi, matrix, scale, tol)
+                else:
+                    converged, iters = False, 0
                 counts["newton"] += iters
                 if converged or matrix.fresh:
                     break

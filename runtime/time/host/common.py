@@ -81,7 +81,7 @@ def host_failure(method: str, message: str, times: np.ndarray, outputs: list, st
     error = SolveError(message, hint=hint or (
         "the solution may blow up or turn singular there (check the equations and the "
         "initial values near that time); or the tolerances are too tight for the "
-        "arithmetic: loosen rtol=, atol=; --integrator sdirk2 takes fixed steps"))
+        "arithmetic: loosen rtol=, atol="))
     U = jax.tree.map(lambda *xs: jnp.stack(xs), *outputs)
     error.trajectory = Trajectory(t=np.asarray(times), U=U, stats=host_stats(
         method, steps, 0, math.nan, math.nan, math.nan, time.perf_counter()))
@@ -200,8 +200,14 @@ class NewtonMatrix:
                                                         # tolerance) of the last Newton
                                                         # iteration that did not converge
 
+    singular_at: float | None = None          # where M - c J was last found singular
+
     def describe_failure(self) -> str:
         """What to tell the user about the last Newton failure, if any."""
+        if self.singular_at is not None:
+            return (f"; the Newton matrix M - c J was singular at t = {self.singular_at:.6g} "
+                    "(for a DAE: its algebraic equations no longer determine their fields "
+                    "there)")
         if self.failure is None:
             return ""
         t, norm, tol = self.failure
@@ -213,12 +219,19 @@ class NewtonMatrix:
         self.counts["jacobians"] = self.counts.get("jacobians", 0) + 1
         self.J, self.fresh, self.age, self.lu = self.system.jacobian(t, y), True, 0, None
 
-    def prepare(self, c: float) -> None:
-        """Factorise M - c J unless the kept LU is close enough."""
+    def prepare(self, c: float, t: float) -> bool:
+        """Factorise M - c J unless the kept LU is close enough; False when the matrix is
+        singular (recorded as a failure: the caller shrinks the step, as for a Newton
+        iteration that does not converge)."""
         if self.lu is None or abs(c / self.c - 1) > self.band:
             self.counts["lus"] = self.counts.get("lus", 0) + 1
-            self.lu = self.factorize(self.system.mass_matrix - c * self.J)
-            self.c = c
+            try:
+                self.lu = self.factorize(self.system.mass_matrix - c * self.J)
+            except RuntimeError:             # SuperLU: "Factor is exactly singular"
+                self.lu, self.singular_at = None, t
+                return False
+            self.c, self.singular_at = c, None
+        return True
 
     def solve(self, r: np.ndarray, c: float) -> np.ndarray:
         return 2.0 / (1.0 + c / self.c) * self.lu.solve(r)

@@ -170,7 +170,7 @@ def integrate_esdirk(
             y_new, F = stages
             scale = atol + rtol * np.maximum(np.abs(y), np.abs(y_new))
             raw = step * np.tensordot(err_bound, F, axes=1)
-            error = raw if algebraic is None else np.where(
+            error = raw if algebraic is None or matrix.lu is None else np.where(
                 algebraic, matrix.solve(M * raw, step * tableau.gamma), raw)
             err = weighted_norm(error / scale)
             err = err if math.isfinite(err) and np.all(np.isfinite(y_new)) else math.inf
@@ -223,9 +223,11 @@ def _stages(tab: ESDIRKTableau, f, f_explicit, M: np.ndarray, t: float, y: np.nd
         scale = atol + rtol * np.abs(start)
         q = M * (start - y) - known
         while True:
-            matrix.prepare(c)
-            converged, iters, Z, d = simplified_newton(f, M, t + tab.c[i] * h, start, c, q,
-                                                       matrix, scale, tol, NEWTON_ITER)
+            if matrix.prepare(c, t):
+                converged, iters, Z, d = simplified_newton(f, M, t + tab.c[i] * h, start, c,
+                                                           q, matrix, scale, tol, NEWTON_ITER)
+            else:
+                converged, iters = False, 0
             counts["newton"] += iters
             if converged or matrix.fresh:
                 break

@@ -113,3 +113,37 @@ def test_methods_that_would_weaken_a_mean_in_time_refuse_it(method):
     with pytest.raises(LoweringError, match="over space and time together") as info:
         runtime.solve(pl.parse(TAYLOR_GREEN), method, grid=9)
     assert info.value.span.line == 11 and "--method fd" in info.value.hint
+
+
+def test_sweeps_and_fits_of_a_dae_are_refused_not_misread(tmp_path):
+    """The ensemble and the fit integrate dU/dt = rhs: an algebraic residual would be read
+    as a rate (found by review: a sweep returned p = -10.6 where a*cos(t) = -0.99)."""
+    text = """
+time t in [0, 3]
+field u(t), p(t)
+param a = 1
+pde d(u, t) = -u + p
+pde p = a*cos(t)
+ic u = 0 at t = 0
+"""
+    with pytest.raises(OptionError, match="sweep of a differential-algebraic"):
+        runtime.solve(pl.parse(text), "fd", sweep={"a": [1.0, 2.0]})
+    (tmp_path / "obs.csv").write_text("t,u\n0.5,0.2\n1.0,0.4\n")
+    fit = text.replace("param a = 1", "param a ~ 0.5") + 'data "obs.csv"\n'
+    with pytest.raises(OptionError, match="fitting a differential-algebraic"):
+        runtime.solve(pl.parse(fit, base=tmp_path), "fd")
+
+
+def test_an_algebraic_block_turning_singular_later_stops_with_the_time():
+    """z (u - 1/2) = 1 with u = t: z = 1 / (t - 1/2) is determined until t = 1/2, where the
+    block d/dz = u - 1/2 vanishes; the solve stops there and says so."""
+    text = """
+time t in [0, 1]
+field u(t), z(t)
+pde d(u, t) = 1
+pde z*(u - 0.5) = 1
+ic u = 0 at t = 0
+"""
+    with pytest.raises(SolveError, match=r"at t = 0\.(49|5)") as info:
+        runtime.solve(pl.parse(text), "fd")
+    assert info.value.trajectory.t[-1] < 0.5

@@ -93,3 +93,46 @@ def test_bdf_and_sparse_rodas4_agree_on_a_small_brusselator():
     for name in ("u", "v"):
         np.testing.assert_allclose(np.asarray(results[0].values[name]),
                                    np.asarray(results[1].values[name]), rtol=2e-6)
+
+
+def test_the_last_step_lands_on_the_end_however_it_rounds():
+    """t + (t_end - t) can round one ulp below t_end; the clipped step must still land
+    there (review found t_end = 510.31036367803034 failing with a collapsed step)."""
+    import jax.numpy as jnp
+
+    from runtime.algebra.sparse_jacobian import Sparsity
+    from runtime.time.host.bdf import integrate_bdf
+
+    for t_end in (510.31036367803034, 1234.5678901234567, 97.0):
+        trajectory = integrate_bdf(lambda t, U, p: {"u": -U["u"]}, {"u": jnp.asarray(1.0)},
+                                   [0.0, t_end], Sparsity(1, {"u": ()}))
+        assert trajectory.t[-1] == t_end and abs(float(trajectory.U["u"][-1])) < 1e-6
+
+
+def test_bdf_takes_a_shock_capturing_program_and_auto_keeps_multigrid_asked_for():
+    """Review findings: a program with convective fluxes asked for a stability limit that
+    bdf does not have; --linear-solver multigrid with auto's stiff choice must give sdirk2."""
+    burgers = """
+space x in [0, 1]
+time t in [0, 0.1]
+field u(t, x)
+pde d(u, t) + d(u^2/2, x) = 0.01*d(u, x, 2)
+bc periodic x
+ic u = 1 + 0.5*sin(2*pi*x) at t = 0
+"""
+    solution = runtime.solve(pl.parse(burgers), "fd", grid=65, integrator="bdf", frames=2)
+    assert solution.meta["integrator"] == "bdf" and np.all(np.isfinite(solution.values["u"]))
+    heat = """
+space x in [0, 1], y in [0, 1]
+time t in [0, 0.5]
+field u(t, x, y)
+pde d(u, t) = laplace(u)
+bc u = 0 at x = 0
+bc u = 0 at x = 1
+bc u = 0 at y = 0
+bc u = 0 at y = 1
+ic u = sin(pi*x)*sin(pi*y) at t = 0
+"""
+    solution = runtime.solve(pl.parse(heat), "fd", grid=129, frames=2,
+                             linear_solver="multigrid")
+    assert solution.meta["integrator"] == "sdirk2"
