@@ -59,6 +59,7 @@ def test_robertson_as_a_dae_matches_radau():
         assert np.max(np.abs(found / reference[i, 1:] - 1)) < 1e-6, name
 
 
+@pytest.mark.slow
 def test_taylor_green_dae_agrees_with_bdf():
     """Two time integrators on one spatial discretisation: at 33 points both leave the
     stencils' error (w 3.79e-4 bdf, 3.81e-4 kencarp4 against the exact decay)."""
