@@ -82,14 +82,18 @@ def test_robertson_as_ode_and_as_dae_matches_radau(form):
         np.testing.assert_allclose(total, 1.0, atol=1e-12)     # the constraint, exactly
 
 
-def test_bdf_and_sparse_rodas4_agree_on_a_small_brusselator():
-    """Two methods, both on the host with the stencil-coloured Jacobian: BDF and Rodas4 at
-    tight tolerances on 8 x 8 nodes to t = 2 (through the forcing's switch at t = 1.1)."""
+@pytest.mark.parametrize("method", [
+    "bdf", pytest.param("kencarp4", marks=pytest.mark.slow),
+    pytest.param("kencarp4-imex", marks=pytest.mark.slow)])
+def test_host_integrators_agree_with_sparse_rodas4_on_a_small_brusselator(method):
+    """Independent methods, all on the host with the stencil-coloured Jacobian, against
+    Rodas4 at tight tolerances on 8 x 8 nodes to t = 2 (through the forcing's switch at
+    t = 1.1)."""
     text = (EXAMPLES / "brusselator2d.pde").read_text().replace("t in [0, 11.5]",
                                                                 "t in [0, 2]")
     system = pl.parse(text)
-    results = [runtime.solve(system, "fd", grid=9, integrator=method, frames=3, rtol=1e-9,
-                             atol=1e-12) for method in ("bdf", "rodas4")]
+    results = [runtime.solve(system, "fd", grid=9, integrator=name, frames=3, rtol=1e-9,
+                             atol=1e-12) for name in (method, "rodas4")]
     for name in ("u", "v"):
         np.testing.assert_allclose(np.asarray(results[0].values[name]),
                                    np.asarray(results[1].values[name]), rtol=2e-6)
