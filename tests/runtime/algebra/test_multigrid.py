@@ -242,6 +242,7 @@ exact u = sin(pi*x)*sin(pi*y) + x*y
 """
 
 
+@pytest.mark.slow                  # 12-20 s: the default lane keeps the auto/NK paths' tests
 def test_nonlinear_newton_krylov_matches_newton_with_the_lu():
     errors = []
     for n in (65, 129):
