@@ -23,8 +23,8 @@ c stays within `LU_BAND` of the c it was factorised at, with the correction scal
 contracts by |r - 1| / (r + 1) at worst, r = c / c_lu, both for stiff and non-stiff modes,
 so a band of 0.6 keeps it below 0.43 (0.23 where the step grew); CVODE's 0.3, with a new
 Jacobian every 50 steps, refactorised the 128^2 Brusselator's matrix 76 times where this
-does 64); and a proposed step increase
-below 1.5x is not taken (CVODE's fixed-step band), which keeps D and the LU unchanged.
+does 64); and a proposed step increase below 1.5x is not taken (CVODE's fixed-step band),
+which keeps D and the LU unchanged.
 Output times are not stepped onto: values there come from the BDF interpolating
 polynomial, of the method's order.
 
