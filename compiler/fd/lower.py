@@ -107,6 +107,11 @@ class FDProgram:
         return find_stage(self.stages, name)
 
     @property
+    def unknowns(self) -> int:
+        """The number of values in the state (every array's nodes)."""
+        return sum(int(np.prod(self.shapes[k])) for k in self.state_keys)
+
+    @property
     def dtype(self):
         return jnp.float64 if self.options.dtype == "float64" else jnp.float32
 

@@ -105,7 +105,7 @@ def _multigrid_refusal(program: FDProgram, placement: Placement | None,
         return "it runs on one device in this version"
     why = applicable(program)
     if why is None and solver == "auto":
-        unknowns = sum(int(np.prod(program.shapes[k])) for k in program.state_keys)
+        unknowns = program.unknowns
         if unknowns < MULTIGRID_FROM:
             return f"{unknowns} unknowns: the direct solve is quicker"
     return why

@@ -195,7 +195,7 @@ def auto_integrator(program: FDProgram, rhs, U0, t0: float, span: float,
     radius = spectral_radius(rhs, np.float64(t0), U0, params,
                              jax.random.PRNGKey(options.seed))
     steps = span / stable_dt(explicit, float(radius))
-    unknowns = sum(int(np.prod(program.shapes[k])) for k in program.state_keys)
+    unknowns = program.unknowns
     lu_ok = unknowns <= HOST_LU_UNKNOWNS.get(len(program.grid.axes), 0)
     if host and lu_ok and steps > HOST_STIFF_STEPS and options.linear_solver != "multigrid":
         return "bdf"

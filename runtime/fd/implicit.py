@@ -103,7 +103,7 @@ def stage_multigrid(program: FDProgram, params, method: str, options: FDSolveOpt
                           hint="use --integrator sdirk2, or leave out --linear-solver")
     why = "it runs on one device in this version" if placement is not None else \
         applicable(program, in_time=True)
-    unknowns = sum(int(np.prod(program.shapes[k])) for k in program.state_keys)
+    unknowns = program.unknowns
     if options.linear_solver == "auto":
         return None if why is not None or unknowns < MULTIGRID_FROM else \
             _stage_levels(program, params)

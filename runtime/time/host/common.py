@@ -30,6 +30,7 @@ from runtime.reuse import Remembered
 
 from ..base import Rhs
 from ..loop import Stats, Trajectory
+from .dae import consistent_start
 
 
 @dataclass(frozen=True)
@@ -118,8 +119,6 @@ def mass_system(rhs: Rhs, U0: dict, t0: float, sparsity: Sparsity, mass: dict | 
     arrays like U0; None: all 1), its sparse Jacobian by the stencil colouring, the
     border's multipliers appended, and consistent initial values
     (`runtime.time.host.dae.consistent_start`)."""
-    from .dae import consistent_start
-
     U0 = {k: jnp.asarray(v) for k, v in dict(U0).items()}
     y, unravel_fields = ravel_pytree(U0)
     dtype = y.dtype

@@ -16,6 +16,7 @@ import numpy as np
 import scipy.sparse as sps
 import scipy.sparse.linalg as spla
 
+from runtime.algebra.sparse_lu import ORDERING
 from runtime.errors import SolveError
 
 MAX_ITERATIONS = 20
@@ -59,7 +60,7 @@ def _factorise(block: sps.csc_matrix, t0: float, fields: str):
              "determines (a pressure Poisson equation for div(u) = 0), or fix a free "
              "constant with `bc mean(FIELD) = 0`")
     try:
-        lu = spla.splu(block, permc_spec="MMD_AT_PLUS_A")
+        lu = spla.splu(block, permc_spec=ORDERING)
     except RuntimeError:
         raise singular from None
     pivots = np.abs(lu.U.diagonal())

@@ -23,11 +23,10 @@ from typing import Any
 import jax.numpy as jnp
 import numpy as np
 import scipy.sparse as sps
-import scipy.sparse.linalg as spla
 from jax.flatten_util import ravel_pytree
 
 from runtime.algebra.sparse_jacobian import Sparsity, make_sparse_jacobian
-from runtime.algebra.sparse_lu import ORDERING
+from runtime.algebra.sparse_lu import superlu
 
 from ..adaptive import PIController
 from ..base import Rhs
@@ -110,5 +109,5 @@ def _attempt(tab: RosenbrockTableau, f, f_t, jacobian, identity, t: float, y: np
     """One Rosenbrock step of size h from (t, y): the new state and the error estimate."""
     _, J = jacobian.linearize(y, jnp.asarray(t, dtype))
     W = (identity / (tab.gamma * h) - J).tocsc()
-    lu = spla.splu(W, permc_spec=ORDERING)   # a new pattern-free factorisation each step
+    lu = superlu(W)                    # a new factorisation each step: see the docstring
     return tab.step(f, lu.solve, t, y, h, f_t(t, y))
