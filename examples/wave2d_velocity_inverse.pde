@@ -2,9 +2,9 @@
 # (six snapshots on 33 x 33 points; the data hold a fast inclusion near (0.7, 0.35)).
 # Fit on the 33 x 33 grid with fourth-order stencils and a little smoothing:
 #   pdelang solve wave2d_velocity_inverse.pde --grid 33 --accuracy 4 --regularization 1e-4
-# With a PINN the data need weighting up (docs/inverse.md), 1.5% in 480 s:
-#   pdelang solve wave2d_velocity_inverse.pde --method pinn --grid 33 --data-weight 1e4 \
-#       --regularization 1e-2
+# With a PINN (defaults: data and smoothing weighted on the equations' scale,
+# docs/inverse.md), c to about 1.4% in 480 s:
+#   pdelang solve wave2d_velocity_inverse.pde --method pinn --grid 33
 problem "wave speed from recorded wavefields"
 
 param c(x, y) ~ 1                    # unknown coefficient field, first guess 1 everywhere

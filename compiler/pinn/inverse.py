@@ -17,11 +17,18 @@
   points (mean squared in the loss, weighted by the data weight).
 - A regularization term per unknown coefficient field: its gradient at interior points
   (the loss takes the mean squared norm, weighted by the regularization option).
+- The weights `auto` starts the data and regularization terms from (`starting_weights`):
+  the equations' residual and the data misfit are in different units, and a wave whose
+  terms are of order u / width^2 outweighs a misfit of order u by orders of magnitude, so
+  the equations win and the unknowns hardly move (the wave-speed example with weight 1:
+  c 14% off, its guess 3.6%). The data weight makes the two the same size in their own
+  units; the regularization is a small share of the same scale.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Mapping
 
 import jax
@@ -36,6 +43,7 @@ from ..common.observations import FieldObservations, field_observations, require
 from .constraints import make_face_data
 from .derivatives import derivatives_at
 from .network import InputMap, MLPSpec, init_mlp, with_output_layer
+from .probes import initial_values, on_initial_state, probe_points
 from .residuals import NetworkGroup, Residual, Term, network_function, with_constants
 
 COEFFICIENT_LAYERS = (20, 20)      # hidden widths of an unknown coefficient field's network
@@ -83,6 +91,54 @@ def observations_for_pinn(system: System) -> tuple[FieldObservations, ...]:
     if system.unknown_params:
         return require_observations(system, "pinn")
     return field_observations(system)
+
+
+REGULARIZATION_SHARE = 1e-4   # of the equations' mean square, for a change of c by its
+                              # guess across the domain
+
+
+def starting_weights(system: System, observations: tuple[FieldObservations, ...],
+                     terms: tuple[Term, ...]) -> dict[str, float]:
+    """Weights of the data and regularization terms that put them on the equations' scale
+    (what `auto` starts training from; options override them), {} where that scale is not
+    known (`equations_mean_square`). Data: the equations' mean square over the mean square
+    of the observed values, so that a relative misfit costs as much as a relative residual.
+    Regularization of a coefficient field c: REGULARIZATION_SHARE times the equations' mean
+    square times L^2 / guess^2 (L^2 the mean squared length of c's coordinates), so that c
+    changing by its guess across the domain costs that share of the equations' scale."""
+    equations = equations_mean_square(system) if system.unknown_params else None
+    data = float(np.mean([o.rms ** 2 for o in observations])) if observations else 0.0
+    if equations is None or not data > 0:
+        return {}
+    weights = {t.name: equations / data for t in terms if t.kind == "data"}
+    for p in system.unknown_params:
+        name = f"regularization {p.name}"
+        if not p.is_field or name not in {t.name for t in terms}:
+            continue
+        length = float(np.mean([system.coordinate(a).length ** 2 for a in p.args]))
+        guess = sp.sympify(p.guess)
+        size = float(abs(guess)) if guess.is_number and guess != 0 else 1.0
+        weights[name] = REGULARIZATION_SHARE * equations * length / size ** 2
+    return weights
+
+
+def equations_mean_square(system: System) -> float | None:
+    """The mean square of the equations' residuals on the initial state held still in time
+    (their space terms at t0, unknowns at their guesses: the size of the time derivatives
+    they set), over the probes (`compiler.pinn.probes`). None without time, where a field
+    has no `ic u = g` value, or where the equations cannot be evaluated there (a
+    coefficient field given as samples) or vanish."""
+    if system.time is None:
+        return None
+    at = probe_points(system)
+    try:
+        initial = initial_values(system)
+        squares = [np.mean(np.square(on_initial_state(e.residual, system, initial, at)))
+                   for e in system.equations]
+    except (ValueError, KeyError, TypeError, ZeroDivisionError):
+        return None
+    value = float(np.mean(squares))
+    return value if math.isfinite(value) and value > 0 else None
 
 
 def scale_to_data(groups: tuple[NetworkGroup, ...],

@@ -20,7 +20,7 @@ prints.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import jax
 import jax.numpy as jnp
@@ -42,6 +42,7 @@ from .inverse import (
     observations_for_pinn,
     regularization_terms,
     scale_to_data,
+    starting_weights,
 )
 from .network import InputMap, MLPSpec, init_mlp
 from .options import PINNOptions
@@ -68,6 +69,8 @@ class PINNProgram:
     terms: tuple[Term, ...]
     physical: Mapping[str, np.ndarray]         # constants, unknown guesses, sample arrays
     stages: tuple[Stage, ...] = ()
+    starting_weights: Mapping[str, float] = field(default_factory=dict)   # data and
+                                               # regularization terms (`starting_weights`)
 
     def stage(self, name: str) -> Stage:
         """The stage called `name` (networks, unknowns, residuals)."""
@@ -120,10 +123,12 @@ def lower_pinn(system: System, options: PINNOptions | None = None) -> PINNProgra
     terms = to_residuals(system, groups, coordinates, periodic, hard)
     terms += data_terms(system, groups, coordinates, observations) + \
         regularization_terms(groups, coordinates)
+    weights = starting_weights(system, observations, terms)
     stages = (network_stage(groups[:len(groups) - len(coefficients)], notes),
               *((unknowns_stage(system, coefficients),) if system.unknown_params else ()),
-              residual_stage(terms))
-    return PINNProgram(system, options, coordinates, bounds, groups, terms, physical, stages)
+              residual_stage(terms, weights))
+    return PINNProgram(system, options, coordinates, bounds, groups, terms, physical, stages,
+                       weights)
 
 
 def make_networks(system: System, options: PINNOptions,

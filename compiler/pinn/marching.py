@@ -43,6 +43,7 @@ from pdelang.printing import expression_to_pde
 from ..errors import LoweringError
 from .lower import PINNProgram, lower_pinn
 from .options import PINNOptions
+from .probes import coefficient, evaluate, initial_values, probe_points
 from .residuals import Term, inline_coefficients, make_residual
 
 WINDOW_START = "_window_start"        # physical: the window's start time t_k
@@ -50,7 +51,6 @@ PREVIOUS = "_previous_window"         # physical: the previous window's networks
 FIRST = "_first_window"               # physical: 1 in the first window, else 0
 WINDOWS_PER_CROSSING = 1              # auto: windows for each crossing of the domain
 MOST_WINDOWS = 64                     # auto never asks for more
-PROBES = 65536                        # points of the initial state the speeds are taken at
 
 
 @dataclass(frozen=True)
@@ -200,14 +200,10 @@ def _crossings(system: System) -> float:
     space = system.space
     if not space:
         return 0.0
-    per_axis = max(int(round(PROBES ** (1 / len(space)))), 9)
-    probes = {c.name: np.linspace(*c.bounds, per_axis) for c in space}
-    grid = np.meshgrid(*probes.values(), indexing="ij")
-    at = {sp.Symbol(c.name): g.ravel() for c, g in zip(space, grid)}
-    at[time.symbol] = np.full(grid[0].size, time.bounds[0])
+    at = probe_points(system)
     constants = {p.symbol: p.value for p in system.params
                  if not p.is_field and p.value is not None}
-    initial = _initial_values(system)
+    initial = initial_values(system)
     most = 0.0
     for equation in system.equations:
         residual = inline_coefficients(equation.residual, system).xreplace(constants)
@@ -222,44 +218,9 @@ def _crossings(system: System) -> float:
                 if c.name not in f.args:
                     continue
                 slope = sp.Derivative(applied, c.symbol)
-                speed = _coefficient(residual, slope) / _coefficient(residual, rate)
-                values = _evaluate(speed, system, initial, at)
+                speed = coefficient(residual, slope) / coefficient(residual, rate)
+                values = evaluate(speed, system, initial, at)
                 most = max(most, float(np.max(np.abs(values))) * time.length / c.length)
     return most
 
 
-def _coefficient(expr: sp.Expr, node: sp.Expr) -> sp.Expr:
-    """d expr / d node, with the derivative node treated as a symbol."""
-    symbol = sp.Dummy()
-    return sp.diff(expr.xreplace({node: symbol}), symbol).xreplace({symbol: node})
-
-
-def _initial_values(system: System) -> dict[str, sp.Expr]:
-    """Each field's initial value where an initial condition gives it as `u = g`."""
-    out = {}
-    for c in system.conditions:
-        if c.kind != "initial" or c.residual.has(sp.Derivative):
-            continue
-        for f in system.fields:
-            if not c.residual.has(f.applied):
-                continue
-            slope = _coefficient(c.residual, f.applied)
-            if slope.is_number and slope != 0:
-                out[f.name] = -c.residual.xreplace({f.applied: sp.Integer(0)}) / slope
-    return out
-
-
-def _evaluate(expr: sp.Expr, system: System, initial: Mapping[str, sp.Expr],
-              at: Mapping[sp.Symbol, np.ndarray]) -> np.ndarray:
-    """`expr` on the probes of the initial state: fields by their initial values,
-    remaining derivatives by zero."""
-    derivatives = {d: sp.Integer(0) for d in expr.atoms(sp.Derivative)}
-    fields = {f.applied: initial.get(f.name, sp.Integer(0)) for f in system.fields}
-    expr = expr.xreplace(derivatives).xreplace(fields)
-    if expr.atoms(AppliedUndef):
-        raise ValueError("a coefficient field the probe cannot evaluate")
-    symbols = sorted(expr.free_symbols, key=str)
-    if any(s not in at for s in symbols):
-        raise KeyError("an unknown symbol")
-    value = sp.lambdify(symbols, expr, modules="numpy")(*(at[s] for s in symbols))
-    return np.broadcast_to(np.asarray(value, dtype=float), next(iter(at.values())).shape)

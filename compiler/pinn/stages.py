@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import partial
 
 import sympy as sp
@@ -27,8 +28,13 @@ def unknowns_stage(system: System, groups: tuple[NetworkGroup, ...]) -> Stage:
     return Stage("unknowns", system.unknown_params, partial(_unknown_line, groups))
 
 
-def residual_stage(terms: tuple[Term, ...]) -> Stage:
-    return Stage("residuals", tuple(terms), _term_line)
+def residual_stage(terms: tuple[Term, ...], weights: Mapping[str, float] | None = None
+                   ) -> Stage:
+    """The loss terms; `weights`: the starting weights auto gives some of them."""
+    weights = weights or {}
+    return Stage("residuals", tuple(terms), lambda t: _term_line(t) + (
+        f"; weight {weights[t.name]:.3g} on the equations' scale unless given"
+        if t.name in weights else ""))
 
 
 def _sizes(group: NetworkGroup) -> str:

@@ -266,12 +266,17 @@ OPTIONS = Table(METHODS, (
            "constants, lbfgs for unknown fields. pinn: the optimiser after Adam; auto: lm "
            "for networks of up to 4000 trainables when training by time, else lbfgs",
            (FD, PINN), choices=_optimizers),
-    Option("data_weight", "float", 1.0,
+    Option("data_weight", "float | None", per_method(pinn=None, odil=1.0),
            "weight of the data misfit against the equations' residual", (PINN, ODIL),
-           parse=positive_float, group="inverse"),
-    Option("regularization", "float", 0.0,
+           parse=positive_float, group="inverse",
+           shown_default="odil 1; pinn: the equations' mean square on the initial state over "
+           "the data's (inverse problems in time; else 1)"),
+    Option("regularization", "float | None", per_method(fd=0.0, pinn=None, odil=0.0),
            "smoothness penalty on unknown coefficient fields: LAMBDA times the mean squared "
-           "gradient", ALL, parse=float, group="inverse", metavar="LAMBDA"),
+           "gradient", ALL, parse=float, group="inverse", metavar="LAMBDA",
+           shown_default="fd, odil 0; pinn: 1e-4 of the equations' mean square on the "
+           "initial state, per change of the field by its guess across the domain (inverse "
+           "problems in time; else 0)"),
     # -- devices ---------------------------------------------------------------------------
     Option("devices", "int | None", None,
            "devices to split the grid over, pinn: its points", ALL, parse=positive_int,

@@ -83,8 +83,9 @@ class TrainOptions:
     weights by time slab. `weights`: a weight per term name, or "adaptive" for
     learning-rate annealing. Inverse problems: data terms start at weight `data_weight`,
     regularization terms have weight `regularization` (kept out of the annealing), unless
-    `weights` names them. `devices`: how many devices the point sets are split over (None:
-    all of the run's)."""
+    `weights` names them; None: the program's `starting_weights` (on the equations'
+    scale). `devices`: how many devices the point sets are split over (None: all of the
+    run's)."""
 
     steps: int | None = _DEFAULT["steps"]
     lbfgs_steps: int | None = _DEFAULT["lbfgs_steps"]
@@ -108,8 +109,8 @@ class TrainOptions:
     balance_every: int | None = _DEFAULT["balance_every"]
     chunk: int = _DEFAULT["chunk"]
     seed: int = _DEFAULT["seed"]
-    data_weight: float = _DEFAULT["data_weight"]
-    regularization: float = _DEFAULT["regularization"]
+    data_weight: float | None = _DEFAULT["data_weight"]
+    regularization: float | None = _DEFAULT["regularization"]
     devices: int | None = _DEFAULT["devices"]
 
     def __post_init__(self) -> None:
@@ -131,9 +132,9 @@ class TrainOptions:
                 raise OptionError(f"{name} must be at least 1")
         if not self.learning_rate > 0:
             raise OptionError("learning_rate must be positive")
-        if not self.data_weight > 0:
+        if self.data_weight is not None and not self.data_weight > 0:
             raise OptionError(f"data_weight must be positive, not {self.data_weight}")
-        if not self.regularization >= 0:
+        if self.regularization is not None and not self.regularization >= 0:
             raise OptionError(f"regularization must be >= 0, not {self.regularization}")
         if not self.target_loss >= 0:
             raise OptionError(f"target_loss must be >= 0, not {self.target_loss}")
@@ -616,18 +617,31 @@ def _resume(checkpoint: Checkpointing, fresh: _Loop, phases, kernels: _Kernels) 
                  float(manifest.get("eps", fresh.eps)))
 
 
+BY_KIND = {"data": "data_weight", "regularization": "regularization"}
+UNSCALED = {"regularization": 0.0}          # where the program has no starting weight
+
+
 def _initial_weights(program: PINNProgram, options: TrainOptions) -> np.ndarray:
-    """1 per term, `data_weight` for data terms and `regularization` for regularization
-    terms, except where a `weights` mapping names the term."""
+    """Per term: the `weights` mapping's where it names the term; for data and
+    regularization terms the `data_weight` and `regularization` options, or where those are
+    None the program's `starting_weights` (on the equations' scale; else 1 for data, 0 for
+    regularization); 1 for the rest."""
     names = [t.name for t in program.terms]
-    by_kind = {"data": options.data_weight, "regularization": options.regularization}
     given = options.weights if isinstance(options.weights, Mapping) else {}
     unknown = set(given) - set(names)
     if unknown:
         raise OptionError(f"weights name {', '.join(sorted(unknown))}, which is no loss term "
                           f"(terms: {', '.join(names)})")
-    return np.asarray([float(given.get(t.name, by_kind.get(t.kind, 1.0)))
-                       for t in program.terms])
+
+    def start(term) -> float:
+        if term.name in given:
+            return float(given[term.name])
+        option = getattr(options, BY_KIND[term.kind]) if term.kind in BY_KIND else None
+        if option is not None:
+            return float(option)
+        return float(program.starting_weights.get(term.name, UNSCALED.get(term.kind, 1.0)))
+
+    return np.asarray([start(t) for t in program.terms])
 
 
 def _draw(program: PINNProgram, options: TrainOptions, seed: int) -> dict:

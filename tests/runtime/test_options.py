@@ -36,7 +36,7 @@ OLD_DEFAULTS = {
                  balance="none", balance_every=None,
                  chunk=250, seed=0, grid=None,
                  frames=21, dtype="float32", checkpoint=None, checkpoint_every=1,
-                 resume=False, data_weight=1.0, regularization=0.0, devices=None,
+                 resume=False, data_weight=None, regularization=None, devices=None,
                  strict=False, architecture="mlp", weight_factorisation=False),
     "odil": dict(grid=None, accuracy=2, face_mean="harmonic", tol=1e-10, max_iter=50,
                  dtype=None, fit_steps=50, data_weight=1.0, regularization=0.0, devices=None,

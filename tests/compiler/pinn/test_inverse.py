@@ -1,0 +1,81 @@
+"""The weights an inverse problem's data and regularization terms start from
+(`starting_weights`): the equations' mean square on the initial state over the data's,
+checked against the same sizes worked out independently (by hand, and by finite
+differences of the initial pulse)."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import sympy as sp
+
+import pdelang as pl
+from compiler.pinn.inverse import REGULARIZATION_SHARE
+from compiler.pinn.lower import lower_pinn
+
+t, x = sp.symbols("t x")
+u = sp.Function("u")
+k = sp.Symbol("k")
+
+
+def weights(system) -> dict[str, float]:
+    return dict(lower_pinn(system).starting_weights)
+
+
+def weight(system) -> float | None:
+    """The data term's starting weight (None: the program leaves it to the default)."""
+    return weights(system).get("data u")
+
+
+def test_the_heat_inverse_weight_is_the_heat_terms_over_the_data(examples_dir):
+    system = pl.load(Path(examples_dir) / "heat_inverse.pde")
+    # k u0'' at the guess k = 0.5, u0 = sin(pi x) + 0.5 sin(3 pi x): mean square over [0, 1]
+    # 0.25 pi^4 (1/2 + 0.25 * 81 / 2)
+    equation = 0.25 * np.pi**4 * (0.5 + 0.25 * 81 / 2)
+    data = np.mean(np.square(system.data[0].column("u")))
+    assert weight(system) == pytest.approx(equation / data, rel=1e-3)
+
+
+def test_the_wave_weight_matches_a_finite_difference_laplacian(examples_dir):
+    system = pl.load(Path(examples_dir) / "wave2d_velocity_inverse.pde")
+    h = 1 / 512
+    X, Y = np.meshgrid(np.arange(513) * h, np.arange(513) * h, indexing="ij")
+    u0 = np.exp(-((X - 0.5) ** 2 + (Y - 0.5) ** 2) / 0.01)
+    laplace = (u0[2:, 1:-1] + u0[:-2, 1:-1] + u0[1:-1, 2:] + u0[1:-1, :-2]
+               - 4 * u0[1:-1, 1:-1]) / h**2           # c = 1, its guess
+    data = np.mean(np.square(system.data[0].column("u")))
+    assert weight(system) == pytest.approx(np.mean(laplace**2) / data, rel=0.02)
+    assert weight(system) > 1e5                 # why weight 1 lets the equation win
+    # c ~ 1 on the unit square: the share of the equations' mean square itself
+    assert weights(system)["regularization c"] == pytest.approx(
+        REGULARIZATION_SHARE * np.mean(laplace**2), rel=0.02)
+
+
+def test_options_override_the_starting_weights_and_a_forward_problem_has_none(examples_dir):
+    from runtime.pinn.train import TrainOptions, _initial_weights
+
+    system = pl.load(Path(examples_dir) / "heat_inverse.pde")
+    program = lower_pinn(system)
+    names = [t.name for t in program.terms]
+    auto = dict(zip(names, _initial_weights(program, TrainOptions())))
+    assert auto == {**dict.fromkeys(names, 1.0), "data u": weight(system)}
+    given = dict(zip(names, _initial_weights(program, TrainOptions(data_weight=3.0))))
+    assert given["data u"] == 3.0
+    named = dict(zip(names, _initial_weights(program, TrainOptions(weights={"data u": 5.0}))))
+    assert named["data u"] == 5.0
+    assert lower_pinn(pl.load(Path(examples_dir) / "heat1d.pde")).starting_weights == {}
+
+
+def decay(data=(1.0, 0.5)):
+    times = np.linspace(0, 1, len(data))
+    return pl.PDESystem([sp.Eq(u(t).diff(t), -k * u(t))], [sp.Eq(u(0), 2)], {t: (0, 1)},
+                        params={k: pl.Unknown(0.5)}, data={"t": times, "u": np.asarray(data)})
+
+
+def test_an_ode_weight_and_a_steady_problem_without_an_initial_state():
+    # (k u0)^2 = (0.5 * 2)^2 = 1 against the data's mean square (1 + 0.25) / 2
+    assert weight(decay()) == pytest.approx(1 / 0.625)
+    steady = pl.PDESystem([sp.Eq(u(x).diff(x, 2), -k)], [sp.Eq(u(0), 0), sp.Eq(u(1), 0)],
+                          {x: (0, 1)}, params={k: pl.Unknown(0.5)},
+                          data={"x": np.array([0.5]), "u": np.array([0.125])})
+    assert weights(steady) == {}
