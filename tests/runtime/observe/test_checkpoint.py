@@ -51,7 +51,8 @@ def reference(examples_dir, tmp_path_factory):
         process.kill()
 
 
-@pytest.mark.parametrize("signum, status", [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
+@pytest.mark.parametrize("signum, status", [       # SIGTERM (23 s) in the slow lane
+    pytest.param(signal.SIGTERM, 143, marks=pytest.mark.slow), (signal.SIGINT, 130)])
 def test_pinn_killed_and_resumed_equals_the_uninterrupted_run(examples_dir, tmp_path,
                                                               reference, signum, status,
                                                               capsys):

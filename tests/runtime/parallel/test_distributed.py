@@ -63,6 +63,7 @@ def arrays(path: Path) -> dict[str, np.ndarray]:
         return {k: data[k] for k in data.files}
 
 
+@pytest.mark.slow
 def test_two_processes_write_the_file_of_one(examples_dir, one_process, tmp_path):
     out = tmp_path / "two.npz"
     stdout = solve_on_two_processes(f"{examples_dir}/heat2d_periodic.pde", out)

@@ -113,6 +113,7 @@ def test_causal_rows_weigh_the_loss_as_the_objective_does(examples_dir, causal):
         np.testing.assert_allclose(loss, value, rtol=1e-12)
 
 
+@pytest.mark.slow
 def test_an_inverse_problems_rows_match_forward_mode(examples_dir):
     """Data terms (residual: the field at the observation points minus the data, in their
     order) and unknown constants, against jax.jacfwd of the whole residual vector."""

@@ -21,6 +21,7 @@ def marched():
     return runtime.solve(pl.parse(TRANSPORT), method="pinn", time_windows=3, **FAST)
 
 
+@pytest.mark.slow
 def test_three_windows_reach_the_exact_solution(marched):
     assert [w["window"] for w in marched.meta["time_windows"]] == [[0.0, 0.5], [0.5, 1.0],
                                                                    [1.0, 1.5]]
@@ -29,6 +30,7 @@ def test_three_windows_reach_the_exact_solution(marched):
     assert later["steps"] == 80               # Adam trains the first window only
 
 
+@pytest.mark.slow
 def test_the_windows_join_at_their_edges(marched):
     x = np.linspace(0.0, 2 * np.pi, 50)
     for edge in (0.5, 1.0):

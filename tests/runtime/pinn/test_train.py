@@ -20,6 +20,7 @@ from runtime.pinn.sampling import sample_points
 QUICK = dict(layers=(32, 32), points=256, boundary_points=128, initial_points=128)
 
 
+@pytest.mark.slow
 def test_a_short_run_already_solves_poisson_roughly(examples_dir):
     sol = runtime.solve(pl.load(f"{examples_dir}/poisson2d.pde"), "pinn", steps=600,
                         lbfgs_steps=300, grid=21, hard_constraints=False, **QUICK)
@@ -40,6 +41,7 @@ def test_hard_constraints_solve_poisson_in_a_few_hundred_steps(examples_dir):
     assert np.all(sol.values["u"][[0, -1], :] == 0) and np.all(sol.values["u"][:, [0, -1]] == 0)
 
 
+@pytest.mark.slow
 def test_training_is_repeatable_with_a_seed(examples_dir):
     program = lower_pinn(pl.load(f"{examples_dir}/heat1d.pde"))
     options = TrainOptions(steps=30, lbfgs_steps=10, points=64, boundary_points=32,

@@ -113,6 +113,7 @@ def test_the_last_step_lands_on_the_end_however_it_rounds():
         assert trajectory.t[-1] == t_end and abs(float(trajectory.U["u"][-1])) < 1e-6
 
 
+@pytest.mark.slow
 def test_bdf_takes_a_shock_capturing_program_and_auto_keeps_multigrid_asked_for():
     """Review findings: a program with convective fluxes asked for a stability limit that
     bdf does not have; --linear-solver multigrid with auto's stiff choice must give sdirk2."""
