@@ -17,7 +17,8 @@
   points (mean squared in the loss, weighted by the data weight).
 - A regularization term per unknown coefficient field: its gradient at interior points
   (the loss takes the mean squared norm, weighted by the regularization option).
-- The weights `auto` starts the data and regularization terms from (`starting_weights`):
+- The weights the data and regularization terms start from when their options are not
+  given (`starting_weights`):
   the equations' residual and the data misfit are in different units, and a wave whose
   terms are of order u / width^2 outweighs a misfit of order u by orders of magnitude, so
   the equations win and the unknowns hardly move (the wave-speed example with weight 1:
@@ -43,7 +44,7 @@ from ..common.observations import FieldObservations, field_observations, require
 from .constraints import make_face_data
 from .derivatives import derivatives_at
 from .network import InputMap, MLPSpec, init_mlp, with_output_layer
-from .probes import initial_values, on_initial_state, probe_points
+from .probes import initial_values, on_initial_state, on_probes, probe_points
 from .residuals import NetworkGroup, Residual, Term, network_function, with_constants
 
 COEFFICIENT_LAYERS = (20, 20)      # hidden widths of an unknown coefficient field's network
@@ -102,10 +103,12 @@ def starting_weights(system: System, observations: tuple[FieldObservations, ...]
     """Weights of the data and regularization terms that put them on the equations' scale
     (what `auto` starts training from; options override them), {} where that scale is not
     known (`equations_mean_square`). Data: the equations' mean square over the mean square
-    of the observed values, so that a relative misfit costs as much as a relative residual.
-    Regularization of a coefficient field c: REGULARIZATION_SHARE times the equations' mean
-    square times L^2 / guess^2 (L^2 the mean squared length of c's coordinates), so that c
-    changing by its guess across the domain costs that share of the equations' scale."""
+    of all observed values (one weight for every data term), so that a misfit relative to
+    the data's size costs as much as a residual relative to the equations'. Regularization
+    of a coefficient field c: REGULARIZATION_SHARE times the equations' mean square times
+    L^2 / g^2 (L^2 the mean squared length of c's coordinates, g the root mean square of
+    c's guess over the probes, 1 where that is zero), so that c changing by its guess
+    across the domain costs that share of the equations' scale."""
     equations = equations_mean_square(system) if system.unknown_params else None
     data = float(np.mean([o.rms ** 2 for o in observations])) if observations else 0.0
     if equations is None or not data > 0:
@@ -116,9 +119,8 @@ def starting_weights(system: System, observations: tuple[FieldObservations, ...]
         if not p.is_field or name not in {t.name for t in terms}:
             continue
         length = float(np.mean([system.coordinate(a).length ** 2 for a in p.args]))
-        guess = sp.sympify(p.guess)
-        size = float(abs(guess)) if guess.is_number and guess != 0 else 1.0
-        weights[name] = REGULARIZATION_SHARE * equations * length / size ** 2
+        size = _root_mean_square(sp.sympify(p.guess), probe_points(system))
+        weights[name] = REGULARIZATION_SHARE * equations * length / (size or 1.0) ** 2
     return weights
 
 
@@ -135,10 +137,20 @@ def equations_mean_square(system: System) -> float | None:
         initial = initial_values(system)
         squares = [np.mean(np.square(on_initial_state(e.residual, system, initial, at)))
                    for e in system.equations]
-    except (ValueError, KeyError, TypeError, ZeroDivisionError):
-        return None
+    except Exception:      # noqa: BLE001 - sympy and the numpy code it prints raise many
+        return None        # kinds (|x|'s derivative, DiracDelta, ...): only an estimate
     value = float(np.mean(squares))
     return value if math.isfinite(value) and value > 0 else None
+
+
+def _root_mean_square(expr: sp.Expr, at) -> float | None:
+    """The RMS of an expression of the coordinates over the probes (None where it cannot be
+    evaluated or is not finite)."""
+    try:
+        value = float(np.sqrt(np.mean(np.square(on_probes(expr, at)))))
+    except Exception:      # noqa: BLE001 - as in equations_mean_square
+        return None
+    return value if math.isfinite(value) else None
 
 
 def scale_to_data(groups: tuple[NetworkGroup, ...],

@@ -41,7 +41,7 @@ def probe_points(system: System) -> dict[sp.Symbol, np.ndarray]:
     """A regular grid of about PROBES points of the space box (flat, one array per
     coordinate), at the initial time; for a system without space, the one initial point."""
     space, time = system.space, system.time
-    per_axis = max(int(round(PROBES ** (1 / len(space)))), 9) if space else 1
+    per_axis = max(int(round(PROBES ** (1 / len(space)))), 2) if space else 1
     grid = np.meshgrid(*(np.linspace(*c.bounds, per_axis) for c in space), indexing="ij")
     at = {sp.Symbol(c.name): g.ravel() for c, g in zip(space, grid)}
     size = grid[0].size if space else 1
@@ -57,7 +57,7 @@ def evaluate(expr: sp.Expr, system: System, initial: Mapping[str, sp.Expr],
     be evaluated there."""
     derivatives = {d: sp.Integer(0) for d in expr.atoms(sp.Derivative)}
     fields = {f.applied: initial.get(f.name, sp.Integer(0)) for f in system.fields}
-    return _numbers(expr.xreplace(derivatives).xreplace(fields), at)
+    return on_probes(expr.xreplace(derivatives).xreplace(fields), at)
 
 
 def on_initial_state(expr: sp.Expr, system: System, initial: Mapping[str, sp.Expr],
@@ -75,7 +75,7 @@ def on_initial_state(expr: sp.Expr, system: System, initial: Mapping[str, sp.Exp
         value = p.guess if p.is_unknown else p.value
         if value is not None:
             table[p.symbol] = sp.sympify(value)
-    return _numbers(expr.xreplace(table).doit(), at)
+    return on_probes(expr.xreplace(table).doit(), at)
 
 
 def coefficient(expr: sp.Expr, node: sp.Expr) -> sp.Expr:
@@ -84,11 +84,17 @@ def coefficient(expr: sp.Expr, node: sp.Expr) -> sp.Expr:
     return sp.diff(expr.xreplace({node: symbol}), symbol).xreplace({symbol: node})
 
 
-def _numbers(expr: sp.Expr, at: Probes) -> np.ndarray:
+def on_probes(expr: sp.Expr, at: Probes) -> np.ndarray:
+    """An expression of the coordinates on the probes (non-finite values where it has
+    none there: no warnings)."""
     if expr.atoms(AppliedUndef):
         raise ValueError("a coefficient field the probe cannot evaluate")
     symbols = sorted(expr.free_symbols, key=str)
     if any(s not in at for s in symbols):
         raise KeyError("an unknown symbol")
-    value = sp.lambdify(symbols, expr, modules="numpy")(*(at[s] for s in symbols))
-    return np.broadcast_to(np.asarray(value, dtype=float), next(iter(at.values())).shape)
+    with np.errstate(all="ignore"):
+        value = sp.lambdify(symbols, expr, modules="numpy")(*(at[s] for s in symbols))
+        value = np.asarray(value, dtype=complex if np.iscomplexobj(value) else float)
+    if np.iscomplexobj(value):
+        value = np.where(value.imag == 0, value.real, np.nan)
+    return np.broadcast_to(value, next(iter(at.values())).shape)

@@ -7,6 +7,9 @@ from ..errors import OptionError
 from ..observe.checkpoint import check_checkpoint_options
 from ..options import OPTIONS
 
+AUTO_ONLY_IN_PINN = ("None (a weight on the equations' scale) is the pinn method's default; "
+                     "fd and odil take numbers")
+
 
 def check_fd_options(options) -> None:
     check_checkpoint_options(options.checkpoint, options.checkpoint_every, options.resume)
@@ -15,8 +18,9 @@ def check_fd_options(options) -> None:
     if isinstance(options.frames, int) and options.frames < 2:
         raise OptionError(f"frames must be at least 2 (the start and the end), not "
                           f"{options.frames}")
-    if not options.regularization >= 0:
-        raise OptionError(f"regularization must be >= 0, not {options.regularization}")
+    if options.regularization is None or not options.regularization >= 0:
+        raise OptionError(f"regularization must be a number >= 0, not "
+                          f"{options.regularization}", hint=AUTO_ONLY_IN_PINN)
 
 
 TIME_ONLY = ("dt", "integrator", "rtol", "atol")   # options that change how time is stepped

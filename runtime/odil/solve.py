@@ -26,6 +26,7 @@ from pdelang import System
 
 from ..algebra.steady_program import solve_program_steady
 from ..errors import OptionError
+from ..fd.options import AUTO_ONLY_IN_PINN
 from ..options import OPTIONS
 from ..output.convergence import Convergence, minimiser_verdict, misfit_verdict
 from ..output.finish import finish_solution
@@ -38,6 +39,9 @@ from .fit import FitSettings
 
 
 def check_odil_options(options) -> None:
+    for name in ("regularization", "data_weight"):
+        if getattr(options, name) is None:
+            raise OptionError(f"{name} must be a number, got None", hint=AUTO_ONLY_IN_PINN)
     if not options.regularization >= 0:
         raise OptionError(f"regularization must be >= 0, got {options.regularization!r}")
 

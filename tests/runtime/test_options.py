@@ -270,3 +270,11 @@ def test_show_prints_the_architecture(examples_dir, capsys):
     out = capsys.readouterr().out
     assert "u(x, y): modified MLP 2-64-64-64-1 (encoders U, V gate every layer after the " \
         "first), random weight factorisation, tanh" in out
+
+
+@pytest.mark.parametrize("method, name", [("fd", "regularization"), ("odil", "regularization"),
+                                          ("odil", "data_weight")])
+def test_none_is_the_pinn_methods_automatic_weight_only(heat, method, name):
+    with pytest.raises(OptionError, match=f"{name} must be a number") as caught:
+        runtime.solve(heat, method, **{name: None})
+    assert "pinn" in caught.value.hint

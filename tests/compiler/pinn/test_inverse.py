@@ -79,3 +79,28 @@ def test_an_ode_weight_and_a_steady_problem_without_an_initial_state():
                           {x: (0, 1)}, params={k: pl.Unknown(0.5)},
                           data={"x": np.array([0.5]), "u": np.array([0.125])})
     assert weights(steady) == {}
+
+
+def heat(initial):
+    """u_t = k u_xx on [0, 1] from `initial`, u observed at three points."""
+    return pl.PDESystem([sp.Eq(u(t, x).diff(t), k * u(t, x).diff(x, 2))],
+                        [sp.Eq(u(0, x), initial), sp.Eq(u(t, 0), 0), sp.Eq(u(t, 1), 0)],
+                        {t: (0, 1), x: (0, 1)}, params={k: pl.Unknown(0.5)},
+                        data={"t": np.full(3, 0.5), "x": np.array([0.25, 0.5, 0.75]),
+                              "u": np.array([0.1, 0.2, 0.1])})
+
+
+@pytest.mark.parametrize("initial", [
+    sp.Abs(x - sp.Rational(1, 2)), sp.Max(0, 1 - 4 * sp.Abs(x - sp.Rational(1, 2))),
+    sp.Max(x - sp.Rational(1, 2), 0), sp.sqrt(x - sp.Rational(1, 2)), sp.log(x),
+    sp.exp(1000 * x)])
+def test_initial_states_the_estimate_cannot_size_leave_the_weights_to_the_defaults(initial):
+    """Kinks (derivatives sympy leaves as re/im or DiracDelta), values that are complex or
+    infinite on part of the domain: lowering goes on, without warnings, and the weights
+    are either finite or left to the defaults."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        found = weights(heat(initial))
+    assert all(np.isfinite(w) and w > 0 for w in found.values())
