@@ -100,16 +100,20 @@ REGULARIZATION_SHARE = 1e-4   # of the equations' mean square, for a change of c
 
 def starting_weights(system: System, observations: tuple[FieldObservations, ...],
                      terms: tuple[Term, ...]) -> dict[str, float]:
-    """Weights of the data and regularization terms that put them on the equations' scale
-    (what `auto` starts training from; options override them), {} where that scale is not
-    known (`equations_mean_square`). Data: the equations' mean square over the mean square
-    of all observed values (one weight for every data term), so that a misfit relative to
+    """Weights of the data and regularization terms that put them on the equations' scale,
+    for an inverse problem with an unknown coefficient field (options override them); {}
+    for one with unknown constants only (a few numbers that data weighted 1 pin down: the
+    heat, Lorenz and Fisher-KPP fits lose accuracy or time at the scaled weights) and where
+    that scale is not known (`equations_mean_square`). Data: the equations' mean square
+    over the mean square of all observed values (one weight for every data term), so that
+    a misfit relative to
     the data's size costs as much as a residual relative to the equations'. Regularization
     of a coefficient field c: REGULARIZATION_SHARE times the equations' mean square times
     L^2 / g^2 (L^2 the mean squared length of c's coordinates, g the root mean square of
     c's guess over the probes, 1 where that is zero), so that c changing by its guess
     across the domain costs that share of the equations' scale."""
-    equations = equations_mean_square(system) if system.unknown_params else None
+    fields = any(p.is_field for p in system.unknown_params)
+    equations = equations_mean_square(system) if fields else None
     data = float(np.mean([o.rms ** 2 for o in observations])) if observations else 0.0
     if equations is None or not data > 0:
         return {}

@@ -27,13 +27,28 @@ def weight(system) -> float | None:
     return weights(system).get("data u")
 
 
-def test_the_heat_inverse_weight_is_the_heat_terms_over_the_data(examples_dir):
-    system = pl.load(Path(examples_dir) / "heat_inverse.pde")
+TWO_MODES = sp.sin(sp.pi * x) + sp.sin(3 * sp.pi * x) / 2
+
+
+def diffusivity_field(initial=TWO_MODES):
+    """u_t = k(x) u_xx from `initial`, k unknown (guess 0.5), u observed at three points."""
+    kx = sp.Function("k")(x)
+    return pl.PDESystem([sp.Eq(u(t, x).diff(t), kx * u(t, x).diff(x, 2))],
+                        [sp.Eq(u(0, x), initial), sp.Eq(u(t, 0), 0), sp.Eq(u(t, 1), 0)],
+                        {t: (0, 1), x: (0, 1)}, params={kx: pl.Unknown(0.5)},
+                        data={"t": np.full(3, 0.5), "x": np.array([0.25, 0.5, 0.75]),
+                              "u": np.array([0.1, 0.2, 0.1])})
+
+
+def test_a_diffusivity_fields_weights_are_its_equation_over_the_data_by_hand():
     # k u0'' at the guess k = 0.5, u0 = sin(pi x) + 0.5 sin(3 pi x): mean square over [0, 1]
-    # 0.25 pi^4 (1/2 + 0.25 * 81 / 2)
+    # 0.25 pi^4 (1/2 + 0.25 * 81 / 2); the data's mean square (0.01 + 0.04 + 0.01) / 3
     equation = 0.25 * np.pi**4 * (0.5 + 0.25 * 81 / 2)
-    data = np.mean(np.square(system.data[0].column("u")))
-    assert weight(system) == pytest.approx(equation / data, rel=1e-3)
+    found = weights(diffusivity_field())
+    assert found["data u"] == pytest.approx(equation / 0.02, rel=1e-3)
+    # length 1, guess 0.5: the share of the equation's mean square over 0.5^2
+    assert found["regularization k"] == pytest.approx(
+        REGULARIZATION_SHARE * equation / 0.25, rel=1e-3)
 
 
 def test_the_wave_weight_matches_a_finite_difference_laplacian(examples_dir):
@@ -51,43 +66,31 @@ def test_the_wave_weight_matches_a_finite_difference_laplacian(examples_dir):
         REGULARIZATION_SHARE * np.mean(laplace**2), rel=0.02)
 
 
-def test_options_override_the_starting_weights_and_a_forward_problem_has_none(examples_dir):
+def test_options_override_the_starting_weights():
     from runtime.pinn.train import TrainOptions, _initial_weights
 
-    system = pl.load(Path(examples_dir) / "heat_inverse.pde")
-    program = lower_pinn(system)
+    program = lower_pinn(diffusivity_field())
     names = [t.name for t in program.terms]
     auto = dict(zip(names, _initial_weights(program, TrainOptions())))
-    assert auto == {**dict.fromkeys(names, 1.0), "data u": weight(system)}
-    given = dict(zip(names, _initial_weights(program, TrainOptions(data_weight=3.0))))
-    assert given["data u"] == 3.0
+    assert auto == {**dict.fromkeys(names, 1.0), **program.starting_weights}
+    given = dict(zip(names, _initial_weights(program, TrainOptions(data_weight=3.0,
+                                                                     regularization=0.0))))
+    assert given["data u"] == 3.0 and given["regularization k"] == 0.0
     named = dict(zip(names, _initial_weights(program, TrainOptions(weights={"data u": 5.0}))))
     assert named["data u"] == 5.0
-    assert lower_pinn(pl.load(Path(examples_dir) / "heat1d.pde")).starting_weights == {}
 
 
-def decay(data=(1.0, 0.5)):
-    times = np.linspace(0, 1, len(data))
-    return pl.PDESystem([sp.Eq(u(t).diff(t), -k * u(t))], [sp.Eq(u(0), 2)], {t: (0, 1)},
-                        params={k: pl.Unknown(0.5)}, data={"t": times, "u": np.asarray(data)})
+def test_unknown_constants_only_and_forward_problems_have_no_starting_weights(examples_dir):
+    for name in ("heat_inverse", "lorenz_inverse", "heat1d"):
+        assert lower_pinn(pl.load(Path(examples_dir) / f"{name}.pde")).starting_weights == {}
 
 
-def test_an_ode_weight_and_a_steady_problem_without_an_initial_state():
-    # (k u0)^2 = (0.5 * 2)^2 = 1 against the data's mean square (1 + 0.25) / 2
-    assert weight(decay()) == pytest.approx(1 / 0.625)
-    steady = pl.PDESystem([sp.Eq(u(x).diff(x, 2), -k)], [sp.Eq(u(0), 0), sp.Eq(u(1), 0)],
-                          {x: (0, 1)}, params={k: pl.Unknown(0.5)},
+def test_a_steady_problem_has_no_initial_state_to_size():
+    kx = sp.Function("k")(x)
+    steady = pl.PDESystem([sp.Eq(u(x).diff(x, 2), -kx)], [sp.Eq(u(0), 0), sp.Eq(u(1), 0)],
+                          {x: (0, 1)}, params={kx: pl.Unknown(0.5)},
                           data={"x": np.array([0.5]), "u": np.array([0.125])})
     assert weights(steady) == {}
-
-
-def heat(initial):
-    """u_t = k u_xx on [0, 1] from `initial`, u observed at three points."""
-    return pl.PDESystem([sp.Eq(u(t, x).diff(t), k * u(t, x).diff(x, 2))],
-                        [sp.Eq(u(0, x), initial), sp.Eq(u(t, 0), 0), sp.Eq(u(t, 1), 0)],
-                        {t: (0, 1), x: (0, 1)}, params={k: pl.Unknown(0.5)},
-                        data={"t": np.full(3, 0.5), "x": np.array([0.25, 0.5, 0.75]),
-                              "u": np.array([0.1, 0.2, 0.1])})
 
 
 @pytest.mark.parametrize("initial", [
@@ -102,5 +105,5 @@ def test_initial_states_the_estimate_cannot_size_leave_the_weights_to_the_defaul
 
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        found = weights(heat(initial))
+        found = weights(diffusivity_field(initial))
     assert all(np.isfinite(w) and w > 0 for w in found.values())
