@@ -172,11 +172,14 @@ def test_the_lorenz_parameters(examples_dir):
     """examples/lorenz_inverse.pde: truth sigma = 10, rho = 15, beta = 8/3, from 1, 1, 1.
     Measured (float32, data weight 100, learning rate 1e-2, 4000 Adam + 4000 L-BFGS steps):
     10.0109, 15.0011, 2.66726 (largest relative error 1.1e-3), 56 s on 2 CPU cores. With
-    2000 L-BFGS steps sigma stops at 10.0388 (3.9e-3) with jax 0.10.2."""
+    2000 L-BFGS steps sigma stops at 10.0388 (3.9e-3) with jax 0.10.2. The L-BFGS finish
+    stays in float32 as measured (and as the gallery runs it): with the float64 finish, the
+    default since, this configuration ended at rho = 8.67 (42% off) in 493 s, not
+    understood yet; the defaults reach 1e-6 (test_hard_problems)."""
     system = pl.load(f"{examples_dir}/lorenz_inverse.pde")
     started = time.perf_counter()
     sol = runtime.solve(system, "pinn", data_weight=100.0, learning_rate=1e-2,
-                        lbfgs_steps=4000)
+                        lbfgs_steps=4000, finish_dtype="float32")
     seconds = time.perf_counter() - started
     truth = {"sigma": 10.0, "rho": 15.0, "beta": 8 / 3}
     errors = {n: abs(sol.params[n] - v) / v for n, v in truth.items()}
