@@ -106,8 +106,8 @@ def starting_weights(system: System, observations: tuple[FieldObservations, ...]
     heat, Lorenz and Fisher-KPP fits lose accuracy or time at the scaled weights) and where
     that scale is not known (`equations_mean_square`). Data: the equations' mean square
     over the mean square of all observed values (one weight for every data term), so that
-    a misfit relative to
-    the data's size costs as much as a residual relative to the equations'. Regularization
+    a misfit relative to the data's size costs as much as a residual relative to the
+    equations'. Regularization
     of a coefficient field c: REGULARIZATION_SHARE times the equations' mean square times
     L^2 / g^2 (L^2 the mean squared length of c's coordinates, g the root mean square of
     c's guess over the probes, 1 where that is zero), so that c changing by its guess

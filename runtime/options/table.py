@@ -270,7 +270,7 @@ OPTIONS = Table(METHODS, (
            "weight of the data misfit against the equations' residual", (PINN, ODIL),
            parse=positive_float, group="inverse",
            shown_default="odil 1; pinn: the equations' mean square on the initial state over "
-           "the data's (inverse problems in time; else 1)"),
+           "the data's (inverse problems in time with an unknown coefficient field; else 1)"),
     Option("regularization", "float | None", per_method(fd=0.0, pinn=None, odil=0.0),
            "smoothness penalty on unknown coefficient fields: LAMBDA times the mean squared "
            "gradient", ALL, parse=float, group="inverse", metavar="LAMBDA",
