@@ -15,7 +15,6 @@ from compiler.pinn.lower import lower_pinn
 
 t, x = sp.symbols("t x")
 u = sp.Function("u")
-k = sp.Symbol("k")
 
 
 def weights(system) -> dict[str, float]:
