@@ -44,7 +44,7 @@ from ..common.observations import FieldObservations, field_observations, require
 from .constraints import make_face_data
 from .derivatives import derivatives_at
 from .network import InputMap, MLPSpec, init_mlp, with_output_layer
-from .probes import initial_values, on_initial_state, on_probes, probe_points
+from .probes import Probes, initial_values, on_initial_state, on_probes, probe_points
 from .residuals import NetworkGroup, Residual, Term, network_function, with_constants
 
 COEFFICIENT_LAYERS = (20, 20)      # hidden widths of an unknown coefficient field's network
@@ -113,7 +113,8 @@ def starting_weights(system: System, observations: tuple[FieldObservations, ...]
     c's guess over the probes, 1 where that is zero), so that c changing by its guess
     across the domain costs that share of the equations' scale."""
     fields = any(p.is_field for p in system.unknown_params)
-    equations = equations_mean_square(system) if fields else None
+    at = probe_points(system)
+    equations = equations_mean_square(system, at) if fields else None
     data = float(np.mean([o.rms ** 2 for o in observations])) if observations else 0.0
     if equations is None or not data > 0:
         return {}
@@ -123,20 +124,19 @@ def starting_weights(system: System, observations: tuple[FieldObservations, ...]
         if not p.is_field or name not in {t.name for t in terms}:
             continue
         length = float(np.mean([system.coordinate(a).length ** 2 for a in p.args]))
-        size = _root_mean_square(sp.sympify(p.guess), probe_points(system))
+        size = _root_mean_square(sp.sympify(p.guess), at)
         weights[name] = REGULARIZATION_SHARE * equations * length / (size or 1.0) ** 2
     return weights
 
 
-def equations_mean_square(system: System) -> float | None:
+def equations_mean_square(system: System, at: Probes) -> float | None:
     """The mean square of the equations' residuals on the initial state held still in time
     (their space terms at t0, unknowns at their guesses: the size of the time derivatives
-    they set), over the probes (`compiler.pinn.probes`). None without time, where a field
+    they set), over the probes `at` (`compiler.pinn.probes`). None without time, where a field
     has no `ic u = g` value, or where the equations cannot be evaluated there (a
     coefficient field given as samples) or vanish."""
     if system.time is None:
         return None
-    at = probe_points(system)
     try:
         initial = initial_values(system)
         squares = [np.mean(np.square(on_initial_state(e.residual, system, initial, at)))
@@ -147,7 +147,7 @@ def equations_mean_square(system: System) -> float | None:
     return value if math.isfinite(value) and value > 0 else None
 
 
-def _root_mean_square(expr: sp.Expr, at) -> float | None:
+def _root_mean_square(expr: sp.Expr, at: Probes) -> float | None:
     """The RMS of an expression of the coordinates over the probes (None where it cannot be
     evaluated or is not finite)."""
     try:
