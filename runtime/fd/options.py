@@ -6,9 +6,7 @@ from __future__ import annotations
 from ..errors import OptionError
 from ..observe.checkpoint import check_checkpoint_options
 from ..options import OPTIONS
-
-AUTO_ONLY_IN_PINN = ("None (a weight on the equations' scale) is the pinn method's default; "
-                     "fd and odil take numbers")
+from ..options.table import AUTO_ONLY_IN_PINN
 
 
 def check_fd_options(options) -> None:

@@ -26,8 +26,8 @@ from pdelang import System
 
 from ..algebra.steady_program import solve_program_steady
 from ..errors import OptionError
-from ..fd.options import AUTO_ONLY_IN_PINN
 from ..options import OPTIONS
+from ..options.table import AUTO_ONLY_IN_PINN
 from ..output.convergence import Convergence, minimiser_verdict, misfit_verdict
 from ..output.finish import finish_solution
 from ..output.solution import Solution

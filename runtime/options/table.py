@@ -25,6 +25,9 @@ from .parse import (
     switch_option,
 )
 
+AUTO_ONLY_IN_PINN = ("None (a weight on the equations' scale) is the pinn method's default; "
+                     "fd and odil take numbers")   # the hint where fd or odil is given None
+
 METHODS = (
     Method("fd", "finite differences: method of lines in time, Newton for steady systems",
            "runtime.fd", "FDSolveOptions", "solve_fd"),
