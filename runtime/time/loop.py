@@ -194,14 +194,7 @@ def fixed_steps(integrator: AbstractIntegrator, state: State, t_to: Any, n: Any,
     """`n` steps of `dt` landing on `t_to` exactly (t set to it, not n rounded steps);
     pure, for a compiled chunk or a vmapped member (`runtime.fd.ensemble`)."""
     step = jnp.asarray(dt, state.t.dtype)
-    state = replace(state, dt=step, t_stop=t_to)
-    context = integrator.chunk_context(state, step)
-    if context is None:
-        state = jax.lax.fori_loop(0, n, lambda _, s: integrator.step(replace(s, dt=step)),
-                                  state)
-    else:
-        state = jax.lax.fori_loop(
-            0, n, lambda _, s: integrator.step(replace(s, dt=step), context), state)
+    state = integrator.advance(replace(state, dt=step, t_stop=t_to), n, step)
     return replace(state, t=t_to)
 
 
