@@ -1,6 +1,7 @@
 """The 2-D Brusselator of the SciML stiff benchmarks (examples/brusselator2d.pde; A = 3.4,
 B = 1, alpha = 10, periodic, t to 11.5): pdelang's bdf (variable-order BDF, its sparse LU by
-SuperLU and, where pypardiso is installed, by MKL PARDISO) and rodas4 on the grid, against
+SuperLU in METIS's nested-dissection order and, where pypardiso is installed, by MKL
+PARDISO) and rodas4 on the grid, against
 SciPy's BDF given the Jacobian's sparsity pattern (`jac_sparsity`), all at rtol 1e-6,
 atol 1e-9. Each pdelang row is a warm `runtime.solve` (its first call compiles).
 

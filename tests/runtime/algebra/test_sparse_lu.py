@@ -45,7 +45,59 @@ def test_the_environment_names_the_backend_of_auto(monkeypatch):
     from runtime.algebra import sparse_lu
 
     monkeypatch.setenv("PDELANG_SPARSE_LU", "superlu")
-    assert factorizer("auto", size=10**6) is sparse_lu.superlu
+    assert isinstance(factorizer("auto", size=10**6), sparse_lu._NestedSuperLU)
     monkeypatch.setenv("PDELANG_SPARSE_LU", "nonsense")
     with pytest.raises(OptionError, match="unknown sparse LU backend 'nonsense'"):
         factorizer("auto", size=10**6)
+
+
+def test_nested_dissection_order_solves_alike_and_fills_less():
+    """SuperLU in METIS's order against a dense solve, over refactorisations of one
+    pattern, a changed pattern (analysed again) and several right-hand sides at once; its
+    factors hold fewer nonzeros than in SuperLU's own minimum-degree order on a 16^3
+    periodic grid (0.77 times as many, measured; on 2-D grids the gain starts later: the
+    128 x 128 Brusselator 0.80, a 40 x 40 grid none)."""
+    import scipy.sparse.linalg as spla
+
+    from runtime.algebra import sparse_lu
+
+    rng = np.random.default_rng(2)
+    lu_of = factorizer("superlu", size=sparse_lu.NESTED_FROM)
+    assert isinstance(lu_of, sparse_lu._NestedSuperLU)
+    for n, shift in ((12, 0.5), (12, 3.0), (14, 1.0)):
+        A = _stencil_matrix(n, shift)
+        b = rng.normal(size=(A.shape[0], 2))
+        np.testing.assert_allclose(lu_of(A).solve(b), np.linalg.solve(A.toarray(), b),
+                                   rtol=1e-9, atol=1e-11)
+    A = _periodic_3d(16)
+    order = sparse_lu.nested_dissection(A)
+    assert sorted(order) == list(range(A.shape[0]))
+    nested = spla.splu(sps.csc_matrix(A[order][:, order]), permc_spec="NATURAL",
+                       options={"SymmetricMode": True})
+    own = spla.splu(sps.csc_matrix(A), permc_spec=sparse_lu.ORDERING)
+    assert nested.L.nnz + nested.U.nnz < 0.85 * (own.L.nnz + own.U.nnz)
+
+
+def _periodic_3d(n: int) -> sps.csr_matrix:
+    ring = sps.diags([1.0, -2.0, 1.0], [-1, 0, 1], shape=(n, n), format="lil")
+    ring[0, -1] = ring[-1, 0] = 1
+    eye = sps.identity(n)
+    laplace = sps.kron(sps.kron(ring, eye), eye) + sps.kron(sps.kron(eye, ring), eye) \
+        + sps.kron(sps.kron(eye, eye), ring)
+    return sps.csr_matrix(sps.identity(n**3) - laplace)
+
+
+def test_without_pymetis_superlu_keeps_its_own_order(monkeypatch):
+    import builtins
+
+    from runtime.algebra import sparse_lu
+
+    real_import = builtins.__import__
+
+    def no_pymetis(name, *args, **kwargs):
+        if name == "pymetis":
+            raise ImportError("no pymetis here")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_pymetis)
+    assert factorizer("superlu", size=10**6) is sparse_lu.superlu
