@@ -45,7 +45,14 @@ from .constraints import make_face_data
 from .derivatives import derivatives_at
 from .network import InputMap, MLPSpec, init_mlp, with_output_layer
 from .probes import Probes, initial_values, on_initial_state, on_probes, probe_points
-from .residuals import NetworkGroup, Residual, Term, network_function, with_constants
+from .residuals import (
+    NetworkGroup,
+    Residual,
+    Term,
+    network_function,
+    pick_columns,
+    with_constants,
+)
 
 COEFFICIENT_LAYERS = (20, 20)      # hidden widths of an unknown coefficient field's network
 COEFFICIENT_ACTIVATION = "tanh"
@@ -191,12 +198,12 @@ def make_data_residual(group: NetworkGroup, output: int, coordinates: tuple[str,
                        values: np.ndarray) -> Residual:
     """(nets, physical, points) -> field at the points - `values`; the points must be the
     observation points, in their order (a data term's own `points`)."""
-    columns = np.asarray([coordinates.index(a) for a in group.args])
+    columns = tuple(coordinates.index(a) for a in group.args)
     observed = np.asarray(values, dtype=np.float64)
 
     def residual(nets: Mapping, physical: Mapping, points: jax.Array) -> jax.Array:
         net = network_function(group, nets[group.key], with_constants(nets, physical))
-        predicted = jax.vmap(net)(points[:, columns])[:, output]
+        predicted = jax.vmap(net)(pick_columns(points, columns))[:, output]
         return predicted - jnp.asarray(observed, predicted.dtype)
 
     return residual
@@ -217,7 +224,7 @@ def regularization_terms(groups: tuple[NetworkGroup, ...],
 
 def make_gradient_residual(group: NetworkGroup, coordinates: tuple[str, ...]) -> Residual:
     """(nets, physical, points) -> (n, d): the coefficient's gradient along its arguments."""
-    columns = np.asarray([coordinates.index(a) for a in group.args])
+    columns = tuple(coordinates.index(a) for a in group.args)
     chains = tuple((i,) for i in range(len(group.args)))
 
     def residual(nets: Mapping, physical: Mapping, points: jax.Array) -> jax.Array:
@@ -227,6 +234,6 @@ def make_gradient_residual(group: NetworkGroup, coordinates: tuple[str, ...]) ->
             found = derivatives_at(net, z, chains)
             return jnp.stack([found[c][0] for c in chains])
 
-        return jax.vmap(gradient)(points[:, columns])
+        return jax.vmap(gradient)(pick_columns(points, columns))
 
     return residual

@@ -83,6 +83,14 @@ class NetworkGroup:
     positive: bool = False
 
 
+def pick_columns(array: jax.Array, columns: tuple[int, ...]) -> jax.Array:
+    """`array[..., columns]`, the index made while tracing: a NumPy index array made once
+    and traced under both of JAX's 32- and 64-bit modes fails (jax 0.10: int32 against
+    int64 in its index normalisation), as when one process trains in float32 and then
+    again with the float64 finish."""
+    return array[..., list(columns)]
+
+
 def network_function(group: NetworkGroup, params: Mapping,
                      physical: Mapping) -> Callable[[jax.Array], jax.Array]:
     """The group's fields at one point (in `group.args` order): the MLP, through the hard
@@ -168,13 +176,13 @@ def make_residual(expr: sp.Expr, system: System, groups: tuple[NetworkGroup, ...
     column_index = [coordinates.index(c) for c in columns]
 
     picks = {g.key: (None if g.args == coordinates else
-                     np.asarray([coordinates.index(a) for a in g.args])) for g in groups}
+                     tuple(coordinates.index(a) for a in g.args)) for g in groups}
 
     def at_point(nets: Mapping, physical: Mapping, point: jax.Array) -> jax.Array:
         found = {}
         for key, chains in plans.items():
             group = by_key[key]
-            local = point if picks[key] is None else point[picks[key]]
+            local = point if picks[key] is None else pick_columns(point, picks[key])
             net = network_function(group, nets[key], physical)
             found[key] = derivatives_at(net, local, chains)
         values = [found[o.group][o.chain][o.output] for o in occurrences.values()]

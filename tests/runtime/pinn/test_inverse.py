@@ -185,3 +185,22 @@ def test_the_lorenz_parameters(examples_dir):
     errors = {n: abs(sol.params[n] - v) / v for n, v in truth.items()}
     print(f"lorenz {sol.params}, relative errors {errors}, {seconds:.0f} s")
     assert max(errors.values()) < 3e-3
+
+
+def test_float32_and_float64_finishes_run_one_after_the_other():
+    """One process, one problem, the float32 finish then the float64 one and back: a NumPy
+    index array made once and traced in both of JAX's modes failed the second solve with
+    int32 against int64 (jax 0.10). A coefficient field of x in a problem of (t, x) takes
+    its network's columns out of the points; the data term does too."""
+    xs = np.linspace(0.1, 0.9, 5)
+    times = np.full_like(xs, 0.5)
+    system = pl.PDESystem([sp.Eq(u(t, x).diff(t), c(x) * u(t, x).diff(x, 2))],
+                          [sp.Eq(u(0, x), sp.sin(sp.pi * x)), sp.Eq(u(t, 0), 0),
+                           sp.Eq(u(t, 1), 0)], {t: (0, 1), x: (0, 1)},
+                          params={c(x): pl.Unknown(0.5)},
+                          data={"t": times, "x": xs,
+                                "u": np.exp(-np.pi**2 * 0.5) * np.sin(np.pi * xs)})
+    for finish in ("float32", "float64", "float32"):
+        sol = runtime.solve(system, "pinn", steps=20, lbfgs_steps=5, optimizer="lbfgs",
+                            finish_dtype=finish, **TINY)
+        assert np.all(np.isfinite(np.asarray(sol.params["c"])))
