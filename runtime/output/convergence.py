@@ -16,7 +16,10 @@ The criteria (docs/architecture.md, "Convergence"):
   (Levenberg-Marquardt, L-BFGS) or the training criterion (pinn), the unknown constants
   settled (pinn: each moved by at most `SETTLED` over the last window), and each observed
   field's RMS misfit is at most `MISFIT` of its data's RMS. The noise level of the data is
-  not known, so a misfit beyond that is taken to mean that the fit does not explain the data;
+  not known, so a misfit beyond that is taken to mean that the fit does not explain the data.
+  pinn fits also: each equation's RMS residual at most `BALANCE` of the RMS size of its
+  terms, on a regular grid (`compiler.pinn.balance`): data can be matched by networks that
+  do not solve the equations, the unknowns then absorbing the difference;
 - Newton (steady fd, forward odil): the RMS residual fell to `tol` times its first value
   (or to `tol`), or to roundoff;
 - time stepping (fd): every state finite at every output time (a blow-up stops the run
@@ -36,6 +39,7 @@ LEVEL = 10.0        # ...may lower the best loss by at most this factor (else: s
 SETTLED = 0.01      # pinn fits: an unknown constant moves by at most 1% over that window
 MISFIT = 0.1        # fits: RMS misfit of each observed field at most 10% of its data's RMS
 MIN_WINDOW = 5      # the window holds at least this many steps
+BALANCE = 0.05      # pinn fits: each equation's RMS residual at most 5% of its terms' size
 
 
 @dataclass(frozen=True)
@@ -168,6 +172,21 @@ def misfit_verdict(relative: Mapping[str, float], options: Sequence[str] = ()) -
                            tuple(options))
     text = ", ".join(f"{k} {v:.3g}" for k, v in relative.items())
     return Convergence(True, criterion, f"relative data misfit {text}", figures)
+
+
+def balance_verdict(relative: Mapping[str, float], options: Sequence[str] = ()) -> Convergence:
+    """Each equation's RMS residual, relative to the RMS size of its terms, at most BALANCE."""
+    criterion = (f"each equation's RMS residual is at most {BALANCE:.0%} of the RMS size of "
+                 "its terms on a regular grid (data matched by networks that do not solve "
+                 "the equations leave the unknowns wrong)")
+    figures = {"relative_equation_residual": {k: float(v) for k, v in relative.items()}}
+    large = {k: v for k, v in relative.items() if not v <= BALANCE}
+    text = ", ".join(f"{k} {v:.3g}" for k, v in (large or relative).items())
+    if large:
+        return Convergence(False, criterion, f"the equations do not hold: residual {text} of "
+                           "the size of their terms, so the unknowns found need not be "
+                           "those of the equations", figures, tuple(options))
+    return Convergence(True, criterion, f"relative equation residual {text}", figures)
 
 
 def minimiser_verdict(converged: bool, reason: str, iterations: int, loss: float,

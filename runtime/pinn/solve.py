@@ -18,6 +18,7 @@ import numpy as np
 from compiler.common.grid import grid_sizes
 from compiler.common.observations import field_observations
 from compiler.pinn import PINNOptions, PINNProgram, lower_pinn, trained_constants
+from compiler.pinn.balance import balance_points, equation_balance
 from compiler.pinn.marching import (
     MarchingProgram,
     check_marching,
@@ -31,6 +32,7 @@ from ..observe.checkpoint import check_checkpoint_options, checkpointing
 from ..options import OPTIONS
 from ..output.convergence import (
     Convergence,
+    balance_verdict,
     misfit_verdict,
     settled_verdict,
     training_verdict,
@@ -241,7 +243,22 @@ def training_convergence(program: PINNProgram, result) -> Convergence:
             relative[name] = float(np.sqrt(series[-1])) / scale[name] if series.size else \
                 float("inf")
         verdict = verdict & misfit_verdict(relative, ("data_weight", "steps", "lbfgs_steps"))
+        verdict = verdict & balance_verdict(equation_residuals(program, result),
+                                            ("data_weight", "budget", "lbfgs_steps"))
     return verdict
+
+
+def equation_residuals(program: PINNProgram, result) -> dict[str, float]:
+    """Each equation's RMS residual over the RMS size of its terms, on the trained
+    networks at a regular grid of the box (`compiler.pinn.balance`)."""
+    balance = jax.jit(equation_balance(program.system, program.groups, program.coordinates))
+    dtype = jax.tree.leaves(result.nets)[0].dtype
+    points = jnp.asarray(balance_points(program.system, program.coordinates), dtype)
+    residual, size = (np.asarray(a, np.float64)
+                      for a in balance(result.nets, result.physical, points))
+    names = [t.name for t in program.terms if t.kind == "pde"]
+    return {name: float(np.sqrt(r / s)) if s > 0 else (0.0 if r == 0 else float("inf"))
+            for name, r, s in zip(names, residual, size)}
 
 
 def output_grid(system: System, options: PINNSolveOptions) -> dict[str, np.ndarray]:

@@ -384,6 +384,7 @@ def _train(program, options, dtype, observers, checkpoint, start, given,
     info["stop_reason"] = stop or "every phase ran its steps"
     info["points"] = options.points
     info["causal_eps"] = eps if causal else None
+    info["causal_min_weight"] = float(np.min(slabs)) if causal and chunks else None
     table = np.concatenate(history) if history else np.zeros((0, width))
     out_history = {"loss": table[:, 0]}
     out_history.update({name: table[:, i + 1] for i, name in enumerate(names)})
