@@ -159,34 +159,38 @@ def settled_verdict(trajectories: Mapping[str, np.ndarray],
 
 def misfit_verdict(relative: Mapping[str, float], options: Sequence[str] = ()) -> Convergence:
     """Each observed field's RMS misfit, relative to its data's RMS, at most MISFIT."""
-    criterion = (f"each observed field's RMS misfit is at most {MISFIT:.0%} of its data's RMS "
-                 "(the noise level is not known; a larger misfit means that the fit does "
-                 "not explain the data)")
-    figures = {"relative_misfit": {k: float(v) for k, v in relative.items()}}
-    large = {k: v for k, v in relative.items() if not v <= MISFIT}
-    if large:
-        text = ", ".join(f"{k} {v:.3g}" for k, v in large.items())
-        return Convergence(False, criterion, f"the data misfit is large: {text} of the "
-                           "data's RMS (a wrong minimum, which a better first guess "
-                           "`param NAME ~ guess` may avoid, or data that noisy)", figures,
-                           tuple(options))
-    text = ", ".join(f"{k} {v:.3g}" for k, v in relative.items())
-    return Convergence(True, criterion, f"relative data misfit {text}", figures)
+    return _each_at_most(
+        relative, MISFIT, "relative_misfit",
+        f"each observed field's RMS misfit is at most {MISFIT:.0%} of its data's RMS (the "
+        "noise level is not known; a larger misfit means that the fit does not explain the "
+        "data)",
+        "the data misfit is large: {} of the data's RMS (a wrong minimum, which a better "
+        "first guess `param NAME ~ guess` may avoid, or data that noisy)",
+        "relative data misfit {}", options)
 
 
 def balance_verdict(relative: Mapping[str, float], options: Sequence[str] = ()) -> Convergence:
     """Each equation's RMS residual, relative to the RMS size of its terms, at most BALANCE."""
-    criterion = (f"each equation's RMS residual is at most {BALANCE:.0%} of the RMS size of "
-                 "its terms on a regular grid (data matched by networks that do not solve "
-                 "the equations leave the unknowns wrong)")
-    figures = {"relative_equation_residual": {k: float(v) for k, v in relative.items()}}
-    large = {k: v for k, v in relative.items() if not v <= BALANCE}
+    return _each_at_most(
+        relative, BALANCE, "relative_equation_residual",
+        f"each equation's RMS residual is at most {BALANCE:.0%} of the RMS size of its terms "
+        "on a regular grid (data matched by networks that do not solve the equations leave "
+        "the unknowns wrong)",
+        "the equations do not hold: residual {} of the size of their terms, so the unknowns "
+        "found need not be those of the equations",
+        "relative equation residual {}", options)
+
+
+def _each_at_most(relative: Mapping[str, float], bound: float, key: str, criterion: str,
+                  failed: str, passed: str, options: Sequence[str]) -> Convergence:
+    """Converged when every relative figure is at most `bound`; `failed` and `passed` are
+    formatted with the figures over the bound, or all of them."""
+    figures = {key: {k: float(v) for k, v in relative.items()}}
+    large = {k: v for k, v in relative.items() if not v <= bound}
     text = ", ".join(f"{k} {v:.3g}" for k, v in (large or relative).items())
     if large:
-        return Convergence(False, criterion, f"the equations do not hold: residual {text} of "
-                           "the size of their terms, so the unknowns found need not be "
-                           "those of the equations", figures, tuple(options))
-    return Convergence(True, criterion, f"relative equation residual {text}", figures)
+        return Convergence(False, criterion, failed.format(text), figures, tuple(options))
+    return Convergence(True, criterion, passed.format(text), figures)
 
 
 def minimiser_verdict(converged: bool, reason: str, iterations: int, loss: float,
