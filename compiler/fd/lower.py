@@ -375,14 +375,18 @@ def _state(system: System, assigned: tuple[Assigned, ...],
     return keys
 
 
+def _widths(region: Region, shape: tuple[int, ...]) -> list[tuple[int, int]]:
+    """The pad widths that place `region` in an array of `shape`."""
+    return [(lo, n - hi) for (lo, hi), n in zip(region.ranges, shape)]
+
+
 def _pad(value: Array, region: Region, shape: tuple[int, ...]) -> Array:
-    return pad_zeros(value, [(lo, n - hi) for (lo, hi), n in zip(region.ranges, shape)])
+    return pad_zeros(value, _widths(region, shape))
 
 
 def _padded_kernel(kernel, t, U, params, region: Region, shape, dtype) -> Array:
     """The values of `kernel` on `region`, in `dtype`, padded with zeros to `shape`."""
-    widths = [(lo, n - hi) for (lo, hi), n in zip(region.ranges, shape)]
-    return kernel.padded(t, U, params, widths, dtype)
+    return kernel.padded(t, U, params, _widths(region, shape), dtype)
 
 
 def _set_slab(value: Array, index: tuple[slice, ...], new: Array) -> Array:

@@ -31,19 +31,16 @@ def equation_balance(system: System, groups: tuple[NetworkGroup, ...],
                      coordinates: tuple[str, ...]) -> Balance:
     """(nets, physical, points) -> (each equation's mean-square residual, the mean square
     of the size of its terms), over the points (n, len(coordinates))."""
-    equations = []
-    for i, e in enumerate(system.equations):
-        where = f" (equation {i + 1})"
-        terms = [make_residual(term, system, groups, coordinates, where)[0]
-                 for term in sp.Add.make_args(e.residual)]
-        equations.append((make_residual(e.residual, system, groups, coordinates, where)[0],
-                          terms))
+    equations = [[make_residual(term, system, groups, coordinates, f" (equation {i + 1})")[0]
+                  for term in sp.Add.make_args(e.residual)]
+                 for i, e in enumerate(system.equations)]
 
     def balance(nets: Mapping, physical: Mapping, points: jax.Array):
         residuals, sizes = [], []
-        for residual, terms in equations:
-            residuals.append(jnp.mean(residual(nets, physical, points) ** 2))
-            sizes.append(jnp.mean(sum(t(nets, physical, points) ** 2 for t in terms)))
+        for terms in equations:           # the residual is the sum of its terms
+            values = [term(nets, physical, points) for term in terms]
+            residuals.append(jnp.mean(sum(values) ** 2))
+            sizes.append(jnp.mean(sum(v ** 2 for v in values)))
         return jnp.stack(residuals), jnp.stack(sizes)
 
     return balance

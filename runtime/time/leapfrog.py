@@ -76,15 +76,8 @@ class Leapfrog(AbstractIntegrator):
                              carry={v: rates[v] for _, v in pairs})
 
     def step(self, state: State) -> State:
-        pairs = velocity_pairs(state.U)
-        t, dt, rhs, params, U = state.t, state.dt, state.rhs, state.params, state.U
-        half = {**U, **{v: _ahead(U[v], dt / 2, state.carry[v]) for _, v in pairs}}
-        drift = rhs(t, half, params)
-        moved = {**half, **{u: _ahead(half[u], dt, drift[u]) for u, _ in pairs}}
-        rates = rhs(t + dt, moved, params)
-        U = {**moved, **{v: _ahead(moved[v], dt / 2, rates[v]) for _, v in pairs}}
-        return replace(state, t=t + dt, U=U, carry={v: rates[v] for _, v in pairs},
-                       counters=state.counters.record(True, dt))
+        """One kick-drift-kick step of `state.dt`: a chunk of one step."""
+        return self.advance(state, 1, state.dt)
 
     def advance(self, state: State, n: Any, dt: jax.Array) -> State:
         """`n` steps in kick-drift form: a half kick with the carried acceleration, a
