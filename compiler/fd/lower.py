@@ -191,7 +191,7 @@ def lower_fd(system: System, options: FDOptions | None = None) -> FDProgram:
         initial = _make_initial(system, state, shapes, layout, options, constants, closure)
         stages.append(program_stage("rhs(t, U, params) -> dU/dt", state_shapes, params))
         return FDProgram(**common, initial=initial, rhs=rhs, stages=tuple(stages),
-                         reach=_reach(collected, options),
+                         reach=_reach(collected, options, layout),
                          shock_scheme=scheme.name if _differences_fluxes(collected) else None,
                          wave_rate=_wave_rate(collected),
                          prepare=partial(prepare, tuple(every_kernel)))
@@ -202,7 +202,7 @@ def lower_fd(system: System, options: FDOptions | None = None) -> FDProgram:
     initial = _make_guess(state_shapes, jnp.float64 if options.dtype == "float64" else jnp.float32)
     constraints = make_constraints(system, grid, layout, options, constants, nodes)
     return FDProgram(**common, initial=initial, residual=residual, stages=tuple(stages),
-                     reach=_reach(collected + face_collected, options),
+                     reach=_reach(collected + face_collected, options, layout),
                      prepare=partial(prepare, tuple(every_kernel + face_kernels + [
                          c.kernel for c in constraints])),
                      constraints=constraints)
@@ -357,7 +357,7 @@ def _flux_accesses(fluxes, system, options, layout, constants, field, region, ke
     out = {symbol: Access("flux", symbol.name, region.axes,
                           flux=compile_flux(flux, system, layout, field, make))
            for symbol, flux in fluxes.items()}
-    reach = _reach(inner, options) if any(c.stencils for c in inner) else 0
+    reach = _reach(inner, options, layout) if any(c.stencils for c in inner) else 0
     return out, reach
 
 
@@ -542,13 +542,19 @@ def _is_linear(system: System) -> bool:
     return True
 
 
-def _reach(collected: list[Collected], options: FDOptions) -> int:
+def _reach(collected: list[Collected], options: FDOptions, layout: Layout) -> int:
+    """The half-width of the box of unknowns any residual entry depends on (`Sparsity`):
+    the centred stencils' reach, and on an axis with ends, the one-sided stencils' there."""
+    periodic = {name for name, axis in layout.axes.items() if axis.periodic}
     reach = 1
     for c in collected:
         for flux, inner in c.fluxes:
             reach = max(reach, (flux.scheme.reach if flux.scheme is not None else 1) + inner)
         for _, step in c.stencils:
-            reach = max(reach, step.stencil.reach, step.stencil.order + options.accuracy - 1)
+            reach = max(reach, step.stencil.reach)
             if step.scheme is not None:
-                reach = max(reach, step.scheme.reach_near_ends(options.accuracy))
+                reach = max(reach, step.scheme.reach if step.axis in periodic
+                            else step.scheme.reach_near_ends(options.accuracy))
+            if step.axis not in periodic:
+                reach = max(reach, step.stencil.order + options.accuracy - 1)
     return reach
