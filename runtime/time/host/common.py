@@ -200,6 +200,8 @@ class NewtonMatrix:
                                                         # iteration that did not converge
 
     singular_at: float | None = None          # where M - c J was last found singular
+    rate: float = 1.0                         # the Newton contraction rate last seen with
+                                              # this LU (CVODE's crate; 1 after each LU)
 
     def describe_failure(self) -> str:
         """What to tell the user about the last Newton failure, if any."""
@@ -229,7 +231,7 @@ class NewtonMatrix:
             except RuntimeError:             # SuperLU: "Factor is exactly singular"
                 self.lu, self.singular_at = None, t
                 return False
-            self.c, self.singular_at = c, None
+            self.c, self.singular_at, self.rate = c, None, 1.0
         return True
 
     def solve(self, r: np.ndarray, c: float) -> np.ndarray:
@@ -281,6 +283,45 @@ def simplified_newton(f: Callable[[float, np.ndarray], np.ndarray], M: np.ndarra
     if not converged:
         matrix.failure = (t, norm, tol)
     return converged, k + 1, y, d
+
+
+CVODE_MAXITER = 3         # CVODE's maxcor
+RATE_DECAY = 0.3          # CVODE's CRDOWN: the kept rate falls at most this fast
+DIVERGING = 2.0           # CVODE's RDIV: a correction this much larger than the last fails
+
+
+def kept_rate_newton(f: Callable[[float, np.ndarray], np.ndarray], M: np.ndarray, t: float,
+                     start: np.ndarray, c: float, q: np.ndarray, matrix: NewtonMatrix,
+                     scale: np.ndarray, tol: float, max_iter: int = CVODE_MAXITER
+                     ) -> tuple[bool, int, np.ndarray, np.ndarray]:
+    """`simplified_newton` with CVODE's convergence test (Hindmarsh et al., 2005): the
+    contraction rate is kept with the LU across steps (`matrix.rate`, 1 after each new
+    LU), so an iteration may stop after one correction, when that correction times
+    min(1, rate) is at most `tol`; the rate is updated from each pair of corrections (at
+    most RATE_DECAY-fold down at a time), and a correction DIVERGING times the last fails."""
+    d = np.zeros_like(start)
+    y = start.copy()
+    norm_old, converged, iterations, norm = None, False, 0, math.inf
+    while iterations < max_iter:
+        iterations += 1
+        value = f(t, y)
+        if not np.all(np.isfinite(value)):
+            break
+        dy = matrix.solve(c * value - M * d - q, c)
+        norm = weighted_norm(dy / scale)
+        if norm_old is not None:
+            if norm > DIVERGING * norm_old:
+                break
+            matrix.rate = max(RATE_DECAY * matrix.rate, norm / norm_old)
+        y += dy
+        d += dy
+        if norm * min(1.0, matrix.rate) <= tol:
+            converged = True
+            break
+        norm_old = norm
+    if not converged:
+        matrix.failure = (t, norm, tol)
+    return converged, iterations, y, d
 
 
 def newton_tolerance(rtol: float) -> float:
