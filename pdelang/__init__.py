@@ -7,7 +7,7 @@
 The result is the IR (`System`) that the compilers in `compiler/` lower.
 """
 
-from .api import At, Differential, PDESystem, Periodic, Sampled, Unknown
+from .api import At, Differential, OnBoundary, PDESystem, Periodic, Sampled, Unknown
 from .errors import (
     PdeDataError,
     PdeError,
@@ -18,6 +18,7 @@ from .errors import (
     Span,
 )
 from .expressions import Mean
+from .geometry import Shape, ball, box, cylinder, disk, ellipse, polygon, rect
 from .ir import (
     Condition,
     Coordinate,
@@ -40,4 +41,5 @@ __all__ = [
     "Mean", "Observations", "Param", "PDESystem", "PdeDataError", "PdeError", "PdeLimitError",
     "PdeSemanticError", "PdeSyntaxError", "PdeWarning", "Periodic", "Samples", "Sampled",
     "Span", "System", "Unknown", "expression_to_pde", "load", "parse",
+    "OnBoundary", "Shape", "ball", "box", "cylinder", "disk", "ellipse", "polygon", "rect",
 ]

@@ -20,7 +20,9 @@ from .build import build_system, check_declarations
 from .data import load_observations, load_samples, observations
 from .declarations import ConditionDecl, Declarations, EquationDecl
 from .errors import PdeSemanticError, Span
+from .geometry import Inequality, Shape
 from .ir import Coordinate, Exact, Field, Observations, Param, Samples, System
+from .regions import check_region
 
 
 @dataclass(frozen=True)
@@ -32,6 +34,15 @@ class At:
     equation: object
     coordinate: object
     value: object = None
+
+
+@dataclass(frozen=True)
+class OnBoundary:
+    """A condition on the boundary of the shaped `region` of the system (the language's
+    `bc ... on boundary`), on the part where the relational `where` holds (None: all)."""
+
+    equation: object
+    where: object = None
 
 
 @dataclass(frozen=True)
@@ -95,6 +106,7 @@ def PDESystem(  # noqa: N802 - named like the ModelingToolkit constructor it mir
     data: Iterable[object] | object | None = None,
     name: str = "",
     base: str | Path | None = None,
+    region: object = None,
 ) -> System:
     """Build and validate a system from SymPy objects; returns the IR (`System`).
 
@@ -105,7 +117,11 @@ def PDESystem(  # noqa: N802 - named like the ModelingToolkit constructor it mir
     `Eq(...)` (faces written positionally), `At(...)`, `Periodic(x)`, or
     `Eq(Mean(u), 0)`: the mean over the domain. `exact` maps a field to its known
     solution; `data` gives observations as CSV paths or
-    mappings from column name to values. Relative paths start at `base`.
+    mappings from column name to values. Relative paths start at `base`. `region` makes
+    the domain a shape inside that box (the language's `domain` line): shapes from
+    `pl.rect`, `pl.disk`, `pl.ellipse`, `pl.polygon`, `pl.box`, `pl.ball`, `pl.cylinder`
+    combined with +, - and &, or a SymPy inequality of the coordinates; its conditions are
+    `OnBoundary(Eq(u, 0))` or `OnBoundary(Eq(u, 0), where=x > 0)`.
     """
     if not isinstance(name, str) or any(ch in name for ch in '"\r\n'):
         raise PdeSemanticError(f"the name {name!r} must be text without double quotes or line "
@@ -123,6 +139,9 @@ def PDESystem(  # noqa: N802 - named like the ModelingToolkit constructor it mir
     decls.conditions = [_condition(c, i) for i, c in enumerate(conditions)]
     decls.exact = [_exact(k, v) for k, v in (exact or {}).items()]
     scope = check_declarations(decls)
+    if region is not None:
+        decls.domain = _region(region, decls.coordinates)
+        decls.domain_span = _label("region")
     known = {c.name for c in decls.coordinates} | {f.name for f in decls.fields}
     decls.data = _data(data, base, known)
     return build_system(decls, scope)
@@ -267,9 +286,41 @@ def _fields(unknowns: Iterable[object] | None, equations: list[object],
     return fields
 
 
+def _region(region: object, coordinates: list[Coordinate]) -> Shape:
+    """A shape, or an inequality of the space coordinates, checked against the box."""
+    space = tuple(c for c in coordinates if not c.is_time)
+    span = _label("region")
+    if isinstance(region, sp.core.relational.Relational) and not isinstance(
+            region, (sp.Eq, sp.Ne)):
+        lhs, rhs = plain(region.lhs, "region"), plain(region.rhs, "region")
+        level = lhs - rhs if region.rel_op in ("<", "<=") else rhs - lhs
+        names = tuple(c.name for c in space)
+        stray = sorted(str(s) for s in level.free_symbols if str(s) not in names)
+        if stray:
+            raise PdeSemanticError(f"the region's inequality uses {', '.join(stray)}; it may "
+                                   "use the space coordinates only", span)
+        region = Inequality(level, names, tuple((float(c.lower), float(c.upper))
+                                                for c in space), str(region))
+    if not isinstance(region, Shape):
+        raise PdeSemanticError(f"region= takes a shape (pl.disk(...), pl.rect(...) - ...) or "
+                               f"an inequality of the coordinates, not {region!r}", span)
+    if region.dims != len(space):
+        raise PdeSemanticError(f"the region is {region.dims}-D and the system has "
+                               f"{len(space)} space coordinate(s)", span)
+    check_region(region, space, span)
+    return region
+
+
 def _condition(condition: object, index: int) -> ConditionDecl:
     where = f"condition {index + 1}"
     span = _label(where)
+    if isinstance(condition, OnBoundary):
+        lhs, rhs = _sides(condition.equation, where)
+        part = condition.where
+        if part is not None and not isinstance(part, sp.core.relational.Relational):
+            raise PdeSemanticError(f"OnBoundary(where=...) takes a comparison of the "
+                                   f"coordinates such as x > 0, not {part!r}", span)
+        return ConditionDecl(lhs, rhs, span, keyword="bc", on_boundary=True, where=part)
     if isinstance(condition, Periodic):
         name = getattr(condition.coordinate, "name", str(condition.coordinate))
         return ConditionDecl(sp.S.Zero, sp.S.Zero, span, periodic=name)

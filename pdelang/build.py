@@ -15,6 +15,7 @@ from .expressions import check_size, realify
 from .ir import Coordinate, Equation, Exact, Field, FieldInfo, Param, System
 from .normalize import normalize_condition, normalize_equation, order_derivatives
 from .scope import Scope
+from .shaped import check_shaped, check_unshaped
 from .validate import (
     check_bounds,
     check_coordinates,
@@ -59,8 +60,12 @@ def build_system(decls: Declarations, scope: Scope | None = None) -> System:
     check_counts(scope.fields, equations, system_span)
     infos = field_info(scope.fields, equations, scope.coordinates)
     check_initial(scope.fields, infos, conditions, scope.time, system_span)
-    check_boundaries(scope.fields, infos, equations, conditions, tuple(decls.data),
-                     scope.coordinates)
+    if decls.domain is None:
+        check_unshaped(conditions)
+        check_boundaries(scope.fields, infos, equations, conditions, tuple(decls.data),
+                         scope.coordinates)
+    else:
+        check_shaped(scope.fields, infos, conditions, tuple(decls.data))
     check_unknown_params(scope.params, tuple(decls.data))
     check_observations(tuple(decls.data), scope.coordinates, scope.fields)
     check_constants(scope.fields, equations, conditions, tuple(decls.data),
@@ -78,6 +83,8 @@ def build_system(decls: Declarations, scope: Scope | None = None) -> System:
         data=tuple(decls.data),
         info=infos,
         source=decls.file,
+        domain=decls.domain,
+        domain_span=decls.domain_span or system_span,
     )
     if any(c.fixes_constant for c in conditions):
         check_compatibility(system)

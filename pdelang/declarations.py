@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 import sympy as sp
 
 from .errors import Span
+from .geometry import Shape
 from .ir import Coordinate, Exact, Field, Observations, Param
 
 
@@ -37,6 +38,8 @@ class ConditionDecl:
     keyword: str | None = None
     periodic: str | None = None
     point: tuple[tuple[str, sp.Expr], ...] | None = None  # `at x = 0, y = 0`
+    on_boundary: bool = False            # `on boundary` of the shaped domain
+    where: sp.Expr | None = None         # `on boundary where x > 0`: the part it holds on
 
 
 @dataclass
@@ -51,3 +54,5 @@ class Declarations:
     exact: list[Exact] = field(default_factory=list)
     data: list[Observations] = field(default_factory=list)
     span: Span | None = None  # where errors about the whole system point (text: line 1)
+    domain: Shape | None = None        # `domain ...`: the shaped region inside the box
+    domain_span: Span | None = None

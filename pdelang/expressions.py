@@ -47,7 +47,7 @@ LOG10_2 = math.log10(2)
 # Names with a meaning of their own in expressions; they cannot be declared.
 BUILTIN_NAMES = frozenset(FUNCTIONS) | {"pi", "d", "laplace", "where", "load", "mean"}
 KEYWORDS = frozenset({"problem", "param", "space", "time", "field", "pde", "bc", "ic", "at",
-                      "periodic", "data", "exact", "in"})
+                      "periodic", "data", "exact", "in", "domain", "on", "boundary"})
 
 # SymPy function classes a compiler can lower; a SymPy-built system may use these too.
 SUPPORTED_FUNCTIONS: tuple[type, ...] = (
@@ -57,6 +57,13 @@ SUPPORTED_FUNCTIONS: tuple[type, ...] = (
 )
 
 BAD_NUMBERS = (sp.zoo, sp.nan, sp.oo, -sp.oo)
+
+
+class NormalDerivative(sp.Function):
+    """`d(u, n)`: the derivative of field u along the outward normal of a shaped domain's
+    boundary; only in conditions `on boundary` (the language's `n` is not a coordinate)."""
+
+    nargs = 1
 
 
 class Mean(sp.Function):

@@ -26,9 +26,10 @@ import numpy as np
 import sympy as sp
 
 from .errors import Span
+from .geometry import Shape
 
 Side = Literal["lower", "upper"]
-ConditionKind = Literal["boundary", "initial", "periodic", "point", "mean"]
+ConditionKind = Literal["boundary", "initial", "periodic", "point", "mean", "shape"]
 
 
 def _no_span() -> Span:
@@ -174,7 +175,9 @@ class Condition:
     `point` (kind "point": `bc u = 0 at x = 0, y = 0`) gives the value of every space
     coordinate, and the residual has them put in outside the fields. Kind "mean"
     (`bc mean(u) = 0`): the residual is the integrand minus the value, `u - 0`, whose mean
-    over the space domain is zero. Both have `coordinate` "" and are steady-only.
+    over the space domain is zero. Both have `coordinate` "" and are steady-only. Kind
+    "shape" (`bc u = 0 on boundary where x > 0`) holds on the boundary of the system's
+    shaped `domain`, on the part where the relational `where` holds (None: all of it).
     """
 
     kind: ConditionKind
@@ -185,6 +188,7 @@ class Condition:
     rhs: sp.Expr = field(default=sp.S.Zero, compare=False, repr=False)
     span: Span = field(default_factory=_no_span, compare=False, repr=False)
     point: tuple[tuple[str, sp.Expr], ...] = ()
+    where: sp.Expr | None = None
 
     @property
     def fixes_constant(self) -> bool:
@@ -270,6 +274,8 @@ class System:
     data: tuple[Observations, ...] = ()
     info: tuple[FieldInfo, ...] = ()
     source: str = field(default="", compare=False, repr=False)
+    domain: Shape | None = None           # the shaped region inside the box (None: the box)
+    domain_span: Span = field(default_factory=_no_span, compare=False, repr=False)
 
     # -- lookup ---------------------------------------------------------------------------
     @property

@@ -65,6 +65,8 @@ def normalize_equation(decl: EquationDecl, scope: Scope) -> Equation:
 def normalize_condition(decl: ConditionDecl, scope: Scope) -> Condition:
     if decl.periodic is not None:
         return _periodic(decl, scope)
+    if decl.on_boundary:
+        return _on_boundary(decl, scope)
     if isinstance(decl.lhs, Mean) or decl.rhs.has(Mean):
         return _mean(decl, scope)
     if decl.point is not None:
@@ -104,6 +106,23 @@ def normalize_condition(decl: ConditionDecl, scope: Scope) -> Condition:
 
     return Condition(kind, coordinate.name, side, on_face(residual), on_face(decl.lhs),
                      on_face(decl.rhs), decl.span)
+
+
+def _on_boundary(decl: ConditionDecl, scope: Scope) -> Condition:
+    """`bc ... on boundary [where ...]`: a condition on (part of) the shaped domain's
+    boundary, where the fields keep their coordinates."""
+    residual = decl.lhs - decl.rhs
+    check_expression(residual, scope, decl.span, context="condition on the boundary")
+    fields = [f for f in applied_functions(residual) if scope.kind(f.func.__name__) == "field"]
+    if not fields:
+        raise PdeSemanticError("the condition involves no field", decl.span)
+    if residual.has(sp.Subs):
+        raise PdeSemanticError("a condition on the boundary holds where the boundary is: "
+                               "write the fields with their coordinates, not at a face",
+                               decl.span)
+    return Condition("shape", "", None, order_derivatives(residual, scope),
+                     order_derivatives(decl.lhs, scope), order_derivatives(decl.rhs, scope),
+                     decl.span, where=decl.where)
 
 
 def _constant_fixing_fields(residual: sp.Expr, scope: Scope, decl: ConditionDecl,

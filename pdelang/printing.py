@@ -66,6 +66,11 @@ class PdePrinter(StrPrinter):
         parts = [f"{v}, {n}" if n > 1 else v for v, n in variables]
         return f"d({target}, {', '.join(parts)})"
 
+    def _print_NormalDerivative(self, expr) -> str:
+        inner = expr.args[0]
+        target = inner.func.__name__ if self._is_plain(inner) else self._print(inner)
+        return f"d({target}, n)"
+
     def _print_Subs(self, expr: sp.Subs) -> str:
         inner = expr.expr
         point = dict(zip(expr.variables, expr.point))
@@ -116,6 +121,10 @@ class PdeLatexPrinter(LatexPrinter):
             return f"{name}^{{{exp}}}" if exp else name
         return super()._print_Function(expr, exp)
 
+    def _print_NormalDerivative(self, expr, exp=None):
+        inner = self._print(expr.args[0])
+        return rf"\frac{{\partial {inner}}}{{\partial n}}"
+
 
 def expression_to_pde(expr: sp.Expr, fields: dict[str, tuple[str, ...]] | None = None,
                       shorthand: bool = False) -> str:
@@ -157,6 +166,8 @@ def system_to_pde(system) -> str:
     if system.time is not None:
         t = system.time
         lines.append(f"time  {t.name} in [{show(t.lower)}, {show(t.upper)}]")
+    if system.domain is not None:
+        lines.append(f"domain {system.domain.describe()}")
     lines.append("field " + ", ".join(f"{f.name}({', '.join(f.args)})" for f in system.fields))
     for e in system.equations:
         lines.append(f"pde   {_equation(show, e.lhs, e.rhs, e.residual)}")
@@ -166,6 +177,11 @@ def system_to_pde(system) -> str:
             continue
         if c.kind == "mean":
             lines.append(f"bc    mean({show(c.lhs)}) = {show(c.rhs)}")
+            continue
+        if c.kind == "shape":
+            part = "" if c.where is None else (
+                f" where {show(c.where.lhs)} {c.where.rel_op} {show(c.where.rhs)}")
+            lines.append(f"bc    {_equation(show, c.lhs, c.rhs, c.residual)} on boundary{part}")
             continue
         if c.kind == "point":
             where = ", ".join(f"{n} = {show(v)}" for n, v in c.point)
@@ -205,6 +221,11 @@ def system_to_latex(system) -> str:
             continue
         if c.kind == "mean":
             rows.append(rf"\overline{{{printer.doprint(c.lhs)}}} &= {printer.doprint(c.rhs)}")
+            continue
+        if c.kind == "shape":
+            part = "" if c.where is None else rf",\ {printer.doprint(c.where)}"
+            rows.append(f"{printer.doprint(c.lhs)} &= {printer.doprint(c.rhs)} "
+                        rf"&& \text{{on the boundary}}{part}")
             continue
         if c.kind == "point":
             where = ", ".join(f"{n} = {printer.doprint(v)}" for n, v in c.point)

@@ -36,6 +36,7 @@ TERMINAL_WORDS = {
     "STAR": "'*'",
     "SLASH": "'/'",
     "POW": "'^'",
+    "AMPERSAND": "'&'",
     "COMPARE": "a comparison",
     "_NL": "the end of the line",
     "$END": "the end of the file",
@@ -124,11 +125,14 @@ def _token_error(exc: UnexpectedToken, lines: list[str], file: str) -> PdeSyntax
 
 
 KEYWORD_LIKE = {"problem", "param", "space", "time", "field", "pde", "bc", "ic", "at",
-                "periodic", "data", "exact", "in"}
+                "periodic", "data", "exact", "in", "domain", "on", "boundary"}
 
 
 def _expected(allowed) -> str:
-    words = sorted({TERMINAL_WORDS.get(t, _keyword(t)) for t in allowed or ()})
+    # `&` is allowed after any expression but means something only in a `domain` line:
+    # offering it in every "expected ..." would mislead
+    words = sorted({TERMINAL_WORDS.get(t, _keyword(t)) for t in allowed or ()
+                    if t != "AMPERSAND"})
     if not words:
         return ""
     if {"a name", "a number", "'('"} <= set(words):

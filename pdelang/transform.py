@@ -21,6 +21,7 @@ from .declarations import ConditionDecl, Declarations, EquationDecl
 from .errors import PdeSemanticError, Span
 from .ir import Coordinate, Exact, Field, Param
 from .limits import MAX_DERIVATIVE_ORDER
+from .regions import RegionReader
 from .scope import Scope
 from .validate import (
     check_coordinates,
@@ -172,6 +173,17 @@ class TextFrontEnd:
         if st.data == "pde":
             lhs, rhs = self._equation(st.children[0])
             decls.equations.append(EquationDecl(lhs, rhs, span))
+        elif st.data == "domain":
+            if decls.domain is not None:
+                raise self.error("the domain is given twice", st)
+            reader = RegionReader(self.expr, self.span, self.scope.constants(),
+                                  tuple(c for c in self.scope.coordinates if not c.is_time))
+            decls.domain, decls.domain_span = reader.statement(st), span
+        elif st.data == "bc" and len(st.children) > 1 and st.children[1].data == "on_boundary":
+            lhs, rhs = self._equation(st.children[0])
+            decls.conditions.append(ConditionDecl(lhs, rhs, span, keyword="bc",
+                                                  on_boundary=True,
+                                                  where=self._part(st.children[1])))
         elif st.data in ("bc", "ic"):
             lhs, rhs = self._equation(st.children[0])
             places = self._location(st.children[1]) if len(st.children) > 1 else []
@@ -187,6 +199,25 @@ class TextFrontEnd:
         elif st.data == "data":
             known = set(self.scope.names()) - {p.name for p in self.scope.params}
             decls.data.append(load_observations(_string(st.children[0]), self.base, known, span))
+
+    def _part(self, node: Tree) -> sp.Expr | None:
+        """`where LEFT < RIGHT` of an `on boundary` condition: a relational of the space
+        coordinates and constants (None: the whole boundary)."""
+        if not node.children:
+            return None
+        left, compare, right = node.children
+        relation = COMPARISONS[str(compare)](self.expr(left), self.expr(right))
+        space = {c.name for c in self.scope.coordinates if not c.is_time}
+        if relation in (sp.true, sp.false):
+            raise self.error("the part of the boundary is chosen by a comparison of the "
+                             f"coordinates; this one is always {relation}", node)
+        relation = ex.substitute(relation, self.scope.constants(), self.span(node))
+        stray = sorted({str(s) for s in relation.free_symbols} - space)
+        if stray or relation.atoms(AppliedUndef):
+            raise self.error("the part of the boundary is chosen by the space coordinates "
+                             "and constants" + (f"; this uses {', '.join(stray)}" if stray
+                                                else ", not fields"), node)
+        return relation
 
     def _equation(self, node: Tree) -> tuple[sp.Expr, sp.Expr]:
         lhs, rhs = node.children
@@ -225,6 +256,12 @@ class TextFrontEnd:
             return self.name(node.children[0])
         if rule == "call":
             return self.call(node)
+        if rule == "intersection":
+            raise self.error("`&` intersects shapes in a `domain` line; it is not an "
+                             "operator of expressions", node)
+        if rule == "pair":
+            raise self.error("a point (a, b) is an argument of polygon() in a `domain` line",
+                             node)
         if rule in ("comparison", "string"):
             what = "a comparison" if rule == "comparison" else "a string"
             raise self.error(f"{what} is only allowed as the first argument of where()"
@@ -342,6 +379,12 @@ class TextFrontEnd:
             raise self.error("d() needs an expression and a coordinate, e.g. d(u, x) or "
                              "d(u, x, 2)", node)
         target = self.expr(args[0])
+        if (len(args) == 2 and args[1].data == "name" and str(args[1].children[0]) == "n"
+                and self.scope.kind("n") is None):
+            if not (isinstance(target, AppliedUndef) and
+                    self.scope.kind(target.func.__name__) == "field"):
+                raise self.error("d(u, n), the outward normal derivative, takes a field", node)
+            return ex.NormalDerivative(target)
         variables: list[tuple[sp.Symbol, int]] = []
         for arg in args[1:]:
             if arg.data == "number" and variables:

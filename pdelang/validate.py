@@ -12,7 +12,14 @@ import sympy as sp
 from sympy.core.function import AppliedUndef
 
 from .errors import PdeSemanticError, Span
-from .expressions import BAD_NUMBERS, BUILTIN_NAMES, KEYWORDS, SUPPORTED_FUNCTIONS, Mean
+from .expressions import (
+    BAD_NUMBERS,
+    BUILTIN_NAMES,
+    KEYWORDS,
+    SUPPORTED_FUNCTIONS,
+    Mean,
+    NormalDerivative,
+)
 from .ir import Coordinate, Field, Param
 from .limits import MAX_DERIVATIVE_ORDER, MAX_FIELDS, MAX_NAMES, check
 from .printing import expression_to_pde as show
@@ -178,6 +185,11 @@ def check_expression(expr: sp.Expr, scope: Scope, span: Span, *, context: str,
             raise PdeSemanticError(f"mean() in the {context}: a mean is only allowed as the "
                                    "whole left side of a condition", span,
                                    hint="write it as its own line, e.g. `bc mean(u) = 0`")
+        elif isinstance(node, NormalDerivative):
+            if context != "condition on the boundary":
+                raise PdeSemanticError(f"d(u, n), the outward normal derivative, in the "
+                                       f"{context}: it is allowed in conditions `on boundary` "
+                                       "only", span)
         elif isinstance(node, sp.Function) and not isinstance(node, SUPPORTED_FUNCTIONS):
             supported = ", ".join(sorted(f.__name__ for f in SUPPORTED_FUNCTIONS))
             raise PdeSemanticError(f"the function `{type(node).__name__}` in the {context} is "

@@ -68,3 +68,4 @@ class Layout:
     axes: Mapping[str, AxisInfo]
     coordinates: Mapping[str, np.ndarray]   # node coordinates per space axis
     accuracy: int
+    shaped: object | None = None            # a shaped domain's cut cells (fd/shaped.py)

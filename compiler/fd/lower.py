@@ -18,7 +18,7 @@ stencils, program.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial, reduce
 
 import jax
@@ -46,6 +46,7 @@ from .ir import Access, Layout, Region
 from .kernels import CompiledKernel, make_kernel, pad_zeros, prepare
 from .options import FDOptions
 from .schemes import AUTO_SHOCK_SCHEME, ReconstructionScheme, get_scheme
+from .shaped import ShapedDomain, shaped_domain
 from .stages import (
     BoundaryRows,
     CornerRows,
@@ -100,6 +101,7 @@ class FDProgram:
     prepare: Callable[[State], State] = field(default=dict, repr=False)
     constraints: tuple[Constraint, ...] = ()
     mass: Mapping[str, float] | None = None   # a DAE's M: 1 per differential key, 0 algebraic
+    shaped: ShapedDomain | None = None        # a shaped domain's cut cells (fd/shaped.py)
 
     def stage(self, name: str) -> Stage:
         """The stage called `name` (grid, parameters, equations, boundary closures or
@@ -139,6 +141,8 @@ class FDProgram:
         NumPy arrays give NumPy arrays; JAX arrays (traced ones too) give JAX arrays."""
         xp = jnp if isinstance(values, jax.Array) else np
         values = xp.asarray(values)
+        if self.shaped is not None and name in self.nodes:     # NaN outside the region
+            values = xp.where(self.shaped.cut.closed, values, xp.nan)
         lead = values.ndim - len(self.axes_of(name))
         for k, axis in enumerate(self.axes_of(name)):
             if self.grid.axis(axis).periodic:
@@ -161,6 +165,11 @@ def lower_fd(system: System, options: FDOptions | None = None) -> FDProgram:
                     {a.name: a.node_coordinates() for a in grid.axes}, options.accuracy)
     params = _parameter_values(system, grid)
     constants = tuple(p.name for p in system.params if not p.is_field)
+    shaped = None
+    if system.domain is not None:
+        shaped = shaped_domain(system, grid, options.accuracy, constants,
+                               jnp.float64 if options.dtype == "float64" else jnp.float32)
+        layout = replace(layout, shaped=shaped)
     assigned = assign_equations(system)
     shapes = {f.name: grid.shape(tuple(a for a in f.args if a in grid.names))
               for f in system.fields}
@@ -189,19 +198,25 @@ def lower_fd(system: System, options: FDOptions | None = None) -> FDProgram:
     if system.time is not None:
         rhs = _make_rhs(assigned, kernels, nodes, changing, state_shapes)
         initial = _make_initial(system, state, shapes, layout, options, constants, closure)
+        if shaped is not None:
+            rhs = shaped.rhs(rhs)
+            initial = shaped.initial(initial, float(system.time.lower))
         stages.append(program_stage("rhs(t, U, params) -> dU/dt", state_shapes, params))
-        return FDProgram(**common, initial=initial, rhs=rhs, stages=tuple(stages),
+        return FDProgram(**common, initial=initial, rhs=rhs, stages=tuple(stages), shaped=shaped,
                          reach=_reach(collected, options, layout),
                          shock_scheme=scheme.name if _differences_fluxes(collected) else None,
                          wave_rate=_wave_rate(collected),
                          prepare=partial(prepare, tuple(every_kernel)))
     residual, face_rows, face_kernels, face_collected = _make_residual(
         assigned, kernels, nodes, system, layout, options, constants, time)
+    if shaped is not None:
+        residual = shaped.residual(residual)
     stages.insert(3, boundary_rows_stage(face_rows, system, show))
     stages.append(program_stage("residual(U, params) -> R", state_shapes, params))
     initial = _make_guess(state_shapes, jnp.float64 if options.dtype == "float64" else jnp.float32)
     constraints = make_constraints(system, grid, layout, options, constants, nodes)
     return FDProgram(**common, initial=initial, residual=residual, stages=tuple(stages),
+                     shaped=shaped,
                      reach=_reach(collected + face_collected, options, layout),
                      prepare=partial(prepare, tuple(every_kernel + face_kernels + [
                          c.kernel for c in constraints])),

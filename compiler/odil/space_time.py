@@ -31,6 +31,10 @@ def space_time_system(system: System) -> System:
     time = system.time
     if time is None:
         return system
+    if system.domain is not None:
+        raise LoweringError("on a shaped domain the odil method solves steady problems in this "
+                            "version", system.domain_span,
+                            hint="use --method fd for the time-dependent problem")
     for info in system.info:
         if info.time_order > 1:
             raise LoweringError(

@@ -103,6 +103,10 @@ class PINNProgram:
 def lower_pinn(system: System, options: PINNOptions | None = None) -> PINNProgram:
     """The networks, loss terms and physical parameters of `system`, with every stage."""
     options = options or PINNOptions()
+    if system.domain is not None:
+        raise LoweringError("the pinn method does not solve on a shaped domain in this version "
+                            "(its sampling and distance functions are still to come)",
+                            system.domain_span, hint="use --method fd (or odil, steady)")
     coordinates = tuple(c.name for c in system.coordinates)
     bounds = {c.name: c.bounds for c in system.coordinates}
     periodic = set(system.periodic)

@@ -53,6 +53,8 @@ def applicable(program: FDProgram, in_time: bool = False) -> str | None:
         return "a differential-algebraic system's stages are not in the cycle"
     if program.constraints:
         return "the point or mean conditions' multipliers are not in the cycle"
+    if program.shaped is not None:
+        return "a shaped domain's cut cells are not in the cycle"
     axes = program.grid.axes
     full = tuple(a.name for a in axes)
     if any(program.axes_of(k) != full for k in program.state_keys):

@@ -187,13 +187,17 @@ def factorizer(backend: str = "auto", size: int = PARDISO_FROM
         return _superlu_for(size)
 
 
-def _superlu_for(size: int) -> Callable[[sps.spmatrix], Factor]:
-    """SuperLU in nested-dissection order from `NESTED_FROM` rows where pymetis loads, in
-    its own minimum-degree order otherwise."""
-    if size < NESTED_FROM:
-        return superlu
+def nested_superlu() -> Callable[[sps.spmatrix], Factor]:
+    """SuperLU in METIS's nested-dissection order (its analysis kept while the pattern
+    repeats); SuperLU's own minimum-degree order where pymetis does not load."""
     try:
         import pymetis  # noqa: F401
     except ImportError:
         return superlu
     return _NestedSuperLU()
+
+
+def _superlu_for(size: int) -> Callable[[sps.spmatrix], Factor]:
+    """SuperLU in nested-dissection order from `NESTED_FROM` rows where pymetis loads, in
+    its own minimum-degree order otherwise."""
+    return superlu if size < NESTED_FROM else nested_superlu()

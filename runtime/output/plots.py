@@ -140,13 +140,14 @@ def _snapshots(solution, name: str, path, plt, count: int = 4):
     space = [a for a in args if a != time.name]
     times = solution.grid[time.name]
     picks = np.unique(np.linspace(0, len(times) - 1, min(count, len(times))).astype(int))
-    limit = float(np.max(np.abs(values[picks]))) or 1.0
+    limit = float(np.nan_to_num(np.nanmax(np.abs(values[picks])))) or 1.0
     figure, axes = plt.subplots(1, len(picks), figsize=(3.6 * len(picks) + 1.0, 3.8),
                                 squeeze=False)
     x, y = solution.grid[space[0]], solution.grid[space[1]]
     for ax, k in zip(axes[0], picks):
         image = ax.pcolormesh(x, y, values[k].T, shading="auto", cmap="RdBu_r", vmin=-limit,
                               vmax=limit)
+        _outline(ax, solution, space)
         ax.set_title(f"{time.name} = {times[k]:.3g}")
         ax.set_xlabel(space[0])
         ax.set_aspect("equal")
@@ -205,9 +206,34 @@ def _heat_map(ax, figure, solution, axes: list[str], values: np.ndarray, label: 
     image = ax.pcolormesh(solution.grid[axes[0]], solution.grid[axes[1]], values.T,
                           shading="auto", cmap=cmap)
     figure.colorbar(image, ax=ax, label=label)
+    _outline(ax, solution, axes)
     ax.set_xlabel(axes[0])
     ax.set_ylabel(axes[1])
     ax.set_aspect("equal")
+
+
+def _outline(ax, solution, axes: list[str], points: int = 400) -> None:
+    """The boundary of a shaped domain (its level's zero line) over a map of the first two
+    of `axes`; further axes at the middle of their grid, as `_heat_map` cuts them."""
+    domain = solution.system.domain
+    if domain is None:
+        return
+    space = [c.name for c in solution.system.space]
+    lines = []
+    for name in space:
+        grid = solution.grid[name]
+        if name in axes[:2]:
+            lines.append(np.linspace(grid[0], grid[-1], points))
+        else:
+            lines.append(np.array([grid[len(grid) // 2]]))
+    mesh = np.meshgrid(*lines, indexing="ij")
+    level = np.asarray(domain.level(mesh, np), dtype=float).reshape(
+        [len(line) for line in lines])
+    level = np.squeeze(level)
+    if space.index(axes[0]) > space.index(axes[1]):
+        level = level.T
+    ax.contour(lines[space.index(axes[0])], lines[space.index(axes[1])], level.T, levels=[0.0],
+               colors="k", linewidths=1.0)
 
 
 def _colormap():

@@ -11,12 +11,28 @@ import numpy as np
 import sympy as sp
 
 from pdelang import System
+from pdelang.geometry import closed_mask
 
 from ..errors import OptionError
 from .convergence import Convergence
 from .files import save_npz
 
 Evaluator = Callable[[str, Mapping[str, np.ndarray]], np.ndarray]
+
+
+def _filled_outside(values: np.ndarray, mask: np.ndarray, args: tuple[str, ...],
+                    space: list[str]) -> np.ndarray:
+    """`values` with the nodes outside the region given their nearest node's value inside,
+    so that interpolating in the cells the boundary cuts reads no NaN (first order there;
+    the nodes themselves keep their values)."""
+    from scipy.ndimage import distance_transform_edt
+
+    order = [args.index(a) for a in space]
+    lead = [i for i in range(values.ndim) if i not in order]      # time, for a series
+    moved = np.moveaxis(values, order + lead, range(values.ndim))
+    nearest = distance_transform_edt(~mask, return_distances=False, return_indices=True)
+    filled = moved[tuple(nearest)]
+    return np.moveaxis(filled, range(values.ndim), order + lead)
 
 
 def worst_member(errors: Mapping[str, list[float]]) -> dict[str, float]:
@@ -43,6 +59,15 @@ class Solution:
     meta: Mapping[str, object] = field(default_factory=dict)
     evaluator: Evaluator | None = field(default=None, repr=False, compare=False)
     sweep: Mapping[str, np.ndarray] = field(default_factory=dict)
+
+    @property
+    def mask(self) -> np.ndarray | None:
+        """On a shaped domain, the grid nodes inside the region or on its boundary (axes of
+        the space coordinates, in their declared order); None on a box."""
+        domain = self.system.domain
+        if domain is None:
+            return None
+        return closed_mask(domain, [self.grid[c.name] for c in self.system.space])
 
     @property
     def method(self) -> str:
@@ -105,13 +130,44 @@ class Solution:
             lo, hi = self.grid[a][0], self.grid[a][-1]
             if np.any(column < lo - 1e-12 * (hi - lo)) or np.any(column > hi + 1e-12 * (hi - lo)):
                 raise OptionError(f"{a} outside [{lo:g}, {hi:g}] where {name} is known")
+        self._check_inside(name, field_.args, points)
         from scipy.interpolate import RegularGridInterpolator  # 0.4 s: only when used
 
         values = self.params[name] if inferred else self.values[name]
+        if self.system.domain is not None and not inferred:
+            values = _filled_outside(np.asarray(values), self.mask, field_.args,
+                                     [c.name for c in self.system.space])
         interpolate = RegularGridInterpolator([self.grid[a] for a in field_.args],
                                               np.asarray(values), method="linear")
         result = interpolate(points).reshape(arrays[0].shape)
         return result if result.ndim else float(result)
+
+    def _region_of(self, name: str, shape: tuple[int, ...]) -> np.ndarray | None:
+        """On a shaped domain, the mask broadcast to field `name`'s array (None: a box)."""
+        mask = self.mask
+        if mask is None:
+            return None
+        args = self._field(name).args
+        space = [c.name for c in self.system.space]
+        lead = [a for a in args if a not in space]
+        spread = np.moveaxis(mask.reshape((1,) * len(lead) + mask.shape),
+                             range(len(args)), [args.index(a) for a in lead + space])
+        return np.broadcast_to(spread, shape)
+
+    def _check_inside(self, name: str, args: tuple[str, ...], points: np.ndarray) -> None:
+        """On a shaped domain, points outside the region are an error."""
+        domain = self.system.domain
+        if domain is None:
+            return
+        space = [c.name for c in self.system.space]
+        level = np.asarray(domain.level([points[:, args.index(a)] for a in space], np))
+        extent = max(hi - lo for lo, hi in domain.bounds())
+        outside = level > 1e-9 * extent
+        if np.any(outside):
+            first = points[np.argmax(outside)]
+            where = ", ".join(f"{a} = {v:.6g}" for a, v in zip(args, first))
+            raise OptionError(f"({where}) is outside the domain {domain}, where {name} is "
+                              f"not defined ({int(outside.sum())} of {len(points)} points)")
 
     def exact_values(self, name: str) -> np.ndarray | None:
         """The `exact` solution of `name` on the grid, if the spec has one."""
@@ -136,8 +192,12 @@ class Solution:
         for name in self.values:
             exact = self.exact_values(name)
             if exact is not None:
+                values = np.asarray(self.values[name])
+                region = self._region_of(name, values.shape)
+                if region is not None:             # a shaped domain: the nodes in it
+                    exact, values = exact[region], values[region]
                 norm = np.linalg.norm(exact)
-                diff = np.linalg.norm(np.asarray(self.values[name]) - exact)
+                diff = np.linalg.norm(values - exact)
                 out[name] = float(diff / norm) if norm > 0 else float(diff)
         return out
 
@@ -161,6 +221,8 @@ class Solution:
         arrays.update({name: np.asarray(v) for name, v in self.values.items()})
         arrays.update({name: np.asarray(v) for name, v in self.params.items()})
         arrays.update({name: np.asarray(v) for name, v in self.sweep.items()})
+        if self.mask is not None:
+            arrays["mask"] = self.mask
         return save_npz(path, arrays, dict(self.meta))
 
     def plot(self, path: str | Path | None = None, **options):

@@ -183,7 +183,7 @@ def test_unexpected_closing_bracket():
     expect_error(POISSON1D.format(rhs="x)"), pl.PdeSyntaxError, 3, 19, "unexpected ')'")
 
 
-@pytest.mark.parametrize("char", ["@", "$", "!", "&", "{", ";", "'"])
+@pytest.mark.parametrize("char", ["@", "$", "!", "{", ";", "'"])
 def test_unexpected_character(char):
     expect_error(POISSON1D.format(rhs=f"x {char} 1"), pl.PdeSyntaxError, 3, 20,
                  f"unexpected character {char!r}")
