@@ -101,6 +101,13 @@ RUNS = {run.key: run for run in (
                                   "513")),      # central differences blow up at the shock
     Run("wave2d_velocity_inverse", options=("--grid", "33", "--accuracy", "4",
                                             "--regularization", "1e-4")),
+    # shaped domains (cut cells): the disk's quadratic is exact to rounding
+    Run("poisson_disk", bound=1e-10),
+    Run("annulus_neumann", bound=1e-3),                 # measured 1.5e-4 at 65
+    Run("lshape"),
+    Run("heat_disk", bound=3e-4),                       # measured 4.1e-5
+    Run("wave_obstacle"),
+    Run("poisson_ball", bound=5e-4),                    # measured 5.7e-5
 )}
 
 

@@ -65,7 +65,8 @@ def build_system(decls: Declarations, scope: Scope | None = None) -> System:
         check_boundaries(scope.fields, infos, equations, conditions, tuple(decls.data),
                          scope.coordinates)
     else:
-        check_shaped(scope.fields, infos, conditions, tuple(decls.data))
+        check_shaped(scope.fields, infos, conditions, tuple(decls.data), decls.domain,
+                     tuple(c.name for c in scope.coordinates if not c.is_time))
     check_unknown_params(scope.params, tuple(decls.data))
     check_observations(tuple(decls.data), scope.coordinates, scope.fields)
     check_constants(scope.fields, equations, conditions, tuple(decls.data),

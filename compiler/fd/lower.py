@@ -203,7 +203,8 @@ def lower_fd(system: System, options: FDOptions | None = None) -> FDProgram:
             initial = shaped.initial(initial, float(system.time.lower))
         stages.append(program_stage("rhs(t, U, params) -> dU/dt", state_shapes, params))
         return FDProgram(**common, initial=initial, rhs=rhs, stages=tuple(stages), shaped=shaped,
-                         reach=_reach(collected, options, layout),
+                         reach=max(_reach(collected, options, layout),
+                                   shaped.reach if shaped is not None else 0),
                          shock_scheme=scheme.name if _differences_fluxes(collected) else None,
                          wave_rate=_wave_rate(collected),
                          prepare=partial(prepare, tuple(every_kernel)))
@@ -217,7 +218,8 @@ def lower_fd(system: System, options: FDOptions | None = None) -> FDProgram:
     constraints = make_constraints(system, grid, layout, options, constants, nodes)
     return FDProgram(**common, initial=initial, residual=residual, stages=tuple(stages),
                      shaped=shaped,
-                     reach=_reach(collected + face_collected, options, layout),
+                     reach=max(_reach(collected + face_collected, options, layout),
+                               shaped.reach if shaped is not None else 0),
                      prepare=partial(prepare, tuple(every_kernel + face_kernels + [
                          c.kernel for c in constraints])),
                      constraints=constraints)

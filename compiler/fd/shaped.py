@@ -10,10 +10,18 @@ equations hold at the nodes inside; the nodes on the boundary hold the condition
 (steady: a residual row `u - g`; in time: the rate dg/dt), and the nodes outside are
 not part of the solution (residual `u`, rate 0; NaN in the output, with a `mask`).
 
+A condition on the normal derivative (`bc d(u, n) + a u = g on boundary`: Neumann, Robin)
+gives the boundary value from the field inside: along the inward normal, two probes at one
+and two grid spacings interpolated quadratically from the 3^d nodes around each
+(compiler/common/probes.py), so that alpha u + beta (3 u - 4 u1 + u2) / (2 delta) = g holds
+at the boundary point to second order; the boundary value then enters the cut stencils as a
+Dirichlet value does. The probes reach a few nodes further than the stencils: the program's
+`reach` grows to cover them (its coloured Jacobians).
+
 Supported in this version: second-order stencils (`--accuracy 2`), derivatives of order 1
-and 2 along one axis at a time (no mixed derivatives of fields), Dirichlet conditions
-(`bc u = g on boundary [where ...]`), steady and time-dependent problems; refused, with the
-line: normal derivatives in conditions, periodic axes, fields that do not span every space
+and 2 along one axis at a time (no mixed derivatives of fields), conditions linear in the
+field and its normal derivative, steady and time-dependent problems; refused, with the
+line: other derivatives in conditions, periodic axes, fields that do not span every space
 coordinate.
 """
 
@@ -29,10 +37,12 @@ import sympy as sp
 
 from pdelang import Condition, System
 from pdelang.analysis import occurrences
+from pdelang.expressions import NormalDerivative
 from pdelang.geometry import evaluate
 
 from ..common.cut import CutGrid, cut_grid
 from ..common.grid import Grid
+from ..common.probes import Probes, make_probes
 from ..errors import LoweringError
 
 Array = jax.Array
@@ -40,15 +50,42 @@ State = Mapping[str, Array]
 
 
 @dataclass(frozen=True, eq=False)
-class DirichletValues:
-    """A field's boundary values: per condition (in the order given), its `where` choice at
-    every boundary point, and the value g(coordinates, t, constants) as a JAX function."""
+class LinearCondition:
+    """`alpha u + beta d(u, n) = g` at boundary points; each a JAX function of (coordinate
+    arrays, t, params); beta None for a value (Dirichlet) condition."""
+
+    alpha: Callable
+    beta: Callable | None
+    g: Callable
+
+
+@dataclass(frozen=True, eq=False)
+class PointSet:
+    """Boundary points where values are read: the crossings below or above the nodes
+    along one axis, or the nodes on the boundary; grid-shaped coordinate arrays, per
+    condition the points it holds at, and the normal probes of the points that a
+    condition on the normal derivative holds at (`at`: their flat grid positions)."""
+
+    points: tuple[np.ndarray, ...]
+    choices: tuple[np.ndarray, ...]
+    probes: Probes | None = None
+    at: np.ndarray | None = None
+
+
+@dataclass(frozen=True, eq=False)
+class BoundaryValues:
+    """A field's conditions on the boundary and its point sets: `crossings[axis][side]`,
+    `nodes`."""
 
     field: str
-    values: tuple[Callable, ...]
-    lower: tuple[tuple[np.ndarray, ...], ...]   # per axis: which condition (0, 1, ...) at
-    upper: tuple[tuple[np.ndarray, ...], ...]   # the lower / upper crossing; -1 none
-    on_boundary: tuple[np.ndarray, ...]          # which condition at each boundary node
+    conditions: tuple[LinearCondition, ...]
+    crossings: tuple[tuple[PointSet, PointSet], ...]
+    nodes: PointSet
+
+    def reach(self, shape: tuple[int, ...]) -> int:
+        sets = [s for pair in self.crossings for s in pair] + [self.nodes]
+        return max((s.probes.reach(s.at, shape) for s in sets if s.probes is not None),
+                   default=0)
 
 
 @dataclass(frozen=True, eq=False)
@@ -56,7 +93,7 @@ class ShapedDomain:
     """The cut cells of the domain on the grid and each field's boundary values."""
 
     cut: CutGrid
-    dirichlet: Mapping[str, DirichletValues]
+    boundary: Mapping[str, BoundaryValues]
     constants: tuple[str, ...]
     dtype: object
 
@@ -64,39 +101,61 @@ class ShapedDomain:
     def inside(self) -> np.ndarray:
         return self.cut.inside
 
-    def _g(self, values: DirichletValues, choices, points, t, params) -> Array:
-        """The boundary value at `points` (grid-shaped coordinate arrays), by condition."""
-        out = jnp.zeros(points[0].shape, self.dtype)
-        for g, choice in zip(values.values, choices):
-            out = jnp.where(choice, g(points, t, params), out)
+    @property
+    def reach(self) -> int:
+        """How far (in nodes, along any axis) the boundary values reach into the grid."""
+        shape = self.cut.inside.shape
+        return max((b.reach(shape) for b in self.boundary.values()), default=0)
+
+    def values(self, key: str, point_set: PointSet, t, params, field: Array) -> Array:
+        """The boundary values at a point set (grid-shaped, 0 where no point), from each
+        condition: g / alpha, or with the normal probes of `field` where beta is given."""
+        conditions = self.boundary[key].conditions
+        shape = point_set.points[0].shape
+        probed = None
+        if point_set.probes is not None:
+            flat = jnp.ravel(field)
+            probed = []
+            for indices, weights in (point_set.probes.first, point_set.probes.second):
+                at_probe = jnp.sum(flat[indices] * jnp.asarray(weights, self.dtype), axis=1)
+                probed.append(jnp.zeros(flat.size, self.dtype).at[point_set.at].set(at_probe)
+                              .reshape(shape))
+        out = jnp.zeros(shape, self.dtype)
+        for condition, choice in zip(conditions, point_set.choices):
+            if not choice.any():
+                continue
+            alpha = condition.alpha(point_set.points, t, params)
+            g = condition.g(point_set.points, t, params)
+            if condition.beta is None:
+                value = g / alpha
+            else:
+                beta = condition.beta(point_set.points, t, params)
+                two_delta = 2 * point_set.probes.delta
+                value = (two_delta * g + beta * (4 * probed[0] - probed[1])) / (
+                    two_delta * alpha + 3 * beta)
+            out = jnp.where(choice, value, out)
         return out
 
-    def crossing_values(self, key: str, axis: int, side: int, t, params) -> Array:
-        values = self.dirichlet[key]
-        choices = (values.lower if side == 0 else values.upper)[axis]
-        name = self.cut.axes[axis]
-        return self._g(values, choices, self.cut.cuts[name].points[side], t, params)
-
-    def node_values(self, key: str, t, params) -> Array:
-        """The condition's value at the nodes on the boundary (0 elsewhere)."""
-        values = self.dirichlet.get(key)
-        if values is None:
+    def node_values(self, key: str, t, params, field: Array) -> Array:
+        """The boundary values at the nodes on the boundary (0 elsewhere)."""
+        if key not in self.boundary:
             return jnp.zeros(self.cut.inside.shape, self.dtype)
-        return self._g(values, values.on_boundary, self.cut.nodes, t, params)
+        return self.values(key, self.boundary[key].nodes, t, params, field)
 
     def derivative(self, array: Array, key: str, axis_name: str, order: int, t,
                    params) -> Array:
         """The order-1 or order-2 derivative of the field `key` along `axis_name` at every
         node, with the boundary's values where it cuts between a node and its neighbour."""
-        if key not in self.dirichlet:
+        if key not in self.boundary:
             raise LoweringError(f"`{key}` is differentiated in space on a shaped domain but "
                                 "has no condition on its boundary")
         k = self.cut.axes.index(axis_name)
         axis_cut = self.cut.cuts[axis_name]
+        below, above = self.boundary[key].crossings[k]
         lower = jnp.roll(array, 1, axis=k)
         upper = jnp.roll(array, -1, axis=k)
-        lower = jnp.where(axis_cut.cut[0], self.crossing_values(key, k, 0, t, params), lower)
-        upper = jnp.where(axis_cut.cut[1], self.crossing_values(key, k, 1, t, params), upper)
+        lower = jnp.where(axis_cut.cut[0], self.values(key, below, t, params, array), lower)
+        upper = jnp.where(axis_cut.cut[1], self.values(key, above, t, params, array), upper)
         w_lo, w_mid, w_hi = (jnp.asarray(w, self.dtype)
                              for w in axis_cut.weights(self.cut.spacing[k], order))
         return w_lo * lower + w_mid * array + w_hi * upper
@@ -107,7 +166,7 @@ class ShapedDomain:
 
         def shaped(U: State, params: State) -> State:
             R = residual(U, params)
-            return {k: jnp.where(inside, R[k], U[k] - self.node_values(k, None, params))
+            return {k: jnp.where(inside, R[k], U[k] - self.node_values(k, None, params, U[k]))
                     for k in R}
 
         return shaped
@@ -118,16 +177,20 @@ class ShapedDomain:
 
         def shaped(t: Array, U: State, params: State) -> State:
             rates = rhs(t, U, params)
-            return {k: jnp.where(inside, rates[k], self._boundary_rate(k, t, params))
+            return {k: jnp.where(inside, rates[k], self._boundary_rate(k, t, params, U[k],
+                                                                        rates[k]))
                     for k in rates}
 
         return shaped
 
-    def _boundary_rate(self, key: str, t, params) -> Array:
-        if key not in self.dirichlet:
+    def _boundary_rate(self, key: str, t, params, field: Array, rate: Array) -> Array:
+        """d/dt of the boundary nodes' values: through t, and through the field inside
+        where a probe reads it (the chain rule, by one jvp)."""
+        if key not in self.boundary:
             return jnp.zeros(self.cut.inside.shape, self.dtype)
-        return jax.jvp(lambda s: self.node_values(key, s, params), (t,),
-                       (jnp.ones_like(t),))[1]
+        inside_rate = jnp.where(self.cut.inside, rate, 0)
+        return jax.jvp(lambda s, v: self.node_values(key, s, params, v), (t, field),
+                       (jnp.ones_like(t), inside_rate))[1]
 
     def initial(self, initial: Callable[[State], State], t0: float) -> Callable:
         inside = self.cut.inside
@@ -135,7 +198,7 @@ class ShapedDomain:
         def shaped(params: State) -> State:
             U = initial(params)
             t = jnp.asarray(t0, self.dtype)
-            return {k: jnp.where(inside, v, self.node_values(k, t, params)).astype(v.dtype)
+            return {k: jnp.where(inside, v, self.node_values(k, t, params, v)).astype(v.dtype)
                     for k, v in U.items()}
 
         return shaped
@@ -167,43 +230,72 @@ def shaped_domain(system: System, grid: Grid, accuracy: int, constants: tuple[st
     if not cut.inside.any():
         raise LoweringError(f"the grid has no node inside the domain {system.domain}: refine "
                             "it (--grid)", span)
-    dirichlet = {}
+    boundary = {}
     for f in system.fields:
         conditions = [c for c in system.conditions if c.kind == "shape" and f.name in c.fields]
         if conditions:
-            dirichlet[f.name] = _dirichlet(system, f.name, conditions, cut, axes, constants,
-                                           dtype)
-    return ShapedDomain(cut, dirichlet, constants, dtype)
+            boundary[f.name] = _boundary_values(system, f.name, conditions, cut, axes,
+                                                constants, dtype)
+    return ShapedDomain(cut, boundary, constants, dtype)
 
 
-def _dirichlet(system: System, name: str, conditions: list[Condition], cut: CutGrid,
-               axes: tuple[str, ...], constants: tuple[str, ...], dtype) -> DirichletValues:
+def _boundary_values(system: System, name: str, conditions: list[Condition], cut: CutGrid,
+                     axes: tuple[str, ...], constants: tuple[str, ...], dtype
+                     ) -> BoundaryValues:
+    linear = tuple(_linear(system, name, c, axes, constants, dtype) for c in conditions)
+    predicates = [_predicate(c.where, axes) for c in conditions]
+    robin = [c.beta is not None for c in linear]
+    lines = tuple(np.unique(cut.nodes[k]) for k in range(len(axes)))
+
+    def point_set(points, mask) -> PointSet:
+        choices = _choose(predicates, points, mask)
+        needs = np.logical_or.reduce([c for c, r in zip(choices, robin) if r]) if any(
+            robin) else None
+        if needs is None or not needs.any():
+            return PointSet(points, choices)
+        at = np.flatnonzero(needs)
+        probes = make_probes(system.domain.level, tuple(p.ravel()[at] for p in points),
+                             cut.inside, lines, conditions[robin.index(True)].span)
+        return PointSet(points, choices, probes, at)
+
+    crossings = tuple((point_set(cut.cuts[a].points[0], cut.cuts[a].cut[0]),
+                       point_set(cut.cuts[a].points[1], cut.cuts[a].cut[1])) for a in axes)
+    nodes = point_set(cut.nodes, cut.boundary)
+    _check_coverage(name, conditions, [pair[0].choices for pair in crossings] +
+                    [pair[1].choices for pair in crossings] + [nodes.choices], cut)
+    return BoundaryValues(name, linear, crossings, nodes)
+
+
+def _linear(system: System, name: str, condition: Condition, axes, constants, dtype
+            ) -> LinearCondition:
+    """`alpha u + beta d(u, n) = g` from a condition's residual, linear in u and d(u, n)."""
     applied = system.field(name).applied
+    normal = NormalDerivative(applied)
+    value, slope = sp.Dummy("value"), sp.Dummy("slope")
+    residual = condition.residual.xreplace({normal: slope}).xreplace({applied: value})
+    stray = [o for o in occurrences(residual, {f.name for f in system.fields})]
+    if stray or residual.has(sp.Derivative) or residual.has(sp.Subs) or \
+            residual.has(NormalDerivative):
+        raise LoweringError(
+            f"a condition on the boundary of a shaped domain gives `{name}`, its normal "
+            f"derivative d({name}, n), or a linear combination of the two (Robin); this one "
+            f"has {stray[0] if stray else 'other terms'}", condition.span,
+            hint="derivatives along x, y, ... are not taken on a curved boundary: write "
+                 f"d({name}, n)")
+    alpha, beta = sp.diff(residual, value), sp.diff(residual, slope)
+    if alpha.has(value, slope) or beta.has(value, slope):
+        raise LoweringError(f"the condition on the boundary is not linear in `{name}` and "
+                            f"d({name}, n)", condition.span)
+    if alpha == 0 and beta == 0:
+        raise LoweringError(f"the condition does not involve `{name}`", condition.span)
+    g = -residual.xreplace({value: sp.S.Zero, slope: sp.S.Zero})
     time = system.time.symbol if system.time is not None else None
-    values, predicates = [], []
-    for c in conditions:
-        if c.residual.has(sp.Derivative) or c.residual.has(sp.Subs):
-            raise LoweringError(
-                "fd solves Dirichlet conditions (values) on a shaped domain's boundary in this "
-                "version; normal derivatives there are not supported yet", c.span,
-                hint="give the value on this part of the boundary, or solve on a box")
-        others = [o for o in occurrences(c.residual, {f.name for f in system.fields})
-                  if o != applied]
-        coefficient = sp.diff(c.residual, applied)
-        if others or coefficient.has(applied) or coefficient == 0:
-            raise LoweringError(f"a condition on the boundary gives the value of `{name}`: "
-                                f"`{name} = ...` (found {c.residual} = 0)", c.span)
-        g = sp.simplify(-c.residual.subs(applied, 0) / coefficient)
-        values.append(_pointwise(g, axes, time, constants, dtype))
-        predicates.append(_predicate(c.where, axes))
-    lower, upper = [], []
-    for a in axes:
-        axis_cut = cut.cuts[a]
-        for side, out in ((0, lower), (1, upper)):
-            out.append(_choose(predicates, axis_cut.points[side], axis_cut.cut[side]))
-    on_boundary = _choose(predicates, cut.nodes, cut.boundary)
-    _check_coverage(name, conditions, lower + upper + [on_boundary], cut)
-    return DirichletValues(name, tuple(values), tuple(lower), tuple(upper), on_boundary)
+
+    def pointwise(expr):
+        return _pointwise(expr, axes, time, constants, dtype)
+
+    return LinearCondition(pointwise(alpha), None if beta == 0 else pointwise(beta),
+                           pointwise(g))
 
 
 def _pointwise(g: sp.Expr, axes, time, constants, dtype) -> Callable:
