@@ -424,7 +424,23 @@ ON_BOUNDARY = 1e-13      # |level| below this share of the largest |level| on a 
 
 def closed_mask(shape: Shape, lines: Sequence[np.ndarray]) -> np.ndarray:
     """The nodes of the grid with these coordinate lines (one per axis, in the shape's
-    coordinate order) inside the region or on its boundary: the `mask` of output files."""
+    coordinate order) inside the region or on its boundary next to a node inside: the
+    `mask` of output files."""
     values = np.asarray(shape.level(np.meshgrid(*lines, indexing="ij"), np), dtype=float)
     scale = float(np.max(np.abs(values))) or 1.0
-    return values <= ON_BOUNDARY * scale
+    inside = values < -ON_BOUNDARY * scale
+    return inside | ((values <= ON_BOUNDARY * scale) & next_to(inside))
+
+
+def next_to(mask: np.ndarray) -> np.ndarray:
+    """The nodes with a neighbour in `mask` along some axis (the grid's own neighbours: a
+    zero of the level that no node inside touches, such as the edge a difference of two
+    shapes shares with its box, is not part of the region)."""
+    out = np.zeros_like(mask)
+    for k in range(mask.ndim):
+        lower = [slice(None)] * mask.ndim
+        upper = [slice(None)] * mask.ndim
+        lower[k], upper[k] = slice(0, -1), slice(1, None)
+        out[tuple(lower)] |= mask[tuple(upper)]
+        out[tuple(upper)] |= mask[tuple(lower)]
+    return out

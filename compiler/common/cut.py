@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from pdelang.geometry import ON_BOUNDARY
+from pdelang.geometry import ON_BOUNDARY, next_to
 
 THETA_MIN = 1e-6
 BISECTIONS = 60
@@ -100,8 +100,9 @@ def cut_grid(level, axes: tuple[str, ...], coordinates: Mapping[str, np.ndarray]
         if not near.any():
             break
         inside = inside & ~near
-    # on the boundary: nodes whose level is zero, and those too close to count as inside
-    boundary = ~inside & (values <= ON_BOUNDARY * scale)
+    # on the boundary: nodes whose level is zero, and those too close to count as inside,
+    # next to a node inside
+    boundary = ~inside & (values <= ON_BOUNDARY * scale) & next_to(inside)
     return CutGrid(axes, spacing, inside, boundary, nodes, cuts)
 
 

@@ -57,6 +57,27 @@ def normals(level: Callable, points: tuple[np.ndarray, ...], extent: float) -> n
     return gradient / np.where(size > 0, size, 1.0)
 
 
+def corners(level: Callable, points: tuple[np.ndarray, ...], extent: float) -> np.ndarray:
+    """The boundary points where the level function has a kink (its one-sided slopes along
+    some axis differ): corners, where no normal exists."""
+    step = 1e-7 * extent
+    at = np.asarray(level(points))
+    kink = np.zeros(at.shape, bool)
+    slopes = []
+    for k in range(len(points)):
+        up = list(points)
+        down = list(points)
+        up[k] = points[k] + step
+        down[k] = points[k] - step
+        forward = (np.asarray(level(tuple(up))) - at) / step
+        backward = (at - np.asarray(level(tuple(down)))) / step
+        slopes.append((forward, backward))
+    size = np.sqrt(sum(np.maximum(f**2, b**2) for f, b in slopes))
+    for forward, backward in slopes:
+        kink |= np.abs(forward - backward) > 0.1 * np.maximum(size, 1e-300)
+    return kink
+
+
 def make_probes(level: Callable, points: tuple[np.ndarray, ...], inside: np.ndarray,
                 lines: tuple[np.ndarray, ...], span=None) -> Probes:
     """The probes of the boundary points `points` (one (m,) array per axis) on the grid
@@ -64,6 +85,13 @@ def make_probes(level: Callable, points: tuple[np.ndarray, ...], inside: np.ndar
     spacing = np.array([line[1] - line[0] for line in lines])
     delta = float(spacing.max())
     extent = float(max(line[-1] - line[0] for line in lines))
+    corner = corners(level, points, extent)
+    if corner.any():
+        where = ", ".join(f"{p[np.argmax(corner)]:.4g}" for p in points)
+        raise LoweringError(
+            f"a normal derivative at a corner of the boundary, ({where}): the normal is not "
+            "defined there", span, hint="give the value on a part of the boundary that "
+            "holds the corner (`bc u = ... on boundary where ...`, written first)")
     n = normals(level, points, extent)
     start = np.stack(points, axis=-1)
     return Probes(_stencils(start - delta * n, inside, lines, spacing, span),

@@ -178,6 +178,8 @@ def lower_fd(system: System, options: FDOptions | None = None) -> FDProgram:
     show = printer(system)
     stages = [grid_stage(grid), params_stage(system, params),
               equation_stage(assigned, nodes, show)]
+    if shaped is not None:
+        stages.insert(1, shaped.stage(system))
     if system.time is not None:
         closure, changing, closure_shown, closure_kernels = make_closure(
             nodes, system, layout, options, constants)

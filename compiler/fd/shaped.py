@@ -39,10 +39,12 @@ from pdelang import Condition, System
 from pdelang.analysis import occurrences
 from pdelang.expressions import NormalDerivative
 from pdelang.geometry import evaluate
+from pdelang.printing import expression_to_pde
 
 from ..common.cut import CutGrid, cut_grid
 from ..common.grid import Grid
 from ..common.probes import Probes, make_probes
+from ..common.stages import Stage
 from ..errors import LoweringError
 
 Array = jax.Array
@@ -135,6 +137,35 @@ class ShapedDomain:
                     two_delta * alpha + 3 * beta)
             out = jnp.where(choice, value, out)
         return out
+
+    def stage(self, system: System) -> Stage:
+        """What `pdelang show` prints of the domain: the region, its nodes, the cut cells
+        and, per condition on the boundary, the points it holds at."""
+        cut = self.cut
+        lines = [f"region {system.domain}",
+                 f"nodes: {int(cut.inside.sum())} inside (equations), "
+                 f"{int(cut.boundary.sum())} on the boundary, "
+                 f"{int((~cut.closed).sum())} outside (NaN in the output)"]
+        for name, axis_cut in cut.cuts.items():
+            cuts = [axis_cut.theta[side][axis_cut.cut[side]] for side in (0, 1)]
+            count = sum(c.size for c in cuts)
+            smallest = min((float(c.min()) for c in cuts if c.size), default=1.0)
+            lines.append(f"cut along {name}: {count} stencils reach the boundary "
+                         f"(Shortley-Weller), the nearest at {smallest:.3g} h")
+        for key, values in self.boundary.items():
+            conditions = [c for c in system.conditions if c.kind == "shape" and
+                          key in c.fields]
+            sets = [s for pair in values.crossings for s in pair] + [values.nodes]
+            for k, condition in enumerate(conditions):
+                points = sum(int(s.choices[k].sum()) for s in sets)
+                kind = "value" if values.conditions[k].beta is None else \
+                    "normal derivative (probes at 1 and 2 spacings inward)"
+                part = "" if condition.where is None else f" where {condition.where}"
+                fields = {f.name: f.args for f in system.fields}
+                shown = " = ".join(expression_to_pde(side, fields)
+                                   for side in (condition.lhs, condition.rhs))
+                lines.append(f"{key}: {shown} on boundary{part}: {kind}, at {points} points")
+        return Stage("domain", tuple(lines))
 
     def node_values(self, key: str, t, params, field: Array) -> Array:
         """The boundary values at the nodes on the boundary (0 elsewhere)."""

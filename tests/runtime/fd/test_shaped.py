@@ -152,8 +152,6 @@ def test_what_fd_cannot_do_on_a_shape_yet_is_refused_by_line():
     assert info.value.span.line == 5
     with pytest.raises(LoweringError, match="accuracy 2"):
         runtime.solve(pl.parse(base), "fd", grid=17, accuracy=4)
-    with pytest.raises(LoweringError, match="pinn method does not solve on a shaped"):
-        runtime.solve(pl.parse(base), "pinn")
 
 
 ANNULUS = """\
@@ -260,3 +258,42 @@ data "obs.csv"
     with pytest.raises(pl.PdeDataError, match=r"line 42, row 41: \(x = 0.9, y = 0.9\) lies "
                                               "outside the domain"):
         pl.parse(text, base=tmp_path)
+
+
+L_SHAPE = """\
+space x in [-1, 1], y in [-1, 1]
+field u(x, y)
+domain rect(-1, -1, 1, 1) - rect(0, 0, 1, 1)
+pde -laplace(u) = 1
+CONDITIONS
+"""
+
+
+def test_the_l_shape_region_and_a_normal_derivative_at_its_corner():
+    """The notch's edges on the box (y = 1 and x = 1 beyond the corner) touch the level's
+    zero without a node inside next to them: not part of the region (NaN, out of the mask).
+    An insulated part of the boundary that takes in the re-entrant corner is refused by
+    line; one away from it solves."""
+    insulated = "bc d(u, n) = 0 on boundary where x > {}\nbc u = 0 on boundary"
+    solution = runtime.solve(pl.parse(L_SHAPE.replace("CONDITIONS", insulated.format(0.3))),
+                             "fd", grid=33)
+    values, mask = np.asarray(solution.values["u"]), solution.mask
+    assert not mask[20:, -1].any() and not mask[-1, 20:].any()        # the notch's edges
+    assert mask[0, 1:-1].all() and mask[1:16, -1].all()       # the box's own edges (corners:
+    assert not mask[0, 0]                                    # no node inside next to them)
+    assert np.array_equal(np.isfinite(values), mask) and solution.converged
+    with pytest.raises(LoweringError, match=r"corner of the boundary, \(0, 0\)") as info:
+        runtime.solve(pl.parse(L_SHAPE.replace("CONDITIONS", insulated.format(-0.01))),
+                      "fd", grid=33)
+    assert info.value.span.line == 5
+
+
+def test_show_prints_the_domain():
+    from compiler.fd import FDOptions, lower_fd
+
+    program = lower_fd(pl.parse(L_SHAPE.replace("CONDITIONS", "bc u = 0 on boundary")),
+                       FDOptions(17))
+    lines = dict(program.stages)["domain"]
+    assert lines[0] == "region rect(-1, -1, 1, 1) - rect(0, 0, 1, 1)"
+    assert lines[1].startswith("nodes: 161 inside (equations), 59 on the boundary")
+    assert lines[-1] == "u: u = 0 on boundary: value, at 119 points"
