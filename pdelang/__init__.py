@@ -17,7 +17,7 @@ from .errors import (
     PdeWarning,
     Span,
 )
-from .expressions import Mean
+from .expressions import Mean, NormalDerivative
 from .geometry import Shape, ball, box, cylinder, disk, ellipse, polygon, rect
 from .ir import (
     Condition,
@@ -41,5 +41,6 @@ __all__ = [
     "Mean", "Observations", "Param", "PDESystem", "PdeDataError", "PdeError", "PdeLimitError",
     "PdeSemanticError", "PdeSyntaxError", "PdeWarning", "Periodic", "Samples", "Sampled",
     "Span", "System", "Unknown", "expression_to_pde", "load", "parse",
-    "OnBoundary", "Shape", "ball", "box", "cylinder", "disk", "ellipse", "polygon", "rect",
+    "NormalDerivative", "OnBoundary", "Shape", "ball", "box", "cylinder", "disk", "ellipse",
+    "polygon", "rect",
 ]

@@ -63,7 +63,9 @@ class Shape:
 
 
 def _number(value: float) -> str:
-    return f"{value:g}"
+    """Short where that is exact, else every digit: printed specs keep their geometry."""
+    short = f"{value:g}"
+    return short if float(short) == value else repr(float(value))
 
 
 @dataclass(frozen=True)
@@ -248,7 +250,7 @@ class Union(Shape):
                      for a, b in zip(self.first.bounds(), self.second.bounds()))
 
     def describe(self) -> str:
-        return f"{self.first.describe()} + {_grouped(self.second)}"
+        return f"{_first(self.first)} + {_grouped(self.second)}"
 
 
 @dataclass(frozen=True)
@@ -287,7 +289,13 @@ class Difference(Shape):
         return self.first.bounds()
 
     def describe(self) -> str:
-        return f"{self.first.describe()} - {_grouped(self.second)}"
+        return f"{_first(self.first)} - {_grouped(self.second)}"
+
+
+def _first(shape: Shape) -> str:
+    """The left operand of + or -: bracketed if an intersection (`&` binds loosest)."""
+    text = shape.describe()
+    return f"({text})" if isinstance(shape, Intersection) else text
 
 
 def _grouped(shape: Shape) -> str:

@@ -122,7 +122,26 @@ def _on_boundary(decl: ConditionDecl, scope: Scope) -> Condition:
                                decl.span)
     return Condition("shape", "", None, order_derivatives(residual, scope),
                      order_derivatives(decl.lhs, scope), order_derivatives(decl.rhs, scope),
-                     decl.span, where=decl.where)
+                     decl.span, where=part_of_boundary(decl.where, scope, decl.span))
+
+
+def part_of_boundary(where: sp.Expr | None, scope: Scope, span) -> sp.Expr | None:
+    """The `where` of a condition on the boundary: an inequality of the space coordinates
+    (constants put in), as both front ends must give it."""
+    if where is None:
+        return None
+    if not isinstance(where, sp.core.relational.Relational) or where.rel_op not in (
+            "<", "<=", ">", ">="):
+        raise PdeSemanticError(f"the part of the boundary is chosen by an inequality of the "
+                               f"coordinates (<, <=, >, >=), not {where}", span)
+    where = where.xreplace(scope.constants())
+    space = {c.name for c in scope.coordinates if not c.is_time}
+    stray = sorted({str(s) for s in where.free_symbols} - space)
+    if stray or where.atoms(AppliedUndef):
+        raise PdeSemanticError("the part of the boundary is chosen by the space coordinates "
+                               "and constants" + (f"; this uses {', '.join(stray)}" if stray
+                                                  else ", not fields"), span)
+    return where
 
 
 def _constant_fixing_fields(residual: sp.Expr, scope: Scope, decl: ConditionDecl,

@@ -21,6 +21,7 @@ from .declarations import ConditionDecl, Declarations, EquationDecl
 from .errors import PdeSemanticError, Span
 from .ir import Coordinate, Exact, Field, Param
 from .limits import MAX_DERIVATIVE_ORDER
+from .normalize import part_of_boundary
 from .regions import RegionReader
 from .scope import Scope
 from .validate import (
@@ -201,23 +202,12 @@ class TextFrontEnd:
             decls.data.append(load_observations(_string(st.children[0]), self.base, known, span))
 
     def _part(self, node: Tree) -> sp.Expr | None:
-        """`where LEFT < RIGHT` of an `on boundary` condition: a relational of the space
-        coordinates and constants (None: the whole boundary)."""
+        """`where LEFT < RIGHT` of an `on boundary` condition (None: the whole boundary)."""
         if not node.children:
             return None
         left, compare, right = node.children
         relation = COMPARISONS[str(compare)](self.expr(left), self.expr(right))
-        space = {c.name for c in self.scope.coordinates if not c.is_time}
-        if relation in (sp.true, sp.false):
-            raise self.error("the part of the boundary is chosen by a comparison of the "
-                             f"coordinates; this one is always {relation}", node)
-        relation = ex.substitute(relation, self.scope.constants(), self.span(node))
-        stray = sorted({str(s) for s in relation.free_symbols} - space)
-        if stray or relation.atoms(AppliedUndef):
-            raise self.error("the part of the boundary is chosen by the space coordinates "
-                             "and constants" + (f"; this uses {', '.join(stray)}" if stray
-                                                else ", not fields"), node)
-        return relation
+        return part_of_boundary(relation, self.scope, self.span(node))
 
     def _equation(self, node: Tree) -> tuple[sp.Expr, sp.Expr]:
         lhs, rhs = node.children

@@ -88,7 +88,9 @@ def cut_grid(level, axes: tuple[str, ...], coordinates: Mapping[str, np.ndarray]
     spacing = tuple(float(c[1] - c[0]) for c in lines)
     nodes = tuple(np.meshgrid(*lines, indexing="ij"))
     values = np.asarray(level(nodes), dtype=np.float64)
-    scale = float(np.max(np.abs(values))) or 1.0
+    finite = np.abs(values[np.isfinite(values)])
+    scale = float(finite.max()) if finite.size else 1.0
+    scale = scale or 1.0
     inside = values < -ON_BOUNDARY * scale
     while True:
         cuts = {a: _axis_cut(level, values, inside, nodes, k, spacing[k])

@@ -85,6 +85,19 @@ class GridSampler:
     def count(self) -> int:
         return self.indices.shape[0]
 
+    def within(self, mask: np.ndarray) -> GridSampler:
+        """The sampler reading only nodes where `mask` (of `shape`) holds: the weights of
+        the others moved to those, renormalised (a point of a shaped domain in a cell the
+        boundary cuts reads no node outside the region: first order there, not a bias
+        towards the outside nodes' zeros). ValueError names the first point with no
+        such node."""
+        keep = np.asarray(mask, bool).reshape(-1)[self.indices]
+        weights = np.where(keep, self.weights, 0.0)
+        total = weights.sum(axis=1, keepdims=True)
+        if np.any(total <= 0):
+            raise ValueError(int(np.argmax(total[:, 0] <= 0)))
+        return GridSampler(self.shape, self.indices, weights / total)
+
     def __call__(self, values: jnp.ndarray) -> jnp.ndarray:
         """Values at the points, from `values` of `shape` (differentiable, jit-able)."""
         flat = jnp.reshape(values, (-1,))

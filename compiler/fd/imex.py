@@ -61,6 +61,8 @@ def split_stiff(system: System) -> tuple[System, System]:
 def pde_mask(program, key: str) -> np.ndarray:
     """1 on the nodes of state array `key` where its field's equation holds (interior and
     one-sided corners), 0 on the nodes its conditions set."""
+    if program.shaped is not None:          # a shaped domain: the nodes inside
+        return program.shaped.inside.astype(float)
     nodes = program.nodes[key]
     mask = np.zeros(nodes.shape)
     for region in (nodes.interior, *nodes.corners):

@@ -46,7 +46,7 @@ from .ir import Access, Layout, Region
 from .kernels import CompiledKernel, make_kernel, pad_zeros, prepare
 from .options import FDOptions
 from .schemes import AUTO_SHOCK_SCHEME, ReconstructionScheme, get_scheme
-from .shaped import ShapedDomain, shaped_domain
+from .shaped import ShapedDomain, shaped_domain, unshaped_fluxes
 from .stages import (
     BoundaryRows,
     CornerRows,
@@ -154,6 +154,8 @@ class FDProgram:
 def lower_fd(system: System, options: FDOptions | None = None) -> FDProgram:
     """Lower `system` to a finite-difference program (see the module docstring)."""
     options = options or FDOptions()
+    if system.domain is not None:
+        system = unshaped_fluxes(system, options)
     if is_dae(system):
         differential, algebraic = split_dae(system)
         return compose_dae(system, lower_fd(differential, options),
@@ -206,7 +208,7 @@ def lower_fd(system: System, options: FDOptions | None = None) -> FDProgram:
         stages.append(program_stage("rhs(t, U, params) -> dU/dt", state_shapes, params))
         return FDProgram(**common, initial=initial, rhs=rhs, stages=tuple(stages), shaped=shaped,
                          reach=max(_reach(collected, options, layout),
-                                   shaped.reach if shaped is not None else 0),
+                                   shaped.reach(True) if shaped is not None else 0),
                          shock_scheme=scheme.name if _differences_fluxes(collected) else None,
                          wave_rate=_wave_rate(collected),
                          prepare=partial(prepare, tuple(every_kernel)))
@@ -221,7 +223,7 @@ def lower_fd(system: System, options: FDOptions | None = None) -> FDProgram:
     return FDProgram(**common, initial=initial, residual=residual, stages=tuple(stages),
                      shaped=shaped,
                      reach=max(_reach(collected + face_collected, options, layout),
-                               shaped.reach if shaped is not None else 0),
+                               shaped.reach(False) if shaped is not None else 0),
                      prepare=partial(prepare, tuple(every_kernel + face_kernels + [
                          c.kernel for c in constraints])),
                      constraints=constraints)

@@ -28,12 +28,13 @@ coordinate.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 import sympy as sp
+from sympy.core.function import AppliedUndef
 
 from pdelang import Condition, System
 from pdelang.analysis import occurrences
@@ -84,10 +85,16 @@ class BoundaryValues:
     crossings: tuple[tuple[PointSet, PointSet], ...]
     nodes: PointSet
 
-    def reach(self, shape: tuple[int, ...]) -> int:
-        sets = [s for pair in self.crossings for s in pair] + [self.nodes]
-        return max((s.probes.reach(s.at, shape) for s in sets if s.probes is not None),
-                   default=0)
+    def reach(self, shape: tuple[int, ...], in_time: bool) -> int:
+        """How far the values reach: a crossing's probes from the node whose stencil reads
+        it; a boundary node's from itself, and in time, whose rate is the probe nodes'
+        rates, those rates' own reach further (stencils, and their crossings' probes)."""
+        crossings = max((s.probes.reach(s.at, shape) for pair in self.crossings for s in pair
+                         if s.probes is not None), default=0)
+        if self.nodes.probes is None:
+            return crossings
+        nodes = self.nodes.probes.reach(self.nodes.at, shape)
+        return max(crossings, nodes + 1 + crossings if in_time else nodes)
 
 
 @dataclass(frozen=True, eq=False)
@@ -103,11 +110,10 @@ class ShapedDomain:
     def inside(self) -> np.ndarray:
         return self.cut.inside
 
-    @property
-    def reach(self) -> int:
+    def reach(self, in_time: bool) -> int:
         """How far (in nodes, along any axis) the boundary values reach into the grid."""
         shape = self.cut.inside.shape
-        return max((b.reach(shape) for b in self.boundary.values()), default=0)
+        return max((b.reach(shape, in_time) for b in self.boundary.values()), default=0)
 
     def values(self, key: str, point_set: PointSet, t, params, field: Array) -> Array:
         """The boundary values at a point set (grid-shaped, 0 where no point), from each
@@ -235,6 +241,27 @@ class ShapedDomain:
         return shaped
 
 
+def unshaped_fluxes(system: System, options) -> System:
+    """A system on a shaped domain as the cut cells take it: equations in their expanded
+    form (flux nodes such as d(k*d(u, x), x) carried out, since faces between a node and the
+    boundary have no flux stencil); refused, by line: a differential-algebraic system (its
+    algebraic fields would reach the equations as coefficients, without cut cells) and an
+    upwind or shock-capturing --scheme (first derivatives are central here)."""
+    if options.scheme not in (None, "central"):
+        raise LoweringError(f"--scheme {options.scheme}: on a shaped domain first derivatives "
+                            "are central (cut cells); upwind and shock-capturing schemes are "
+                            "not available there yet", system.domain_span)
+    if system.time is not None:
+        time = system.time.name
+        for e in system.equations:
+            if not any(str(v) == time for d in e.residual.atoms(sp.Derivative)
+                       for v, _ in d.variable_count):
+                raise LoweringError("an equation without a time derivative in a "
+                                    "time-dependent problem (a differential-algebraic system) "
+                                    "is not solved on a shaped domain yet", e.span)
+    return replace(system, equations=tuple(replace(e, flux=None) for e in system.equations))
+
+
 def shaped_domain(system: System, grid: Grid, accuracy: int, constants: tuple[str, ...],
                   dtype) -> ShapedDomain:
     """The cut cells of `system.domain` on `grid` and the Dirichlet values of each field,
@@ -252,10 +279,20 @@ def shaped_domain(system: System, grid: Grid, accuracy: int, constants: tuple[st
     for e in system.equations:
         for d in e.residual.atoms(sp.Derivative):
             space = [(v, n) for v, n in d.variable_count if str(v) in axes]
-            if len(space) > 1 or any(n > 2 for _, n in space):
+            if len(space) > 1 or any(n > 2 for _, n in space) or (
+                    space and len(space) < len(d.variable_count)):
                 raise LoweringError(
-                    "on a shaped domain fd takes space derivatives of order 1 or 2 along one "
-                    f"coordinate at a time; `{d}` is not one", e.span)
+                    "on a shaped domain fd takes space derivatives of order 1 or 2 of a field "
+                    f"along one coordinate at a time; `{d}` is not one", e.span)
+    held = {name for c in system.conditions if c.kind == "shape" for name in c.fields}
+    for e in system.equations:
+        for d in e.residual.atoms(sp.Derivative):
+            name = d.expr.func.__name__
+            if any(str(v) in axes for v, _ in d.variable_count) and name not in held and \
+                    any(f.name == name for f in system.fields):
+                raise LoweringError(f"`{name}` is differentiated in space but has no "
+                                    "condition on the domain's boundary", e.span,
+                                    hint=f"add `bc {name} = ... on boundary`")
     cut = cut_grid(system.domain.level, axes,
                    {a.name: a.node_coordinates() for a in grid.axes})
     if not cut.inside.any():
@@ -313,6 +350,11 @@ def _linear(system: System, name: str, condition: Condition, axes, constants, dt
             f"has {stray[0] if stray else 'other terms'}", condition.span,
             hint="derivatives along x, y, ... are not taken on a curved boundary: write "
                  f"d({name}, n)")
+    coefficients = sorted({a.func.__name__ for a in residual.atoms(AppliedUndef)})
+    if coefficients:
+        raise LoweringError(f"a condition on the boundary of a shaped domain takes constants "
+                            f"and coordinates; the coefficient field `{coefficients[0]}` is not "
+                            "evaluated between nodes yet", condition.span)
     alpha, beta = sp.diff(residual, value), sp.diff(residual, slope)
     if alpha.has(value, slope) or beta.has(value, slope):
         raise LoweringError(f"the condition on the boundary is not linear in `{name}` and "

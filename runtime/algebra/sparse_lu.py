@@ -87,13 +87,14 @@ class _NestedSuperLU:
                                           options={"SymmetricMode": True}), self.order)
 
     def _analyse(self, A: sps.csr_matrix) -> None:
-        self.pattern = (A.indptr.copy(), A.indices.copy())
+        self.pattern = None                   # set last: a failure leaves no stale layout
         self.order = nested_dissection(A)
         numbered = sps.csr_matrix((np.arange(1, A.nnz + 1, dtype=np.float64), A.indices,
                                    A.indptr), shape=A.shape)
         B = sps.csc_matrix(numbered[self.order][:, self.order])
         B.sort_indices()
         self.layout = (B.indptr, B.indices, B.data.astype(np.int64) - 1)
+        self.pattern = (A.indptr.copy(), A.indices.copy())
 
 
 @dataclass

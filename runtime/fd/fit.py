@@ -175,7 +175,8 @@ class FitModel:
             times.append(o.coordinate(system.time.name))
         self.times = np.unique(np.concatenate(times))
         self.data = ScaledData.on(observations,
-                                  {system.time.name: self.times, **program.output_coordinates()})
+                                  {system.time.name: self.times, **program.output_coordinates()},
+                                  program)
         self.fields = [p for p in system.unknown_params if p.is_field]
 
     # -- the residual -------------------------------------------------------------------

@@ -19,6 +19,7 @@ from jax.flatten_util import ravel_pytree
 from compiler.common.bounds import param_bounds, to_bounded, to_free
 from compiler.common.observations import FieldObservations, GridSampler, sampler_for
 from compiler.fd import FDProgram
+from runtime.errors import OptionError
 
 
 @dataclass(frozen=True)
@@ -66,13 +67,16 @@ class ScaledData:
     values: np.ndarray
 
     @classmethod
-    def on(cls, observations: Sequence[FieldObservations],
-           axes: Mapping[str, np.ndarray]) -> ScaledData:
-        """Samplers from the grid with node coordinates `axes` (ends included)."""
+    def on(cls, observations: Sequence[FieldObservations], axes: Mapping[str, np.ndarray],
+           program=None) -> ScaledData:
+        """Samplers from the grid with node coordinates `axes` (ends included); on a
+        shaped domain (`program.shaped`), reading only the nodes of the region."""
         weights = tuple(1.0 / ((o.rms or 1.0) * np.sqrt(o.count)) for o in observations)
         values = np.concatenate([o.values * w for o, w in zip(observations, weights)])
-        return cls(tuple(observations), tuple(sampler_for(o, axes) for o in observations),
-                   weights, values)
+        samplers = tuple(sampler_for(o, axes) for o in observations)
+        if program is not None and program.shaped is not None:
+            samplers = tuple(_in_region(s, o, program) for s, o in zip(samplers, observations))
+        return cls(tuple(observations), samplers, weights, values)
 
     @property
     def counts(self) -> dict[str, int]:
@@ -91,3 +95,22 @@ class ScaledData:
         ends = np.cumsum([o.count for o in self.observations])
         return {o.field: float(np.linalg.norm(residual[end - o.count:end]))
                 for o, end in zip(self.observations, ends)}
+
+
+def _in_region(sampler: GridSampler, observation: FieldObservations, program) -> GridSampler:
+    """`sampler` restricted to the closed region's nodes, broadcast over the field's other
+    arguments (time)."""
+    cut = program.shaped.cut
+    args = observation.args
+    space = [a for a in cut.axes]
+    lead = [a for a in args if a not in space]
+    mask = cut.closed.reshape((1,) * len(lead) + cut.closed.shape)
+    mask = np.moveaxis(mask, range(len(args)), [args.index(a) for a in lead + space])
+    try:
+        return sampler.within(np.broadcast_to(mask, sampler.shape))
+    except ValueError as error:
+        row = error.args[0]
+        point = ", ".join(f"{a} = {v:.4g}" for a, v in zip(args, observation.points[row]))
+        raise OptionError(f"the observation of `{observation.field}` at ({point}) has no grid "
+                          "node of the region around it", hint="refine the grid (--grid)"
+                          ) from None

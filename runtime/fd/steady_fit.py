@@ -49,7 +49,7 @@ class SteadyFit:
         self.program = program
         self.tol, self.max_iter = tol, max_iter
         self.unknowns = Unknowns.of(program)
-        self.data = ScaledData.on(observations, program.output_coordinates())
+        self.data = ScaledData.on(observations, program.output_coordinates(), program)
         self.sparsity = program_sparsity(program)
         self.U = program.initial(self.params(self.unknowns.theta0))
         self.jacobian = make_sparse_jacobian(program.residual, self.U, self.sparsity)

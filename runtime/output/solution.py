@@ -130,7 +130,8 @@ class Solution:
             lo, hi = self.grid[a][0], self.grid[a][-1]
             if np.any(column < lo - 1e-12 * (hi - lo)) or np.any(column > hi + 1e-12 * (hi - lo)):
                 raise OptionError(f"{a} outside [{lo:g}, {hi:g}] where {name} is known")
-        self._check_inside(name, field_.args, points)
+        if not inferred:                  # inferred coefficient fields span the box
+            self._check_inside(name, field_.args, points)
         from scipy.interpolate import RegularGridInterpolator  # 0.4 s: only when used
 
         values = self.params[name] if inferred else self.values[name]

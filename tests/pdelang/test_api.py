@@ -465,6 +465,73 @@ SYMPY_FORMS = {f.__name__: f for f in (
     reaction_diffusion2d, schrodinger1d, wave1d, wave2d_acoustic, wave2d_velocity_inverse)}
 
 
+def poisson_disk():
+    return pl.PDESystem(
+        equations=[sp.Eq(-(u(x, y).diff(x, 2) + u(x, y).diff(y, 2)), 1)],
+        conditions=[pl.OnBoundary(sp.Eq(u(x, y), 0))],
+        domain={x: (-1, 1), y: (-1, 1)}, region=pl.disk(0, 0, 1),
+        exact={u: (1 - x**2 - y**2) / 4})
+
+
+def annulus_neumann():
+    w = u(x, y)
+    slope = -(x * (exp(x) * sin(2 * y) + y) + y * (2 * exp(x) * cos(2 * y) + x)) / sp.Float(0.4)
+    return pl.PDESystem(
+        equations=[sp.Eq(-(w.diff(x, 2) + w.diff(y, 2)), 3 * exp(x) * sin(2 * y))],
+        conditions=[pl.OnBoundary(sp.Eq(w, exp(x) * sin(2 * y) + x * y),
+                                  where=x**2 + y**2 > sp.Float(0.5)),
+                    pl.OnBoundary(sp.Eq(pl.NormalDerivative(w), slope))],
+        domain={x: (-1, 1), y: (-1, 1)}, region=pl.disk(0, 0, 1) - pl.disk(0, 0, 0.4),
+        exact={u: exp(x) * sin(2 * y) + x * y})
+
+
+def lshape():
+    return pl.PDESystem(
+        equations=[sp.Eq(-(u(x, y).diff(x, 2) + u(x, y).diff(y, 2)), 1)],
+        conditions=[pl.OnBoundary(sp.Eq(u(x, y), 0))],
+        domain={x: (-1, 1), y: (-1, 1)}, region=pl.rect(-1, -1, 1, 1) - pl.rect(0, 0, 1, 1))
+
+
+def heat_disk():
+    U = u(t, x, y)
+    half = sp.Float(0.5)
+    return pl.PDESystem(
+        equations=[sp.Eq(U.diff(t), half * (U.diff(x, 2) + U.diff(y, 2))
+                         + half * exp(-t) * exp(x) * sin(2 * y) + x)],
+        conditions=[pl.OnBoundary(sp.Eq(U, exp(-t) * exp(x) * sin(2 * y) + t * x)),
+                    sp.Eq(u(0, x, y), exp(x) * sin(2 * y))],
+        domain={t: (0, 0.5), x: (-1, 1), y: (-1, 1)},
+        region=pl.disk(0, 0, 1) - pl.disk(0.3, 0.2, 0.3),
+        exact={u: exp(-t) * exp(x) * sin(2 * y) + t * x})
+
+
+def wave_obstacle():
+    c = sp.Symbol("c")
+    U = u(t, x, y)
+    return pl.PDESystem(
+        equations=[sp.Eq(U.diff(t, 2), c**2 * (U.diff(x, 2) + U.diff(y, 2)))],
+        conditions=[pl.OnBoundary(sp.Eq(U, 0)),
+                    sp.Eq(u(0, x, y), exp(-((x + sp.Float(0.5))**2 + y**2) / sp.Float(0.01))),
+                    sp.Eq(U.diff(t).subs(t, 0), 0)],
+        domain={t: (0, 1.6), x: (-1, 1), y: (-1, 1)}, params={c: 1},
+        region=pl.rect(-1, -1, 1, 1) - pl.disk(0.3, 0, 0.25))
+
+
+def poisson_ball():
+    z = sp.Symbol("z")
+    w = u(x, y, z)
+    return pl.PDESystem(
+        equations=[sp.Eq(w.diff(x, 2) + w.diff(y, 2) + w.diff(z, 2), 0)],
+        conditions=[pl.OnBoundary(sp.Eq(w, x * y * z + exp(x + y) * sin(sp.sqrt(2) * z)))],
+        domain={x: (-1, 1), y: (-1, 1), z: (-1, 1)}, region=pl.ball(0, 0, 0, 0.9),
+        exact={u: x * y * z + exp(x + y) * sin(sp.sqrt(2) * z)})
+
+
+SHAPED_FORMS = {f.__name__: f for f in (poisson_disk, annulus_neumann, lshape, heat_disk,
+                                        wave_obstacle, poisson_ball)}
+SYMPY_FORMS.update(SHAPED_FORMS)
+
+
 def test_every_example_has_a_sympy_form():
     names = {path.stem for path in EXAMPLES.glob("*.pde")}
     assert names == set(SYMPY_FORMS), "write the SymPy form of each new example here"
