@@ -11,7 +11,10 @@
       5. data_terms         the misfit at the observations, and the regularization of
                             unknown coefficient fields (`inverse`)
       6. regions            where each residual is sampled: the interior, a face, t = t0,
-                            the observation points
+                            the observation points; on a shaped domain (`shaped`) points
+                            inside the region, and the conditions `on boundary` at points
+                            of its boundary (step 2 then also builds in a Dirichlet value
+                            on all of it, u = g + phi*N: `shaped.hard`)
 and returns a `PINNProgram` with every stage as data (compiler/pinn/stages.py):
 `program.stage("residuals").items` are the `Term`s, `stage.lines()` what `pdelang show`
 prints.
@@ -56,6 +59,13 @@ from .residuals import (
     sample_arrays,
     with_constants,
 )
+from .shaped import (
+    ShapedDomain,
+    boundary_terms,
+    constrain_to_boundary,
+    place_terms,
+    shaped_domain,
+)
 from .stages import network_stage, residual_stage, unknowns_stage
 
 
@@ -71,6 +81,7 @@ class PINNProgram:
     stages: tuple[Stage, ...] = ()
     starting_weights: Mapping[str, float] = field(default_factory=dict)   # data and
                                                # regularization terms (`starting_weights`)
+    domain: ShapedDomain | None = None         # a shaped domain's region and its points
 
     def stage(self, name: str) -> Stage:
         """The stage called `name` (networks, unknowns, residuals)."""
@@ -103,10 +114,6 @@ class PINNProgram:
 def lower_pinn(system: System, options: PINNOptions | None = None) -> PINNProgram:
     """The networks, loss terms and physical parameters of `system`, with every stage."""
     options = options or PINNOptions()
-    if system.domain is not None:
-        raise LoweringError("the pinn method does not solve on a shaped domain in this version "
-                            "(its sampling and distance functions are still to come)",
-                            system.domain_span, hint="use --method fd (or odil, steady)")
     coordinates = tuple(c.name for c in system.coordinates)
     bounds = {c.name: c.bounds for c in system.coordinates}
     periodic = set(system.periodic)
@@ -122,17 +129,26 @@ def lower_pinn(system: System, options: PINNOptions | None = None) -> PINNProgra
     notes: tuple[str, ...] = ()
     if options.hard_constraints:
         groups, hard, notes = constrain_groups(system, groups, physical)
+    domain = None if system.domain is None else shaped_domain(system, coordinates)
+    on_boundary: frozenset[int] = frozenset()
+    if domain is not None and options.hard_constraints:
+        groups, on_boundary, more = constrain_to_boundary(system, groups, domain.region)
+        notes += more
     coefficients = coefficient_networks(system, periodic)
     groups = groups + coefficients
     terms = to_residuals(system, groups, coordinates, periodic, hard)
+    if domain is not None:
+        terms += boundary_terms(system, groups, domain, physical, on_boundary)
     terms += data_terms(system, groups, coordinates, observations) + \
         regularization_terms(groups, coordinates)
+    if domain is not None:
+        terms = place_terms(terms, domain)
     weights = starting_weights(system, observations, terms)
     stages = (network_stage(groups[:len(groups) - len(coefficients)], notes),
               *((unknowns_stage(system, coefficients),) if system.unknown_params else ()),
               residual_stage(terms, weights))
     return PINNProgram(system, options, coordinates, bounds, groups, terms, physical, stages,
-                       weights)
+                       weights, domain)
 
 
 def make_networks(system: System, options: PINNOptions,
@@ -156,8 +172,9 @@ def make_networks(system: System, options: PINNOptions,
 
 def to_residuals(system: System, groups: tuple[NetworkGroup, ...], coordinates: tuple[str, ...],
                  periodic: set[str], hard: frozenset[int] = frozenset()) -> tuple[Term, ...]:
-    """One term per equation and per condition, except periodic ones and those in `hard`
-    (indices of conditions the networks meet by construction)."""
+    """One term per equation and per condition, except periodic ones, those in `hard`
+    (indices of conditions the networks meet by construction) and those on a shaped
+    domain's boundary (`shaped.boundary_terms`)."""
     signatures = {f.name: f.args for f in system.fields}
     terms = []
     for i, e in enumerate(system.equations):
@@ -167,7 +184,7 @@ def to_residuals(system: System, groups: tuple[NetworkGroup, ...], coordinates: 
         terms.append(Term(f"pde {i + 1}" if len(system.equations) > 1 else "pde", "pde",
                           residual, {}, f"{text} = 0"))
     for i, c in enumerate(system.conditions):
-        if i in hard:
+        if i in hard or c.kind == "shape":
             continue
         if c.kind == "periodic":
             if not all(c.coordinate in g.args for g in groups if g.guess is None):

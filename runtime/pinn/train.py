@@ -651,8 +651,17 @@ def _draw(program: PINNProgram, options: TrainOptions, seed: int) -> dict:
     points."""
     boundary = [t for t in program.terms if t.kind == "boundary"]
     initial = [t for t in program.terms if t.kind == "initial"]
+    domain = program.domain                 # a shaped domain: its points, drawn here too
     batch = {}
     for i, t in enumerate(program.terms):
+        if domain is not None and t.kind in ("pde", "mean", "regularization"):
+            batch[t.name] = domain.interior(options.points, seed * 7919 + i)
+            continue
+        if domain is not None and t.kind == "initial":
+            (t0,) = t.fixed.values()
+            batch[t.name] = domain.initial(t0, max(options.initial_points // len(initial), 8),
+                                           seed * 7919 + i)
+            continue
         if t.points is not None:
             batch[t.name] = np.asarray(t.points, np.float64)
             continue
@@ -681,8 +690,10 @@ def _resample(program, options, nets, physical, count, adaptive, rar_residuals) 
     for t in program.terms:
         if t.kind != "pde":
             continue
-        candidates = sample_points("uniform", RAR_CANDIDATES * options.points,
-                                   program.coordinates, program.bounds, t.fixed, seed)
+        candidates = (program.domain.interior(RAR_CANDIDATES * options.points, seed)
+                      if program.domain is not None else
+                      sample_points("uniform", RAR_CANDIDATES * options.points,
+                                    program.coordinates, program.bounds, t.fixed, seed))
         r2 = np.square(np.asarray(rar_residuals[t.name]((nets, physical),
                                                         np.asarray(candidates, dtype)),
                                   dtype=np.float64))
