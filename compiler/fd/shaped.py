@@ -1,5 +1,5 @@
 """fd on a shaped domain: the box grid, the equations at the nodes inside the region, and
-Dirichlet conditions on its boundary through cut-cell (Shortley-Weller) stencils.
+the conditions on its boundary through cut-cell (Shortley-Weller) stencils.
 
 The region's cut cells (compiler/common/cut.py) give, along each axis, the distance from a
 node inside to the boundary where the boundary lies before its neighbour. A first or second
@@ -19,10 +19,11 @@ Dirichlet value does. The probes reach a few nodes further than the stencils: th
 `reach` grows to cover them (its coloured Jacobians).
 
 Supported in this version: second-order stencils (`--accuracy 2`), derivatives of order 1
-and 2 along one axis at a time (no mixed derivatives of fields), conditions linear in the
-field and its normal derivative, steady and time-dependent problems; refused, with the
-line: other derivatives in conditions, periodic axes, fields that do not span every space
-coordinate.
+and 2 along one axis at a time (no mixed derivatives of fields; flux-form terms expanded),
+central first derivatives, conditions linear in the field and its normal derivative with
+constant or coordinate-dependent coefficients, steady and time-dependent problems; refused,
+with the line: other derivatives in conditions, coefficient fields in conditions, periodic
+axes, fields that do not span every space coordinate, DAEs, upwind and shock schemes.
 """
 
 from __future__ import annotations

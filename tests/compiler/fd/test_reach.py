@@ -34,7 +34,7 @@ FACES = {
 
 @pytest.mark.parametrize("faces", sorted(FACES))
 @pytest.mark.parametrize("accuracy", [2, 4])
-@pytest.mark.parametrize("scheme", ["central", "weno5"])
+@pytest.mark.parametrize("scheme", ["central", pytest.param("weno5", marks=pytest.mark.slow)])
 def test_the_coloured_jacobian_equals_the_dense_one(faces, accuracy, scheme):
     """Two coupled fields, transport and diffusion: the Jacobian coloured by
     `program.reach` equals jax.jacfwd's, and on a fully periodic grid the reach is the

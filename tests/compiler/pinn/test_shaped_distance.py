@@ -62,6 +62,7 @@ def test_a_disks_phi_is_the_first_order_distance_and_its_gradient_the_inward_nor
     assert float(distance_function(shape)(jnp.asarray([1.0, 2.0]))) == pytest.approx(0.25)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("shape", SHAPES, ids=str)
 def test_second_derivatives_are_finite_inside(shape):
     """The networks' equations take nested jvp of u = g + phi N at points inside."""

@@ -77,6 +77,7 @@ def test_odil_solves_the_same_steady_system():
     assert abs(orders(odil, grids)[0] - 2) < 0.2
 
 
+@pytest.mark.slow
 def test_a_time_dependent_dirichlet_value_in_an_annulus():
     """u_t = laplace(u)/2 + f in a disk with an off-centre hole, u = g(t) on both circles:
     the error at t = 0.5 against the exact solution falls at second order (measured
@@ -168,7 +169,8 @@ NORMAL_SLOPE = "-(x*(exp(x)*sin(2*y) + y) + y*(2*exp(x)*cos(2*y) + x))/0.4"
 
 @pytest.mark.parametrize("condition", [
     f"d(u, n) = {NORMAL_SLOPE}",
-    f"d(u, n) + 2*u = {NORMAL_SLOPE} + 2*(exp(x)*sin(2*y) + x*y)"])
+    pytest.param(f"d(u, n) + 2*u = {NORMAL_SLOPE} + 2*(exp(x)*sin(2*y) + x*y)",
+                 marks=pytest.mark.slow)])
 def test_neumann_and_robin_on_an_inner_circle_are_second_order(condition):
     """The annulus 0.4 < r < 1, u = exp(x) sin(2y) + xy given on the outer circle and its
     normal derivative (Neumann) or a Robin combination on the inner one, through normal

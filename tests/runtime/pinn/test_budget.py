@@ -144,6 +144,7 @@ def test_solve_reports_the_phases_and_evaluates_in_float64(examples_dir):
     assert value.dtype == np.float64 and np.isfinite(value).all()
 
 
+@pytest.mark.slow
 def test_an_interrupted_lm_phase_resumes_to_the_same_result(examples_dir, tmp_path):
     import os
     import signal

@@ -48,6 +48,7 @@ def test_an_unknown_constant_moves_to_its_truth(tmp_path):
     assert json.loads(str(saved["meta"]))["unknown_history"]["k"][-1] == sol.params["k"]
 
 
+@pytest.mark.slow
 def test_an_interrupted_fit_resumes_to_the_same_unknowns(tmp_path):
     options = dict(steps=100, lbfgs_steps=50, **{**TINY, "chunk": 50})
     reference = runtime.solve(decay(), "pinn", **options)
@@ -187,6 +188,7 @@ def test_the_lorenz_parameters(examples_dir):
     assert max(errors.values()) < 3e-3
 
 
+@pytest.mark.slow
 def test_float32_and_float64_finishes_run_one_after_the_other():
     """One process, one problem, the float32 finish then the float64 one and back: a NumPy
     index array made once and traced in both of JAX's modes failed the second solve with
@@ -206,6 +208,7 @@ def test_float32_and_float64_finishes_run_one_after_the_other():
         assert np.all(np.isfinite(np.asarray(sol.params["c"])))
 
 
+@pytest.mark.slow
 def test_a_fit_whose_networks_do_not_solve_the_equation_says_so():
     """Data that u' = -k u cannot produce (a decay with a wiggle), weighted far above the
     equation: the network follows the data, the equation's residual stays a large part of

@@ -48,6 +48,7 @@ exact u = exp(x)*sin(y) + x^2 + y^2
 LM = {"optimizer": "lm", "seed": 0}
 
 
+@pytest.mark.slow
 def test_poisson_on_a_disk_reaches_1e_3():
     """Measured: rel L2 1.5e-5 on the grid nodes in the disk (300 Adam + 30 LM steps on a
     16-16 network; 20 LM steps gave 9.8e-5), 20 s in pytest on the shared CPU."""
