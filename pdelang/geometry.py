@@ -234,7 +234,9 @@ class Inequality(Shape):
 
 
 @dataclass(frozen=True)
-class Union(Shape):
+class Combination(Shape):
+    """Two regions combined; subclasses say how (union, intersection, difference)."""
+
     first: Shape
     second: Shape
 
@@ -242,6 +244,9 @@ class Union(Shape):
     def dims(self) -> int:
         return self.first.dims
 
+
+@dataclass(frozen=True)
+class Union(Combination):
     def level(self, points: Points, xp=np):
         return xp.minimum(self.first.level(points, xp), self.second.level(points, xp))
 
@@ -254,14 +259,7 @@ class Union(Shape):
 
 
 @dataclass(frozen=True)
-class Intersection(Shape):
-    first: Shape
-    second: Shape
-
-    @property
-    def dims(self) -> int:
-        return self.first.dims
-
+class Intersection(Combination):
     def level(self, points: Points, xp=np):
         return xp.maximum(self.first.level(points, xp), self.second.level(points, xp))
 
@@ -274,14 +272,7 @@ class Intersection(Shape):
 
 
 @dataclass(frozen=True)
-class Difference(Shape):
-    first: Shape
-    second: Shape
-
-    @property
-    def dims(self) -> int:
-        return self.first.dims
-
+class Difference(Combination):
     def level(self, points: Points, xp=np):
         return xp.maximum(self.first.level(points, xp), -self.second.level(points, xp))
 
@@ -300,7 +291,7 @@ def _first(shape: Shape) -> str:
 
 def _grouped(shape: Shape) -> str:
     text = shape.describe()
-    return f"({text})" if isinstance(shape, (Union, Intersection, Difference)) else text
+    return f"({text})" if isinstance(shape, Combination) else text
 
 
 def _fold(combine: Callable, parts: list) -> Any:

@@ -40,19 +40,25 @@ class Probes:
         return out
 
 
+def _slopes(level: Callable, points: tuple[np.ndarray, ...], extent: float
+            ) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Per axis, the level's forward and backward difference slopes at the points."""
+    step = 1e-7 * extent
+    at = np.asarray(level(points))
+    out = []
+    for k in range(len(points)):
+        up, down = list(points), list(points)
+        up[k] = points[k] + step
+        down[k] = points[k] - step
+        out.append(((np.asarray(level(tuple(up))) - at) / step,
+                    (at - np.asarray(level(tuple(down)))) / step))
+    return out
+
+
 def normals(level: Callable, points: tuple[np.ndarray, ...], extent: float) -> np.ndarray:
     """Outward unit normals (m, d) of the region at boundary points: the normalised
     gradient of its level function, by central differences."""
-    step = 1e-7 * extent
-    gradient = []
-    for k in range(len(points)):
-        up = list(points)
-        down = list(points)
-        up[k] = points[k] + step
-        down[k] = points[k] - step
-        gradient.append((np.asarray(level(tuple(up))) - np.asarray(level(tuple(down))))
-                        / (2 * step))
-    gradient = np.stack(gradient, axis=-1)
+    gradient = np.stack([(f + b) / 2 for f, b in _slopes(level, points, extent)], axis=-1)
     size = np.linalg.norm(gradient, axis=-1, keepdims=True)
     return gradient / np.where(size > 0, size, 1.0)
 
@@ -60,19 +66,9 @@ def normals(level: Callable, points: tuple[np.ndarray, ...], extent: float) -> n
 def corners(level: Callable, points: tuple[np.ndarray, ...], extent: float) -> np.ndarray:
     """The boundary points where the level function has a kink (its one-sided slopes along
     some axis differ): corners, where no normal exists."""
-    step = 1e-7 * extent
-    at = np.asarray(level(points))
-    kink = np.zeros(at.shape, bool)
-    slopes = []
-    for k in range(len(points)):
-        up = list(points)
-        down = list(points)
-        up[k] = points[k] + step
-        down[k] = points[k] - step
-        forward = (np.asarray(level(tuple(up))) - at) / step
-        backward = (at - np.asarray(level(tuple(down)))) / step
-        slopes.append((forward, backward))
+    slopes = _slopes(level, points, extent)
     size = np.sqrt(sum(np.maximum(f**2, b**2) for f, b in slopes))
+    kink = np.zeros(np.shape(size), bool)
     for forward, backward in slopes:
         kink |= np.abs(forward - backward) > 0.1 * np.maximum(size, 1e-300)
     return kink
