@@ -86,6 +86,7 @@ def _text(guess: sp.Expr) -> str:
 def _term_line(t: Term) -> str:
     if t.kind == "data":
         return f"{t.name}: {t.text}"
-    where = ", ".join(f"{k} = {v:g}" for k, v in t.fixed.items()) or "interior"
+    where = ", ".join(f"{k} = {v:g}" for k, v in t.fixed.items()) or (
+        "the shaped domain's boundary" if t.kind == "boundary" else "interior")
     return (f"{t.name}: {t.text}   sampled on {where}; derivatives by nested "
             "forward-mode jvp")
