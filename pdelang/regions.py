@@ -12,7 +12,16 @@ from sympy.core.function import AppliedUndef
 
 from . import expressions as ex
 from .errors import PdeSemanticError, Span
-from .geometry import SHAPES, Difference, Inequality, Intersection, Shape, Union, area_fraction
+from .geometry import (
+    SHAPES,
+    Difference,
+    Inequality,
+    Intersection,
+    Shape,
+    Union,
+    area_fraction,
+    probe_grid,
+)
 from .ir import Coordinate
 from .validate import numeric
 
@@ -134,7 +143,6 @@ def check_region(shape: Shape, space: tuple[Coordinate, ...], span: Span) -> Non
 
 def _box_edge(box) -> list[np.ndarray]:
     """Points on the faces of the box (a regular grid of each face)."""
-    from .geometry import probe_grid
     grid = probe_grid(box, 65 if len(box) <= 2 else 17)
     on_face = np.zeros(grid[0].shape, bool)
     for k, (lo, hi) in enumerate(box):

@@ -68,17 +68,6 @@ class CutGrid:
         """The nodes of the closed region: inside or on the boundary (the output mask)."""
         return self.inside | self.boundary
 
-    def boundary_points(self) -> list[tuple[np.ndarray, ...]]:
-        """Every point where a boundary value is read: the cuts' crossings and the nodes on
-        the boundary, as coordinate arrays (for checks of conditions' coverage)."""
-        out = []
-        for axis_cut in self.cuts.values():
-            for side in (0, 1):
-                mask = axis_cut.cut[side]
-                out.append(tuple(p[mask] for p in axis_cut.points[side]))
-        out.append(tuple(p[self.boundary] for p in self.nodes))
-        return out
-
 
 def cut_grid(level, axes: tuple[str, ...], coordinates: Mapping[str, np.ndarray]) -> CutGrid:
     """The cut cells of the region whose level function is `level` (numpy arrays of the

@@ -71,6 +71,7 @@ class PointSet:
     condition on the normal derivative holds at (`at`: their flat grid positions)."""
 
     points: tuple[np.ndarray, ...]
+    mask: np.ndarray                            # where the set has a point
     choices: tuple[np.ndarray, ...]
     probes: Probes | None = None
     at: np.ndarray | None = None
@@ -104,7 +105,6 @@ class ShapedDomain:
 
     cut: CutGrid
     boundary: Mapping[str, BoundaryValues]
-    constants: tuple[str, ...]
     dtype: object
 
     @property
@@ -305,7 +305,7 @@ def shaped_domain(system: System, grid: Grid, accuracy: int, constants: tuple[st
         if conditions:
             boundary[f.name] = _boundary_values(system, f.name, conditions, cut, axes,
                                                 constants, dtype)
-    return ShapedDomain(cut, boundary, constants, dtype)
+    return ShapedDomain(cut, boundary, dtype)
 
 
 def _boundary_values(system: System, name: str, conditions: list[Condition], cut: CutGrid,
@@ -321,17 +321,16 @@ def _boundary_values(system: System, name: str, conditions: list[Condition], cut
         needs = np.logical_or.reduce([c for c, r in zip(choices, robin) if r]) if any(
             robin) else None
         if needs is None or not needs.any():
-            return PointSet(points, choices)
+            return PointSet(points, mask, choices)
         at = np.flatnonzero(needs)
         probes = make_probes(system.domain.level, tuple(p.ravel()[at] for p in points),
                              cut.inside, lines, conditions[robin.index(True)].span)
-        return PointSet(points, choices, probes, at)
+        return PointSet(points, mask, choices, probes, at)
 
     crossings = tuple((point_set(cut.cuts[a].points[0], cut.cuts[a].cut[0]),
                        point_set(cut.cuts[a].points[1], cut.cuts[a].cut[1])) for a in axes)
     nodes = point_set(cut.nodes, cut.boundary)
-    _check_coverage(name, conditions, [pair[0].choices for pair in crossings] +
-                    [pair[1].choices for pair in crossings] + [nodes.choices], cut)
+    _check_coverage(name, conditions, [s for pair in crossings for s in pair], nodes)
     return BoundaryValues(name, linear, crossings, nodes)
 
 
@@ -408,31 +407,28 @@ def _choose(predicates, points, mask: np.ndarray) -> tuple[np.ndarray, ...]:
     return tuple(out)
 
 
-def _check_coverage(name: str, conditions: list[Condition], choices: list[tuple],
-                    cut: CutGrid) -> None:
+def _check_coverage(name: str, conditions: list[Condition], crossings: list[PointSet],
+                    nodes: PointSet) -> None:
     """Every point where the boundary is read has a condition; every condition has a
     point."""
-    used = [any(c[k].any() for c in choices) for k in range(len(conditions))]
-    for condition, hit in zip(conditions, used):
-        if not hit:
+    for k, condition in enumerate(conditions):
+        if not any(s.choices[k].any() for s in crossings + [nodes]):
             raise LoweringError("this condition selects no point of the domain's boundary on "
                                 "this grid", condition.span,
                                 hint="check its `where`: it must hold somewhere on the boundary")
-    sets = [(cut.cuts[a], side) for side in (0, 1) for a in cut.axes]   # as `choices`
-    for (axis_cut, side), chosen in zip(sets, choices[:-1]):
-        covered = np.logical_or.reduce(chosen) if chosen else np.zeros_like(cut.inside)
-        missing = axis_cut.cut[side] & ~covered
+    for point_set in crossings:
+        missing = point_set.mask & ~np.logical_or.reduce(point_set.choices)
         if missing.any():
-            point = tuple(float(p[missing][0]) for p in axis_cut.points[side])
+            point = tuple(float(p[missing][0]) for p in point_set.points)
             raise LoweringError(
                 f"`{name}` has no condition at the boundary point "
                 f"({', '.join(f'{v:.4g}' for v in point)}): the `where` parts of its "
                 "`on boundary` conditions do not cover the whole boundary",
                 conditions[0].span, hint="add a condition for the rest, e.g. "
                 f"`bc {name} = 0 on boundary` after the others")
-    missing = cut.boundary & ~np.logical_or.reduce(choices[-1])
+    missing = nodes.mask & ~np.logical_or.reduce(nodes.choices)
     if missing.any():
-        point = tuple(float(p[missing][0]) for p in cut.nodes)
+        point = tuple(float(p[missing][0]) for p in nodes.points)
         raise LoweringError(
             f"`{name}` has no condition at the boundary node "
             f"({', '.join(f'{v:.4g}' for v in point)})", conditions[0].span,
