@@ -283,6 +283,36 @@ class Difference(Combination):
         return f"{_first(self.first)} - {_grouped(self.second)}"
 
 
+@dataclass(frozen=True)
+class Extruded(Shape):
+    """`shape` continued unchanged along one more coordinate, `name`, at `position` of the
+    points: the space-time cylinder of a region when ODIL makes time a grid axis. Its
+    boundary is the region's boundary at every value of that coordinate (the ends of the
+    coordinate's interval are faces of the box, not of the region)."""
+
+    shape: Shape
+    position: int
+    name: str
+
+    @property
+    def dims(self) -> int:
+        return self.shape.dims + 1
+
+    def level(self, points: Points, xp=np):
+        points = list(points)
+        along = points.pop(self.position)
+        return xp.broadcast_to(self.shape.level(points, xp),
+                               np.broadcast_shapes(np.shape(along), *map(np.shape, points)))
+
+    def bounds(self):
+        box = list(self.shape.bounds())
+        box.insert(self.position, (-np.inf, np.inf))
+        return tuple(box)
+
+    def describe(self) -> str:
+        return f"{self.shape.describe()} at every {self.name}"
+
+
 def _first(shape: Shape) -> str:
     """The left operand of + or -: bracketed if an intersection (`&` binds loosest)."""
     text = shape.describe()

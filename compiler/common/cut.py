@@ -11,6 +11,9 @@ the value and first order for the derivative at the node itself, and second orde
 the solution in the maximum norm (the truncation error is O(h) only on the one layer of
 nodes next to the boundary, where the discrete maximum principle damps it to O(h^2)).
 
+Axes `along` which the region does not change (time, when ODIL makes it a grid axis of the
+space-time cylinder) are not cut: their stencils stay the grid's own.
+
 A node closer to the boundary than THETA_MIN spacings is counted as on the boundary: its
 value is the boundary value there (an error below 1e-6 h |grad u|), which keeps the
 stencil weights bounded.
@@ -61,18 +64,27 @@ class CutGrid:
     inside: np.ndarray            # bool, the grid's shape
     boundary: np.ndarray          # bool: nodes on the boundary (the closed region's edge)
     nodes: tuple[np.ndarray, ...]   # the grid's coordinates, one grid-shaped array per axis
-    cuts: Mapping[str, AxisCut]
+    cuts: Mapping[str, AxisCut]     # the axes the boundary cuts (all but those `along`)
 
     @property
     def closed(self) -> np.ndarray:
         """The nodes of the closed region: inside or on the boundary (the output mask)."""
         return self.inside | self.boundary
 
+    def closed_on(self, axes: tuple[str, ...]) -> np.ndarray:
+        """`closed` with its axes in the order `axes`, and of length 1 along those of
+        `axes` that are not the grid's (to broadcast over a field's time axis)."""
+        extra = [a for a in axes if a not in self.axes]
+        mask = self.closed.reshape((1,) * len(extra) + self.closed.shape)
+        return np.moveaxis(mask, range(len(axes)), [axes.index(a) for a in extra + list(
+            self.axes)])
 
-def cut_grid(level, axes: tuple[str, ...], coordinates: Mapping[str, np.ndarray]) -> CutGrid:
+
+def cut_grid(level, axes: tuple[str, ...], coordinates: Mapping[str, np.ndarray],
+             along: tuple[str, ...] = ()) -> CutGrid:
     """The cut cells of the region whose level function is `level` (numpy arrays of the
     coordinates in `axes` order -> array, negative inside) on the grid with these node
-    coordinates per axis (each uniformly spaced)."""
+    coordinates per axis (each uniformly spaced); the axes `along` are not cut."""
     lines = [np.asarray(coordinates[a], dtype=np.float64) for a in axes]
     spacing = tuple(float(c[1] - c[0]) for c in lines)
     nodes = tuple(np.meshgrid(*lines, indexing="ij"))
@@ -83,7 +95,7 @@ def cut_grid(level, axes: tuple[str, ...], coordinates: Mapping[str, np.ndarray]
     inside = values < -ON_BOUNDARY * scale
     while True:
         cuts = {a: _axis_cut(level, values, inside, nodes, k, spacing[k])
-                for k, a in enumerate(axes)}
+                for k, a in enumerate(axes) if a not in along}
         near = np.zeros_like(inside)
         for axis_cut in cuts.values():
             for side in (0, 1):

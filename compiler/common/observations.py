@@ -91,12 +91,15 @@ class GridSampler:
         boundary cuts reads no node outside the region: first order there, not a bias
         towards the outside nodes' zeros). ValueError names the first point with no
         such node."""
-        keep = np.asarray(mask, bool).reshape(-1)[self.indices]
+        keep = np.asarray(mask, bool).reshape(-1)[self.indices] & (self.weights > 0)
         weights = np.where(keep, self.weights, 0.0)
         total = weights.sum(axis=1, keepdims=True)
         if np.any(total <= 0):
             raise ValueError(int(np.argmax(total[:, 0] <= 0)))
-        return GridSampler(self.shape, self.indices, weights / total)
+        # the dropped nodes point at a kept one: a NaN outside the region is never read
+        kept = np.take_along_axis(self.indices, np.argmax(keep, axis=1)[:, None], axis=1)
+        indices = np.where(keep, self.indices, kept)
+        return GridSampler(self.shape, indices, weights / total)
 
     def __call__(self, values: jnp.ndarray) -> jnp.ndarray:
         """Values at the points, from `values` of `shape` (differentiable, jit-able)."""

@@ -6,6 +6,8 @@ Q2 = B - 2 delta n (delta the largest grid spacing). The field there is interpol
 the 3 x 3 (3 x 3 x 3) nodes around each probe, all inside the domain, by tensor-product
 quadratic Lagrange polynomials (error O(h^3)); then (-3 u(B) + 4 u(Q1) - u(Q2)) / (2 delta)
 is the inward derivative to O(h^2), which keeps a Neumann or Robin condition second order.
+Along axes where the region does not change (time as a grid axis, in ODIL) the normal has
+no component: the probes stay on their point's layer and read that layer's nodes only.
 """
 
 from __future__ import annotations
@@ -75,11 +77,14 @@ def corners(level: Callable, points: tuple[np.ndarray, ...], extent: float) -> n
 
 
 def make_probes(level: Callable, points: tuple[np.ndarray, ...], inside: np.ndarray,
-                lines: tuple[np.ndarray, ...], span=None) -> Probes:
+                lines: tuple[np.ndarray, ...], span=None, along: tuple[int, ...] = ()
+                ) -> Probes:
     """The probes of the boundary points `points` (one (m,) array per axis) on the grid
-    with node coordinates `lines` per axis and interior mask `inside`."""
+    with node coordinates `lines` per axis and interior mask `inside`; `along`: the
+    positions of the axes the region does not change along."""
     spacing = np.array([line[1] - line[0] for line in lines])
-    delta = float(spacing.max())
+    widths = np.array([1 if k in along else 3 for k in range(len(lines))])
+    delta = float(spacing[widths == 3].max())
     extent = float(max(line[-1] - line[0] for line in lines))
     corner = corners(level, points, extent)
     if corner.any():
@@ -90,30 +95,34 @@ def make_probes(level: Callable, points: tuple[np.ndarray, ...], inside: np.ndar
             "holds the corner (`bc u = ... on boundary where ...`, written first)")
     n = normals(level, points, extent)
     start = np.stack(points, axis=-1)
-    return Probes(_stencils(start - delta * n, inside, lines, spacing, span),
-                  _stencils(start - 2 * delta * n, inside, lines, spacing, span), delta)
+    return Probes(_stencils(start - delta * n, inside, lines, spacing, widths, span),
+                  _stencils(start - 2 * delta * n, inside, lines, spacing, widths, span),
+                  delta)
 
 
-def _stencils(q: np.ndarray, inside: np.ndarray, lines, spacing: np.ndarray, span
-              ) -> tuple[np.ndarray, np.ndarray]:
-    """Indices and weights of the 3^d nodes that interpolate at points q (m, d): the block
-    centred on the nearest node where all its nodes are inside, else the nearest block
-    shifted by one node along some axes that is."""
+def _stencils(q: np.ndarray, inside: np.ndarray, lines, spacing: np.ndarray,
+              widths: np.ndarray, span) -> tuple[np.ndarray, np.ndarray]:
+    """Indices and weights of the 3^d nodes (1 along axes of width 1) that interpolate at
+    points q (m, d): the block centred on the nearest node where all its nodes are inside,
+    else the nearest block shifted by one node along some axes that is."""
     m, d = q.shape
     shape = inside.shape
     origin = np.array([line[0] for line in lines])
     s = (q - origin) / spacing                       # position in index units
     centre = np.rint(s).astype(np.int64)
     chosen = np.full((m, d), np.iinfo(np.int64).min)
-    shifts = sorted(itertools.product((0, -1, 1), repeat=d), key=lambda o: sum(map(abs, o)))
+    half = widths // 2
+    moves = [(0, -1, 1) if w == 3 else (0,) for w in widths]
+    shifts = sorted(itertools.product(*moves), key=lambda o: sum(map(abs, o)))
+    block = list(itertools.product(*(range(w) for w in widths)))
     for shift in shifts:
-        base = centre - 1 + np.array(shift)
+        base = centre - half + np.array(shift)
         todo = chosen[:, 0] == np.iinfo(np.int64).min
         if not todo.any():
             break
-        fits = np.all((base >= 0) & (base + 2 < np.array(shape)), axis=1) & todo
+        fits = np.all((base >= 0) & (base + widths - 1 < np.array(shape)), axis=1) & todo
         ok = fits.copy()
-        for offset in itertools.product(range(3), repeat=d):
+        for offset in block:
             node = np.clip(base + np.array(offset), 0, np.array(shape) - 1)
             ok &= inside[tuple(node.T)]
         chosen[ok] = base[ok]
@@ -125,9 +134,10 @@ def _stencils(q: np.ndarray, inside: np.ndarray, lines, spacing: np.ndarray, spa
             f"block of nodes inside the domain around the probe point ({where})", span,
             hint="refine the grid (--grid)")
     local = s - chosen                                # in [0, 2] when centred
-    weights_1d = [_lagrange(local[:, k]) for k in range(d)]      # (m, 3) each
+    weights_1d = [_lagrange(local[:, k]) if widths[k] == 3 else np.ones((m, 1))
+                  for k in range(d)]                  # (m, width) each
     indices, weights = [], []
-    for offset in itertools.product(range(3), repeat=d):
+    for offset in block:
         node = chosen + np.array(offset)
         indices.append(np.ravel_multi_index(tuple(node.T), shape))
         w = np.ones(m)

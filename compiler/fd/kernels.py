@@ -264,11 +264,13 @@ def evaluate_access(access: Access, U: Mapping[str, Array], params: Mapping[str,
         array = lax.slice_in_dim(array, index, index + 1, axis=position)
         ranges = tuple(None if a == axis else region.range_of(a) for a in access.axes)
         return _broadcastable(restrict(array, ranges), access.axes, region.axes)
-    if layout.shaped is not None and access.source == "state" and access.steps:
+    if layout.shaped is not None and access.source == "state" and access.steps and \
+            access.steps[0].axis in layout.shaped.cut.cuts:
         step = access.steps[0]        # one axis at a time (checked by fd/shaped.py)
         order = sum(s.stencil.order for s in access.steps)
-        return _broadcastable(layout.shaped.derivative(array, access.key, step.axis, order,
-                                                       t, params), access.axes, region.axes)
+        array = layout.shaped.derivative(array, access.key, step.axis, order, t, params)
+        ranges = tuple(region.range_of(a) if a in region.axes else None for a in access.axes)
+        return _broadcastable(restrict(array, ranges), access.axes, region.axes)
     if len(access.steps) == 1 and access.steps[0].scheme is not None:
         return _upwind(array, access, region, layout, speed)
     for step in access.steps:

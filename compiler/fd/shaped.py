@@ -40,7 +40,7 @@ from sympy.core.function import AppliedUndef
 from pdelang import Condition, System
 from pdelang.analysis import occurrences
 from pdelang.expressions import NormalDerivative
-from pdelang.geometry import evaluate
+from pdelang.geometry import Extruded, evaluate
 from pdelang.printing import expression_to_pde
 
 from ..common.cut import CutGrid, cut_grid
@@ -79,20 +79,20 @@ class PointSet:
 
 @dataclass(frozen=True, eq=False)
 class BoundaryValues:
-    """A field's conditions on the boundary and its point sets: `crossings[axis][side]`,
-    `nodes`."""
+    """A field's conditions on the boundary and its point sets: `crossings[axis][side]`
+    (per axis the boundary cuts), `nodes`."""
 
     field: str
     conditions: tuple[LinearCondition, ...]
-    crossings: tuple[tuple[PointSet, PointSet], ...]
+    crossings: Mapping[str, tuple[PointSet, PointSet]]
     nodes: PointSet
 
     def reach(self, shape: tuple[int, ...], in_time: bool) -> int:
         """How far the values reach: a crossing's probes from the node whose stencil reads
         it; a boundary node's from itself, and in time, whose rate is the probe nodes'
         rates, those rates' own reach further (stencils, and their crossings' probes)."""
-        crossings = max((s.probes.reach(s.at, shape) for pair in self.crossings for s in pair
-                         if s.probes is not None), default=0)
+        crossings = max((s.probes.reach(s.at, shape) for pair in self.crossings.values()
+                         for s in pair if s.probes is not None), default=0)
         if self.nodes.probes is None:
             return crossings
         nodes = self.nodes.probes.reach(self.nodes.at, shape)
@@ -162,7 +162,7 @@ class ShapedDomain:
         for key, values in self.boundary.items():
             conditions = [c for c in system.conditions if c.kind == "shape" and
                           key in c.fields]
-            sets = [s for pair in values.crossings for s in pair] + [values.nodes]
+            sets = [s for pair in values.crossings.values() for s in pair] + [values.nodes]
             for k, condition in enumerate(conditions):
                 points = sum(int(s.choices[k].sum()) for s in sets)
                 kind = "value" if values.conditions[k].beta is None else \
@@ -189,7 +189,7 @@ class ShapedDomain:
                                 "has no condition on its boundary")
         k = self.cut.axes.index(axis_name)
         axis_cut = self.cut.cuts[axis_name]
-        below, above = self.boundary[key].crossings[k]
+        below, above = self.boundary[key].crossings[axis_name]
         lower = jnp.roll(array, 1, axis=k)
         upper = jnp.roll(array, -1, axis=k)
         lower = jnp.where(axis_cut.cut[0], self.values(key, below, t, params, array), lower)
@@ -272,6 +272,8 @@ def shaped_domain(system: System, grid: Grid, accuracy: int, constants: tuple[st
         raise LoweringError("a shaped domain takes second-order stencils (--accuracy 2): "
                             "the cut cells next to its boundary are second order", span)
     axes = tuple(c.name for c in system.space)
+    along = (system.domain.name,) if isinstance(system.domain, Extruded) else ()
+    cut_axes = tuple(a for a in axes if a not in along)
     for f in system.fields:
         if tuple(a for a in f.args if a in axes) != axes:
             raise LoweringError(f"on a shaped domain every field spans all space coordinates "
@@ -279,7 +281,7 @@ def shaped_domain(system: System, grid: Grid, accuracy: int, constants: tuple[st
                                 f"{f.name}({', '.join(f.args)})", f.span)
     for e in system.equations:
         for d in e.residual.atoms(sp.Derivative):
-            space = [(v, n) for v, n in d.variable_count if str(v) in axes]
+            space = [(v, n) for v, n in d.variable_count if str(v) in cut_axes]
             if len(space) > 1 or any(n > 2 for _, n in space) or (
                     space and len(space) < len(d.variable_count)):
                 raise LoweringError(
@@ -289,13 +291,13 @@ def shaped_domain(system: System, grid: Grid, accuracy: int, constants: tuple[st
     for e in system.equations:
         for d in e.residual.atoms(sp.Derivative):
             name = d.expr.func.__name__
-            if any(str(v) in axes for v, _ in d.variable_count) and name not in held and \
+            if any(str(v) in cut_axes for v, _ in d.variable_count) and name not in held and \
                     any(f.name == name for f in system.fields):
                 raise LoweringError(f"`{name}` is differentiated in space but has no "
                                     "condition on the domain's boundary", e.span,
                                     hint=f"add `bc {name} = ... on boundary`")
     cut = cut_grid(system.domain.level, axes,
-                   {a.name: a.node_coordinates() for a in grid.axes})
+                   {a.name: a.node_coordinates() for a in grid.axes}, along)
     if not cut.inside.any():
         raise LoweringError(f"the grid has no node inside the domain {system.domain}: refine "
                             "it (--grid)", span)
@@ -324,13 +326,14 @@ def _boundary_values(system: System, name: str, conditions: list[Condition], cut
             return PointSet(points, mask, choices)
         at = np.flatnonzero(needs)
         probes = make_probes(system.domain.level, tuple(p.ravel()[at] for p in points),
-                             cut.inside, lines, conditions[robin.index(True)].span)
+                             cut.inside, lines, conditions[robin.index(True)].span,
+                             tuple(k for k, a in enumerate(axes) if a not in cut.cuts))
         return PointSet(points, mask, choices, probes, at)
 
-    crossings = tuple((point_set(cut.cuts[a].points[0], cut.cuts[a].cut[0]),
-                       point_set(cut.cuts[a].points[1], cut.cuts[a].cut[1])) for a in axes)
+    crossings = {a: (point_set(c.points[0], c.cut[0]), point_set(c.points[1], c.cut[1]))
+                 for a, c in cut.cuts.items()}
     nodes = point_set(cut.nodes, cut.boundary)
-    _check_coverage(name, conditions, [s for pair in crossings for s in pair], nodes)
+    _check_coverage(name, conditions, [s for pair in crossings.values() for s in pair], nodes)
     return BoundaryValues(name, linear, crossings, nodes)
 
 

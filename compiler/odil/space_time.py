@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from pdelang import Param, System
+from pdelang.geometry import Extruded
 from pdelang.printing import expression_to_pde
 
 from ..common.observations import field_observations
@@ -26,15 +27,12 @@ from ..fd import FDOptions, FDProgram, lower_fd
 
 
 def space_time_system(system: System) -> System:
-    """`system` with its time coordinate made a grid axis and initial conditions made
-    conditions on the face t = t0 (steady systems are returned as they are)."""
+    """`system` with its time coordinate made a grid axis, initial conditions made
+    conditions on the face t = t0 and a shaped domain extruded along time (steady systems
+    are returned as they are)."""
     time = system.time
     if time is None:
         return system
-    if system.domain is not None:
-        raise LoweringError("on a shaped domain the odil method solves steady problems in this "
-                            "version", system.domain_span,
-                            hint="use --method fd for the time-dependent problem")
     for info in system.info:
         if info.time_order > 1:
             raise LoweringError(
@@ -49,7 +47,12 @@ def space_time_system(system: System) -> System:
     coordinates = tuple(dataclasses.replace(c, is_time=False) for c in system.coordinates)
     conditions = tuple(dataclasses.replace(c, kind="boundary") if c.kind == "initial" else c
                        for c in system.conditions)
-    return dataclasses.replace(system, coordinates=coordinates, conditions=conditions)
+    domain = system.domain
+    if domain is not None:           # the region at every time: a space-time cylinder
+        position = [c.name for c in system.coordinates].index(time.name)
+        domain = Extruded(domain, position, time.name)
+    return dataclasses.replace(system, coordinates=coordinates, conditions=conditions,
+                               domain=domain)
 
 
 @dataclass(frozen=True)

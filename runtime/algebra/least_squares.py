@@ -35,7 +35,7 @@ from ..observe.stopwatch import Stopwatch
 Linearize = Callable[[np.ndarray], tuple[np.ndarray, sps.csr_matrix]]
 Evaluate = Callable[[np.ndarray], np.ndarray]
 
-_SPAN = Span(label="odil fit")
+_SPAN = Span(label="fit")
 _MU0 = 1e-6          # first damping, relative to the unit scaled diagonal
 _SHRINK = 1.0 / 3.0  # the most a good step divides mu by (Nielsen: 3)
 _MU_MAX = 1e16       # beyond this no step lowers the loss: a minimum to roundoff

@@ -17,6 +17,7 @@ import numpy as np
 from jax.flatten_util import ravel_pytree
 
 from compiler.common.bounds import param_bounds, to_bounded, to_free
+from compiler.common.cut import CutGrid
 from compiler.common.observations import FieldObservations, GridSampler, sampler_for
 from compiler.fd import FDProgram
 from runtime.errors import OptionError
@@ -75,7 +76,8 @@ class ScaledData:
         values = np.concatenate([o.values * w for o, w in zip(observations, weights)])
         samplers = tuple(sampler_for(o, axes) for o in observations)
         if program is not None and program.shaped is not None:
-            samplers = tuple(_in_region(s, o, program) for s, o in zip(samplers, observations))
+            samplers = tuple(in_region(s, o, program.shaped.cut)
+                             for s, o in zip(samplers, observations))
         return cls(tuple(observations), samplers, weights, values)
 
     @property
@@ -97,15 +99,12 @@ class ScaledData:
                 for o, end in zip(self.observations, ends)}
 
 
-def _in_region(sampler: GridSampler, observation: FieldObservations, program) -> GridSampler:
-    """`sampler` restricted to the closed region's nodes, broadcast over the field's other
-    arguments (time)."""
-    cut = program.shaped.cut
-    args = observation.args
-    space = [a for a in cut.axes]
-    lead = [a for a in args if a not in space]
-    mask = cut.closed.reshape((1,) * len(lead) + cut.closed.shape)
-    mask = np.moveaxis(mask, range(len(args)), [args.index(a) for a in lead + space])
+def in_region(sampler: GridSampler, observation: FieldObservations, cut: CutGrid,
+              axes: tuple[str, ...] | None = None) -> GridSampler:
+    """`sampler` (over `axes`, by default the field's arguments in their order) restricted
+    to the nodes of the closed region of `cut`, broadcast over the axes it does not have
+    (time); an OptionError for a point with no such node around it."""
+    mask = cut.closed_on(tuple(axes or observation.args))
     try:
         return sampler.within(np.broadcast_to(mask, sampler.shape))
     except ValueError as error:

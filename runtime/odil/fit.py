@@ -146,7 +146,7 @@ def make_loss(program: FDProgram, observations: Sequence[FieldObservations],
                          periodic, program.reach)
     pjac = make_param_jacobian(residual, theta, layout, jac.vector)
     data = data_rows(program.grid, observations, [(n, a, s) for n, a, _, s in fields],
-                     jac.size)
+                     jac.size, program.shaped.cut if program.shaped is not None else None)
     smooth = smoothness_rows(program.grid, {k: tuple(np.shape(v)) for k, v in theta.items()},
                              layout.param_axes, settings.regularization)
     weights = (1.0 / np.sqrt(jac.size), np.sqrt(settings.data_weight / data.count))

@@ -18,8 +18,11 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sps
 
+from compiler.common.cut import CutGrid
 from compiler.common.grid import Grid
 from compiler.common.observations import FieldObservations, GridSampler, grid_sampler
+
+from ..fd.observed import in_region
 
 
 @dataclass(frozen=True)
@@ -47,14 +50,18 @@ def stored_sampler(grid: Grid, axes: Sequence[str], points: np.ndarray) -> GridS
 
 
 def data_rows(grid: Grid, observations: Sequence[FieldObservations],
-              fields: Sequence[tuple[str, tuple[str, ...], int]], size: int) -> DataRows:
+              fields: Sequence[tuple[str, tuple[str, ...], int]], size: int,
+              region: CutGrid | None = None) -> DataRows:
     """S and d for `observations`; `fields` gives (name, axes, flat start) of each field in
-    the vector of unknowns, `size` that vector's length."""
+    the vector of unknowns, `size` that vector's length; on a shaped domain (`region`, its
+    cut cells) reading only the nodes of the region."""
     where = {name: (axes, start) for name, axes, start in fields}
     blocks, values, names = [], [], []
     for o in observations:
         axes, start = where[o.field]
         sampler = stored_sampler(grid, axes, o.points)
+        if region is not None:
+            sampler = in_region(sampler, o, region, axes)
         block = sampler.matrix().tocoo()
         blocks.append(sps.csr_matrix((block.data, (block.row, block.col + start)),
                                      shape=(o.count, size)))

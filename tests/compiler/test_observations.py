@@ -80,3 +80,23 @@ def test_the_sampler_converges_at_second_order_for_smooth_functions():
         errors.append(np.max(np.abs(sampled - np.sin(3 * points[:, 0]))))
     orders = np.log2(np.array(errors[:-1]) / np.array(errors[1:]))
     assert np.all(np.abs(orders - 2) < 0.2), (errors, orders)
+
+
+def test_a_sampler_within_a_region_reads_no_node_outside_it():
+    """Nodes outside a shaped domain hold NaN in fd's output: the restricted sampler moves
+    their weight to the nodes inside and never reads them (0 * NaN would be NaN), and a
+    point with no node inside around it is a ValueError naming its row."""
+    line = np.linspace(0.0, 1.0, 5)
+    sampler = grid_sampler([line, line], np.array([[0.3, 0.3], [0.6, 0.6]]))
+    mask = np.ones((5, 5), bool)
+    mask[2, 2] = False                                   # the node (0.5, 0.5) is outside
+    values = np.add.outer(line, 2 * line)                # x + 2y at the nodes
+    within = sampler.within(mask)
+    read = jnp.asarray(np.where(mask, values, np.nan))
+    # the bilinear weights without the node (0.5, 0.5), renormalised (by hand)
+    np.testing.assert_allclose(within(read), [0.84 / 0.96, 1.26 / 0.64], rtol=1e-12)
+    assert not np.any(np.isin(within.indices[within.weights == 0], np.flatnonzero(~mask)))
+    mask[1:3, 1:3] = False
+    with pytest.raises(ValueError) as info:
+        sampler.within(mask)
+    assert info.value.args[0] == 0
