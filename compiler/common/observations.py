@@ -20,6 +20,7 @@ import scipy.sparse as sps
 from pdelang import System
 
 from ..errors import LoweringError
+from .cut import CutGrid
 
 
 @dataclass(frozen=True)
@@ -159,3 +160,20 @@ def sampler_for(observation: FieldObservations, axes: Mapping[str, np.ndarray]) 
     """The sampler of `observation` from a grid whose node coordinates per argument of the
     field are `axes` (every argument must be there)."""
     return grid_sampler([axes[a] for a in observation.args], observation.points)
+
+
+def in_region(sampler: GridSampler, observation: FieldObservations, cut: CutGrid,
+              axes: tuple[str, ...] | None = None) -> GridSampler:
+    """`sampler` (over `axes`, by default the field's arguments in their order) restricted
+    to the nodes of the closed region of `cut`, broadcast over the axes it does not have
+    (time); a LoweringError for a point with no such node around it."""
+    mask = cut.closed_on(tuple(axes or observation.args))
+    try:
+        return sampler.within(np.broadcast_to(mask, sampler.shape))
+    except ValueError as error:
+        row = error.args[0]
+        point = ", ".join(f"{a} = {v:.4g}" for a, v in zip(observation.args,
+                                                          observation.points[row]))
+        raise LoweringError(f"the observation of `{observation.field}` at ({point}) has no "
+                            "grid node of the region around it", hint="refine the grid (--grid)"
+                            ) from None

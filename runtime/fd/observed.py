@@ -17,10 +17,8 @@ import numpy as np
 from jax.flatten_util import ravel_pytree
 
 from compiler.common.bounds import param_bounds, to_bounded, to_free
-from compiler.common.cut import CutGrid
-from compiler.common.observations import FieldObservations, GridSampler, sampler_for
+from compiler.common.observations import FieldObservations, GridSampler, in_region, sampler_for
 from compiler.fd import FDProgram
-from runtime.errors import OptionError
 
 
 @dataclass(frozen=True)
@@ -97,19 +95,3 @@ class ScaledData:
         ends = np.cumsum([o.count for o in self.observations])
         return {o.field: float(np.linalg.norm(residual[end - o.count:end]))
                 for o, end in zip(self.observations, ends)}
-
-
-def in_region(sampler: GridSampler, observation: FieldObservations, cut: CutGrid,
-              axes: tuple[str, ...] | None = None) -> GridSampler:
-    """`sampler` (over `axes`, by default the field's arguments in their order) restricted
-    to the nodes of the closed region of `cut`, broadcast over the axes it does not have
-    (time); an OptionError for a point with no such node around it."""
-    mask = cut.closed_on(tuple(axes or observation.args))
-    try:
-        return sampler.within(np.broadcast_to(mask, sampler.shape))
-    except ValueError as error:
-        row = error.args[0]
-        point = ", ".join(f"{a} = {v:.4g}" for a, v in zip(args, observation.points[row]))
-        raise OptionError(f"the observation of `{observation.field}` at ({point}) has no grid "
-                          "node of the region around it", hint="refine the grid (--grid)"
-                          ) from None

@@ -20,9 +20,12 @@ import scipy.sparse as sps
 
 from compiler.common.cut import CutGrid
 from compiler.common.grid import Grid
-from compiler.common.observations import FieldObservations, GridSampler, grid_sampler
-
-from ..fd.observed import in_region
+from compiler.common.observations import (
+    FieldObservations,
+    GridSampler,
+    grid_sampler,
+    in_region,
+)
 
 
 @dataclass(frozen=True)

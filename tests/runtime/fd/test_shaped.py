@@ -299,3 +299,23 @@ def test_show_prints_the_domain():
     assert lines[0] == "region rect(-1, -1, 1, 1) - rect(0, 0, 1, 1)"
     assert lines[1].startswith("nodes: 161 inside (equations), 59 on the boundary")
     assert lines[-1] == "u: u = 0 on boundary: value, at 119 points"
+
+
+def test_an_observation_with_no_node_of_the_region_around_it_is_an_error():
+    """The data samplers read only the region's nodes; a point whose grid cell has none
+    (a coarse grid) is a LoweringError naming the point and the field."""
+    from types import SimpleNamespace
+
+    from compiler.common.cut import cut_grid
+    from compiler.common.observations import grid_sampler, in_region
+
+    line = np.linspace(-1.0, 1.0, 5)
+    cut = cut_grid(lambda p: np.hypot(p[0], p[1]) - 0.6, ("x", "y"), {"x": line, "y": line})
+    points = np.array([[0.1, 0.2], [0.55, 0.55]])
+    observation = SimpleNamespace(args=("x", "y"), points=points, field="u")
+    sampler = grid_sampler([line, line], points)
+    with pytest.raises(LoweringError, match=r"observation of `u` at \(x = 0.55, y = 0.55\) has "
+                                          "no grid node of the region"):
+        in_region(sampler, observation, cut)
+    kept = in_region(grid_sampler([line, line], points[:1]), observation, cut)
+    assert np.all(cut.closed.ravel()[kept.indices[kept.weights > 0]])
