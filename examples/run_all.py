@@ -47,6 +47,7 @@ class Run:
     bound: float | None = None          # largest relative L2 error allowed (files with exact)
     truth: tuple[tuple[str, float], ...] = ()   # inverse problems: the true unknowns
     param_bound: float | None = None    # largest relative error of an inferred constant
+    animate: bool = False               # also write images/KEY.gif (`--animate`)
 
     @property
     def key(self) -> str:
@@ -106,8 +107,18 @@ RUNS = {run.key: run for run in (
     Run("annulus_neumann", bound=1e-3),                 # measured 1.5e-4 at 65
     Run("lshape"),
     Run("heat_disk", bound=3e-4),                       # measured 4.1e-5
-    Run("wave_obstacle"),
+    Run("heat_disk", "odil", ("--grid", "33"), bound=1e-3),     # measured 1.6e-4
+    Run("wave_obstacle", animate=True),                 # the reflections: images/*.gif
     Run("poisson_ball", bound=5e-4),                    # measured 5.7e-5
+    Run("poisson_disk", "pinn", PINN_OPTIONS, bound=1e-3),
+    Run("lshape", "pinn", PINN_OPTIONS),
+    # finite-basis PINNs and their extreme-learning-machine variant
+    Run("sine_frequency", "fbpinn", ("--subdomains", "30", "--budget", "60"), bound=2e-2),
+    Run("sine_frequency", "pinn", ("--budget", "60")),      # one network: no bound (fails)
+    Run("damped_oscillator", "elm", ("--subdomains", "8"), bound=1e-5),
+    Run("damped_oscillator", bound=1e-6),
+    Run("poisson_multiscale", "elm", ("--subdomains", "8", "--points", "16384"),
+        bound=5e-4),
 )}
 
 
@@ -139,6 +150,9 @@ def solve(run: Run, images: Path | None) -> Result:
         out = Path(tmp) / "result.npz"
         command = [sys.executable, "-m", "runtime", "solve", str(EXAMPLES / f"{run.name}.pde"),
                    "--method", run.method, "--quiet", "--out", str(out), *run.options]
+        if run.animate and images is not None:
+            images.mkdir(parents=True, exist_ok=True)
+            command += ["--animate", str(images / f"{run.key}.gif")]
         start = time.perf_counter()
         done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True,
                               env=dict(os.environ, MPLBACKEND="Agg"))
@@ -243,7 +257,9 @@ def table(results: list[Result]) -> str:
 
 def thumbnails(results: list[Result], prefix: str, per_row: int = 3) -> str:
     cells = [f"[![{r.run.key}]({prefix}{r.run.key}.png)](examples/{r.run.name}.pde)<br>"
-             f"{r.run.name} ({r.run.method})" for r in results if r.ok]
+             f"{r.run.name} ({r.run.method})" + (
+                 f" [animation]({prefix}{r.run.key}.gif)" if r.run.animate else "")
+             for r in results if r.ok]
     rows = [cells[i:i + per_row] for i in range(0, len(cells), per_row)]
     lines = ["| " + " | ".join([""] * per_row) + " |", "|" + "---|" * per_row]
     lines += ["| " + " | ".join(row + [""] * (per_row - len(row))) + " |" for row in rows]

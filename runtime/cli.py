@@ -93,6 +93,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     return parser
 
 
+NETWORK_METHODS = {"pinn", "fbpinn", "elm"}   # an option of these only: in its first's group
 GROUPS = {                # help groups beyond one per method, by `Option.group`
     "shared": ("options of several methods", None),
     "inverse": ("inverse problems (`param k ~ guess`, `data` lines)", None),
@@ -118,9 +119,19 @@ def _option_groups(solve: argparse.ArgumentParser) -> dict[str, argparse._Argume
         if not option.cli:
             continue
         shared = len(option.methods) > 1
-        group = option.group or ("shared" if shared else option.methods[0])
-        _add_flag(groups[group], option, None, _flag_help(option, shared or option.group))
+        _add_flag(groups[_group(option)], option, None,
+                  _flag_help(option, shared or option.group))
     return groups
+
+
+def _group(option: Option) -> str:
+    """The help group of an option: its own, its only method's, pinn's for an option of
+    the network methods alone (fbpinn and elm share most of pinn's), else the shared one."""
+    if option.group:
+        return option.group
+    if len(option.methods) == 1 or set(option.methods) <= NETWORK_METHODS:
+        return option.methods[0]
+    return "shared"
 
 
 def _add_flag(parser, option: Option, default: object, text: str) -> None:
@@ -156,7 +167,7 @@ class _Choices:
 def _method_text(method: str) -> str:
     """A method's line, the flags of other groups it takes, and its Python API options."""
     mine = OPTIONS.of(method)
-    elsewhere = [o.cli_flag for o in mine if o.cli and (len(o.methods) > 1 or o.group)]
+    elsewhere = [o.cli_flag for o in mine if o.cli and _group(o) != method]
     api = [o.name for o in mine if not o.cli]
     text = f"{OPTIONS.method(method).help}. Also takes {', '.join(elsewhere)}"
     return text + (f"; in the Python API also {', '.join(api)}." if api else ".")
@@ -301,12 +312,15 @@ def _stages(system: pl.System, args: argparse.Namespace) -> tuple:
 
         stages = lower_fd(system, FDOptions(args.grid, args.accuracy, args.scheme,
                                             face_mean=args.face_mean)).stages
-    elif args.method == "pinn":
+    elif args.method in ("pinn", "fbpinn"):
         from compiler.pinn import PINNOptions, lower_pinn
 
+        decomposed = {} if args.method == "pinn" else {
+            "subdomains": OPTIONS.option("subdomains").default_for("fbpinn"),
+            "layers": (16, 16)}
         options = PINNOptions(hard_constraints=args.hard_constraints,
                               architecture=args.architecture,
-                              weight_factorisation=args.weight_factorisation)
+                              weight_factorisation=args.weight_factorisation, **decomposed)
         stages = lower_pinn(system, options).stages
     else:
         from compiler.fd import FDOptions

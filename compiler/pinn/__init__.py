@@ -8,10 +8,10 @@ from __future__ import annotations
 import importlib
 
 _WHERE = {"PINNOptions": ".options", "PINNProgram": ".lower", "lower_pinn": ".lower",
-          "ACTIVATIONS": ".network", "MLPSpec": ".network", "apply_mlp": ".network",
-          "init_mlp": ".network", "fit_output_layer": ".network",
-          "ARCHITECTURES": ".architectures", "CONSTANTS": ".residuals", "Term": ".residuals",
-          "trained_constants": ".residuals"}
+          "ACTIVATIONS": ".networks.mlp", "MLPSpec": ".networks.mlp",
+          "apply_mlp": ".networks.mlp", "init_mlp": ".networks.mlp",
+          "fit_output_layer": ".networks.mlp", "ARCHITECTURES": ".networks.architectures",
+          "CONSTANTS": ".residuals", "Term": ".residuals", "trained_constants": ".residuals"}
 
 __all__ = sorted(_WHERE)
 

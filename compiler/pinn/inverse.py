@@ -43,7 +43,7 @@ from ..common.bounds import to_free
 from ..common.observations import FieldObservations, field_observations, require_observations
 from .constraints import make_face_data
 from .derivatives import derivatives_at
-from .network import InputMap, MLPSpec, init_mlp, with_output_layer
+from .networks.mlp import InputMap, MLPSpec, init_mlp, with_output_layer
 from .probes import Probes, initial_values, on_initial_state, on_probes, probe_points
 from .residuals import (
     NetworkGroup,

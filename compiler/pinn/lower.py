@@ -47,7 +47,8 @@ from .inverse import (
     scale_to_data,
     starting_weights,
 )
-from .network import InputMap, MLPSpec, init_mlp
+from .networks.decomposition import Decomposition, FBPINNSpec, subdomain_counts, subdomain_net
+from .networks.mlp import InputMap, MLPSpec
 from .options import PINNOptions
 from .residuals import (
     BOUNDS,
@@ -92,8 +93,8 @@ class PINNProgram:
         unknown coefficient fields), and the unknown constants at their guesses under
         `CONSTANTS` when there are any."""
         keys = jax.random.split(key, len(self.groups))
-        out = {g.key: (init_mlp if g.guess is None else init_coefficient)(g.spec, k, dtype)
-               for g, k in zip(self.groups, keys)}
+        out = {g.key: g.spec.init(k, dtype) if g.guess is None else
+               init_coefficient(g.spec, k, dtype) for g, k in zip(self.groups, keys)}
         constants = initial_constants(self.system, dtype)
         return {**out, CONSTANTS: constants} if constants else out
 
@@ -160,14 +161,37 @@ def make_networks(system: System, options: PINNOptions,
     groups = []
     for args, names in by_args.items():
         coordinates = [system.coordinate(a) for a in args]
-        inputs = InputMap(tuple(c.bounds[0] for c in coordinates),
-                          tuple(c.bounds[1] for c in coordinates),
-                          tuple(a in periodic for a in args), options.harmonics)
-        spec = MLPSpec(inputs, tuple(options.layers), len(names), options.activation,
-                       options.initialiser, options.fourier_features, options.fourier_scale,
-                       options.architecture, options.weight_factorisation)
+        lower = tuple(c.bounds[0] for c in coordinates)
+        upper = tuple(c.bounds[1] for c in coordinates)
+        network = dict(activation=options.activation, initialiser=options.initialiser,
+                       fourier_features=options.fourier_features,
+                       fourier_scale=options.fourier_scale, architecture=options.architecture,
+                       weight_factorisation=options.weight_factorisation)
+        if options.subdomains is None:
+            inputs = InputMap(lower, upper, tuple(a in periodic for a in args),
+                              options.harmonics)
+            spec = MLPSpec(inputs, tuple(options.layers), len(names), **network)
+        else:
+            spec = decomposed(system, args, lower, upper, len(names), periodic, options,
+                              network)
         groups.append(NetworkGroup("_".join(names), tuple(names), args, spec))
     return tuple(groups)
+
+
+def decomposed(system: System, args: tuple[str, ...], lower: tuple[float, ...],
+               upper: tuple[float, ...], outputs: int, periodic: set[str],
+               options: PINNOptions, network: dict) -> FBPINNSpec:
+    """A finite-basis network over `args` (`compiler/pinn/networks/decomposition.py`)."""
+    cyclic = [a for a in args if a in periodic]
+    if cyclic:
+        raise LoweringError(f"finite-basis networks take no periodic coordinates yet "
+                            f"(`{cyclic[0]}` is periodic)", system.coordinate(cyclic[0]).span,
+                            hint="use --method pinn, whose inputs are periodic exactly")
+    given = options.subdomains
+    counts = subdomain_counts(given if isinstance(given, int) else dict(given), args)
+    decomposition = Decomposition(lower, upper, counts, options.overlap)
+    return FBPINNSpec(decomposition, subdomain_net(tuple(options.layers), outputs, len(args),
+                                                   **network))
 
 
 def to_residuals(system: System, groups: tuple[NetworkGroup, ...], coordinates: tuple[str, ...],

@@ -17,8 +17,11 @@ class PINNOptions:
     (the default): a field with observations is its network's output times the root mean
     square of the observations, so that the network works at unit scale. `architecture`:
     the hidden layers, mlp, modified (modified MLP) or pirate (PirateNet), which read
-    `layers` as compiler/pinn/architectures.py says; `weight_factorisation`: every dense
-    kernel as W = V * exp(s) (random weight factorisation)."""
+    `layers` as compiler/pinn/networks/architectures.py says; `weight_factorisation`: every dense
+    kernel as W = V * exp(s) (random weight factorisation). `subdomains` (None: one
+    network): a finite-basis network (compiler/pinn/networks/decomposition.py), N subdomains along
+    every coordinate or ((name, N), ...) per coordinate, neighbours overlapping by `overlap`
+    of their width; `layers` is then each subdomain's network."""
 
     layers: tuple[int, ...] = (64, 64, 64)
     activation: str = "tanh"
@@ -30,3 +33,5 @@ class PINNOptions:
     data_scaling: bool = True
     architecture: str = "mlp"
     weight_factorisation: bool = False
+    subdomains: int | tuple[tuple[str, int], ...] | None = None
+    overlap: float = 0.5

@@ -24,7 +24,7 @@ from pdelang import System
 from ..common.bounds import to_bounded
 from ..errors import LoweringError
 from .derivatives import Chain, derivatives_at, plan_chains
-from .network import MLPSpec, apply_mlp
+from .networks.mlp import MLPSpec, apply_mlp
 
 if TYPE_CHECKING:
     from .constraints import GroupConstraints
@@ -98,7 +98,7 @@ def network_function(group: NetworkGroup, params: Mapping,
     unknown coefficient field the guess plus the MLP, or times exp(MLP) when positive."""
 
     def net(z: jax.Array) -> jax.Array:
-        out = apply_mlp(group.spec, params, z)
+        out = group.spec.apply(params, z)
         return out if group.scale is None else out * jnp.asarray(group.scale, out.dtype)
 
     def guessed(z: jax.Array) -> jax.Array:

@@ -15,7 +15,7 @@ import sympy as sp
 from pdelang import Param, System
 
 from ..common.stages import Stage
-from .architectures import ARCHITECTURES
+from .networks.architectures import ARCHITECTURES
 from .residuals import NetworkGroup, Term
 
 
@@ -46,8 +46,13 @@ def _network_line(item: NetworkGroup | str) -> str:
     if isinstance(item, str):
         return item
     g, s = item, item.spec
-    return (f"{', '.join(g.fields)}({', '.join(g.args)}): {_kind(s, _sizes(g))}, "
+    decomposition = getattr(s, "decomposition", None)
+    each = "" if decomposition is None else (
+        f"finite-basis, {decomposition.describe(g.args)}, windows ((1 + cos)/2)^2 "
+        "summing to one, each subdomain a ")
+    return (f"{', '.join(g.fields)}({', '.join(g.args)}): {each}{_kind(s, _sizes(g))}, "
             f"{s.activation}, {s.initialiser} init, inputs scaled to [-1, 1]"
+            + ("" if decomposition is None else " around its centre, times a trained scale")
             + ("; periodic inputs as sin/cos" if any(s.inputs.periodic) else "")
             + (f"; {s.fourier_features} Fourier features" if s.fourier_features else "")
             + (f"; outputs times the RMS of their observations: {_scales(g)}"

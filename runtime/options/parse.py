@@ -26,6 +26,30 @@ def grid_option(text: str) -> int | dict[str, int]:
             "--grid x=65,y=33 (at least 3 each)") from None
 
 
+def subdomains_option(text: str) -> int | dict[str, int]:
+    """`8` (along every coordinate) or `x=8,t=4`."""
+    try:
+        if "=" not in text:
+            return _at_least_one(int(text))
+        out = {}
+        for part in text.split(","):
+            name, _, value = part.partition("=")
+            if not name.strip().isidentifier():
+                raise ValueError
+            out[name.strip()] = _at_least_one(int(value))
+        return out
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a subdomain count: give one per coordinate, e.g. --subdomains "
+            "8 or --subdomains x=8,t=4 (at least 1 each)") from None
+
+
+def _at_least_one(n: int) -> int:
+    if n < 1:
+        raise ValueError
+    return n
+
+
 def _points(n: int) -> int:
     if n < 3:
         raise ValueError

@@ -21,6 +21,7 @@ from .parse import (
     nonnegative_int,
     positive_float,
     positive_int,
+    subdomains_option,
     sweep_option,
     switch_option,
 )
@@ -35,9 +36,17 @@ METHODS = (
            "runtime.pinn", "PINNSolveOptions", "solve_pinn"),
     Method("odil", "the discrete residual of the whole space-time grid solved at once",
            "runtime.odil", "ODILSolveOptions", "solve_odil"),
+    Method("fbpinn", "finite-basis PINNs: a small network per overlapping subdomain, glued by "
+           "windows, trained as pinn is", "runtime.pinn.fbpinn", "FBPINNSolveOptions",
+           "solve_fbpinn"),
+    Method("elm", "extreme-learning-machine FBPINNs: random frozen subdomain networks, output "
+           "weights by sparse least squares (Gauss-Newton when nonlinear)", "runtime.pinn.elm",
+           "ELMSolveOptions", "solve_elm"),
 )
-FD, PINN, ODIL = "fd", "pinn", "odil"
-ALL = (FD, PINN, ODIL)
+FD, PINN, ODIL, FBPINN, ELM = "fd", "pinn", "odil", "fbpinn", "elm"
+PINNS = (PINN, FBPINN)               # the network methods: every pinn option is theirs
+ALL = (FD, *PINNS, ODIL)
+SAMPLED = (*PINNS, ELM)              # the methods on drawn points and networks
 
 
 def _schemes() -> Sequence[str]:
@@ -71,19 +80,19 @@ def _dtypes() -> Sequence[str]:
 
 
 def _activations() -> Sequence[str]:
-    from compiler.pinn.network import ACTIVATIONS
+    from compiler.pinn.networks.mlp import ACTIVATIONS
 
     return tuple(ACTIVATIONS)
 
 
 def _architectures() -> Sequence[str]:
-    from compiler.pinn.architectures import ARCHITECTURES
+    from compiler.pinn.networks.architectures import ARCHITECTURES
 
     return tuple(ARCHITECTURES)
 
 
 def _initialisers() -> Sequence[str]:
-    from compiler.pinn.network import INITIALISERS
+    from compiler.pinn.networks.mlp import INITIALISERS
 
     return INITIALISERS
 
@@ -112,13 +121,15 @@ OPTIONS = Table(METHODS, (
     # -- shared by several methods -------------------------------------------------------
     Option("grid", "int | dict[str, int] | None", None,
            "points per space coordinate: N, or x=N,y=M (odil: time too; pinn: the output "
-           "grid)", ALL, parse=grid_option, shown_default="by the number of dimensions"),
+           "grid)", (*ALL, ELM), parse=grid_option, shown_default="by the number of dimensions"),
     Option("frames", "int | Sequence[float]", 21,
            "output times of time-dependent problems (fd: or a list of times, API only)",
-           (FD, PINN), parse=positive_int),
-    Option("seed", "int", 0, "random seed", (FD, PINN), parse=int),
-    Option("dtype", "str | None", per_method(fd=None, pinn="float32", odil=None),
-           "floating-point type", ALL, choices=_dtypes,
+           (FD, *PINNS, ELM), parse=positive_int),
+    Option("seed", "int", 0, "random seed", (FD, *PINNS, ELM), parse=int),
+    Option("dtype", "str | None",
+           per_method(fd=None, pinn="float32", fbpinn="float32", odil=None,
+                      elm="float64"),
+           "floating-point type", (*ALL, ELM), choices=_dtypes,
            shown_default="float64 for fd and odil on the CPU, float32 for pinn and on GPUs"),
     Option("accuracy", "int", 2, "order of the stencils", (FD, ODIL), choices=_accuracies,
            parse=int),
@@ -126,21 +137,21 @@ OPTIONS = Table(METHODS, (
            "form d(k*d(u, x), x): harmonic (layered media) or arithmetic mean of its two sides",
            (FD, ODIL), choices=_face_means),
     Option("tol", "float", 1e-10, "Newton's tolerance (steady solves; odil: also the fit's "
-           "relative loss decrease)", (FD, ODIL), cli=False),
+           "relative loss decrease)", (FD, ODIL, ELM), cli=False),
     Option("max_iter", "int", 50, "most Newton iterations", (FD, ODIL), cli=False),
     Option("strict", "bool", False,
            "a run that does not converge by its method's criterion is an error (exit status "
            "4, no result files written) instead of a WARNING (exit status 4, files written)",
-           ALL, value=True),
+           (*ALL, ELM), value=True),
     Option("checkpoint", "str | None", None,
            "save the training (pinn) or integration (fd) state in this folder as it goes, to "
            "--resume after an interruption (SIGINT or SIGTERM also save it, there or in a "
-           "default folder)", (FD, PINN), metavar="DIR"),
+           "default folder)", (FD, *PINNS), metavar="DIR"),
     Option("checkpoint_every", "int", 1,
-           "save every N chunks (pinn: 250 steps each; fd: output intervals)", (FD, PINN),
+           "save every N chunks (pinn: 250 steps each; fd: output intervals)", (FD, *PINNS),
            parse=positive_int, metavar="N"),
     Option("resume", "bool", False,
-           "go on from the state saved in --checkpoint DIR (same options)", (FD, PINN),
+           "go on from the state saved in --checkpoint DIR (same options)", (FD, *PINNS),
            value=True),
     # -- fd --------------------------------------------------------------------------------
     Option("scheme", "str | None", None, "first derivatives in transport terms", (FD,),
@@ -171,110 +182,120 @@ OPTIONS = Table(METHODS, (
            cli=False),
     # -- pinn: the network -----------------------------------------------------------------
     Option("layers", "tuple[int, ...] | None", None, "hidden layer widths, e.g. 64,64,64",
-           (PINN,), parse=layers_option,
+           SAMPLED, parse=layers_option,
            shown_default="20,20,20 when the finish is Levenberg-Marquardt, else 64,64,64"),
-    Option("activation", "str", NET.activation, "activation function", (PINN,),
+    Option("activation", "str", NET.activation, "activation function", SAMPLED,
            choices=_activations),
     Option("architecture", "str", NET.architecture,
            "hidden layers: mlp; modified (gated by two encoders of the input); pirate "
            "(PirateNet: first width the gates, one residual block per further width)",
-           (PINN,), choices=_architectures),
+           PINNS, choices=_architectures),
     Option("weight_factorisation", "bool", NET.weight_factorisation,
            "random weight factorisation: every kernel W = V*exp(s), s ~ N(1, 0.1) per "
-           "column", (PINN,), value=True),
-    Option("initialiser", "str", NET.initialiser, "initial weights", (PINN,),
+           "column", PINNS, value=True),
+    Option("initialiser", "str", NET.initialiser, "initial weights", SAMPLED,
            choices=_initialisers, cli=False),
     Option("fourier_features", "int", NET.fourier_features,
-           "random Fourier features of the inputs (0: none)", (PINN,), parse=nonnegative_int),
+           "random Fourier features of the inputs (0: none)", PINNS, parse=nonnegative_int),
     Option("fourier_scale", "float", NET.fourier_scale,
-           "standard deviation of the Fourier features' frequencies", (PINN,), cli=False),
+           "standard deviation of the Fourier features' frequencies", PINNS, cli=False),
     Option("harmonics", "int", NET.harmonics,
-           "sin/cos pairs for each periodic coordinate", (PINN,), cli=False),
+           "sin/cos pairs for each periodic coordinate", PINNS, cli=False),
     Option("hard_constraints", "bool", NET.hard_constraints,
            "penalise every condition in the loss instead of building Dirichlet and initial "
-           "values into the network (u = A + D*N, the default)", (PINN,),
+           "values into the network (u = A + D*N, the default)", SAMPLED,
            flag="--soft-constraints", value=False),
     Option("data_scaling", "bool", NET.data_scaling,
-           "observed fields' outputs times the RMS of their data", (PINN,), cli=False),
+           "observed fields' outputs times the RMS of their data", PINNS, cli=False),
+    # -- fbpinn: the decomposition ---------------------------------------------------------
+    Option("subdomains", "int | dict[str, int]", 4,
+           "subdomains of the box on a regular grid: N along every coordinate (time too), or "
+           "x=N,t=M per coordinate (those not named: 1)", (FBPINN, ELM), parse=subdomains_option,
+           metavar="N|x=N,t=M"),
+    Option("overlap", "float", 0.5,
+           "how far neighbouring subdomains overlap, as a fraction of a subdomain's width, "
+           "in (0, 1]", (FBPINN, ELM), parse=positive_float),
     # -- pinn: training --------------------------------------------------------------------
     Option("budget", "str | float", "default",
            "time for training: quick (60 s), default (480 s), long (1800 s) or seconds; "
            "without step counts each optimiser runs for its share of it, and training stops "
-           "at the budget or the target loss, whichever comes first", (PINN,),
+           "at the budget or the target loss, whichever comes first", PINNS,
            metavar="quick|default|long|SECONDS"),
-    Option("steps", "int | None", None, "Adam steps", (PINN,), parse=nonnegative_int,
+    Option("steps", "int | None", None, "Adam steps", PINNS, parse=nonnegative_int,
            shown_default="by time: a share of the budget (0.15, at most 2000 steps, "
                          "before lm; 0.4 before lbfgs); 4000 when another count is given"),
     Option("lbfgs_steps", "int | None", None, "L-BFGS steps after Adam (optimizer lbfgs)",
-           (PINN,), parse=nonnegative_int,
+           PINNS, parse=nonnegative_int,
            shown_default="by time, the rest of the budget; 2000 when another count is given"),
     Option("lm_steps", "int | None", None,
-           "Levenberg-Marquardt steps after Adam (optimizer lm)", (PINN,),
+           "Levenberg-Marquardt steps after Adam (optimizer lm)", PINNS,
            parse=nonnegative_int,
            shown_default="by time, the rest of the budget; 1000 when another count is given"),
     Option("finish_dtype", "str", "float64",
            "precision of the optimiser after Adam (Adam trains in --dtype): float64 gets "
-           "past float32's plateau of the loss", (PINN,), choices=("float32", "float64")),
+           "past float32's plateau of the loss", PINNS, choices=("float32", "float64")),
     Option("target_loss", "float", 1e-10, "stop training once the loss is this low (0: "
-           "never)", (PINN,), parse=float),
+           "never)", PINNS, parse=float),
     Option("causal", "bool | None", None,
            "causal training: the equations' residual weighted by time slab, later times "
            "opened once earlier ones are fitted (Wang, Sankaran and Perdikaris 2022)",
-           (PINN,), parse=switch_option, metavar="on|off",
+           PINNS, parse=switch_option, metavar="on|off",
            shown_default="on for time-dependent problems"),
     Option("time_windows", "int | None", None,
            "time marching: cut the time interval into this many windows, one network each, "
            "trained in turn from the previous window's end (1: one network for all times)",
-           (PINN,), parse=positive_int,
+           PINNS, parse=positive_int,
            shown_default="from the spec: 2 per crossing of the domain by its fastest "
                          "transport, when more than one"),
-    Option("learning_rate", "float", 2e-3, "Adam's initial learning rate", (PINN,),
+    Option("learning_rate", "float", 2e-3, "Adam's initial learning rate", PINNS,
            parse=positive_float, flag="--lr"),
-    Option("decay_rate", "float", 0.5, "learning rate factor every decay_steps", (PINN,),
+    Option("decay_rate", "float", 0.5, "learning rate factor every decay_steps", PINNS,
            cli=False),
-    Option("decay_steps", "int", 1000, "Adam steps between learning rate decays", (PINN,),
+    Option("decay_steps", "int", 1000, "Adam steps between learning rate decays", PINNS,
            cli=False),
-    Option("points", "int | None", None, "interior collocation points", (PINN,),
+    Option("points", "int | None", None, "interior collocation points", SAMPLED,
            parse=positive_int, shown_default="1024; with lm, 4 per trainable if more"),
-    Option("boundary_points", "int", 256, "points on the faces, all together", (PINN,),
+    Option("boundary_points", "int", 256, "points on the faces, all together", SAMPLED,
            parse=positive_int),
-    Option("initial_points", "int", 256, "points at the initial time", (PINN,), cli=False),
-    Option("sampler", "str", "sobol", "how points are drawn", (PINN,), choices=_samplers),
+    Option("initial_points", "int", 256, "points at the initial time", SAMPLED, cli=False),
+    Option("sampler", "str", "sobol", "how points are drawn", SAMPLED, choices=_samplers),
     Option("resample_every", "int | None", None, "draw new points every this many steps "
-           "of Adam or Levenberg-Marquardt (0: never)", (PINN,), parse=nonnegative_int,
+           "of Adam or Levenberg-Marquardt (0: never)", PINNS, parse=nonnegative_int,
            shown_default="for time-dependent problems 1000 Adam, 100 lm steps; else never"),
     Option("adaptive_sampling", "bool | None", None,
-           "resample by residual (RAR-D)", (PINN,), parse=switch_option, metavar="on|off",
+           "resample by residual (RAR-D)", PINNS, parse=switch_option, metavar="on|off",
            shown_default="on for time-dependent problems"),
     Option("weights", "Mapping[str, float] | str | None", None,
            "balance the loss terms by learning-rate annealing (weights=\"adaptive\", the "
            "same as --balance annealing; the API also takes an initial weight per term "
-           "name)", (PINN,), flag="--adaptive-weights",
+           "name)", PINNS, flag="--adaptive-weights",
            value="adaptive"),
     Option("balance", "str", "none",
            "balance the loss terms' weights every balance_every Adam steps: learning-rate "
            "annealing (as --adaptive-weights), gradient norms (gradnorm) or NTK traces (ntk); "
-           "regularization terms keep theirs", (PINN,), choices=_balancers),
+           "regularization terms keep theirs", PINNS, choices=_balancers),
     Option("balance_every", "int | None", None,
-           "Adam steps between balancings of the loss weights, a multiple of chunk", (PINN,),
+           "Adam steps between balancings of the loss weights, a multiple of chunk", PINNS,
            cli=False, shown_default="every chunk"),
-    Option("chunk", "int", 250, "Adam steps per compiled chunk (and checkpoint)", (PINN,),
+    Option("chunk", "int", 250, "Adam steps per compiled chunk (and checkpoint)", PINNS,
            cli=False),
     # -- inverse problems --------------------------------------------------------------------
-    Option("fit_steps", "int | None", per_method(fd=None, odil=50),
-           "most iterations of the fit", (FD, ODIL), parse=positive_int, group="inverse",
-           shown_default="fd 100 with lm, 300 with lbfgs; odil 50"),
+    Option("fit_steps", "int | None", per_method(fd=None, odil=50, elm=20),
+           "most iterations of the fit (elm: Gauss-Newton steps)", (FD, ODIL, ELM),
+           parse=positive_int, group="inverse",
+           shown_default="fd 100 with lm, 300 with lbfgs; odil 50; elm 20"),
     Option("optimizer", "str", "auto",
            "fd fitting: Levenberg-Marquardt (lm) or L-BFGS; auto: lm for a few unknown "
            "constants, lbfgs for unknown fields. pinn: the optimiser after Adam; auto: lm "
            "for networks of up to 4000 trainables when training by time, else lbfgs",
-           (FD, PINN), choices=_optimizers),
-    Option("data_weight", "float | None", per_method(pinn=None, odil=1.0),
-           "weight of the data misfit against the equations' residual", (PINN, ODIL),
+           (FD, *PINNS), choices=_optimizers),
+    Option("data_weight", "float | None", per_method(pinn=None, fbpinn=None, odil=1.0),
+           "weight of the data misfit against the equations' residual", (*PINNS, ODIL),
            parse=positive_float, group="inverse",
            shown_default="odil 1; pinn: the equations' mean square on the initial state over "
            "the data's (inverse problems in time with an unknown coefficient field; else 1)"),
-    Option("regularization", "float | None", per_method(fd=0.0, pinn=None, odil=0.0),
+    Option("regularization", "float | None",
+           per_method(fd=0.0, pinn=None, fbpinn=None, odil=0.0),
            "smoothness penalty on unknown coefficient fields: LAMBDA times the mean squared "
            "gradient", ALL, parse=float, group="inverse", metavar="LAMBDA",
            shown_default="fd, odil 0; pinn: 1e-4 of the equations' mean square on the "

@@ -29,6 +29,8 @@ def plot_solution(solution, path: str | Path | None = None, fields: list[str] | 
         return _snapshots(solution, names[0], path, plt)
     extras = [lambda ax, figure, solution, k=k: _inferred_panel(ax, figure, solution, k)
               for k in inferred]
+    if solution.meta.get("method") in ("fbpinn", "elm"):
+        extras.append(_subdomain_panel)
     if "loss_history" in solution.meta:
         extras.append(_loss_panel)
     errors = [n for n in names if solution.exact_values(n) is not None]
@@ -56,6 +58,46 @@ def _inferred_panel(ax, figure, solution, name: str) -> None:
     else:
         _heat_map(ax, figure, solution, args, values, name, "magma")
     ax.set_title(f"inferred {name}({', '.join(args)})")
+
+
+def _subdomain_panel(ax, figure, solution) -> None:
+    """A finite-basis network's subdomains: in 1-D each one's window (they sum to one),
+    in 2-D or more each one's reach in the first two coordinates, centres marked."""
+    from compiler.pinn.networks.decomposition import Decomposition, subdomain_counts
+
+    options = solution.meta.get("options", {})
+    args = list(solution.system.fields[0].args)
+    bounds = [solution.system.coordinate(a).bounds for a in args]
+    counts = subdomain_counts(options.get("subdomains", 1), args)
+    layout = Decomposition(tuple(b[0] for b in bounds), tuple(b[1] for b in bounds), counts,
+                           float(options.get("overlap", 0.5)))
+    if len(args) == 1:
+        x = np.linspace(*bounds[0], 1000)
+        z = (x[:, None] - layout.centres()[None, :, 0]) / layout.reach[0]
+        bumps = np.where(np.abs(z) < 1, ((1 + np.cos(np.pi * z)) / 2) ** 2, 0.0)
+        ax.plot(x, bumps / bumps.sum(axis=1, keepdims=True), lw=0.8)
+        ax.set_xlabel(args[0])
+        ax.set_ylabel("window")
+    else:
+        from matplotlib.patches import Rectangle
+
+        centres = layout.centres()
+        seen = set()
+        for c in centres:
+            key = (round(c[0], 12), round(c[1], 12))
+            if key in seen:
+                continue
+            seen.add(key)
+            ax.add_patch(Rectangle((c[0] - layout.reach[0], c[1] - layout.reach[1]),
+                                   2 * layout.reach[0], 2 * layout.reach[1], fill=False,
+                                   lw=0.6, alpha=0.6))
+        ax.plot(centres[:, 0], centres[:, 1], "k.", ms=3)
+        ax.set_xlim(*bounds[0])
+        ax.set_ylim(*bounds[1])
+        ax.set_xlabel(args[0])
+        ax.set_ylabel(args[1])
+        ax.set_aspect("equal")
+    ax.set_title(f"{layout.size} subdomains, overlap {layout.overlap:g}")
 
 
 def _loss_panel(ax, figure, solution) -> None:

@@ -45,7 +45,7 @@ def default_dtype(method: str) -> str:
     """float32 for pinn everywhere, and for fd and odil on accelerators (GPU, TPU), whose
     double precision is slow or absent; float64 for fd and odil on the CPU (as SciPy,
     py-pde and MethodOfLines)."""
-    if method == "pinn" or jax.default_backend() != "cpu":
+    if method in ("pinn", "fbpinn") or jax.default_backend() != "cpu":
         return "float32"
     return "float64"
 

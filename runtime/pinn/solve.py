@@ -53,19 +53,20 @@ def check_pinn_options(options) -> None:
     options.training()                     # TrainOptions checks the training options
 
 
-def _network(self) -> PINNOptions:
+def network_options(self, default_layers: tuple[int, ...] = PINNOptions.layers
+                    ) -> PINNOptions:
     """The options of the pinn compiler (`compiler.pinn.PINNOptions`); layers None: small
     ones (LM_LAYERS) when Levenberg-Marquardt may finish (chosen, or auto when training by
-    time), else the compiler's."""
+    time), else `default_layers`."""
     lm = self.optimizer == "lm" or (self.optimizer == "auto" and self.training().by_time)
-    layers = self.layers or (LM_LAYERS if lm else PINNOptions.layers)
+    layers = self.layers or (LM_LAYERS if lm else default_layers)
     return PINNOptions(tuple(layers), self.activation, self.initialiser,
                        self.fourier_features, self.fourier_scale, self.harmonics,
                        self.hard_constraints, self.data_scaling, self.architecture,
                        self.weight_factorisation)
 
 
-def _training(self) -> TrainOptions:
+def training_options(self) -> TrainOptions:
     """The options of training (`TrainOptions`)."""
     names = [f.name for f in fields(TrainOptions)]
     return TrainOptions(**{n: getattr(self, n) for n in names})
@@ -73,7 +74,7 @@ def _training(self) -> TrainOptions:
 
 PINNSolveOptions = OPTIONS.options_class(
     "pinn", "PINNSolveOptions", module=__name__, check=check_pinn_options,
-    namespace={"network": _network, "training": _training},
+    namespace={"network": network_options, "training": training_options},
     doc="Everything `solve(..., method=\"pinn\")` accepts (see "
         "`runtime.options.describe(\"pinn\")`): the network (`network()`: compiler.pinn's "
         "PINNOptions), training (`training()`: TrainOptions), the output grid (`grid`, "
@@ -81,17 +82,18 @@ PINNSolveOptions = OPTIONS.options_class(
 
 
 def solve_pinn(system: System, options: PINNSolveOptions,
-               observers: Sequence[Callable] = ()) -> Solution:
+               observers: Sequence[Callable] = (), method: str = "pinn") -> Solution:
     """Train and sample. Matrix products run at full precision of the dtype: on GPUs JAX's
     default lets float32 products round their inputs to TF32 (10-bit mantissa), which
     stalled L-BFGS on Poisson at loss 6.4e-7 (error 1.5e-4 on an H200, 1.5e-5 with full
     products, for 13% more time per Adam step); on CPUs nothing changes."""
     x64 = options.dtype == "float64" or options.finish_dtype == "float64"
     with jax.enable_x64(x64), jax.default_matmul_precision("highest"):
-        return _solve(system, options, observers, x64)
+        return _solve(system, options, observers, x64, method)
 
 
-def _solve(system: System, options: PINNSolveOptions, observers, x64: bool) -> Solution:
+def _solve(system: System, options: PINNSolveOptions, observers, x64: bool,
+           method: str) -> Solution:
     started = clock.perf_counter()
     dtype = jnp.float64 if options.dtype == "float64" else jnp.float32
     if options.regularization and not any(p.is_field for p in system.unknown_params):
@@ -100,7 +102,8 @@ def _solve(system: System, options: PINNSolveOptions, observers, x64: bool) -> S
                           hint="leave out --regularization")
     windows = time_windows(system, options)
     if windows > 1:
-        return _solve_marching(system, options, observers, x64, dtype, windows, started)
+        return _solve_marching(system, options, observers, x64, dtype, windows, started,
+                               method)
     program = lowered(system, options.network())
     same_run = {k: v for k, v in _options_meta(options).items() if k != "devices"}
     with checkpointing("pinn", system, options, same_run) as checkpoint:   # any devices
@@ -116,7 +119,7 @@ def _solve(system: System, options: PINNSolveOptions, observers, x64: bool) -> S
     nets = jax.device_get(result.nets)             # calls evaluate on one device
     evaluate = jax.jit(program.evaluate)
     params = inferred_params(program, result.nets, flat, mesh[0].shape)
-    evaluator = _evaluator(program.coordinates, x64, dtype,
+    evaluator = point_evaluator(program.coordinates, x64, dtype,
                            lambda pts: evaluate(nets, jnp.asarray(pts), result.physical))
     extra = {"steps": result.steps, "final_loss": float(result.history["loss"][-1]),
              "loss_weights": result.weights, "training_time_s": result.wall_time,
@@ -124,13 +127,13 @@ def _solve(system: System, options: PINNSolveOptions, observers, x64: bool) -> S
              **result.placement.describe()}
     if result.trajectory:
         extra["unknown_history"] = _history(result.trajectory)
-    return finish_solution("pinn", system, grid, _grid_values(system, program, flat, mesh),
+    return finish_solution(method, system, grid, grid_values(system, program, flat, mesh),
                            params, _options_meta(options), extra, started, evaluator,
                            convergence=training_convergence(program, result))
 
 
 def _solve_marching(system: System, options: PINNSolveOptions, observers, x64: bool, dtype,
-                    windows: int, started: float) -> Solution:
+                    windows: int, started: float, method: str = "pinn") -> Solution:
     """Time marching (`runtime.pinn.marching`): one network per time window."""
     check_marching_options(options)
     march = marched(system, options.network(), windows)
@@ -151,9 +154,9 @@ def _solve_marching(system: System, options: PINNSolveOptions, observers, x64: b
              "loss_weights": result.last.weights, "training_time_s": result.wall_time,
              "loss_history": _history(result.history()), **info,
              **result.last.placement.describe()}
-    return finish_solution("pinn", system, grid, _grid_values(system, program, flat, mesh), {},
+    return finish_solution(method, system, grid, grid_values(system, program, flat, mesh), {},
                            _options_meta(options), extra, started,
-                           _evaluator(program.coordinates, x64, dtype, at),
+                           point_evaluator(program.coordinates, x64, dtype, at),
                            convergence=marching_convergence(result))
 
 
@@ -176,13 +179,13 @@ def marching_convergence(result) -> Convergence:
                    reason=f"{counted}; window {k + 1}: {verdicts[k].reason}")
 
 
-def _grid_values(system: System, program: PINNProgram, flat: dict, mesh) -> dict:
+def grid_values(system: System, program: PINNProgram, flat: dict, mesh) -> dict:
     """Each field on the output grid (over its own arguments)."""
     return {f.name: _reduce_to_args(np.asarray(flat[f.name]).reshape(mesh[0].shape),
                                     program.coordinates, f.args) for f in system.fields}
 
 
-def _evaluator(coordinates: tuple[str, ...], x64: bool, dtype,
+def point_evaluator(coordinates: tuple[str, ...], x64: bool, dtype,
                evaluate_points: Callable[[np.ndarray], Mapping]) -> Callable:
     """The Solution's evaluator: (field name, coordinates) -> values, from a function of a
     point array (n, len(coordinates)) to every output."""

@@ -157,7 +157,7 @@ def test_the_regularization_of_a_2d_field_is_its_gradient():
 def test_a_positive_number_guess_makes_a_positive_field():
     """guess 2: c = 2 exp(MLP), checked against the MLP applied on its own; a guess that is
     an expression (1 + x) stays additive, c = 1 + x + MLP."""
-    from compiler.pinn.network import apply_mlp, with_output_layer
+    from compiler.pinn.networks.mlp import apply_mlp, with_output_layer
 
     def system_with(guess):
         xs = np.linspace(0.1, 0.9, 5)

@@ -12,7 +12,7 @@ from compiler.common.stencils import central
 from compiler.errors import LoweringError
 from compiler.pinn import PINNOptions, apply_mlp, lower_pinn
 from compiler.pinn.derivatives import derivatives_at, plan_chains
-from compiler.pinn.network import InputMap, MLPSpec, init_mlp
+from compiler.pinn.networks.mlp import InputMap, MLPSpec, init_mlp
 
 
 def fd_derivative(f, x, axes, h=1e-2, accuracy=8):

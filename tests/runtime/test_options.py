@@ -41,7 +41,13 @@ OLD_DEFAULTS = {
     "odil": dict(grid=None, accuracy=2, face_mean="harmonic", tol=1e-10, max_iter=50,
                  dtype=None, fit_steps=50, data_weight=1.0, regularization=0.0, devices=None,
                  mesh=None, strict=False),
+    "elm": dict(grid=None, frames=21, seed=0, dtype="float64", tol=1e-10, strict=False,
+                layers=None, activation="tanh", initialiser="glorot", hard_constraints=True,
+                subdomains=4, overlap=0.5, points=None, boundary_points=256,
+                initial_points=256, sampler="sobol", fit_steps=20),
 }
+# issue 18: fbpinn takes every option of pinn, and the decomposition's
+OLD_DEFAULTS["fbpinn"] = dict(OLD_DEFAULTS["pinn"], subdomains=4, overlap=0.5)
 
 
 def _options_class(method: str) -> type:
@@ -102,8 +108,8 @@ def test_every_option_has_help_a_default_and_a_flag_or_an_api_only_mark(option):
 
 def test_choices_come_from_where_the_things_are_implemented():
     from compiler.fd.options import SCHEMES
-    from compiler.pinn.architectures import ARCHITECTURES
-    from compiler.pinn.network import ACTIVATIONS
+    from compiler.pinn.networks.architectures import ARCHITECTURES
+    from compiler.pinn.networks.mlp import ACTIVATIONS
     from runtime.fd.fit import OPTIMIZERS
     from runtime.pinn.sampling import SAMPLERS
     from runtime.time.integrators import HOST_INTEGRATORS, INTEGRATORS
@@ -205,7 +211,10 @@ def test_solve_help_has_a_group_per_method_and_the_shared_ones():
         assert title in text
     fd = text[text.index("options of fd:"):text.index("options of pinn:")]
     assert "--integrator" in fd and "--layers" not in fd
-    assert "--lr LEARNING_RATE" in text and "(default: 0.002)" in text
+    assert "--lr LEARNING_RATE" in text and "0.002)" in text
+    pinn = text[text.index("options of pinn:"):text.index("options of odil:")]
+    assert "--lr" in pinn and "--subdomains" not in pinn      # pinn's, shared by its kin
+    assert "--subdomains" in text[text.index("options of fbpinn:"):]
 
 
 @pytest.mark.parametrize("flags, method, users", [
@@ -217,7 +226,7 @@ def test_solve_help_has_a_group_per_method_and_the_shared_ones():
     (["--soft-constraints"], "odil", "pinn"),
     (["--lr", "0.1"], "fd", "pinn"),
     (["--optimizer", "lm"], "odil", "fd, pinn"),
-    (["--data-weight", "2"], "fd", "pinn, odil"),
+    (["--data-weight", "2"], "fd", "pinn, fbpinn, odil"),
     (["--parts"], "pinn", "fd"),
 ])
 def test_a_flag_of_another_method_exits_1_naming_its_methods(examples_dir, capsys, flags,

@@ -3,7 +3,7 @@
 Inputs are scaled from the domain to [-1, 1]; a periodic coordinate enters as sin and cos
 of its phase (so periodicity holds exactly, for every parameter value); optional random
 Fourier features widen the input. The hidden layers are one of the `ARCHITECTURES` (mlp,
-modified MLP, PirateNet; compiler/pinn/architectures.py), optionally with random weight
+modified MLP, PirateNet; compiler/pinn/networks/architectures.py), optionally with random weight
 factorisation; a linear output layer, the last of `params["layers"]`, ends each. `init_mlp`
 draws the parameters, `apply_mlp` evaluates one point; both are pure, so `jax.jvp`, `vmap`
 and `grad` compose through them. `fit_output_layer` sets the output layer by least squares
@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import jax
 import jax.numpy as jnp
 
-from ..errors import LoweringError
+from ...errors import LoweringError
 from .architectures import ARCHITECTURES, init_dense, kernel, key_chain, with_kernel
 
 ACTIVATIONS: dict[str, Callable[[jax.Array], jax.Array]] = {
@@ -60,7 +60,7 @@ class InputMap:
 @dataclass(frozen=True)
 class MLPSpec:
     """A network from the mapped inputs through `hidden` layers (of `architecture`, see
-    compiler/pinn/architectures.py for how it reads them) to `outputs` values."""
+    compiler/pinn/networks/architectures.py for how it reads them) to `outputs` values."""
 
     inputs: InputMap
     hidden: tuple[int, ...]
@@ -82,6 +82,12 @@ class MLPSpec:
         if not self.hidden or min(self.hidden) < 1:
             raise LoweringError(f"hidden layers {self.hidden} must be positive widths")
         self._check_architecture()
+
+    def init(self, key: jax.Array, dtype=jnp.float32) -> dict:
+        return init_mlp(self, key, dtype)
+
+    def apply(self, params: dict, x: jax.Array) -> jax.Array:
+        return apply_mlp(self, params, x)
 
     def _check_architecture(self) -> None:
         kind = ARCHITECTURES.get(self.architecture)

@@ -11,7 +11,7 @@ from compiler.common.stencils import central
 from compiler.errors import LoweringError
 from compiler.pinn import PINNOptions, lower_pinn
 from compiler.pinn.derivatives import derivatives_at
-from compiler.pinn.network import (
+from compiler.pinn.networks.mlp import (
     InputMap,
     MLPSpec,
     apply_mlp,

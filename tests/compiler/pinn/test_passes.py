@@ -10,7 +10,7 @@ import pdelang as pl
 from compiler.pinn import PINNOptions, lower_pinn
 from compiler.pinn.constraints import constrain_groups, hard_conditions
 from compiler.pinn.lower import make_networks, to_residuals
-from compiler.pinn.network import init_mlp
+from compiler.pinn.networks.mlp import init_mlp
 from compiler.pinn.residuals import NetworkGroup, Term
 
 from ..test_pinn_lowering import fd_derivative

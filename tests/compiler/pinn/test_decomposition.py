@@ -1,0 +1,83 @@
+"""Finite-basis networks: the windows form a partition of unity equal to the formula
+evaluated over every subdomain; the network is smooth across subdomain edges (its exact
+derivatives agree with finite differences of itself); a point's cost does not depend on
+how many subdomains there are (the same 2^d candidates)."""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from compiler.errors import LoweringError
+from compiler.pinn.networks.decomposition import Decomposition, FBPINNSpec, subdomain_net
+
+
+@pytest.fixture(autouse=True)
+def x64():
+    with jax.enable_x64(True):
+        yield
+
+
+def every_window(decomposition: Decomposition, x: np.ndarray) -> np.ndarray:
+    """(n, size): the normalised windows of all subdomains at the points, by the formula."""
+    z = (x[:, None, :] - decomposition.centres()[None]) / decomposition.reach
+    bump = np.where(np.abs(z) < 1, ((1 + np.cos(np.pi * z)) / 2) ** 2, 0.0).prod(axis=2)
+    return bump / bump.sum(axis=1, keepdims=True)
+
+
+@pytest.mark.parametrize("counts, overlap", [((7,), 0.5), ((4, 3), 0.25), ((2, 3, 2), 1.0)])
+def test_the_candidates_carry_every_nonzero_window(counts, overlap):
+    d = len(counts)
+    decomposition = Decomposition((-1.0,) * d, tuple(np.arange(1, d + 1, dtype=float)),
+                                  counts, overlap)
+    rng = np.random.default_rng(0)
+    x = rng.uniform(decomposition.lower, decomposition.upper, (2000, d))
+    index, window = jax.vmap(decomposition.candidates)(jnp.asarray(x))
+    assert index.shape == (2000, 2 ** d)
+    gathered = np.zeros((2000, decomposition.size))
+    np.add.at(gathered, (np.arange(2000)[:, None], np.asarray(index)), np.asarray(window))
+    np.testing.assert_allclose(gathered, every_window(decomposition, x), atol=1e-12)
+    np.testing.assert_allclose(gathered.sum(axis=1), 1.0, atol=1e-12)
+
+
+def test_the_network_is_smooth_across_subdomain_edges():
+    """First and second derivatives by nested jvp against central differences of the
+    network itself, at points on and beside the subdomains' centres and edges."""
+    decomposition = Decomposition((0.0,), (3.0,), (6,), 0.5)
+    spec = FBPINNSpec(decomposition, subdomain_net((8, 8), 1, 1))
+    params = spec.init(jax.random.PRNGKey(1), jnp.float64)
+    f = jax.vmap(lambda x: spec.apply(params, jnp.atleast_1d(x))[0])
+    first = jax.vmap(jax.grad(lambda x: spec.apply(params, jnp.atleast_1d(x))[0]))
+    second = jax.vmap(jax.grad(jax.grad(lambda x: spec.apply(params, jnp.atleast_1d(x))[0])))
+    x = jnp.asarray(np.concatenate([np.arange(7) * 0.5, np.arange(6) * 0.5 + 0.25,
+                                    [0.37, 2.91]]))
+    h = 1e-3          # fourth-order differences: truncation ~h^4, rounding ~1e-16/h^2
+    slope = (8 * (f(x + h) - f(x - h)) - (f(x + 2 * h) - f(x - 2 * h))) / (12 * h)
+    curvature = (16 * (f(x + h) + f(x - h)) - (f(x + 2 * h) + f(x - 2 * h)) - 30 * f(x)) / (
+        12 * h**2)
+    np.testing.assert_allclose(first(x), slope, rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(second(x), curvature, rtol=1e-4, atol=1e-6)
+
+
+def test_a_point_reads_the_same_number_of_networks_whatever_the_count():
+    """The compiled evaluation of one point holds 2^d subdomain networks: its operation
+    count is the same for 4 and 64 subdomains (the gather only indexes further)."""
+    costs = []
+    for n in (2, 8):
+        spec = FBPINNSpec(Decomposition((0.0, 0.0), (1.0, 1.0), (n, n), 0.5),
+                          subdomain_net((16, 16), 1, 2))
+        params = spec.init(jax.random.PRNGKey(0), jnp.float64)
+        points = jnp.full((256, 2), 0.3)
+        compiled = jax.jit(jax.vmap(spec.apply, in_axes=(None, 0))).lower(
+            params, points).compile()
+        costs.append(compiled.cost_analysis()["flops"])
+    assert costs[1] <= 1.05 * costs[0], costs
+
+
+def test_overlap_outside_its_range_is_refused():
+    with pytest.raises(LoweringError, match=r"overlap .* in \(0, 1\]"):
+        Decomposition((0.0,), (1.0,), (4,), 1.5)
+    with pytest.raises(LoweringError, match="overlap"):
+        Decomposition((0.0,), (1.0,), (4,), 0.0)
