@@ -40,8 +40,9 @@ def subdomains_option(text: str) -> int | dict[str, int]:
         return out
     except ValueError:
         raise argparse.ArgumentTypeError(
-            f"{text!r} is not a subdomain count: give one per coordinate, e.g. --subdomains "
-            "8 or --subdomains x=8,t=4 (at least 1 each)") from None
+            f"{text!r} is not a subdomain count: give one for every coordinate, e.g. "
+            "--subdomains 8, or one per coordinate, --subdomains x=8,y=4 (at least 1 "
+            "each)") from None
 
 
 def _at_least_one(n: int) -> int:

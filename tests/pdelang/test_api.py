@@ -527,6 +527,38 @@ def poisson_ball():
         exact={u: x * y * z + exp(x + y) * sin(sp.sqrt(2) * z)})
 
 
+def sine_frequency():
+    w = sp.Symbol("w")
+    return pl.PDESystem(
+        equations=[sp.Eq(u(x).diff(x), cos(w * x))],
+        conditions=[sp.Eq(u(-2 * pi), 0)],
+        domain={x: (-2 * pi, 2 * pi)}, params={w: 15}, exact={u: sin(w * x) / w})
+
+
+def damped_oscillator():
+    mu, k = sp.symbols("mu k")
+    omega = sp.sqrt(k - mu**2 / 4)
+    U = u(t)
+    return pl.PDESystem(
+        equations=[sp.Eq(U.diff(t, 2) + mu * U.diff(t) + k * U, 0)],
+        conditions=[sp.Eq(u(0), 1), sp.Eq(U.diff(t).subs(t, 0), 0)],
+        domain={t: (0, 1)}, params={mu: 4, k: 400},
+        exact={u: exp(-mu / 2 * t) * (cos(omega * t) + mu / 2 / omega * sin(omega * t))})
+
+
+def poisson_multiscale():
+    U = u(x, y)
+    modes = [sin(2**j * pi * x) * sin(2**j * pi * y) for j in range(4)]
+    return pl.PDESystem(
+        equations=[sp.Eq(-(U.diff(x, 2) + U.diff(y, 2)),
+                         2 * pi**2 * sum(4**j * m for j, m in enumerate(modes)))],
+        conditions=[sp.Eq(u(0, y), 0), sp.Eq(u(1, y), 0), sp.Eq(u(x, 0), 0),
+                    sp.Eq(u(x, 1), 0)],
+        domain={x: (0, 1), y: (0, 1)}, exact={u: sum(modes)})
+
+
+SYMPY_FORMS.update({f.__name__: f for f in (sine_frequency, damped_oscillator,
+                                            poisson_multiscale)})
 SHAPED_FORMS = {f.__name__: f for f in (poisson_disk, annulus_neumann, lshape, heat_disk,
                                         wave_obstacle, poisson_ball)}
 SYMPY_FORMS.update(SHAPED_FORMS)
