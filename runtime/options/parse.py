@@ -10,51 +10,37 @@ import numpy as np
 
 def grid_option(text: str) -> int | dict[str, int]:
     """`65` (every space coordinate) or `x=65,y=33`."""
-    try:
-        if "=" not in text:
-            return _points(int(text))
-        out = {}
-        for part in text.split(","):
-            name, _, value = part.partition("=")
-            if not name.strip().isidentifier():
-                raise ValueError
-            out[name.strip()] = _points(int(value))
-        return out
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"{text!r} is not a grid: give points per coordinate, e.g. --grid 65 or "
-            "--grid x=65,y=33 (at least 3 each)") from None
+    return _per_coordinate(text, 3, f"{text!r} is not a grid: give points per coordinate, "
+                           "e.g. --grid 65 or --grid x=65,y=33 (at least 3 each)")
 
 
 def subdomains_option(text: str) -> int | dict[str, int]:
     """`8` (along every coordinate) or `x=8,t=4`."""
+    return _per_coordinate(text, 1, f"{text!r} is not a subdomain count: give one for every "
+                           "coordinate, e.g. --subdomains 8, or one per coordinate, "
+                           "--subdomains x=8,y=4 (at least 1 each)")
+
+
+def _per_coordinate(text: str, least: int, message: str) -> int | dict[str, int]:
+    """An int for every coordinate, or `name=int,...` per coordinate, each >= least."""
+    def count(value: str) -> int:
+        n = int(value)
+        if n < least:
+            raise ValueError
+        return n
+
     try:
         if "=" not in text:
-            return _at_least_one(int(text))
+            return count(text)
         out = {}
         for part in text.split(","):
             name, _, value = part.partition("=")
             if not name.strip().isidentifier():
                 raise ValueError
-            out[name.strip()] = _at_least_one(int(value))
+            out[name.strip()] = count(value)
         return out
     except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"{text!r} is not a subdomain count: give one for every coordinate, e.g. "
-            "--subdomains 8, or one per coordinate, --subdomains x=8,y=4 (at least 1 "
-            "each)") from None
-
-
-def _at_least_one(n: int) -> int:
-    if n < 1:
-        raise ValueError
-    return n
-
-
-def _points(n: int) -> int:
-    if n < 3:
-        raise ValueError
-    return n
+        raise argparse.ArgumentTypeError(message) from None
 
 
 def positive_float(text: str) -> float:
