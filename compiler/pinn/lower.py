@@ -190,8 +190,11 @@ def decomposed(system: System, args: tuple[str, ...], lower: tuple[float, ...],
     given = options.subdomains
     counts = subdomain_counts(given if isinstance(given, int) else dict(given), args)
     decomposition = Decomposition(lower, upper, counts, options.overlap)
+    coarse = []
+    for _ in range(options.levels - 1):
+        coarse.append((coarse[-1] if coarse else decomposition).coarser())
     return FBPINNSpec(decomposition, subdomain_net(tuple(options.layers), outputs, len(args),
-                                                   **network))
+                                                   **network), tuple(coarse))
 
 
 def to_residuals(system: System, groups: tuple[NetworkGroup, ...], coordinates: tuple[str, ...],

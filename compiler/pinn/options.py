@@ -21,7 +21,8 @@ class PINNOptions:
     kernel as W = V * exp(s) (random weight factorisation). `subdomains` (None: one
     network): a finite-basis network (compiler/pinn/networks/decomposition.py), N subdomains along
     every coordinate or ((name, N), ...) per coordinate, neighbours overlapping by `overlap`
-    of their width; `layers` is then each subdomain's network."""
+    of their width; `layers` is then each subdomain's network; `levels` > 1 adds coarser
+    decompositions (multilevel windows), each halving the counts."""
 
     layers: tuple[int, ...] = (64, 64, 64)
     activation: str = "tanh"
@@ -35,3 +36,4 @@ class PINNOptions:
     weight_factorisation: bool = False
     subdomains: int | tuple[tuple[str, int], ...] | None = None
     overlap: float = 0.5
+    levels: int = 1

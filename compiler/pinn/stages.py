@@ -47,8 +47,9 @@ def _network_line(item: NetworkGroup | str) -> str:
         return item
     g, s = item, item.spec
     decomposition = getattr(s, "decomposition", None)
+    coarse = "".join(f" + a level of {d.size}" for d in getattr(s, "coarse", ()))
     each = "" if decomposition is None else (
-        f"finite-basis, {decomposition.describe(g.args)}, windows ((1 + cos)/2)^2 "
+        f"finite-basis, {decomposition.describe(g.args)}{coarse}, windows ((1 + cos)/2)^2 "
         "summing to one, each subdomain a ")
     return (f"{', '.join(g.fields)}({', '.join(g.args)}): {each}{_kind(s, _sizes(g))}, "
             f"{s.activation}, {s.initialiser} init, inputs scaled to [-1, 1]"

@@ -215,6 +215,10 @@ OPTIONS = Table(METHODS, (
     Option("overlap", "float", 0.5,
            "how far neighbouring subdomains overlap, as a fraction of a subdomain's width, "
            "in (0, 1]", (FBPINN, ELM), parse=positive_float),
+    Option("levels", "int", 1,
+           "multilevel windows: this many levels, the finest of --subdomains, each coarser "
+           "one halving the count per coordinate (to 1), their networks' outputs summed",
+           (FBPINN,), parse=positive_int),
     # -- pinn: training --------------------------------------------------------------------
     Option("budget", "str | float", "default",
            "time for training: quick (60 s), default (480 s), long (1800 s) or seconds; "

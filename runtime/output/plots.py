@@ -96,7 +96,9 @@ def _subdomain_panel(ax, figure, solution) -> None:
         ax.set_ylim(*bounds[1])
         ax.set_xlabel(args[0])
         ax.set_ylabel(args[1])
-        ax.set_aspect("equal")
+        time = solution.system.time
+        if time is None or time.name not in args[:2]:       # lengths alike: true shapes
+            ax.set_aspect("equal")
     ax.set_title(f"{layout.size} subdomains, overlap {layout.overlap:g}")
 
 

@@ -22,7 +22,7 @@ def _network(self):
     network = network_options(self, SUBDOMAIN_LAYERS)
     given = self.subdomains
     subdomains = given if isinstance(given, int) else tuple(sorted(given.items()))
-    return replace(network, subdomains=subdomains, overlap=self.overlap)
+    return replace(network, subdomains=subdomains, overlap=self.overlap, levels=self.levels)
 
 
 FBPINNSolveOptions = OPTIONS.options_class(

@@ -17,6 +17,11 @@ axis; at each point the 2^d candidates are gathered by index and evaluated by on
 the cost per point does not grow with the number of subdomains and no Python loop over
 subdomains runs at training time.
 
+With several levels (multilevel FBPINNs, Dolean et al. 2024) the finest decomposition is
+joined by coarser ones, each halving the subdomain count per coordinate (down to one),
+every level its own partition of unity and networks, their outputs summed: the coarse
+levels carry the low frequencies, the fine ones the detail.
+
 `FBPINNSpec` has `init` and `apply` as `MLPSpec` has, so residuals, hard constraints and
 training treat the decomposed network as any other.
 """
@@ -104,6 +109,11 @@ class Decomposition:
         shown = " x ".join(f"{n} in {a}" for n, a in zip(self.counts, args))
         return f"{self.size} subdomains ({shown}), overlap {self.overlap:g} of their width"
 
+    def coarser(self) -> Decomposition:
+        """The next level down: half the subdomains per coordinate (at least one)."""
+        return Decomposition(self.lower, self.upper,
+                             tuple(max(1, -(-n // 2)) for n in self.counts), self.overlap)
+
 
 @dataclass(frozen=True)
 class FBPINNSpec:
@@ -112,6 +122,7 @@ class FBPINNSpec:
 
     decomposition: Decomposition
     net: MLPSpec
+    coarse: tuple[Decomposition, ...] = ()       # coarser levels (multilevel windows)
 
     # what the network stages print reads the subdomain network's shape
     def __getattr__(self, name: str):
@@ -123,14 +134,25 @@ class FBPINNSpec:
     def init(self, key: jax.Array, dtype=jnp.float32) -> dict:
         """{"subdomains": the networks' parameters stacked on a leading axis, "scale": one
         output scale per subdomain (starting at 1)}."""
-        keys = jax.random.split(key, self.decomposition.size)
+        keys = jax.random.split(key, 1 + len(self.coarse))
+        finest, *coarse = (self._init_level(d, k, dtype) for d, k in
+                           zip((self.decomposition, *self.coarse), keys))
+        return {**finest, "coarse": coarse} if coarse else finest
+
+    def _init_level(self, decomposition: Decomposition, key: jax.Array, dtype) -> dict:
+        keys = jax.random.split(key, decomposition.size)
         stacked = jax.vmap(lambda k: init_mlp(self.net, k, dtype))(keys)
-        return {"subdomains": stacked,
-                "scale": jnp.ones((self.decomposition.size,), dtype)}
+        return {"subdomains": stacked, "scale": jnp.ones((decomposition.size,), dtype)}
 
     def apply(self, params: dict, x: jax.Array) -> jax.Array:
-        """The outputs at one point x: the windowed sum of the covering subdomains'."""
-        d = self.decomposition
+        """The outputs at one point x: the windowed sum of the covering subdomains', summed
+        over the levels."""
+        out = self._apply_level(self.decomposition, params, x)
+        for decomposition, level in zip(self.coarse, params.get("coarse", ())):
+            out = out + self._apply_level(decomposition, level, x)
+        return out
+
+    def _apply_level(self, d: Decomposition, params: dict, x: jax.Array) -> jax.Array:
         index, window = d.candidates(x)
         centres = jnp.asarray(d.centres(), x.dtype)[index]            # (2^d, d)
         local = (x[None, :] - centres) / jnp.asarray(d.reach, x.dtype)

@@ -81,3 +81,21 @@ def test_overlap_outside_its_range_is_refused():
         Decomposition((0.0,), (1.0,), (4,), 1.5)
     with pytest.raises(LoweringError, match="overlap"):
         Decomposition((0.0,), (1.0,), (4,), 0.0)
+
+
+def test_levels_add_coarser_partitions_of_unity():
+    """A two-level network is the sum of its levels, each evaluated as a one-level network
+    with that level's parameters; the coarser level halves the counts (rounding up)."""
+    fine = Decomposition((0.0, 0.0), (1.0, 2.0), (5, 2), 0.5)
+    coarse = fine.coarser()
+    assert coarse.counts == (3, 1)
+    net = subdomain_net((8,), 1, 2)
+    spec = FBPINNSpec(fine, net, (coarse,))
+    params = spec.init(jax.random.PRNGKey(2), jnp.float64)
+    params["coarse"][0]["scale"] = params["coarse"][0]["scale"] * 0.7
+    x = jnp.asarray(np.random.default_rng(3).uniform((0, 0), (1, 2), (50, 2)))
+    both = jax.vmap(lambda p: spec.apply(params, p))(x)
+    alone = [jax.vmap(lambda p, s=s, q=q: s.apply(q, p))(x) for s, q in
+             ((FBPINNSpec(fine, net), params),
+              (FBPINNSpec(coarse, net), params["coarse"][0]))]
+    np.testing.assert_allclose(both, alone[0] + alone[1], rtol=1e-12)
