@@ -58,6 +58,7 @@ ic u = exp(x)*sin(2*y)
 """
 
 
+@pytest.mark.slow
 def test_a_normal_derivative_on_the_inner_circle_in_time():
     """An annulus 0.4 < r < 1 with the value on the outer circle and the normal derivative
     (normal probes on every time layer) on the inner one: measured max errors 4.8e-3,
