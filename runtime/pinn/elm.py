@@ -18,7 +18,8 @@ once and each row's value belongs to the one subdomain of that class that covers
 equations, columns scaled to unit norm and a relative ridge of RIDGE, by a sparse LU (SciPy
 SuperLU; the normal matrix couples only neighbouring subdomains), then refined twice with
 the residual of the unsquared problem (semi-normal equations with iterative refinement,
-Bjorck 1987), which recovers the accuracy that squaring the condition number loses. Refused,
+Bjorck 1987), which recovers the accuracy that squaring the condition number loses. On a
+shaped domain the points are the region's and its boundary's (pinn's sampling). Refused,
 with the reason: unknown parameters (inverse problems), mean conditions (their residual
 couples every point) and periodic coordinates.
 """
@@ -237,15 +238,15 @@ def _problem(program: PINNProgram, options, dtype) -> ELMSystem:
     faces = {kind: [t for t in program.terms if t.kind == kind] for kind in counts}
     points = {}
     for i, t in enumerate(program.terms):
-        if t.points is not None:
+        seed = options.seed * 7919 + i
+        if program.domain is not None and t.kind == "pde":    # inside a shaped region
+            points[t.name] = program.domain.interior(interior, seed)
+        elif t.points is not None:        # data, a shape's boundary (with its normals)
             points[t.name] = np.asarray(t.points, np.float64)
-            continue
-        n = interior if t.kind == "pde" else max(counts[t.kind] //
-                                                       len(faces[t.kind]), 8)
-        if program.domain is not None:
-            raise OptionError("the elm method does not take shaped domains yet")
-        points[t.name] = sample_points(options.sampler, n, program.coordinates,
-                                       program.bounds, t.fixed, options.seed * 7919 + i)
+        else:
+            n = interior if t.kind == "pde" else max(counts[t.kind] // len(faces[t.kind]), 8)
+            points[t.name] = sample_points(options.sampler, n, program.coordinates,
+                                           program.bounds, t.fixed, seed)
     return ELMSystem(program, nets, points)
 
 
@@ -288,7 +289,8 @@ def _columns(problem: ELMSystem, group) -> Columns:
     """The column products of `group`'s output weights and their rows' owners."""
     program = problem.program
     decomposition = group.spec.decomposition
-    points = np.concatenate([problem.points[t.name] for t in program.terms])
+    width = len(program.coordinates)             # a shape's boundary points carry normals
+    points = np.concatenate([problem.points[t.name][:, :width] for t in program.terms])
     picked = [program.coordinates.index(a) for a in group.args]
     index, _ = jax.vmap(decomposition.candidates)(jnp.asarray(points[:, picked]))
     index = np.asarray(index)                                     # (rows, 2^d)

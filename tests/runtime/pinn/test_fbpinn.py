@@ -105,3 +105,15 @@ def test_show_and_solve_from_the_command_line(tmp_path, capsys):
     with np.load(out) as arrays:
         meta = json.loads(str(arrays["meta"]))
     assert meta["method"] == "elm" and meta["relative_l2_error"]["u"] < 1e-4
+
+
+@pytest.mark.parametrize("name, subdomains, bound", [
+    ("poisson_disk", 2, 1e-5),          # the value built in by the R-function distance
+    pytest.param("annulus_neumann", 4, 2e-4, marks=pytest.mark.slow),   # measured 3.9e-5
+])
+def test_elm_on_a_shaped_domain(name, subdomains, bound):
+    """elm draws its points in the region and on its boundary as pinn does; a normal
+    derivative's rows carry their normals."""
+    solution = runtime.solve(pl.load(EXAMPLES / f"{name}.pde"), "elm", subdomains=subdomains)
+    assert solution.converged, solution.convergence.reason
+    assert solution.errors()["u"] < bound, solution.errors()
