@@ -19,6 +19,7 @@ from runtime.pinn.elm import least_squares
 EXAMPLES = Path(__file__).resolve().parents[3] / "examples"
 
 
+@pytest.mark.slow
 def test_fbpinn_trains_the_same_spec_as_pinn():
     """du/dx = cos(4 x) on [-pi, pi] in 6 subdomains, briefly trained: the windowed sum
     of small networks fits it; the result says which method made it."""
