@@ -312,12 +312,13 @@ def _stages(system: pl.System, args: argparse.Namespace) -> tuple:
 
         stages = lower_fd(system, FDOptions(args.grid, args.accuracy, args.scheme,
                                             face_mean=args.face_mean)).stages
-    elif args.method in ("pinn", "fbpinn"):
+    elif args.method in ("pinn", "fbpinn", "elm"):
         from compiler.pinn import PINNOptions, lower_pinn
+        from compiler.pinn.options import ELM_LAYERS, SUBDOMAIN_LAYERS
 
         decomposed = {} if args.method == "pinn" else {
-            "subdomains": OPTIONS.option("subdomains").default_for("fbpinn"),
-            "layers": (16, 16)}
+            "subdomains": OPTIONS.option("subdomains").default_for(args.method),
+            "layers": ELM_LAYERS if args.method == "elm" else SUBDOMAIN_LAYERS}
         options = PINNOptions(hard_constraints=args.hard_constraints,
                               architecture=args.architecture,
                               weight_factorisation=args.weight_factorisation, **decomposed)

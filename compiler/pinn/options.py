@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+SUBDOMAIN_LAYERS = (16, 16)   # fbpinn's subdomain networks by default (the FBPINN paper's)
+ELM_LAYERS = (64,)            # elm's: one random hidden layer per subdomain
+
 
 @dataclass(frozen=True)
 class PINNOptions:

@@ -39,6 +39,7 @@ import scipy.sparse.linalg as spla
 
 from compiler.pinn import PINNOptions, PINNProgram
 from compiler.pinn.networks.decomposition import FBPINNSpec
+from compiler.pinn.options import ELM_LAYERS
 from pdelang import System
 
 from ..errors import OptionError
@@ -55,7 +56,6 @@ TANGENT_BYTES = 2**30  # the most memory the column products' tangents take at o
 RIDGE = 1e-12          # relative to the largest diagonal entry of the scaled normal matrix
 LINEAR_MATCH = 1e-6    # the loss after a step this close (relative) to its linear model's: linear
 REFINEMENTS = 2        # corrections of the least-squares solution by the unsquared residual
-ELM_LAYERS = (64,)     # one random hidden layer per subdomain
 _PROBLEMS = Remembered(4)   # drawn networks, points and compiled products, per run setup
 HIDDEN_SCALE = 2.0     # hidden weights and biases uniform in [-2, 2] (`random_hidden`)
 POINTS = 1024          # interior points at least, and

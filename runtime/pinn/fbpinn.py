@@ -7,13 +7,12 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 
+from compiler.pinn.options import SUBDOMAIN_LAYERS
 from pdelang import System
 
 from ..options import OPTIONS
 from ..output.solution import Solution
 from .solve import check_pinn_options, network_options, solve_pinn, training_options
-
-SUBDOMAIN_LAYERS = (16, 16)      # the FBPINN paper's subdomain networks: two layers of 16
 
 
 def _network(self):

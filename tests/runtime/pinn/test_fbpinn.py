@@ -99,6 +99,8 @@ def test_show_and_solve_from_the_command_line(tmp_path, capsys):
     assert main(["show", spec, "--method", "fbpinn"]) == 0
     shown = capsys.readouterr().out
     assert "finite-basis, 4 subdomains (4 in t), overlap 0.5" in shown
+    assert main(["show", spec, "--method", "elm"]) == 0
+    assert "each subdomain a MLP 1-64-1" in capsys.readouterr().out
     out, picture = tmp_path / "r.npz", tmp_path / "r.png"
     assert main(["solve", spec, "--method", "elm", "--subdomains", "4", "--quiet", "--out",
                  str(out), "--plot", str(picture)]) == 0
