@@ -17,7 +17,8 @@ from .solve import check_pinn_options, network_options, solve_pinn, training_opt
 
 def _network(self):
     """The pinn compiler's options with the decomposition; small subdomain networks
-    (SUBDOMAIN_LAYERS) unless `layers` is given."""
+    unless `layers` is given: pinn's LM_LAYERS when Levenberg-Marquardt may finish, else
+    SUBDOMAIN_LAYERS."""
     network = network_options(self, SUBDOMAIN_LAYERS)
     given = self.subdomains
     subdomains = given if isinstance(given, int) else tuple(sorted(given.items()))
