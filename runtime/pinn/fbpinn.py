@@ -1,6 +1,6 @@
 """`method="fbpinn"`: finite-basis PINNs (compiler/pinn/networks/decomposition.py), trained and
 sampled exactly as the pinn method's networks are (`runtime.pinn.solve`), with the
-subdomain grid and overlap as two more options; `layers` is each subdomain's network."""
+subdomain grid, overlap and levels as three more options; `layers` is each subdomain's network."""
 
 from __future__ import annotations
 
@@ -29,8 +29,8 @@ FBPINNSolveOptions = OPTIONS.options_class(
     "fbpinn", "FBPINNSolveOptions", module=__name__, check=check_pinn_options,
     namespace={"network": _network, "training": training_options},
     doc="Everything `solve(..., method=\"fbpinn\")` accepts (see "
-        "`runtime.options.describe(\"fbpinn\")`): the pinn method's options, `subdomains` "
-        "and `overlap`.")
+        "`runtime.options.describe(\"fbpinn\")`): the pinn method's options, `subdomains`, "
+        "`overlap` and `levels`.")
 
 
 def solve_fbpinn(system: System, options: FBPINNSolveOptions,
