@@ -26,16 +26,17 @@ def plan_chains(needed: set[Chain]) -> tuple[Chain, ...]:
     return tuple(chains)
 
 
-def along_chain(f: Callable[[jax.Array], jax.Array], chain: Chain,
-                dimension: int) -> Callable[[jax.Array], list[jax.Array]]:
-    """x -> [f(x), D_c1 f(x), D_c2 D_c1 f(x), ...] for the axes c1, c2, ... of `chain`."""
+def along_chain(f: Callable[[jax.Array], jax.Array],
+                chain: Chain) -> Callable[[jax.Array], list[jax.Array]]:
+    """x -> [f(x), D_c1 f(x), D_c2 D_c1 f(x), ...] for the axes c1, c2, ... of `chain`:
+    x one point (d,), or points (n, d) when f's every row depends on its own point only."""
     if not chain:
         return lambda x: [f(x)]
-    inner = along_chain(f, chain[:-1], dimension)
+    inner = along_chain(f, chain[:-1])
     direction = chain[-1]
 
     def outer(x: jax.Array) -> list[jax.Array]:
-        tangent = jnp.zeros((dimension,), x.dtype).at[direction].set(1)
+        tangent = jnp.zeros_like(x).at[..., direction].set(1)
         values, derivatives = jax.jvp(inner, (x,), (tangent,))
         return values + [derivatives[-1]]
 
@@ -44,10 +45,11 @@ def along_chain(f: Callable[[jax.Array], jax.Array], chain: Chain,
 
 def derivatives_at(f: Callable[[jax.Array], jax.Array], x: jax.Array,
                    chains: tuple[Chain, ...]) -> dict[Chain, jax.Array]:
-    """Every prefix derivative of every chain of `f` at the point `x`."""
+    """Every prefix derivative of every chain of `f` at the point `x` (or, for a row-wise
+    f, at each row of `x`)."""
     out: dict[Chain, jax.Array] = {}
     for chain in chains or ((),):
-        values = along_chain(f, chain, x.shape[0])(x)
+        values = along_chain(f, chain)(x)
         for depth, value in enumerate(values):
             out.setdefault(chain[:depth], value)
     return out

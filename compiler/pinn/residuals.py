@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 
 Residual = Callable[[Mapping, Mapping, jax.Array], jax.Array]
 CONSTANTS = "unknown constants"   # their entry in the trainable pytree (never a field's name)
+STAGE = "~stage"    # physical[STAGE][group key]: a time sweep's (trained, live) subdomain masks
 
 
 @dataclass(frozen=True)
@@ -97,9 +98,10 @@ def network_function(group: NetworkGroup, params: Mapping,
     constraints when there are any, so that values and derivatives both see them; for an
     unknown coefficient field the guess plus the MLP, or times exp(MLP) when positive."""
 
+    params = staged(group, params, physical)
+
     def net(z: jax.Array) -> jax.Array:
-        out = group.spec.apply(params, z)
-        return out if group.scale is None else out * jnp.asarray(group.scale, out.dtype)
+        return scaled(group, group.spec.apply(params, z))
 
     def guessed(z: jax.Array) -> jax.Array:
         out = apply_mlp(group.spec, params, z)
@@ -110,6 +112,51 @@ def network_function(group: NetworkGroup, params: Mapping,
     if group.guess is not None:
         return guessed
     return net if group.constraints is None else group.constraints.apply(net, physical)
+
+
+def staged(group: NetworkGroup, params: Mapping, physical: Mapping) -> Mapping:
+    """The group's parameters as a time sweep's stage sees them, when `physical` holds one
+    for it (`STAGE`); else as they are."""
+    stage = physical.get(STAGE, {}).get(group.key)
+    return params if stage is None else group.spec.staged(params, stage)
+
+
+def scaled(group: NetworkGroup, out: jax.Array) -> jax.Array:
+    return out if group.scale is None else out * jnp.asarray(group.scale, out.dtype)
+
+
+def batch_function(group: NetworkGroup, params: Mapping,
+                   physical: Mapping) -> Callable[[jax.Array], jax.Array] | None:
+    """The group's fields at many points (n, args) -> (n, outputs), for a network that
+    evaluates batches its own way (`spec.apply_batch`, the finite-basis one); None for the
+    others. The hard constraints wrap it point by point: they call the network once, at
+    their own point, so each point's row is handed its precomputed network row, and
+    forward mode along a column of the points still gives every point's derivatives (the
+    row's tangent carries the network's)."""
+    apply_batch = getattr(group.spec, "apply_batch", None)
+    if apply_batch is None or group.guess is not None:
+        return None
+    params = staged(group, params, physical)
+
+    def batch(points: jax.Array) -> jax.Array:
+        rows = scaled(group, apply_batch(params, points))
+        if group.constraints is None:
+            return rows
+        wrapped = lambda z, row: group.constraints.apply(lambda _: row, physical)(z)  # noqa: E731
+        return jax.vmap(wrapped)(points, rows)
+
+    return batch
+
+
+def group_derivatives(group: NetworkGroup, params: Mapping, physical: Mapping,
+                      points: jax.Array, chains: tuple[Chain, ...]) -> dict[Chain, jax.Array]:
+    """Every prefix derivative of every chain of the group's fields, at each of `points`
+    (n, args): (n, outputs) per multi-index."""
+    batch = batch_function(group, params, physical)
+    if batch is not None:
+        return derivatives_at(batch, points, chains)
+    net = network_function(group, params, physical)
+    return jax.vmap(lambda z: derivatives_at(net, z, chains))(points)
 
 
 @dataclass(frozen=True)
@@ -178,13 +225,7 @@ def make_residual(expr: sp.Expr, system: System, groups: tuple[NetworkGroup, ...
     picks = {g.key: (None if g.args == coordinates else
                      tuple(coordinates.index(a) for a in g.args)) for g in groups}
 
-    def at_point(nets: Mapping, physical: Mapping, point: jax.Array) -> jax.Array:
-        found = {}
-        for key, chains in plans.items():
-            group = by_key[key]
-            local = point if picks[key] is None else pick_columns(point, picks[key])
-            net = network_function(group, nets[key], physical)
-            found[key] = derivatives_at(net, local, chains)
+    def at_point(found: Mapping, physical: Mapping, point: jax.Array) -> jax.Array:
         values = [found[o.group][o.chain][o.output] for o in occurrences.values()]
         values += [interpolators[s](physical, point) for s in samples]
         values += [point[i] for i in column_index]
@@ -193,7 +234,11 @@ def make_residual(expr: sp.Expr, system: System, groups: tuple[NetworkGroup, ...
 
     def residual(nets: Mapping, physical: Mapping, points: jax.Array) -> jax.Array:
         physical = with_constants(nets, physical)
-        return jax.vmap(at_point, in_axes=(None, None, 0))(nets, physical, points)
+        found = {key: group_derivatives(by_key[key], nets[key], physical,
+                                        points if picks[key] is None else
+                                        pick_columns(points, picks[key]), chains)
+                 for key, chains in plans.items()}
+        return jax.vmap(at_point, in_axes=(0, None, 0))(found, physical, points)
 
     return residual, body
 

@@ -219,6 +219,10 @@ OPTIONS = Table(METHODS, (
            "multilevel windows: this many levels, the finest of --subdomains, each coarser "
            "one halving the count per coordinate (to 1), their networks' outputs summed",
            (FBPINN,), parse=positive_int),
+    Option("time_sweep", "bool", False,
+           "time-marching subdomains: train the subdomains' time slabs in turn, earliest "
+           "first, each stage on points within its slab's reach with the earlier slabs fixed "
+           "and the later ones switched off", (FBPINN,), flag="--time-sweep", value=True),
     # -- pinn: training --------------------------------------------------------------------
     Option("budget", "str | float", "default",
            "time for training: quick (60 s), default (480 s), long (1800 s) or seconds; "

@@ -90,19 +90,20 @@ def train_marching(march: MarchingProgram, options: TrainOptions, *, dtype=jnp.f
         window = replace(options, budget=left * share) if options.by_time else \
             replace(options, budget=left)
         result = train(program, window, dtype=dtype, start=nets,
-                       observers=[_scaled(o, k, count) for o in observers],
+                       observers=[stage_observer(o, k, count) for o in observers],
                        physical=march.physical(k, nets), finish_only=k > 0)
         results.append(result)
         nets = result.nets
     return MarchResult(march, tuple(results), time.perf_counter() - started)
 
 
-def _scaled(observe: Callable, k: int, count: int) -> Callable:
-    """An observer that sees the whole run's progress rather than the window's."""
+def stage_observer(observe: Callable, k: int, count: int, stage: str = "window") -> Callable:
+    """An observer that sees the whole run's progress rather than the `k`-th stage's (a
+    time window, a sweep's slab) of `count`."""
 
     def seen(event: Mapping) -> None:
         observe({**event, "fraction": (k + event.get("fraction", 0.0)) / count,
-                 "phase": f"{event.get('phase', '')} window {k + 1}/{count}"})
+                 "phase": f"{event.get('phase', '')} {stage} {k + 1}/{count}"})
 
     return seen
 

@@ -82,18 +82,20 @@ PINNSolveOptions = OPTIONS.options_class(
 
 
 def solve_pinn(system: System, options: PINNSolveOptions,
-               observers: Sequence[Callable] = (), method: str = "pinn") -> Solution:
-    """Train and sample. Matrix products run at full precision of the dtype: on GPUs JAX's
+               observers: Sequence[Callable] = (), method: str = "pinn",
+               trainer: Callable = train) -> Solution:
+    """Train (by `trainer`, `train`'s signature; fbpinn's time sweep has its own) and
+    sample. Matrix products run at full precision of the dtype: on GPUs JAX's
     default lets float32 products round their inputs to TF32 (10-bit mantissa), which
     stalled L-BFGS on Poisson at loss 6.4e-7 (error 1.5e-4 on an H200, 1.5e-5 with full
     products, for 13% more time per Adam step); on CPUs nothing changes."""
     x64 = options.dtype == "float64" or options.finish_dtype == "float64"
     with jax.enable_x64(x64), jax.default_matmul_precision("highest"):
-        return _solve(system, options, observers, x64, method)
+        return _solve(system, options, observers, x64, method, trainer)
 
 
 def _solve(system: System, options: PINNSolveOptions, observers, x64: bool,
-           method: str) -> Solution:
+           method: str, trainer: Callable) -> Solution:
     started = clock.perf_counter()
     dtype = jnp.float64 if options.dtype == "float64" else jnp.float32
     if options.regularization and not any(p.is_field for p in system.unknown_params):
@@ -107,8 +109,8 @@ def _solve(system: System, options: PINNSolveOptions, observers, x64: bool,
     program = lowered(system, options.network())
     same_run = {k: v for k, v in _options_meta(options).items() if k != "devices"}
     with checkpointing("pinn", system, options, same_run) as checkpoint:   # any devices
-        result = train(program, options.training(), dtype=dtype, observers=observers,
-                       checkpoint=checkpoint)
+        result = trainer(program, options.training(), dtype=dtype, observers=observers,
+                         checkpoint=checkpoint)
     grid = output_grid(system, options)
     mesh = np.meshgrid(*(grid[c] for c in program.coordinates), indexing="ij")
     dtype = jax.tree.leaves(result.nets)[0].dtype          # the last phase's

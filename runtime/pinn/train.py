@@ -528,12 +528,14 @@ _KERNELS: OrderedDict = OrderedDict()
 
 def _kernels(program: PINNProgram, options: TrainOptions, placement: Placement,
              causal: bool) -> _Kernels:
-    """The compiled pieces for `program`, reused while the program, the point layout and
-    the options they depend on stay the same (the last KERNEL_CACHE programs)."""
-    key = (id(program), placement, options.learning_rate, options.decay_steps,
+    """The compiled pieces for `program`, reused while its terms, the point layout and
+    the options they depend on stay the same (the last KERNEL_CACHE programs): a program
+    that differs only in where its points are drawn (`bounds`, as a time sweep's stages)
+    compiles nothing again."""
+    key = (id(program.terms), placement, options.learning_rate, options.decay_steps,
            options.decay_rate, options.points, causal)
     found = _KERNELS.get(key)
-    if found is not None and found.program is program:
+    if found is not None and found.program.terms is program.terms:
         _KERNELS.move_to_end(key)
         return found
     made = _Kernels(program, options, placement, causal)

@@ -47,7 +47,8 @@ OLD_DEFAULTS = {
                 initial_points=256, sampler="sobol", fit_steps=20),
 }
 # issue 18: fbpinn takes every option of pinn, and the decomposition's
-OLD_DEFAULTS["fbpinn"] = dict(OLD_DEFAULTS["pinn"], subdomains=4, overlap=0.5, levels=1)
+OLD_DEFAULTS["fbpinn"] = dict(OLD_DEFAULTS["pinn"], subdomains=4, overlap=0.5, levels=1,
+                              time_sweep=False)
 
 
 def _options_class(method: str) -> type:

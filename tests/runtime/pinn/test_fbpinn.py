@@ -120,3 +120,54 @@ def test_elm_on_a_shaped_domain(name, subdomains, bound):
     solution = runtime.solve(pl.load(EXAMPLES / f"{name}.pde"), "elm", subdomains=subdomains)
     assert solution.converged, solution.convergence.reason
     assert solution.errors()["u"] < bound, solution.errors()
+
+
+OSCILLATOR = """\
+time t in [0, 2]
+field u(t)
+pde d(u, t, 2) + d(u, t) + 9*u = 0
+ic u = 1 at t = 0
+ic d(u, t) = 0 at t = 0
+exact u = exp(-t/2)*(cos(sqrt(35)/2*t) + sin(sqrt(35)/2*t)/sqrt(35))
+"""
+
+
+def test_the_time_sweep_stages_march_along_time():
+    """Stage k draws points from slab k's reach's start to its own end (the last to the
+    end of time), trains slabs k and k+1 with the ones after switched off."""
+    from runtime.pinn.fbpinn import FBPINNSolveOptions, sweep_stages
+    from runtime.pinn.solve import lowered
+
+    system = pl.parse(OSCILLATOR)
+    options = FBPINNSolveOptions(subdomains=4, time_sweep=True)
+    stages = sweep_stages(lowered(system, options.network()))
+    assert [(lo, hi) for lo, hi, _ in stages] == pytest.approx(
+        [(0.0, 0.5), (0.375, 1.0), (0.875, 2.0)])
+    for k, (_, _, masks) in enumerate(stages):
+        ((trained, live),) = masks.values()
+        np.testing.assert_array_equal(trained, [i in (k, k + 1) for i in range(4)])
+        np.testing.assert_array_equal(live, [i <= k + 1 for i in range(4)])
+
+
+@pytest.mark.slow
+def test_a_time_swept_fbpinn_solves_an_oscillator():
+    """Three periods of a damped oscillator, slab by slab: the sweep's answer against the
+    exact solution, with each stage reported."""
+    solution = runtime.solve(pl.parse(OSCILLATOR), "fbpinn", subdomains=6, time_sweep=True,
+                             steps=600, lbfgs_steps=600, optimizer="lbfgs", points=256,
+                             seed=0)
+    stages = solution.meta["time_sweep"]
+    assert [s["slabs"] for s in stages] == [[k + 1, k + 2] for k in range(5)]
+    assert solution.errors()["u"] < 2e-2, solution.errors()
+
+
+@pytest.mark.parametrize("text, options, message", [
+    (OSCILLATOR, {"subdomains": 4, "levels": 2}, "one level"),
+    (OSCILLATOR, {"subdomains": 2}, "three or more subdomains along time"),
+    ("space x in [0, 1]\nfield u(x)\npde d(u, x) = 1\nbc u = 0 at x = 0\n",
+     {"subdomains": 4}, "has none"),
+])
+def test_a_time_sweep_refuses_what_it_cannot_march(text, options, message):
+    with pytest.raises(OptionError, match=message):
+        runtime.solve(pl.parse(text), "fbpinn", time_sweep=True, steps=1, lbfgs_steps=0,
+                      **options)
