@@ -113,7 +113,7 @@ class Decomposition:
             window.append(w)
         window, flat = jnp.stack(window), jnp.stack(flat)
         if live is not None:
-            window = window * live[flat].astype(window.dtype)
+            window = window * jnp.asarray(live, window.dtype)[flat]
         total = jnp.sum(window)
         return flat, window / jnp.where(total > 0, total, 1)
 

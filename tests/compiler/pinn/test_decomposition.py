@@ -49,6 +49,7 @@ def test_the_candidates_carry_every_nonzero_window(counts, overlap):
     np.testing.assert_allclose(gathered.sum(axis=1), 1.0, atol=1e-12)
 
 
+@pytest.mark.slow
 def test_the_network_is_smooth_across_subdomain_edges():
     """First and second derivatives by nested jvp against central differences of the
     network itself, at points on and beside the subdomains' centres and edges."""
@@ -68,7 +69,9 @@ def test_the_network_is_smooth_across_subdomain_edges():
     np.testing.assert_allclose(second(x), curvature, rtol=1e-4, atol=1e-6)
 
 
-@pytest.mark.parametrize("counts, levels", [((9,), 1), ((4, 3), 2), ((3, 2, 2), 1)])
+@pytest.mark.parametrize("counts, levels", [
+    pytest.param((9,), 1, marks=pytest.mark.slow), ((4, 3), 2),
+    pytest.param((3, 2, 2), 1, marks=pytest.mark.slow)])
 def test_the_batched_network_equals_the_pointwise_one(counts, levels):
     """`apply_batch` (the subdomains' block products) against `apply` at each point, values
     and every first and second derivative, at random points and on subdomain edges,
