@@ -26,6 +26,7 @@ from .ir import (
     Exact,
     Field,
     FieldInfo,
+    Net,
     Observations,
     Param,
     Samples,
@@ -38,7 +39,8 @@ __version__ = "0.1.0"
 
 __all__ = [
     "At", "Condition", "Coordinate", "Differential", "Equation", "Exact", "Field", "FieldInfo",
-    "Mean", "Observations", "Param", "PDESystem", "PdeDataError", "PdeError", "PdeLimitError",
+    "Mean", "Net", "Observations", "Param", "PDESystem", "PdeDataError", "PdeError",
+    "PdeLimitError",
     "PdeSemanticError", "PdeSyntaxError", "PdeWarning", "Periodic", "Samples", "Sampled",
     "Span", "System", "Unknown", "expression_to_pde", "load", "parse",
     "NormalDerivative", "OnBoundary", "Shape", "ball", "box", "cylinder", "disk", "ellipse",

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numbers
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -21,7 +21,7 @@ from .data import load_observations, load_samples, observations
 from .declarations import ConditionDecl, Declarations, EquationDecl
 from .errors import PdeSemanticError, Span
 from .geometry import Inequality, Shape
-from .ir import Coordinate, Exact, Field, Observations, Param, Samples, System
+from .ir import Coordinate, Exact, Field, Net, Observations, Param, Samples, System
 from .regions import check_region
 
 
@@ -107,6 +107,7 @@ def PDESystem(  # noqa: N802 - named like the ModelingToolkit constructor it mir
     name: str = "",
     base: str | Path | None = None,
     region: object = None,
+    nets: Iterable[Net] = (),
 ) -> System:
     """Build and validate a system from SymPy objects; returns the IR (`System`).
 
@@ -121,7 +122,9 @@ def PDESystem(  # noqa: N802 - named like the ModelingToolkit constructor it mir
     the domain a shape inside that box (the language's `domain` line): shapes from
     `pl.rect`, `pl.disk`, `pl.ellipse`, `pl.polygon`, `pl.box`, `pl.ball`, `pl.cylinder`
     combined with +, - and &, or a SymPy inequality of the coordinates; its conditions are
-    `OnBoundary(Eq(u, 0))` or `OnBoundary(Eq(u, 0), where=x > 0)`.
+    `OnBoundary(Eq(u, 0))` or `OnBoundary(Eq(u, 0), where=x > 0)`. `nets` lists the
+    learned functions the equations use (`Net("F", inputs=(u, v), width=16, depth=2)`,
+    called like a function: `F(u, v)`, or `G[k]` for output k of a vector-valued one).
     """
     if not isinstance(name, str) or any(ch in name for ch in '"\r\n'):
         raise PdeSemanticError(f"the name {name!r} must be text without double quotes or line "
@@ -133,6 +136,7 @@ def PDESystem(  # noqa: N802 - named like the ModelingToolkit constructor it mir
     decls.coordinates = _coordinates(domain, time)
     decls.params = _params(params or {}, base)
     param_names = {p.name for p in decls.params}
+    decls.nets = [_net(n, i) for i, n in enumerate(_items(nets, "nets"))]
     decls.fields = _fields(unknowns, equations, decls.coordinates, param_names)
     decls.equations = [EquationDecl(*_sides(e, f"equation {i + 1}"), _label(f"equation {i + 1}"))
                        for i, e in enumerate(equations)]
@@ -145,6 +149,15 @@ def PDESystem(  # noqa: N802 - named like the ModelingToolkit constructor it mir
     known = {c.name for c in decls.coordinates} | {f.name for f in decls.fields}
     decls.data = _data(data, base, known)
     return build_system(decls, scope)
+
+
+def _net(net: object, index: int) -> Net:
+    if not isinstance(net, Net):
+        raise PdeSemanticError(f"nets[{index}] is {type(net).__name__} {net!r}; give "
+                               "pl.Net(name, inputs=(...), width=..., depth=...)",
+                               _label(f"nets[{index}]"))
+    inputs = tuple(plain(a, f"input of the net {net.name}") for a in net.inputs)
+    return replace(net, inputs=inputs, span=_label(f"net {net.name}"))
 
 
 def _label(text: str) -> Span:

@@ -10,9 +10,9 @@ from .analysis import derivative_orders, is_linear_in, occurrence_name, occurren
 from .compatibility import check_compatibility
 from .data import check_observations
 from .declarations import Declarations
-from .errors import Span
-from .expressions import check_size, realify
-from .ir import Coordinate, Equation, Exact, Field, FieldInfo, Param, System
+from .errors import PdeSemanticError, Span
+from .expressions import check_size, net_outputs, realify
+from .ir import Coordinate, Equation, Exact, Field, FieldInfo, Net, Param, System
 from .normalize import normalize_condition, normalize_equation, order_derivatives
 from .scope import Scope
 from .shaped import check_shaped, check_unshaped
@@ -22,6 +22,7 @@ from .validate import (
     check_expression,
     check_field_args,
     check_names,
+    check_net,
 )
 from .wellposed import (
     check_boundaries,
@@ -34,11 +35,14 @@ from .wellposed import (
 
 def check_declarations(decls: Declarations) -> Scope:
     """Check the declared names and return the scope that expressions are checked in."""
-    check_names(decls.coordinates, decls.fields, decls.params)
+    check_names(decls.coordinates, decls.fields, decls.params, decls.nets)
     coordinates = check_coordinates(decls.coordinates, _system_span(decls))
     check_field_args(decls.fields, coordinates, "field")
     check_field_args([p for p in decls.params if p.is_field], coordinates, "parameter")
-    return Scope(coordinates, tuple(decls.fields), tuple(decls.params))
+    scope = Scope(coordinates, tuple(decls.fields), tuple(decls.params), tuple(decls.nets))
+    for net in decls.nets:
+        check_net(net, scope)
+    return scope
 
 
 def build_system(decls: Declarations, scope: Scope | None = None) -> System:
@@ -68,6 +72,7 @@ def build_system(decls: Declarations, scope: Scope | None = None) -> System:
         check_shaped(scope.fields, infos, conditions, tuple(decls.data), decls.domain,
                      tuple(c.name for c in scope.coordinates if not c.is_time))
     check_unknown_params(scope.params, tuple(decls.data))
+    check_nets_used(scope.nets, equations, conditions, tuple(decls.data))
     check_observations(tuple(decls.data), scope.coordinates, scope.fields)
     check_constants(scope.fields, equations, conditions, tuple(decls.data),
                     frozenset(i.name for i in infos if i.time_order == 0))
@@ -86,10 +91,25 @@ def build_system(decls: Declarations, scope: Scope | None = None) -> System:
         source=decls.file,
         domain=decls.domain,
         domain_span=decls.domain_span or system_span,
+        nets=scope.nets,
     )
     if any(c.fixes_constant for c in conditions):
         check_compatibility(system)
     return system
+
+
+def check_nets_used(nets: tuple[Net, ...], equations: tuple[Equation, ...],
+                    conditions: tuple, data: tuple) -> None:
+    """Every net used by an equation or condition, and data to learn it from."""
+    used = {n.net for e in (*equations, *conditions) for n in net_outputs(e.residual)}
+    for net in nets:
+        if net.name not in used:
+            raise PdeSemanticError(f"the net `{net.name}` is declared but no equation or "
+                                   "condition uses it", net.span)
+        if not data:
+            raise PdeSemanticError(f"the net `{net.name}` has no data to learn from: a "
+                                   "learned function is fitted to observations of the fields",
+                                   net.span, hint='add a `data "file.csv"` line')
 
 
 def _real_valued(decls: Declarations) -> Declarations:

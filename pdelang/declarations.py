@@ -13,7 +13,7 @@ import sympy as sp
 
 from .errors import Span
 from .geometry import Shape
-from .ir import Coordinate, Exact, Field, Observations, Param
+from .ir import Coordinate, Exact, Field, Net, Observations, Param
 
 
 @dataclass(frozen=True)
@@ -56,3 +56,4 @@ class Declarations:
     span: Span | None = None  # where errors about the whole system point (text: line 1)
     domain: Shape | None = None        # `domain ...`: the shaped region inside the box
     domain_span: Span | None = None
+    nets: list[Net] = field(default_factory=list)   # `net` lines: learned functions

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 
 import sympy as sp
 from sympy.core.function import AppliedUndef
+from sympy.core.symbol import Str
 
 from .errors import PdeSemanticError, Span
 from .limits import (
@@ -47,7 +48,7 @@ LOG10_2 = math.log10(2)
 # Names with a meaning of their own in expressions; they cannot be declared.
 BUILTIN_NAMES = frozenset(FUNCTIONS) | {"pi", "d", "laplace", "where", "load", "mean"}
 KEYWORDS = frozenset({"problem", "param", "space", "time", "field", "pde", "bc", "ic", "at",
-                      "periodic", "data", "exact", "in", "domain", "on", "boundary"})
+                      "periodic", "data", "exact", "in", "domain", "on", "boundary", "net"})
 
 # SymPy function classes a compiler can lower; a SymPy-built system may use these too.
 SUPPORTED_FUNCTIONS: tuple[type, ...] = (
@@ -74,6 +75,57 @@ class Mean(sp.Function):
     """
 
     nargs = 1
+
+
+class NetOutput(sp.Function):
+    """Output `index` of the learned function `net` (a `net` line) at `inputs`: args
+    (Str(net), index, outputs, *inputs). It knows its output count so that it prints back
+    as the language writes it: `F(u, v)` for one output, `G(u, v)[1]` for several."""
+
+    is_real = True
+
+    @classmethod
+    def of(cls, net: str, index: int, outputs: int, inputs) -> NetOutput:
+        return cls(Str(net), sp.Integer(index), sp.Integer(outputs), *inputs)
+
+    @property
+    def net(self) -> str:
+        return self.args[0].name
+
+    @property
+    def index(self) -> int:
+        return int(self.args[1])
+
+    @property
+    def outputs(self) -> int:
+        return int(self.args[2])
+
+    @property
+    def inputs(self) -> tuple[sp.Expr, ...]:
+        return self.args[3:]
+
+    def _eval_derivative(self, s: sp.Symbol) -> sp.Expr:
+        # the chain rule would need the network's own derivatives: kept whole, d(F(u), x),
+        # for the compilers (a stencil over its values, or forward mode through it)
+        return sp.Derivative(self, s, evaluate=False) if self.has(s) else sp.S.Zero
+
+    def label(self, show) -> str:
+        """How the language writes it, `show` printing each input."""
+        call = f"{self.net}({', '.join(show(a) for a in self.inputs)})"
+        return call if self.outputs == 1 else f"{call}[{self.index}]"
+
+    def _sympystr(self, printer) -> str:
+        return self.label(printer._print)
+
+    def _latex(self, printer) -> str:
+        inputs = ", ".join(printer._print(a) for a in self.inputs)
+        call = rf"\operatorname{{{self.net}}}\left({inputs}\right)"
+        return call if self.outputs == 1 else rf"{call}_{{{self.index}}}"
+
+
+def net_outputs(expr: sp.Basic) -> list[NetOutput]:
+    """The uses of learned functions in `expr`, in tree order."""
+    return [n for n in sp.preorder_traversal(expr) if isinstance(n, NetOutput)]
 
 
 def number(text: str, span: Span) -> sp.Expr:

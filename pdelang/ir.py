@@ -110,6 +110,56 @@ class Samples:
         return f"Samples({where}shape={self.array.shape})"
 
 
+NET_ACTIVATIONS = ("tanh", "sin", "gelu", "softplus", "silu", "sigmoid")
+NET_OPTIONS = ("width", "depth", "activation")       # after the `:` of a `net` line
+
+
+@dataclass(frozen=True)
+class Net:
+    """A learned function (`net F(u, v) : width 16, depth 2`): a neural network of its
+    `inputs` (fields, coordinates, derivatives of fields, as expressions) with `outputs`
+    values, `depth` hidden layers of `width` units and `activation` between them. Used in
+    equations as `F(u, v)` (any arguments of the declared count) or, with several outputs,
+    `G(u, v)[k]` and `G[k]` (at the declared inputs); called from Python the same way:
+    `F(u, v)`, `G[k]`, `G.output(k, u, v)`."""
+
+    name: str
+    inputs: tuple[sp.Expr, ...]
+    outputs: int = 1
+    width: int = 16
+    depth: int = 2
+    activation: str = "tanh"
+    span: Span = field(default_factory=_no_span, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "inputs", tuple(self.inputs))    # a list from Python
+
+    def output(self, index: int, *args: sp.Expr) -> sp.Expr:
+        """Output `index` at `args` (default: the declared inputs)."""
+        from .expressions import NetOutput
+
+        return NetOutput.of(self.name, index, self.outputs, args or self.inputs)
+
+    def __call__(self, *args: sp.Expr) -> sp.Expr:
+        if self.outputs != 1:
+            raise TypeError(f"the net {self.name} has {self.outputs} outputs: take one, "
+                            f"{self.name}[0] or {self.name}.output(0, ...)")
+        return self.output(0, *args)
+
+    def __getitem__(self, index: int) -> sp.Expr:
+        return self.output(index)
+
+    def signature(self, show=str) -> str:
+        """`F(u, v)`, its inputs printed by `show`."""
+        return f"{self.name}({', '.join(show(a) for a in self.inputs)})"
+
+    def declaration(self, show=str) -> str:
+        """The `net` line that declares it (inputs printed by `show`)."""
+        arrow = f" -> {self.outputs}" if self.outputs != 1 else ""
+        return (f"net {self.signature(show)}{arrow} : width {self.width}, depth "
+                f"{self.depth}, activation {self.activation}")
+
+
 @dataclass(frozen=True)
 class Param:
     """A parameter: a known constant, an unknown constant, or a coefficient field.
@@ -276,6 +326,7 @@ class System:
     source: str = field(default="", compare=False, repr=False)
     domain: Shape | None = None           # the shaped region inside the box (None: the box)
     domain_span: Span = field(default_factory=_no_span, compare=False, repr=False)
+    nets: tuple[Net, ...] = ()            # learned functions used in the equations
 
     # -- lookup ---------------------------------------------------------------------------
     @property
@@ -299,6 +350,9 @@ class System:
     def param(self, name: str) -> Param:
         return _find(self.params, name, "parameter")
 
+    def net(self, name: str) -> Net:
+        return _find(self.nets, name, "net")
+
     def field_info(self, name: str) -> FieldInfo:
         return _find(self.info, name, "field")
 
@@ -312,6 +366,11 @@ class System:
     @property
     def unknown_params(self) -> tuple[Param, ...]:
         return tuple(p for p in self.params if p.is_unknown)
+
+    @property
+    def learned(self) -> tuple[Param | Net, ...]:
+        """What a fit infers: the unknown parameters, then the nets."""
+        return self.unknown_params + self.nets
 
     def with_constants(self, values: dict[str, float]) -> System:
         """This system with the known constants named in `values` set to those numbers (one

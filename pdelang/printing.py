@@ -169,6 +169,7 @@ def system_to_pde(system) -> str:
     if system.domain is not None:
         lines.append(f"domain {system.domain.describe()}")
     lines.append("field " + ", ".join(f"{f.name}({', '.join(f.args)})" for f in system.fields))
+    lines += [n.declaration(show) for n in system.nets]
     for e in system.equations:
         lines.append(f"pde   {_equation(show, e.lhs, e.rhs, e.residual)}")
     for c in system.conditions:

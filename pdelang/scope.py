@@ -9,7 +9,7 @@ import sympy as sp
 
 from .errors import PdeSemanticError, Span
 from .expressions import KEYWORDS
-from .ir import Coordinate, Field, Param
+from .ir import Coordinate, Field, Net, Param
 
 
 @dataclass(frozen=True)
@@ -17,13 +17,16 @@ class Scope:
     coordinates: tuple[Coordinate, ...]
     fields: tuple[Field, ...]
     params: tuple[Param, ...]
+    nets: tuple[Net, ...] = ()
 
     def kind(self, name: str) -> str | None:
-        """"coordinate", "field", "constant", "coefficient" or None."""
+        """"coordinate", "field", "constant", "coefficient", "net" or None."""
         if any(c.name == name for c in self.coordinates):
             return "coordinate"
         if any(f.name == name for f in self.fields):
             return "field"
+        if any(n.name == name for n in self.nets):
+            return "net"
         for p in self.params:
             if p.name == name:
                 return "coefficient" if p.is_field else "constant"
@@ -42,6 +45,9 @@ class Scope:
     def param(self, name: str) -> Param | None:
         return next((p for p in self.params if p.name == name), None)
 
+    def net(self, name: str) -> Net | None:
+        return next((n for n in self.nets if n.name == name), None)
+
     def args_of(self, name: str) -> tuple[str, ...]:
         """Declared arguments of a field or coefficient field."""
         found = self.field(name) or self.param(name)
@@ -54,7 +60,7 @@ class Scope:
 
     def names(self) -> list[str]:
         return ([c.name for c in self.coordinates] + [f.name for f in self.fields]
-                + [p.name for p in self.params])
+                + [p.name for p in self.params] + [n.name for n in self.nets])
 
     def unknown_name(self, name: str, span: Span, extra: tuple[str, ...] = ()) -> PdeSemanticError:
         """The error for a name that was never declared, with a suggestion where one is close."""

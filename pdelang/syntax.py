@@ -38,6 +38,7 @@ TERMINAL_WORDS = {
     "POW": "'^'",
     "AMPERSAND": "'&'",
     "COMPARE": "a comparison",
+    "COLON": "':'",
     "_NL": "the end of the line",
     "$END": "the end of the file",
 }
@@ -125,7 +126,7 @@ def _token_error(exc: UnexpectedToken, lines: list[str], file: str) -> PdeSyntax
 
 
 KEYWORD_LIKE = {"problem", "param", "space", "time", "field", "pde", "bc", "ic", "at",
-                "periodic", "data", "exact", "in", "domain", "on", "boundary"}
+                "periodic", "data", "exact", "in", "domain", "on", "boundary", "net"}
 
 
 def _expected(allowed) -> str:

@@ -9,6 +9,7 @@ evaluates text: every SymPy object is built from a tree node by our own code.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import sympy as sp
@@ -19,15 +20,17 @@ from . import expressions as ex
 from .data import load_observations, load_samples
 from .declarations import ConditionDecl, Declarations, EquationDecl
 from .errors import PdeSemanticError, Span
-from .ir import Coordinate, Exact, Field, Param
+from .ir import NET_OPTIONS, Coordinate, Exact, Field, Net, Param
 from .limits import MAX_DERIVATIVE_ORDER
 from .normalize import part_of_boundary
+from .printing import expression_to_pde as show
 from .regions import RegionReader
 from .scope import Scope
 from .validate import (
     check_coordinates,
     check_field_args,
     check_names,
+    check_net,
     numeric,
     shorthand_suffix,
     split_coordinates,
@@ -75,6 +78,7 @@ class TextFrontEnd:
         decls = Declarations(file=self.file, span=self._system_span(statements))
         pending_params: list[Tree] = []
         pending_intervals: list[tuple[Tree, bool]] = []
+        pending_nets: list[Tree] = []
         named = False
         for st in statements:
             if st.data == "problem":
@@ -88,10 +92,13 @@ class TextFrontEnd:
                                  for s in st.children]
             elif st.data in ("param_known", "param_unknown"):
                 pending_params.append(st)
+            elif st.data == "net":
+                pending_nets.append(st)
         placeholders = [self._param_name(st) for st in pending_params]
         coordinates = [Coordinate(str(i.children[0]), sp.S.Zero, sp.S.One, is_time,
                                   self.span(i)) for i, is_time in pending_intervals]
-        check_names(coordinates, decls.fields, placeholders)
+        named_nets = [Net(str(st.children[0]), (), span=self.span(st)) for st in pending_nets]
+        check_names(coordinates, decls.fields, placeholders, named_nets)
         check_coordinates(coordinates, decls.span)  # one time at most, before any value
         check_field_args(decls.fields, tuple(coordinates), "field")
         check_field_args([p for p in placeholders if p.is_field], tuple(coordinates),
@@ -102,9 +109,39 @@ class TextFrontEnd:
         intervals = [self._interval(i, t) for i, t in pending_intervals]
         decls.coordinates = list(check_coordinates(intervals, decls.span))  # time first
         self.scope = Scope(tuple(decls.coordinates), tuple(decls.fields), tuple(decls.params))
+        decls.nets = [self._net(st) for st in pending_nets]
+        self.scope = replace(self.scope, nets=tuple(decls.nets))
         for st in statements:
             self._statement(st, decls)
         return decls, self.scope
+
+    def _net(self, st: Tree) -> Net:
+        """A `net` line: its inputs (checked by `check_net`), outputs and options."""
+        name, args, *rest = st.children
+        inputs = tuple(self.expr(a) for a in args.children)
+        values: dict[str, object] = {"outputs": 1}
+        for node in rest:
+            if node.data == "net_outputs":
+                values["outputs"] = self._whole(node.children[0], "outputs")
+                continue
+            for option in node.children:
+                key, value = (str(c) for c in option.children)
+                if key not in NET_OPTIONS:
+                    raise self.error(f"unknown option `{key}` of a net; its options are "
+                                     f"{', '.join(NET_OPTIONS)}", option)
+                if key in values:
+                    raise self.error(f"the option `{key}` is given twice", option)
+                values[key] = value if key == "activation" else \
+                    self._whole(option.children[1], key)
+        net = Net(str(name), inputs, span=self.span(st), **values)
+        check_net(net, self.scope)
+        return net
+
+    def _whole(self, token: Token, what: str) -> int:
+        text = str(token)
+        if token.type != "NUMBER" or not text.isdigit() or int(text) < 1:
+            raise self.error(f"a net's {what} is a positive whole number, not {text}", token)
+        return int(text)
 
     def _param_name(self, st: Tree) -> Param:
         name, args = _param_head(st)
@@ -246,6 +283,10 @@ class TextFrontEnd:
             return self.name(node.children[0])
         if rule == "call":
             return self.call(node)
+        if rule == "output":
+            return self.output(node)
+        if rule == "call_output":
+            return self.output(node, list(node.children[1].children))
         if rule == "intersection":
             raise self.error("`&` intersects shapes in a `domain` line; it is not an "
                              "operator of expressions", node)
@@ -300,6 +341,8 @@ class TextFrontEnd:
             return sp.Symbol(name)
         if kind in ("field", "coefficient"):
             return sp.Function(name)(*(sp.Symbol(a) for a in self.scope.args_of(name)))
+        if kind == "net":
+            return self._net_output(token, name, 0, None, bare=True)
         if name == "pi":
             return sp.pi
         if name in ex.FUNCTIONS or name in ("d", "laplace", "where", "load", "mean"):
@@ -341,9 +384,45 @@ class TextFrontEnd:
         kind = self.scope.kind(name)
         if kind in ("field", "coefficient"):
             return self._application(node, name, args)
+        if kind == "net":
+            return self._net_output(node, name, 0, args, bare=True)
         if kind is not None:
             raise self.error(f"`{name}` is a {kind}, not a function", token)
         raise self.scope.unknown_name(name, self.span(token), extra=tuple(ex.FUNCTIONS))
+
+    def output(self, node: Tree, args: list[Tree] | None = None) -> sp.Expr:
+        """`G[k]` (at the declared inputs) or `G(a, b)[k]`: output k of a net."""
+        name, *_, index = node.children
+        if self.scope.kind(str(name)) != "net":
+            what = self.scope.kind(str(name))
+            raise self.error(f"`{name}[...]` takes an output of a net, and `{name}` is "
+                             + (f"a {what}" if what else "not declared"), node)
+        return self._net_output(node, str(name), int(self._whole_index(index)), args)
+
+    def _show(self, expr: sp.Expr) -> str:
+        return show(expr, {f.name: f.args for f in self.scope.fields}, shorthand=False)
+
+    def _whole_index(self, token: Token) -> int:
+        text = str(token)
+        if not text.isdigit():
+            raise self.error(f"an output of a net is numbered 0, 1, ..., not {text}", token)
+        return int(text)
+
+    def _net_output(self, node: Tree | Token, name: str, index: int,
+                    args: list[Tree] | None, bare: bool = False) -> sp.Expr:
+        net = self.scope.net(name)
+        if bare and net.outputs != 1:
+            raise self.error(f"the net `{name}` has {net.outputs} outputs: take one, "
+                             f"{name}[0] to {name}[{net.outputs - 1}]", node)
+        if index >= net.outputs:
+            raise self.error(f"the net `{name}` has {net.outputs} output(s), numbered 0 to "
+                             f"{net.outputs - 1}, not {index}", node)
+        if args is None:
+            return net.output(index)
+        if len(args) != len(net.inputs):
+            raise self.error(f"`{name}` is declared as {net.signature(self._show)} but is called "
+                             f"with {len(args)} argument(s)", node)
+        return net.output(index, *(self.expr(a) for a in args))
 
     def _application(self, node: Tree, name: str, args: list[Tree]) -> sp.Expr:
         declared = self.scope.args_of(name)

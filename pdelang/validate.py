@@ -18,20 +18,22 @@ from .expressions import (
     KEYWORDS,
     SUPPORTED_FUNCTIONS,
     Mean,
+    NetOutput,
     NormalDerivative,
 )
-from .ir import Coordinate, Field, Param
+from .ir import NET_ACTIVATIONS, Coordinate, Field, Net, Param
 from .limits import MAX_DERIVATIVE_ORDER, MAX_FIELDS, MAX_NAMES, check
 from .printing import expression_to_pde as show
 from .scope import Scope
 
 # -- names ------------------------------------------------------------------------------
 
-def check_names(coordinates: list[Coordinate], fields: list[Field], params: list[Param]) -> None:
+def check_names(coordinates: list[Coordinate], fields: list[Field], params: list[Param],
+                nets: list[Net] = ()) -> None:
     """Every name declared once, none reserved, none that reads as a derivative shorthand."""
     declared: dict[str, Span] = {}
     items = [("coordinate", c) for c in coordinates] + [("field", f) for f in fields] + \
-        [("parameter", p) for p in params]
+        [("parameter", p) for p in params] + [("net", n) for n in nets]
     # in the order of the text, so that "declared twice" points at the second one
     items.sort(key=lambda item: (item[1].span.line, item[1].span.column))
     span0 = items[0][1].span if items else Span()
@@ -190,10 +192,62 @@ def check_expression(expr: sp.Expr, scope: Scope, span: Span, *, context: str,
                 raise PdeSemanticError(f"d(u, n), the outward normal derivative, in the "
                                        f"{context}: it is allowed in conditions `on boundary` "
                                        "only", span)
+        elif isinstance(node, NetOutput):
+            _check_net_use(node, scope, span, context, fields_allowed)
         elif isinstance(node, sp.Function) and not isinstance(node, SUPPORTED_FUNCTIONS):
             supported = ", ".join(sorted(f.__name__ for f in SUPPORTED_FUNCTIONS))
             raise PdeSemanticError(f"the function `{type(node).__name__}` in the {context} is "
                                    f"not supported (supported: {supported})", span)
+
+
+def _check_net_use(node: NetOutput, scope: Scope, span: Span, context: str,
+                   fields_allowed: bool) -> None:
+    """A learned function used as declared: its count of inputs, an output it has, and
+    only where fields may be (equations and conditions)."""
+    net = scope.net(node.net)
+    if net is None:
+        raise PdeSemanticError(f"the net `{node.net}` in the {context} is not declared",
+                               span, hint="declare it with a `net` line (from Python: pass "
+                                          "it in nets=[...])")
+    if not fields_allowed:
+        raise PdeSemanticError(f"the {context} cannot use the net `{net.name}`: a learned "
+                               "function belongs in equations and conditions", span)
+    if len(node.inputs) != len(net.inputs):
+        raise PdeSemanticError(f"`{net.name}` is declared with {len(net.inputs)} input(s) "
+                               f"but is used with {len(node.inputs)}: {node}", span)
+    if not 0 <= node.index < net.outputs or node.outputs != net.outputs:
+        raise PdeSemanticError(f"`{net.name}` has {net.outputs} output(s), numbered 0 to "
+                               f"{net.outputs - 1}: {node} is not one of them", span)
+
+
+def check_net(net: Net, scope: Scope) -> None:
+    """A net's declaration: each input a field, a coordinate or a derivative of a field,
+    none twice; sizes positive; a known activation."""
+    def written(value: sp.Expr) -> str:
+        return show(value, {f.name: f.args for f in scope.fields})
+
+    seen = set()
+    for value in net.inputs:
+        ok = (isinstance(value, sp.Symbol) and scope.kind(value.name) == "coordinate") or \
+            (isinstance(value, AppliedUndef) and scope.kind(value.func.__name__) == "field") or \
+            (isinstance(value, sp.Derivative) and isinstance(value.expr, AppliedUndef) and
+             scope.kind(value.expr.func.__name__) == "field")
+        if not ok:
+            raise PdeSemanticError(f"an input of the net `{net.name}` is a field, a coordinate "
+                                   f"or a derivative of a field, not {written(value)}", net.span,
+                                   hint="e.g. net q(T, d(T, z))")
+        if value in seen:
+            raise PdeSemanticError(f"the net `{net.name}` takes {written(value)} twice",
+                                   net.span)
+        seen.add(value)
+    for what, size in (("outputs", net.outputs), ("width", net.width), ("depth", net.depth)):
+        if not isinstance(size, int) or size < 1:
+            raise PdeSemanticError(f"the net `{net.name}`'s {what} must be a positive whole "
+                                   f"number, not {size}", net.span)
+    if net.activation not in NET_ACTIVATIONS:
+        raise PdeSemanticError(f"the net `{net.name}`'s activation {net.activation!r} is not "
+                               f"available; choose one of {', '.join(NET_ACTIVATIONS)}",
+                               net.span)
 
 
 def _check_application(node: AppliedUndef, scope: Scope, span: Span, context: str,

@@ -16,6 +16,9 @@ from .output.solution import Solution
 METHODS = METHOD_NAMES
 
 
+NET_METHODS = ("fd",)         # the methods that train learned functions (`net` lines)
+
+
 def solve(system: System, method: str = "fd", *, observers: Sequence[Callable] = (),
           **options) -> Solution:
     """Solve `system` with `method`: "fd" (finite differences), "pinn" (physics-informed
@@ -37,6 +40,11 @@ def solve(system: System, method: str = "fd", *, observers: Sequence[Callable] =
                           f"not {type(system).__name__}")
     try:
         OPTIONS.check_given(method, options)
+        if system.nets and method not in NET_METHODS:
+            net = system.nets[0]
+            raise OptionError(f"learned functions (`net {net.name}`) are trained by "
+                              f"{', '.join(NET_METHODS)} so far, not by {method}", net.span,
+                              hint="use --method fd")
         kind, solver = OPTIONS.method(method).load()
         chosen = kind(**options)
         solution = solver(system, chosen, observers)

@@ -63,9 +63,15 @@ class Access:
 
 @dataclass(frozen=True)
 class Layout:
-    """Static facts about axes that kernels need: spacing, size, periodicity, accuracy."""
+    """Static facts that kernels need: spacing, size, periodicity, accuracy of the axes, and
+    the learned functions (`net` lines) an expression may call."""
 
     axes: Mapping[str, AxisInfo]
     coordinates: Mapping[str, np.ndarray]   # node coordinates per space axis
     accuracy: int
     shaped: object | None = None            # a shaped domain's cut cells (fd/shaped.py)
+    nets: tuple = ()                        # pdelang.ir.Net, by name in `net_specs`
+
+    @property
+    def net_specs(self) -> dict:
+        return {n.name: n for n in self.nets}

@@ -17,6 +17,7 @@ import numpy as np
 import sympy as sp
 from jax import lax
 
+from ..common.nets import with_net_calls
 from ..common.operators import apply_axis, restrict
 from .expand import expand_stencils
 from .ir import Access, Layout, Region
@@ -214,11 +215,12 @@ def _function(expr: sp.Expr, accesses: Mapping[sp.Symbol, Access], region: Regio
               extra: tuple[sp.Symbol, ...] = (),
               velocities: Mapping[sp.Symbol, Kernel] | None = None):
     """`expr` as a JAX function of (params, U, t, extra values) on `region`."""
+    expr, nets = with_net_calls(expr, layout.net_specs)
     placeholders = [s for s in accesses if s in expr.free_symbols]
     coordinate_names = [a for a in region.axes if sp.Symbol(a) in expr.free_symbols]
     used_constants = [c for c in constants if sp.Symbol(c) in expr.free_symbols]
     arguments = placeholders + [sp.Symbol(c) for c in coordinate_names] + \
-        [sp.Symbol(c) for c in used_constants] + list(extra)
+        [sp.Symbol(c) for c in used_constants] + [s for s, _ in nets] + list(extra)
     if time is not None:
         arguments.append(time)
     function = sp.lambdify(arguments, expr, modules="jax", cse=True)
@@ -234,6 +236,7 @@ def _function(expr: sp.Expr, accesses: Mapping[sp.Symbol, Access], region: Regio
                                           t))
         values += coordinate_values
         values += [params[c] for c in used_constants]
+        values += [params[key] for _, key in nets]
         values += list(extra_values)
         if time is not None:
             values.append(t)

@@ -28,10 +28,12 @@ import sympy as sp
 
 from pdelang import System
 from pdelang.analysis import is_linear_in, occurrences
+from pdelang.expressions import net_outputs
 from pdelang.flux import is_flux
 
 from ..common.coefficients import coefficient_on_grid, constant_values, inline_time_coefficients
 from ..common.grid import Grid, make_grid
+from ..common.nets import init_nets
 from ..common.stages import Stage, find_stage
 from ..errors import LoweringError
 from .accesses import Collected, collect, time_key
@@ -161,11 +163,19 @@ def lower_fd(system: System, options: FDOptions | None = None) -> FDProgram:
         return compose_dae(system, lower_fd(differential, options),
                            lower_fd(algebraic, options))
     _check_scheme(system, options)
+    for c in system.conditions:
+        uses = net_outputs(c.residual)
+        if uses:
+            raise LoweringError(f"the net `{uses[0].net}` in a condition: fd trains learned "
+                                "functions in the equations only (a condition's rows are "
+                                "applied outside the integrator's model)", c.span)
     system = inline_time_coefficients(system)
     grid = make_grid(system, options.grid_spec)
     layout = Layout({a.name: a.info() for a in grid.axes},
-                    {a.name: a.node_coordinates() for a in grid.axes}, options.accuracy)
+                    {a.name: a.node_coordinates() for a in grid.axes}, options.accuracy,
+                    nets=system.nets)
     params = _parameter_values(system, grid)
+    params.update(init_nets(system.nets))
     constants = tuple(p.name for p in system.params if not p.is_field)
     shaped = None
     if system.domain is not None:

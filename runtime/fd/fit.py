@@ -15,7 +15,10 @@ Steady systems are solved exactly at every trial value and differentiated implic
 The step: RK4 at 0.9 of its stability limit for the first guess, re-checked at the fitted
 values (a fit whose values need a smaller step is repeated with it). Systems without space
 have no stability limit to set the step, so the fit is repeated with half the step until
-the unknowns move by less than `DT_RTOL` (Richardson's test of the time error).
+the unknowns move by less than `DT_RTOL` (Richardson's test of the time error); with
+learned functions (`net` lines), whose weights are many and not identifiable one by one,
+the unknowns' movement says nothing of the time error, and the first step is kept. Their
+weights are unknowns like any other (compiler/common/nets.py), fitted by L-BFGS.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ import jax.numpy as jnp
 import numpy as np
 import scipy.sparse as sps
 
+from compiler.common.nets import net_arrays, net_key
 from compiler.common.observations import FieldObservations, require_observations
 from compiler.errors import LoweringError
 from compiler.fd import FDOptions, FDProgram, lower_fd
@@ -66,6 +70,10 @@ def fit_fd(system: System, options, observers: Sequence[Callable] = ()) -> Solut
     program = lower_fd(system, FDOptions(options.grid, options.accuracy, options.scheme,
                                          options.dtype, options.face_mean))
     if system.time is None:
+        if system.nets:
+            raise OptionError("learned functions are trained through a time integrator; "
+                              "a steady system's are not trained by fd yet",
+                              system.nets[0].span, hint="give the system a time")
         return _fit_steady(program, observations, options, observers, started)
     if program.mass is not None:
         raise OptionError("fitting a differential-algebraic system by fd is not supported "
@@ -90,12 +98,13 @@ def fit_fd(system: System, options, observers: Sequence[Callable] = ()) -> Solut
         theta = result.z
         if not np.all(np.isfinite(theta)):
             raise SolveError("the fit diverged: the unknowns became non-finite",
-                             span=system.unknown_params[0].span,
+                             span=system.learned[0].span,
                              hint="start from a better guess (`param k ~ guess`)")
         limit = None if options.dt else model.stable_step(theta, scheme, options.seed)
         if limit is not None and limit < dt * (1 - STEP_SLACK):
             dt = limit               # the fitted values need a smaller step: fit again
-        elif not program.grid.axes and not options.dt and (moved is None or moved > DT_RTOL):
+        elif not program.grid.axes and not options.dt and not system.nets and \
+                (moved is None or moved > DT_RTOL):
             dt = dt / 2              # Richardson: does a smaller step move the unknowns?
         else:
             break
@@ -144,7 +153,11 @@ def _fitted_solution(program: FDProgram, options, grid, values, fitted, shown: d
     extra = {**extra, "fit": fit, "final_loss": result.loss,
              "loss_history": list(result.history), "converged": result.converged,
              "stop_reason": result.reason}
-    inferred = {name: _inferred_value(program, name, value) for name, value in fitted.items()}
+    nets = {net_key(n.name): n for n in program.system.nets}
+    inferred = {}
+    for name, value in fitted.items():
+        inferred.update(net_arrays(nets[name], value) if name in nets else
+                        {name: _inferred_value(program, name, value)})
     return finish_solution("fd", program.system, grid, values, inferred, options_shown, extra,
                            started, convergence=verdict)
 

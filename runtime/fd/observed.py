@@ -17,6 +17,7 @@ import numpy as np
 from jax.flatten_util import ravel_pytree
 
 from compiler.common.bounds import param_bounds, to_bounded, to_free
+from compiler.common.nets import net_key
 from compiler.common.observations import FieldObservations, GridSampler, in_region, sampler_for
 from compiler.fd import FDProgram
 
@@ -24,7 +25,8 @@ from compiler.fd import FDProgram
 @dataclass(frozen=True)
 class Unknowns:
     """The program's parameters (`base`, unknowns at their guesses) and the flat vector of
-    the unknown ones: `theta0`, with `unravel` back to {name: value}. A bounded constant
+    the unknown ones (learned functions' parameters included): `theta0`, with `unravel`
+    back to {name: value}. A bounded constant
     (`param D ~ 0.3 in [0, 10]`) is held in the vector as its free variable phi, and
     `unravel` gives lo + (hi - lo) sigmoid(phi) (compiler/common/bounds.py), so no step of
     the optimiser leaves the interval."""
@@ -39,6 +41,7 @@ class Unknowns:
         bounds = param_bounds(program.system)
         free = {p.name: jnp.asarray(to_free(base[p.name], *bounds[p.name]), program.dtype)
                 if p.name in bounds else base[p.name] for p in program.system.unknown_params}
+        free.update({net_key(n.name): base[net_key(n.name)] for n in program.system.nets})
         flat, raw = ravel_pytree(free)
 
         def unravel(theta: jax.Array) -> dict[str, jax.Array]:

@@ -26,16 +26,16 @@ def solve_fd(system: System, options: FDSolveOptions,
         options = replace(options, dtype=default_dtype("fd"))
     with jax.enable_x64(options.dtype == "float64"):
         if options.sweep is not None:
-            if system.unknown_params:
+            if system.learned:
                 raise OptionError("a sweep solves forward problems; this system has unknowns "
-                                  "to infer", system.unknown_params[0].span,
+                                  "to infer", system.learned[0].span,
                                   hint="leave out --sweep, or give the unknowns values")
             return solve_sweep(system, options, observers)
-        if system.unknown_params:
+        if system.unknown_params or system.nets:
             if options.linear_solver == "multigrid":
                 raise OptionError("fits solve their steady systems with the sparse LU; "
                                   "--linear-solver multigrid is for forward solves",
-                                  system.unknown_params[0].span,
+                                  system.learned[0].span,
                                   hint="leave out --linear-solver")
             from .fit import fit_fd  # SciPy's optimisers: imported for fits only
 

@@ -269,7 +269,13 @@ class Solution:
         lines += [f"  sweep of {k}: {len(v)} members, from {v[0]:g} to {v[-1]:g}"
                   for k, v in self.sweep.items()]
         for k, v in self.params.items():
-            if np.ndim(v) == 0:
+            if k.startswith("net."):
+                name = k.split(".")[1]
+                if k.endswith(".W0"):
+                    count = sum(np.size(a) for j, a in self.params.items()
+                                if j.startswith(f"net.{name}."))
+                    lines.append(f"  net {name}: {count} trained weights")
+            elif np.ndim(v) == 0:
                 lines.append(f"  {k} = {v:.6g}")
             else:
                 args = ", ".join(self.system.param(k).args)

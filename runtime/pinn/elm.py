@@ -271,16 +271,11 @@ def linearise(problem: ELMSystem, theta: dict) -> tuple[np.ndarray, sps.csr_matr
     blocks = []
     for columns in problem.columns:
         values = np.asarray(columns.products(theta), np.float64)
-        values = values.reshape(len(columns.owners), columns.per, len(r))
-        rows, cols, data = [], [], []
-        for owner, by_weight in zip(columns.owners, values):
-            for p, v in enumerate(by_weight):
-                keep = (owner >= 0) & (v != 0)
-                rows.append(np.flatnonzero(keep))
-                cols.append(owner[keep] * columns.per + p)
-                data.append(v[keep])
-        blocks.append(sps.csr_matrix((np.concatenate(data), (np.concatenate(rows),
-                                                              np.concatenate(cols))),
+        values = values.reshape(len(columns.owners), columns.per, len(r))  # colour, weight, row
+        owner = columns.owners[:, None, :]
+        colour, weight, row = np.nonzero((owner >= 0) & (values != 0))
+        cols = columns.owners[colour, row] * columns.per + weight
+        blocks.append(sps.csr_matrix((values[colour, weight, row], (row, cols)),
                                      shape=(len(r), columns.size * columns.per)))
     return r, sps.hstack(blocks, format="csr")
 

@@ -12,23 +12,15 @@ and `grad` compose through them. `fit_output_layer` sets the output layer by lea
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import jax
 import jax.numpy as jnp
 
+from ...common.nets import ACTIVATIONS
 from ...errors import LoweringError
 from .architectures import ARCHITECTURES, init_dense, kernel, key_chain, with_kernel
 
-ACTIVATIONS: dict[str, Callable[[jax.Array], jax.Array]] = {
-    "tanh": jnp.tanh,
-    "sin": jnp.sin,
-    "gelu": jax.nn.gelu,
-    "softplus": jax.nn.softplus,
-    "silu": jax.nn.silu,
-    "sigmoid": jax.nn.sigmoid,
-}
 INITIALISERS = ("glorot", "he", "lecun")
 
 

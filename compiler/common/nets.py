@@ -1,0 +1,122 @@
+"""Learned functions (`net` lines, `pdelang.ir.Net`) as pure JAX, for every method.
+
+A net is a plain MLP on its inputs as they are (no scaling: a learned term sees the values
+the equation gives it): `depth` hidden layers of `width` units with the net's activation,
+then a linear layer to its outputs. Its parameters are one flat vector under
+`net_key(name)` in a program's parameters. The output layer starts at a tenth of the
+usual scale, so an untrained model is close to the equations without their learned
+terms (training starts from the known physics, as universal differential equations do).
+
+`with_net_calls` rewrites the uses of nets in an expression into calls that
+`sympy.lambdify` evaluates (functions carrying their implementation), with one argument
+per net for its parameters.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import sympy as sp
+from sympy.utilities.lambdify import implemented_function
+
+from pdelang.expressions import NetOutput
+from pdelang.ir import Net
+
+ACTIVATIONS: dict[str, Callable[[jax.Array], jax.Array]] = {
+    "tanh": jnp.tanh,
+    "sin": jnp.sin,
+    "gelu": jax.nn.gelu,
+    "softplus": jax.nn.softplus,
+    "silu": jax.nn.silu,
+    "sigmoid": jax.nn.sigmoid,
+}
+OUTPUT_SCALE = 0.1           # of the output layer's initial weights
+
+
+def net_key(name: str) -> str:
+    """Where a net's parameters live among a program's parameters (and in result files)."""
+    return f"net.{name}"
+
+
+def layer_sizes(net: Net) -> list[tuple[int, int]]:
+    """(inputs, outputs) of each dense layer, in order."""
+    sizes = [len(net.inputs)] + [net.width] * net.depth + [net.outputs]
+    return list(zip(sizes[:-1], sizes[1:]))
+
+
+def parameter_count(net: Net) -> int:
+    return sum(a * b + b for a, b in layer_sizes(net))
+
+
+def init_net(net: Net, key: jax.Array, dtype=jnp.float64) -> jax.Array:
+    """The net's parameters as one flat vector (each layer's W row by row, then its b):
+    Glorot-normal weights and zero biases, the output layer at OUTPUT_SCALE of that. One
+    array per net keeps a program's parameters a mapping of arrays, as every method's are."""
+    parts = []
+    sizes = layer_sizes(net)
+    for i, (n_in, n_out) in enumerate(sizes):
+        key, sub = jax.random.split(key)
+        scale = np.sqrt(2.0 / (n_in + n_out)) * (OUTPUT_SCALE if i == len(sizes) - 1 else 1)
+        parts += [jnp.ravel(jax.random.normal(sub, (n_in, n_out), dtype) * scale),
+                  jnp.zeros((n_out,), dtype)]
+    return jnp.concatenate(parts)
+
+
+def init_nets(nets: Sequence[Net], seed: int = 0, dtype=jnp.float64) -> dict[str, jax.Array]:
+    """Every net's parameters, each from its own key of `seed`."""
+    key = jax.random.PRNGKey(seed)
+    return {net_key(n.name): np.asarray(init_net(n, jax.random.fold_in(key, i), dtype))
+            for i, n in enumerate(nets)}
+
+
+def layers_of(net: Net, flat: jax.Array) -> list[tuple[jax.Array, jax.Array]]:
+    """The (W, b) pairs of a flat parameter vector."""
+    layers, at = [], 0
+    for n_in, n_out in layer_sizes(net):
+        w = flat[at:at + n_in * n_out].reshape(n_in, n_out)
+        at += n_in * n_out
+        layers.append((w, flat[at:at + n_out]))
+        at += n_out
+    return layers
+
+
+def net_arrays(net: Net, flat) -> dict[str, np.ndarray]:
+    """The net's layers as result files hold them: `net.NAME.W0`, `net.NAME.b0`, ... (the
+    hidden layers, then the output layer)."""
+    out = {}
+    for i, (w, b) in enumerate(layers_of(net, np.asarray(flat, np.float64))):
+        out[f"{net_key(net.name)}.W{i}"] = np.asarray(w)
+        out[f"{net_key(net.name)}.b{i}"] = np.asarray(b)
+    return out
+
+
+def apply_net(net: Net, flat: jax.Array, inputs: Sequence[jax.Array]) -> jax.Array:
+    """The net's outputs (..., outputs) at inputs of any common (broadcast) shape."""
+    x = jnp.stack(jnp.broadcast_arrays(*inputs), axis=-1)
+    activation = ACTIVATIONS[net.activation]
+    *hidden, (w, b) = layers_of(net, flat)
+    for wh, bh in hidden:
+        x = activation(x @ wh + bh)
+    return x @ w + b
+
+
+def with_net_calls(expr: sp.Expr, nets: Mapping[str, Net]
+                   ) -> tuple[sp.Expr, list[tuple[sp.Symbol, str]]]:
+    """`expr` with each use of a net replaced by a call that lambdify evaluates, and the
+    (symbol, parameter key) of each net's parameters argument, to pass in that order."""
+    uses = {n for n in sp.preorder_traversal(expr) if isinstance(n, NetOutput)}
+    if not uses:
+        return expr, []
+    arguments: dict[str, sp.Symbol] = {}
+    table = {}
+    for use in uses:
+        net = nets[use.net]
+        weights = arguments.setdefault(use.net, sp.Dummy(f"net_{use.net}"))
+        call = implemented_function(
+            f"net_{use.net}_{use.index}",
+            lambda layers, *xs, net=net, k=use.index: apply_net(net, layers, xs)[..., k])
+        table[use] = call(weights, *use.inputs)
+    return expr.xreplace(table), [(s, net_key(name)) for name, s in arguments.items()]
