@@ -50,7 +50,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
         prog="pdelang",
         description="Write a PDE system once; check it, solve it, see what is generated.",
     )
-    commands = parser.add_subparsers(dest="command", metavar="{check,solve,show}")
+    commands = parser.add_subparsers(dest="command", metavar="{check,solve,show,discover}")
     commands.required = True
 
     check = commands.add_parser("check", help="parse and validate; print the system as math")
@@ -90,6 +90,23 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
             option = OPTIONS.option(name)
             _add_flag(show, option, option.default_for("pinn"), f"pinn: {option.help}")
     show.set_defaults(run=run_show)
+
+    discover = commands.add_parser(
+        "discover", help="a learned term (`net`) of a result back as a formula",
+        description="Fit each learned function of a result by sparse regression (STLSQ) "
+                    "over a library of candidate terms, and print the spec with the nets "
+                    "replaced by the formulas found.")
+    discover.add_argument("file", help="a result .npz of a spec with `net` lines")
+    discover.add_argument("--spec", help="the .pde file (default: the one the result names)")
+    discover.add_argument("--library", default="poly3",
+                          help="candidate terms: poly1 ... poly5 (monomials of the net's "
+                               "inputs to that degree), with trig (sin, cos) and exp of "
+                               "each input, e.g. poly3,trig (default poly3)")
+    discover.add_argument("--tolerance", type=float, default=0.05,
+                          help="the sparsest formula whose relative RMS error is at most "
+                               "this is kept (default 0.05)")
+    discover.add_argument("--out", help="write the spec with the formulas to this .pde")
+    discover.set_defaults(run=run_discover)
     return parser
 
 
@@ -194,6 +211,23 @@ def _add_host_arguments(devices: argparse._ArgumentGroup) -> None:
 def run_check(args: argparse.Namespace) -> int:
     system = pl.load(args.file)
     print(system, end="")
+    return EXIT_OK
+
+
+def run_discover(args: argparse.Namespace) -> int:
+    from .output.discover import load_result
+    from .output.files import write_atomically
+
+    solution = load_result(args.file, args.spec)
+    found, system = solution.discover(args.library, args.tolerance)
+    signatures = {f.name: f.args for f in solution.system.fields}
+    for discovery in found:
+        print(discovery.report(lambda e: pl.expression_to_pde(e, signatures, shorthand=True)))
+    text = system.to_pde()
+    print(f"\n# the spec with the learned terms replaced\n{text}", end="")
+    if args.out:
+        write_atomically(args.out, lambda f: f.write(text.encode("utf-8")))
+        print(f"wrote {args.out}")
     return EXIT_OK
 
 

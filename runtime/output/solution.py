@@ -236,6 +236,16 @@ class Solution:
 
         return plot_solution(self, path, **options)
 
+    def discover(self, library: str = "poly3", tolerance: float = 0.05):
+        """Each learned function (`net` line) as a formula by sparse regression over a
+        library of candidate terms (`runtime.output.discover`: "poly3", "poly2,trig",
+        ...): the sparsest with relative RMS error at most `tolerance`. Returns (the
+        discoveries, each with its terms, coefficients and fit error; the system with the
+        nets replaced by them, `.to_pde()` ready to solve)."""
+        from .discover import discover
+
+        return discover(self, library, tolerance)
+
     def to_xarray(self):
         """An xarray Dataset: coordinates, one variable per field, `meta` as an attribute."""
         from .netcdf import to_xarray

@@ -1,0 +1,264 @@
+"""From a trained net back to a formula: sparse regression over a library of candidate
+terms (STLSQ, the sequentially thresholded least squares of SINDy; Brunton, Proctor and
+Kutz 2016), then the spec with the net replaced by what was found.
+
+The samples are the net's inputs where the solution lives: its fields (and their
+derivatives, by second-order differences on the output grid) at every node of the grid,
+and the net's outputs there from its trained weights. The library holds the monomials of
+the inputs up to a degree (`poly3`: 1, u, v, u^2, u v, ..., v^3) and, with `trig` or
+`exp`, sin, cos or exp of each input. Each column is scaled to unit root mean square
+before the regression, so the threshold is a fraction of the output's RMS: a term whose
+contribution stays below it is dropped, and least squares is redone on the rest, until
+nothing changes. The samples lie along the solution (for an ODE, on a curve in the
+inputs' space), where the library's columns are nearly dependent and no one threshold
+suits every problem: the thresholds from 1e-4 to 1 are tried in turn, and the sparsest
+model whose relative RMS error is at most `tolerance` is kept (the most accurate one of
+that size). When none is that close the library cannot express the term: the result
+says so (`expressed` false) and shows the most accurate fit and its error.
+
+STLSQ is written here (a dozen lines of NumPy) rather than taken from PySINDy: PySINDy
+fits derivatives of trajectories, while this fits a known function at known points, and
+its dependency tree (scikit-learn, and more) would cost more than the loop it replaces.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+import sympy as sp
+
+import pdelang as pl
+from compiler.common.nets import apply_net, net_key
+from pdelang import System
+from pdelang.expressions import NetOutput
+
+from ..errors import OptionError
+
+LIBRARIES = ("poly1", "poly2", "poly3", "poly4", "poly5", "trig", "exp")
+TOLERANCE = 0.05          # the relative RMS error a discovered formula may have
+THRESHOLDS = np.geomspace(1e-4, 1.0, 29)    # STLSQ's, as fractions of the output's RMS
+ITERATIONS = 10
+DIGITS = 4                # significant digits of the printed coefficients
+
+
+@dataclass(frozen=True)
+class Discovery:
+    """What was found for output `index` of the net `net`: each kept term (in the net's
+    declared inputs) with its coefficient, the formula, and the fit's relative RMS error
+    over the samples (`error`); `ranges`: where the samples lay, per input."""
+
+    net: str
+    index: int | None            # None for a one-output net
+    terms: tuple[tuple[sp.Expr, float], ...]
+    error: float
+    ranges: tuple[tuple[str, float, float], ...]
+    expressed: bool = True       # a formula within the tolerance was found
+
+    @property
+    def formula(self) -> sp.Expr:
+        return sp.Add(*(sp.Float(float(f"{c:.{DIGITS}g}")) * term for term, c in self.terms))
+
+    def report(self, show=str) -> str:
+        name = self.net if self.index is None else f"{self.net}[{self.index}]"
+        lines = [f"net {name} ~ {show(self.formula) if self.terms else '0'}"]
+        lines += [f"  {c:+.6g} * {show(term)}" for term, c in self.terms]
+        lines.append(f"  relative RMS error of the fit over {self.samples_text()}: "
+                     f"{self.error:.3g}")
+        if not self.expressed:
+            lines.append("  WARNING: the library cannot express this term within the "
+                         "tolerance; the most accurate fit is shown (try a richer "
+                         "--library)")
+        return "\n".join(lines)
+
+    def samples_text(self) -> str:
+        return ", ".join(f"{n} in [{lo:.4g}, {hi:.4g}]" for n, lo, hi in self.ranges)
+
+
+def parse_library(text: str) -> tuple[int, tuple[str, ...]]:
+    """`poly3,trig` -> (3, ("trig",)): the degree of the polynomials and the extras."""
+    degree, extras = 3, []
+    for part in (p.strip() for p in text.split(",") if p.strip()):
+        if part not in LIBRARIES:
+            raise OptionError(f"library part {part!r} is not available; choose from "
+                              f"{', '.join(LIBRARIES)}", hint="e.g. --library poly3,trig")
+        if part.startswith("poly"):
+            degree = int(part[4:])
+        else:
+            extras.append(part)
+    return degree, tuple(extras)
+
+
+def candidates(symbols: Sequence[sp.Symbol], degree: int,
+               extras: Sequence[str] = ()) -> list[sp.Expr]:
+    """The library's terms in `symbols`: monomials by degree, then the extras."""
+    terms: list[sp.Expr] = [sp.S.One]
+    for d in range(1, degree + 1):
+        terms += [sp.Mul(*c) for c in itertools.combinations_with_replacement(symbols, d)]
+    for kind in extras:
+        functions = (sp.sin, sp.cos) if kind == "trig" else (sp.exp,)
+        terms += [f(s) for s in symbols for f in functions]
+    return terms
+
+
+def sparsest(theta: np.ndarray, y: np.ndarray, tolerance: float = TOLERANCE
+             ) -> tuple[np.ndarray, float, bool]:
+    """Along STLSQ's threshold path, the sparsest coefficients with relative RMS error at
+    most `tolerance` (the most accurate of that size); else the most accurate of all.
+    Returns (coefficients, error, whether the tolerance was met)."""
+    size = np.sqrt(np.mean(y**2)) or 1.0
+    found = []
+    for threshold in THRESHOLDS:
+        xi = stlsq(theta, y, threshold)
+        found.append((np.count_nonzero(xi), float(np.sqrt(np.mean((theta @ xi - y) ** 2)) /
+                                                  size), xi))
+    within = [f for f in found if f[1] <= tolerance]
+    if within:
+        count, error, xi = min(within, key=lambda f: (f[0], f[1]))
+        return xi, error, True
+    count, error, xi = min(found, key=lambda f: f[1])
+    return xi, error, False
+
+
+def stlsq(theta: np.ndarray, y: np.ndarray, threshold: float,
+          iterations: int = ITERATIONS) -> np.ndarray:
+    """Sparse xi with theta @ xi ~ y: least squares, then terms whose scaled contribution
+    is below `threshold` times the RMS of y dropped and the rest refitted, until the kept
+    set stops changing."""
+    scale = np.sqrt(np.mean(theta**2, axis=0))
+    scale[scale == 0] = 1.0
+    columns = theta / scale
+    size = np.sqrt(np.mean(y**2)) or 1.0
+    kept = np.ones(theta.shape[1], bool)
+    xi = np.zeros(theta.shape[1])
+    for _ in range(iterations):
+        xi = np.zeros(theta.shape[1])
+        if kept.any():
+            xi[kept] = np.linalg.lstsq(columns[:, kept], y, rcond=None)[0]
+        small = np.abs(xi) < threshold * size
+        if not np.any(small & kept):
+            break
+        kept &= ~small
+    return xi / scale
+
+
+def net_samples(solution, net) -> np.ndarray:
+    """(n, inputs): the net's declared inputs at every node of the solution's grid."""
+    columns = []
+    for value in net.inputs:
+        columns.append(np.ravel(_on_grid(solution, value)))
+    return np.stack(columns, axis=1)
+
+
+def _on_grid(solution, value: sp.Expr) -> np.ndarray:
+    """A coordinate, field or derivative of a field on the whole output grid."""
+    system: System = solution.system
+    names = [c.name for c in system.coordinates]
+    mesh = np.meshgrid(*(solution.grid[n] for n in names), indexing="ij")
+    if isinstance(value, sp.Symbol):
+        return mesh[names.index(value.name)]
+    derivative = value if isinstance(value, sp.Derivative) else None
+    field = derivative.expr if derivative is not None else value
+    array = np.asarray(solution.values[field.func.__name__], float)
+    args = [str(a) for a in field.args]
+    if derivative is not None:
+        for variable, count in derivative.variable_count:
+            axis = args.index(variable.name)
+            for _ in range(int(count)):
+                array = np.gradient(array, solution.grid[variable.name], axis=axis,
+                                    edge_order=2)
+    order = [args.index(n) for n in names if n in args]
+    array = np.transpose(array, order)
+    shape = [len(solution.grid[n]) if n in args else 1 for n in names]
+    return np.broadcast_to(array.reshape(shape), mesh[0].shape)
+
+
+def net_weights(params: Mapping[str, np.ndarray], net) -> np.ndarray:
+    """The flat parameter vector of `net` from a result's `net.NAME.W0`, `b0`, ..."""
+    key = net_key(net.name)
+    parts = []
+    for i in range(net.depth + 1):
+        try:
+            parts += [np.ravel(params[f"{key}.W{i}"]), np.ravel(params[f"{key}.b{i}"])]
+        except KeyError:
+            raise OptionError(f"the result holds no trained weights of the net "
+                              f"`{net.name}` ({key}.W{i})", net.span) from None
+    return np.concatenate(parts)
+
+
+def discover(solution, library: str = "poly3",
+             tolerance: float = TOLERANCE) -> tuple[list[Discovery], System]:
+    """Each output of each net of the solution's system as a formula, and the system
+    with the nets replaced by them."""
+    system: System = solution.system
+    if not system.nets:
+        raise OptionError("the system has no `net` lines: there is nothing to discover")
+    degree, extras = parse_library(library)
+    found = []
+    for net in system.nets:
+        samples = net_samples(solution, net)
+        weights = net_weights(solution.params, net)
+        outputs = np.asarray(apply_net(net, weights, list(samples.T)), float)
+        symbols = [sp.Dummy(f"x{i}") for i in range(len(net.inputs))]
+        terms = candidates(symbols, degree, extras)
+        function = sp.lambdify(symbols, terms, "numpy")
+        theta = np.stack([np.broadcast_to(np.asarray(c, float), len(samples))
+                          for c in function(*samples.T)], axis=1)
+        back = dict(zip(symbols, net.inputs))
+        ranges = tuple((_name(system, x), float(np.min(col)), float(np.max(col)))
+                       for x, col in zip(net.inputs, samples.T))
+        for k in range(net.outputs):
+            xi, error, expressed = sparsest(theta, outputs[:, k], tolerance)
+            kept = tuple((terms[j].xreplace(back), float(xi[j])) for j in np.flatnonzero(xi))
+            found.append(Discovery(net.name, k if net.outputs > 1 else None, kept, error,
+                                   ranges, expressed))
+    return found, replaced(system, found)
+
+
+def replaced(system: System, found: Sequence[Discovery]) -> System:
+    """`system` with every use of a net replaced by its formula at the call's arguments,
+    the nets and the data gone: a forward problem, ready to solve again."""
+    formulas = {(d.net, d.index or 0): d for d in found}
+    nets = {n.name: n for n in system.nets}
+
+    def substitute(expr: sp.Expr) -> sp.Expr:
+        def one(use: NetOutput) -> sp.Expr:
+            d = formulas[(use.net, use.index)]
+            return d.formula.xreplace(dict(zip(nets[use.net].inputs, use.inputs)))
+
+        return expr.replace(lambda e: isinstance(e, NetOutput), one)
+
+    equations = tuple(replace(e, lhs=substitute(e.lhs), rhs=substitute(e.rhs),
+                              residual=substitute(e.residual)) for e in system.equations)
+    conditions = tuple(replace(c, lhs=substitute(c.lhs), rhs=substitute(c.rhs),
+                               residual=substitute(c.residual)) for c in system.conditions)
+    return replace(system, equations=equations, conditions=conditions, nets=(), data=())
+
+
+def load_result(path: str | Path, spec: str | Path | None = None):
+    """The Solution saved in `path` (.npz), its system read from `spec` or from the spec
+    file the result names (meta "source")."""
+    from .solution import Solution
+
+    with np.load(path, allow_pickle=False) as data:
+        arrays = {k: np.asarray(data[k]) for k in data.files}
+    meta = json.loads(str(arrays.pop("meta")))
+    source = spec or meta.get("source")
+    if not source or not Path(source).is_file():
+        raise OptionError(f"the result {str(path)!r} names its spec as {source!r}, which is "
+                          "not a file here", hint="give the spec with --spec FILE.pde")
+    system = pl.load(source)
+    grid = {c.name: arrays.pop(c.name) for c in system.coordinates}
+    values = {f.name: arrays.pop(f.name) for f in system.fields}
+    arrays.pop("mask", None)
+    return Solution(system, grid, values, arrays, meta)
+
+
+def _name(system: System, value: sp.Expr) -> str:
+    from pdelang.printing import expression_to_pde
+
+    return expression_to_pde(value, {f.name: f.args for f in system.fields}, shorthand=True)
