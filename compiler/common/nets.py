@@ -51,24 +51,22 @@ def parameter_count(net: Net) -> int:
     return sum(a * b + b for a, b in layer_sizes(net))
 
 
-def init_net(net: Net, key: jax.Array, dtype=jnp.float64) -> jax.Array:
-    """The net's parameters as one flat vector (each layer's W row by row, then its b):
-    Glorot-normal weights and zero biases, the output layer at OUTPUT_SCALE of that. One
-    array per net keeps a program's parameters a mapping of arrays, as every method's are."""
+def init_net(net: Net, rng: np.random.Generator) -> np.ndarray:
+    """The net's parameters as one flat float64 vector (each layer's W row by row, then
+    its b): Glorot-normal weights and zero biases, the output layer at OUTPUT_SCALE of
+    that. One array per net keeps a program's parameters a mapping of arrays, as every
+    method's are."""
     parts = []
     sizes = layer_sizes(net)
     for i, (n_in, n_out) in enumerate(sizes):
-        key, sub = jax.random.split(key)
         scale = np.sqrt(2.0 / (n_in + n_out)) * (OUTPUT_SCALE if i == len(sizes) - 1 else 1)
-        parts += [jnp.ravel(jax.random.normal(sub, (n_in, n_out), dtype) * scale),
-                  jnp.zeros((n_out,), dtype)]
-    return jnp.concatenate(parts)
+        parts += [np.ravel(rng.standard_normal((n_in, n_out)) * scale), np.zeros(n_out)]
+    return np.concatenate(parts)
 
 
-def init_nets(nets: Sequence[Net], seed: int = 0, dtype=jnp.float64) -> dict[str, jax.Array]:
-    """Every net's parameters, each from its own key of `seed`."""
-    key = jax.random.PRNGKey(seed)
-    return {net_key(n.name): np.asarray(init_net(n, jax.random.fold_in(key, i), dtype))
+def init_nets(nets: Sequence[Net], seed: int = 0) -> dict[str, np.ndarray]:
+    """Every net's parameters, each from its own stream of `seed`."""
+    return {net_key(n.name): init_net(n, np.random.default_rng([seed, i]))
             for i, n in enumerate(nets)}
 
 

@@ -56,6 +56,7 @@ from .stages import (
     closure_stage,
     equation_stage,
     grid_stage,
+    nets_stage,
     params_stage,
     printer,
     program_stage,
@@ -189,6 +190,7 @@ def lower_fd(system: System, options: FDOptions | None = None) -> FDProgram:
     time = system.time.symbol if system.time is not None else None
     show = printer(system)
     stages = [grid_stage(grid), params_stage(system, params),
+              *([nets_stage(system, show)] if system.nets else []),
               equation_stage(assigned, nodes, show)]
     if shaped is not None:
         stages.insert(1, shaped.stage(system))

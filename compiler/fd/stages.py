@@ -176,6 +176,18 @@ def params_stage(system: System, params: Mapping[str, np.ndarray]) -> Stage:
     return Stage("parameters", items, _param_line, "none")
 
 
+def nets_stage(system: System, show: Show) -> Stage:
+    """The learned functions: each `net` line and its count of weights, fitted with the
+    unknowns."""
+    from ..common.nets import parameter_count
+
+    def line(net) -> str:
+        return (f"{net.declaration(show)}: {parameter_count(net)} weights, fitted with the "
+                "unknowns through the integrator")
+
+    return Stage("learned functions", system.nets, line, "none")
+
+
 def equation_stage(assigned: tuple[Assigned, ...], nodes: Mapping[str, FieldNodes],
                    show: Show) -> Stage:
     items = tuple(OwnedEquation(a.field, a.time_order,

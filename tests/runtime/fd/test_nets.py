@@ -132,3 +132,21 @@ def test_a_net_in_a_condition_is_refused_by_fd(spec, tmp_path):
     with pytest.raises(LoweringError, match="net `B` in a condition") as info:
         runtime.solve(system, "fd")
     assert info.value.span.line == 9
+
+
+def test_show_prints_each_net_and_its_weights(spec, tmp_path, capsys):
+    from runtime.cli import main
+
+    spec()
+    (tmp_path / "lv.pde").write_text(SPEC.format(end=3, width=8))
+    assert main(["show", str(tmp_path / "lv.pde"), "--method", "fd"]) == 0
+    shown = capsys.readouterr().out
+    assert "[learned functions]" in shown
+    assert "net B(u, v) : width 8, depth 2, activation tanh: 105 weights" in shown
+
+
+def test_the_language_offers_the_activations_the_compilers_have():
+    from compiler.common.nets import ACTIVATIONS
+    from pdelang.ir import NET_ACTIVATIONS
+
+    assert set(NET_ACTIVATIONS) == set(ACTIVATIONS)

@@ -56,37 +56,35 @@ def test_a_library_that_cannot_express_the_term_says_so():
         parse_library("poly9")
 
 
-@pytest.fixture
-def fitted(tmp_path):
-    """A short fit of u' = 1.3 u - B(u, v), saved with its spec."""
+@pytest.fixture(scope="module")
+def fitted(tmp_path_factory):
+    """A short fit of u' = 1.3 u - B(u, v), saved with its spec (lv.npz beside lv.pde)."""
+    folder = tmp_path_factory.mktemp("fitted")
     times = np.arange(0, 1 + 1e-9, 0.1)
     u, v = lotka_volterra(times)
-    np.savetxt(tmp_path / "lv.csv", np.stack([times, u, v], axis=1), delimiter=",",
+    np.savetxt(folder / "lv.csv", np.stack([times, u, v], axis=1), delimiter=",",
                header="t,u,v", comments="")
-    (tmp_path / "lv.pde").write_text(SPEC.format(end=1, width=4))
-    return tmp_path
+    (folder / "lv.pde").write_text(SPEC.format(end=1, width=4))
+    assert main(["solve", str(folder / "lv.pde"), "--dt", "0.05", "--fit-steps", "20",
+                 "--out", str(folder / "lv.npz"), "--quiet"]) in (0, 4)
+    return folder
 
 
 def test_discover_from_the_command_line_writes_a_spec_without_nets(fitted, capsys):
-    folder = fitted
-    assert main(["solve", str(folder / "lv.pde"), "--dt", "0.05", "--fit-steps", "20",
-                 "--out", str(folder / "lv.npz"), "--quiet"]) in (0, 4)
     capsys.readouterr()
-    assert main(["discover", str(folder / "lv.npz"), "--out", str(folder / "found.pde")]) == 0
+    assert main(["discover", str(fitted / "lv.npz"), "--out", str(fitted / "found.pde")]) == 0
     shown = capsys.readouterr().out
     assert "net B ~ " in shown and "relative RMS error of the fit over u in [" in shown
-    found = pl.load(folder / "found.pde")
+    found = pl.load(fitted / "found.pde")
     assert not found.nets and not found.data
     assert len(found.equations) == 2 and "B(" not in found.to_pde()
 
 
-def test_discover_needs_a_spec_it_can_read(fitted, capsys):
-    folder = fitted
-    main(["solve", str(folder / "lv.pde"), "--dt", "0.05", "--fit-steps", "2",
-          "--out", str(folder / "lv.npz"), "--quiet"])
-    (folder / "lv.pde").unlink()
+def test_discover_needs_a_spec_it_can_read(fitted, tmp_path, capsys):
+    moved = tmp_path / "elsewhere.npz"
+    moved.write_bytes((fitted / "lv.npz").read_bytes())
     capsys.readouterr()
-    assert main(["discover", str(folder / "lv.npz")]) == 1
+    assert main(["discover", str(moved), "--spec", str(tmp_path / "gone.pde")]) == 1
     assert "--spec" in capsys.readouterr().err
 
 
