@@ -5,7 +5,8 @@ The model is the lowered FD program integrated with a fixed-step Runge-Kutta sch
 the observation times, then sampled at the observation points (multilinear in space).
 The residual is the misfit of each observed field relative to the root mean square of its
 data, over the square root of its count (so fields and data sets of any size weigh alike),
-plus `regularization` times the mean squared gradient of each unknown coefficient field.
+plus `regularization` times the mean squared gradient of each unknown coefficient field
+and times the mean squared weight of each learned function (weight decay).
 A few unknowns are fitted by Levenberg-Marquardt with forward-mode Jacobians; a field on
 the grid by L-BFGS with reverse-mode gradients.
 
@@ -215,11 +216,14 @@ class FitModel:
 
     def smoothness(self, theta) -> list[jax.Array]:
         """sqrt(regularization) times the differences of each unknown field over its
-        spacing, scaled so that their sum of squares is the mean squared gradient."""
-        if not self.regularization or not self.fields:
+        spacing, scaled so that their sum of squares is the mean squared gradient; and for
+        each learned function its weights, scaled so that theirs is the mean squared
+        weight (weight decay)."""
+        if not self.regularization or not (self.fields or self.program.system.nets):
             return []
         values = self.unknowns.unravel(theta)
-        parts = []
+        parts = [np.sqrt(self.regularization / values[net_key(n.name)].size) *
+                 values[net_key(n.name)] for n in self.program.system.nets]
         for p in self.fields:
             field = values[p.name]
             for k, axis in enumerate(p.args):

@@ -305,7 +305,8 @@ OPTIONS = Table(METHODS, (
     Option("regularization", "float | None",
            per_method(fd=0.0, pinn=None, fbpinn=None, odil=0.0),
            "smoothness penalty on unknown coefficient fields: LAMBDA times the mean squared "
-           "gradient", ALL, parse=float, group="inverse", metavar="LAMBDA",
+           "gradient; fd: also weight decay on learned functions, LAMBDA times the mean "
+           "squared weight", ALL, parse=float, group="inverse", metavar="LAMBDA",
            shown_default="fd, odil 0; pinn: 1e-4 of the equations' mean square on the "
            "initial state, per change of the field by its guess across the domain (inverse "
            "problems in time; else 0)"),

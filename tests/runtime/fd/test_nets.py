@@ -150,3 +150,16 @@ def test_the_language_offers_the_activations_the_compilers_have():
     from pdelang.ir import NET_ACTIVATIONS
 
     assert set(NET_ACTIVATIONS) == set(ACTIVATIONS)
+
+
+def test_regularization_decays_the_nets_weights(spec):
+    """With --regularization LAMBDA the fit's extra rows sum, squared, to LAMBDA times the
+    mean squared weight of each net."""
+    with jax.enable_x64(True):
+        system = spec(end=0.5, width=4)
+        program = lower_fd(system, FDOptions(dtype="float64"))
+        model = FitModel(program, program_observations(system), 0.01)
+        theta = model.unknowns.theta0
+        (rows,) = model.smoothness(jnp.asarray(theta))
+        weights = model.unknowns.unravel(jnp.asarray(theta))["net.B"]
+        assert float(jnp.sum(rows**2)) == pytest.approx(0.01 * float(jnp.mean(weights**2)))
