@@ -71,12 +71,15 @@ class ELMSystem:
     nets: dict
     points: dict[str, np.ndarray]
 
-    def residual(self, theta: dict) -> jax.Array:
-        """Every term's residuals at its points, each scaled by 1/sqrt(count)."""
+    def residual(self, theta: dict, points: dict | None = None) -> jax.Array:
+        """Every term's residuals at its points (default `self.points`), each scaled by
+        1/sqrt(count). Compiled with the points an argument: folded in as constants, XLA
+        would sort the finite-basis networks' block layout at compile time (seconds)."""
         nets = self.with_outputs(theta)
+        points_of = self.points if points is None else points
         parts = []
         for t in self.program.terms:
-            points = jnp.asarray(self.points[t.name])
+            points = jnp.asarray(points_of[t.name])
             parts.append(t.residual(nets, self.program.physical, points) /
                          np.sqrt(len(points)))
         return jnp.concatenate(parts)
@@ -95,7 +98,8 @@ class ELMSystem:
 
     @cached_property
     def compiled_residual(self) -> Callable:
-        return jax.jit(self.residual)
+        compiled = jax.jit(self.residual)
+        return lambda theta: compiled(theta, self.points)
 
     @cached_property
     def evaluate(self) -> Callable:
@@ -297,20 +301,20 @@ def _columns(problem: ELMSystem, group) -> Columns:
     per = int(np.prod(w.shape[1:])) + int(np.prod(b.shape[1:]))
     seeds = _seeds(w, b, colour, colours)
 
-    def product(theta, seed):
+    def product(theta, seed, points):
         tangent = {k: jax.tree.map(jnp.zeros_like, v) for k, v in theta.items()}
         tangent[group.key] = seed
-        return jax.jvp(problem.residual, (theta,), (tangent,))[1]
+        return jax.jvp(lambda th: problem.residual(th, points), (theta,), (tangent,))[1]
 
-    # seeds an argument (not folded into the program), mapped in batches whose tangents
+    # seeds and points arguments (not folded into the program), mapped in batches whose tangents
     # (batch x rows x 2^d candidates x widest layer) stay within TANGENT_BYTES
     widest = max(group.spec.net.hidden)
     batch = max(1, int(TANGENT_BYTES // (8 * len(points) * index.shape[1] * widest)))
-    every = jax.jit(lambda theta, seeds: jax.lax.map(lambda seed: product(theta, seed), seeds,
-                                                     batch_size=batch))
+    every = jax.jit(lambda theta, seeds, points: jax.lax.map(
+        lambda seed: product(theta, seed, points), seeds, batch_size=batch))
     owners = np.stack([_owner(index, colour, c) for c in range(colours)])
-    return Columns(group.key, per, decomposition.size, lambda theta: every(theta, seeds),
-                   owners)
+    return Columns(group.key, per, decomposition.size,
+                   lambda theta: every(theta, seeds, problem.points), owners)
 
 
 def _seeds(w: jax.Array, b: jax.Array, colour: np.ndarray, colours: int) -> tuple:
