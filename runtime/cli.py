@@ -215,10 +215,10 @@ def run_check(args: argparse.Namespace) -> int:
 
 
 def run_discover(args: argparse.Namespace) -> int:
-    from .output.discover import load_result
     from .output.files import write_atomically
+    from .output.solution import Solution
 
-    solution = load_result(args.file, args.spec)
+    solution = Solution.load(args.file, args.spec)
     found, system = solution.discover(args.library, args.tolerance)
     signatures = {f.name: f.args for f in solution.system.fields}
     for discovery in found:

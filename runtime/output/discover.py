@@ -24,15 +24,12 @@ its dependency tree (scikit-learn, and more) would cost more than the loop it re
 from __future__ import annotations
 
 import itertools
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from pathlib import Path
 
 import numpy as np
 import sympy as sp
 
-import pdelang as pl
 from compiler.common.nets import apply_net, net_key
 from pdelang import System
 from pdelang.expressions import NetOutput
@@ -237,25 +234,6 @@ def replaced(system: System, found: Sequence[Discovery]) -> System:
     conditions = tuple(replace(c, lhs=substitute(c.lhs), rhs=substitute(c.rhs),
                                residual=substitute(c.residual)) for c in system.conditions)
     return replace(system, equations=equations, conditions=conditions, nets=(), data=())
-
-
-def load_result(path: str | Path, spec: str | Path | None = None):
-    """The Solution saved in `path` (.npz), its system read from `spec` or from the spec
-    file the result names (meta "source")."""
-    from .solution import Solution
-
-    with np.load(path, allow_pickle=False) as data:
-        arrays = {k: np.asarray(data[k]) for k in data.files}
-    meta = json.loads(str(arrays.pop("meta")))
-    source = spec or meta.get("source")
-    if not source or not Path(source).is_file():
-        raise OptionError(f"the result {str(path)!r} names its spec as {source!r}, which is "
-                          "not a file here", hint="give the spec with --spec FILE.pde")
-    system = pl.load(source)
-    grid = {c.name: arrays.pop(c.name) for c in system.coordinates}
-    values = {f.name: arrays.pop(f.name) for f in system.fields}
-    arrays.pop("mask", None)
-    return Solution(system, grid, values, arrays, meta)
 
 
 def _name(system: System, value: sp.Expr) -> str:

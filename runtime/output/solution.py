@@ -3,6 +3,7 @@ parameters, files, plots."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,6 +13,7 @@ import sympy as sp
 
 from pdelang import System
 from pdelang.geometry import closed_mask
+from pdelang.text import load as load_system
 
 from ..errors import OptionError
 from .convergence import Convergence
@@ -235,6 +237,24 @@ class Solution:
             return plot_solution(self.member(-1), path, **options)
 
         return plot_solution(self, path, **options)
+
+    @classmethod
+    def load(cls, path: str | Path, spec: str | Path | None = None) -> Solution:
+        """The Solution saved in `path` (.npz), its system read from `spec` or from the
+        spec file the result names (meta "source")."""
+        with np.load(path, allow_pickle=False) as data:
+            arrays = {k: np.asarray(data[k]) for k in data.files}
+        meta = json.loads(str(arrays.pop("meta")))
+        source = spec or meta.get("source")
+        if not source or not Path(source).is_file():
+            raise OptionError(f"the result {str(path)!r} names its spec as {source!r}, "
+                              "which is not a file here", hint="give the spec with --spec "
+                                                               "FILE.pde")
+        system = load_system(source)
+        grid = {c.name: arrays.pop(c.name) for c in system.coordinates}
+        values = {f.name: arrays.pop(f.name) for f in system.fields}
+        arrays.pop("mask", None)
+        return cls(system, grid, values, arrays, meta)
 
     def discover(self, library: str = "poly3", tolerance: float = 0.05):
         """Each learned function (`net` line) as a formula by sparse regression over a
