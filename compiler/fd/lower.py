@@ -164,12 +164,7 @@ def lower_fd(system: System, options: FDOptions | None = None) -> FDProgram:
         return compose_dae(system, lower_fd(differential, options),
                            lower_fd(algebraic, options))
     _check_scheme(system, options)
-    for c in system.conditions:
-        uses = net_outputs(c.residual)
-        if uses:
-            raise LoweringError(f"the net `{uses[0].net}` in a condition: fd trains learned "
-                                "functions in the equations only (a condition's rows are "
-                                "applied outside the integrator's model)", c.span)
+    _check_nets(system)
     system = inline_time_coefficients(system)
     grid = make_grid(system, options.grid_spec)
     layout = Layout({a.name: a.info() for a in grid.axes},
@@ -239,6 +234,25 @@ def lower_fd(system: System, options: FDOptions | None = None) -> FDProgram:
                      prepare=partial(prepare, tuple(every_kernel + face_kernels + [
                          c.kernel for c in constraints])),
                      constraints=constraints)
+
+
+def _check_nets(system: System) -> None:
+    """Where fd can use a learned function: in equations, not differentiated."""
+    for c in system.conditions:
+        uses = net_outputs(c.residual)
+        if uses:
+            raise LoweringError(f"the net `{uses[0].net}` in a condition: fd trains learned "
+                                "functions in the equations only (a condition's rows are "
+                                "applied outside the integrator's model)", c.span)
+    for e in system.equations:
+        for node in sp.preorder_traversal(e.residual):
+            if isinstance(node, sp.Derivative) and net_outputs(node.expr):
+                raise LoweringError(f"fd does not differentiate a learned function yet "
+                                    f"(`{net_outputs(node.expr)[0].net}` inside d(..., "
+                                    f"{node.variables[0]})): a learned flux is not "
+                                    "trained by fd so far", e.span,
+                                    hint="write the net's term without a derivative "
+                                         "around it")
 
 
 # -- parameters -------------------------------------------------------------------------

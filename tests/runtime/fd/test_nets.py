@@ -163,3 +163,46 @@ def test_regularization_decays_the_nets_weights(spec):
         (rows,) = model.smoothness(jnp.asarray(theta))
         weights = model.unknowns.unravel(jnp.asarray(theta))["net.B"]
         assert float(jnp.sum(rows**2)) == pytest.approx(0.01 * float(jnp.mean(weights**2)))
+
+
+def test_a_learned_flux_is_refused_by_fd_where_it_is_written(tmp_path):
+    (tmp_path / "T.csv").write_text("t,z,T\n0.5,0.5,0.4\n")
+    system = pl.parse("""\
+time t in [0, 1]
+space z in [0, 1]
+field T(t, z)
+net q(T, d(T, z))
+pde d(T, t) = -d(q(T, d(T, z)) - 0.1*d(T, z), z)
+ic T = z at t = 0
+bc d(T, z) = 0 at z = 0
+bc d(T, z) = 0 at z = 1
+data "T.csv"
+""", "flux.pde", base=tmp_path)
+    with pytest.raises(LoweringError, match="does not differentiate a learned function") as info:
+        runtime.solve(system, "fd", grid=9)
+    assert info.value.span.line == 5
+
+
+def test_a_reaction_net_of_a_field_and_its_slope_trains_on_a_grid(tmp_path):
+    """A PDE with nets of u and of (u, u_x) on 17 nodes: a few steps run, and discovery
+    reads the nets back over the field's values and slopes on the grid."""
+    (tmp_path / "u.csv").write_text("t,x,u\n0.5,0.5,0.4\n1.0,0.5,0.3\n0.5,0.25,0.2\n")
+    system = pl.parse("""\
+time t in [0, 1]
+space x in [0, 1]
+field u(t, x)
+net R(u) : width 8
+net G(u, d(u, x)) : width 4, depth 1
+pde d(u, t) = 0.1*d(u, x, 2) + R(u) + G(u, d(u, x))
+ic u = sin(pi*x) at t = 0
+bc u = 0 at x = 0
+bc u = 0 at x = 1
+data "u.csv"
+""", "kpp.pde", base=tmp_path)
+    solution = runtime.solve(system, "fd", grid=17, fit_steps=3)
+    assert solution.meta["fit"]["unknowns"] == 97 + 17
+    found, replaced = solution.discover("poly2")
+    assert [d.net for d in found] == ["R", "G"]
+    assert dict((n, (lo, hi)) for n, lo, hi in found[1].ranges)["u_x"] == pytest.approx(
+        (-np.pi, np.pi), rel=0.02)
+    assert not replaced.nets
