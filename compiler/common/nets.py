@@ -91,6 +91,16 @@ def net_arrays(net: Net, flat) -> dict[str, np.ndarray]:
     return out
 
 
+def flat_weights(net: Net, arrays: Mapping[str, np.ndarray]) -> np.ndarray:
+    """The flat parameter vector back from `net_arrays`' layers (KeyError naming the first
+    layer missing)."""
+    key = net_key(net.name)
+    parts = []
+    for i in range(len(layer_sizes(net))):
+        parts += [np.ravel(arrays[f"{key}.W{i}"]), np.ravel(arrays[f"{key}.b{i}"])]
+    return np.concatenate(parts)
+
+
 def apply_net(net: Net, flat: jax.Array, inputs: Sequence[jax.Array]) -> jax.Array:
     """The net's outputs (..., outputs) at inputs of any common (broadcast) shape."""
     x = jnp.stack(jnp.broadcast_arrays(*inputs), axis=-1)

@@ -30,7 +30,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import sympy as sp
 
-from compiler.common.nets import apply_net, net_key
+from compiler.common.nets import apply_net, flat_weights
 from pdelang import System
 from pdelang.expressions import NetOutput
 
@@ -176,15 +176,11 @@ def _on_grid(solution, value: sp.Expr) -> np.ndarray:
 
 def net_weights(params: Mapping[str, np.ndarray], net) -> np.ndarray:
     """The flat parameter vector of `net` from a result's `net.NAME.W0`, `b0`, ..."""
-    key = net_key(net.name)
-    parts = []
-    for i in range(net.depth + 1):
-        try:
-            parts += [np.ravel(params[f"{key}.W{i}"]), np.ravel(params[f"{key}.b{i}"])]
-        except KeyError:
-            raise OptionError(f"the result holds no trained weights of the net "
-                              f"`{net.name}` ({key}.W{i})", net.span) from None
-    return np.concatenate(parts)
+    try:
+        return flat_weights(net, params)
+    except KeyError as missing:
+        raise OptionError(f"the result holds no trained weights of the net `{net.name}` "
+                          f"({missing.args[0]})", net.span) from None
 
 
 def discover(solution, library: str = "poly3",

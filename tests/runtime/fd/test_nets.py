@@ -12,6 +12,7 @@ from scipy.integrate import solve_ivp
 
 import pdelang as pl
 import runtime
+from compiler.common.nets import flat_weights, net_arrays
 from compiler.errors import LoweringError
 from compiler.fd import FDOptions, lower_fd
 from runtime.errors import OptionError
@@ -95,9 +96,7 @@ def test_a_learned_interaction_term_is_recovered_from_trajectories(spec):
     from compiler.common.nets import apply_net, net_key
 
     net = system.net("B")
-    flat = np.concatenate([np.concatenate([solution.params[f"net.B.W{i}"].ravel(),
-                                           solution.params[f"net.B.b{i}"]])
-                           for i in range(3)])
+    flat = flat_weights(net, solution.params)
     times = np.linspace(0, 3, 61)
     u, v = lotka_volterra(times)
     learned = np.asarray(apply_net(net, jnp.asarray(flat), [u, v]))[:, 0]
@@ -113,6 +112,9 @@ def test_a_fit_reports_the_nets_weights(spec, tmp_path):
     assert shapes == {"net.B.W0": (2, 4), "net.B.b0": (4,), "net.B.W1": (4, 4),
                       "net.B.b1": (4,), "net.B.W2": (4, 1), "net.B.b2": (1,)}
     assert "net B: 37 trained weights" in solution.summary()
+    net = solution.system.net("B")
+    flat = flat_weights(net, solution.params)
+    assert all(np.array_equal(a, solution.params[k]) for k, a in net_arrays(net, flat).items())
     solution.save(tmp_path / "lv.npz")
     with np.load(tmp_path / "lv.npz") as saved:
         assert saved["net.B.W1"].shape == (4, 4)
