@@ -33,7 +33,7 @@ from pdelang import System
 from ..errors import OptionError
 from ..options import OPTIONS
 from ..output.solution import Solution
-from .marching import FIRST_SHARE, stage_observer
+from .marching import FIRST_SHARE, stage_observer, stage_options
 from .solve import check_pinn_options, network_options, solve_pinn, training_options
 from .train import TrainOptions, TrainResult, train
 
@@ -107,9 +107,10 @@ def sweep_stages(program: PINNProgram) -> list[tuple[float, float, dict]]:
 def train_sweep(program: PINNProgram, options: TrainOptions, *, dtype=jnp.float32,
                 observers: Sequence[Callable] = (), checkpoint=None) -> TrainResult:
     """Train stage after stage (`sweep_stages`), each from the last one's networks, within
-    one budget shared as time marching shares it (the first stage, which compiles, twice
-    a later one's share of what is left; step counts: each stage runs them all). Causal
-    weighting is off: the sweep is the causality."""
+    one budget shared as time marching shares it (`stage_options`: the first stage, which
+    compiles, twice a later one's share of what is left; with step counts each stage runs
+    them all, the whole bounded by the budget). Causal weighting is off: the sweep is the
+    causality."""
     del checkpoint                               # refused with time_sweep (`_check`)
     stages = sweep_stages(program)
     time = program.system.time.name
@@ -120,14 +121,11 @@ def train_sweep(program: PINNProgram, options: TrainOptions, *, dtype=jnp.float3
     shares = [FIRST_SHARE] + [1.0] * (len(stages) - 1)
     results, report = [], []
     for k, (lo, hi, masks) in enumerate(stages):
-        left = max(deadline - clock.perf_counter(), 1e-3)
-        stage_options = replace(options, budget=left * shares[k] / sum(shares[k:])) \
-            if options.by_time else options
         stage = replace(program, bounds={**program.bounds, time: (lo, hi)})
         physical = {**program.physical, STAGE: masks}
-        result = train(stage, stage_options, dtype=dtype, start=nets, physical=physical,
-                       observers=[stage_observer(o, k, len(stages), "stage")
-                                  for o in observers])
+        seen = [stage_observer(o, k, len(stages), "stage") for o in observers]
+        result = train(stage, stage_options(options, deadline, shares, k), dtype=dtype,
+                       start=nets, physical=physical, observers=seen)
         results.append(result)
         nets = result.nets
         report.append({"slabs": [k + 1, k + 2], "t": [lo, hi], "steps": result.steps,

@@ -85,16 +85,23 @@ def train_marching(march: MarchingProgram, options: TrainOptions, *, dtype=jnp.f
     shares = [FIRST_SHARE] + [1.0] * (count - 1)
     results = []
     for k in range(count):
-        left = max(deadline - time.perf_counter(), 1e-3)
-        share = shares[k] / sum(shares[k:])
-        window = replace(options, budget=left * share) if options.by_time else \
-            replace(options, budget=left)
+        window = stage_options(options, deadline, shares, k)
         result = train(program, window, dtype=dtype, start=nets,
                        observers=[stage_observer(o, k, count) for o in observers],
                        physical=march.physical(k, nets), finish_only=k > 0)
         results.append(result)
         nets = result.nets
     return MarchResult(march, tuple(results), time.perf_counter() - started)
+
+
+def stage_options(options: TrainOptions, deadline: float, shares: Sequence[float],
+                  k: int) -> TrainOptions:
+    """The options of stage `k` of a training in stages within one budget (`deadline`,
+    `time.perf_counter()`): by time, its share (`shares`) of what is left; with step
+    counts, all that is left as the bound."""
+    left = max(deadline - time.perf_counter(), 1e-3)
+    return replace(options, budget=left * shares[k] / sum(shares[k:]) if options.by_time
+                   else left)
 
 
 def stage_observer(observe: Callable, k: int, count: int, stage: str = "window") -> Callable:
