@@ -30,6 +30,7 @@ from ..time.integrators import HOST_INTEGRATORS
 from ..time.leapfrog import velocity_dependent
 from ..time.loop import integrate
 from ..time.stability import spectral_radius, stable_dt
+from .fit_model import argument_order
 from .implicit import dae_integrator, on_host, stage_multigrid
 from .options import FDSolveOptions
 
@@ -222,12 +223,3 @@ def _transports(system: System) -> bool:
                for equation in system.equations
                for derivative in equation.residual.atoms(sp.Derivative)
                for variable, count in derivative.variable_count)
-
-
-def argument_order(system: System, name: str) -> list[int]:
-    """The axes permutation from (time, space axes in argument order) to the argument order
-    of field `name`: how the time loop's arrays become the field's."""
-    args = system.field(name).args
-    time = system.time.name
-    order = [time] + [a for a in args if a != time]
-    return [order.index(a) for a in args]

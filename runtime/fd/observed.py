@@ -59,21 +59,35 @@ class Unknowns:
         return {**self.base, **self.unravel(jnp.asarray(theta))}
 
 
+RELATIVE_FLOOR = 0.01     # relative misfit: values below this fraction of the RMS count as it
+
+
+def _weights(o: FieldObservations, misfit: str) -> np.ndarray:
+    """Each observation's weight, over the square root of the field's count."""
+    scale = o.rms or 1.0
+    if misfit == "relative":
+        scale = np.maximum(np.abs(o.values), RELATIVE_FLOOR * scale)
+    return np.broadcast_to(1.0 / (scale * np.sqrt(o.count)), o.values.shape)
+
+
 @dataclass(frozen=True)
 class ScaledData:
     """The observations, their samplers and weights; `values`: the weighted data, in order."""
 
     observations: tuple[FieldObservations, ...]
     samplers: tuple[GridSampler, ...]
-    weights: tuple[float, ...]
+    weights: tuple[np.ndarray, ...]
     values: np.ndarray
 
     @classmethod
     def on(cls, observations: Sequence[FieldObservations], axes: Mapping[str, np.ndarray],
-           program=None) -> ScaledData:
+           program=None, misfit: str = "scaled") -> ScaledData:
         """Samplers from the grid with node coordinates `axes` (ends included); on a
-        shaped domain (`program.shaped`), reading only the nodes of the region."""
-        weights = tuple(1.0 / ((o.rms or 1.0) * np.sqrt(o.count)) for o in observations)
+        shaped domain (`program.shaped`), reading only the nodes of the region. `misfit`:
+        "scaled" divides each field's misfit by the RMS of its data; "relative" divides each
+        point's by its own value (floored at RELATIVE_FLOOR of the field's RMS), the least
+        squares that suits noise proportional to the value."""
+        weights = tuple(_weights(o, misfit) for o in observations)
         values = np.concatenate([o.values * w for o, w in zip(observations, weights)])
         samplers = tuple(sampler_for(o, axes) for o in observations)
         if program is not None and program.shaped is not None:

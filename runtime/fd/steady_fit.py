@@ -39,7 +39,7 @@ class SteadyFit:
     """The scaled misfit of a steady program's solution as a function of the unknowns."""
 
     def __init__(self, program: FDProgram, observations: tuple[FieldObservations, ...],
-                 tol: float, max_iter: int) -> None:
+                 tol: float, max_iter: int, misfit: str = "scaled") -> None:
         system = program.system
         fields = [p.name for p in system.unknown_params if p.is_field]
         if fields:
@@ -49,7 +49,7 @@ class SteadyFit:
         self.program = program
         self.tol, self.max_iter = tol, max_iter
         self.unknowns = Unknowns.of(program)
-        self.data = ScaledData.on(observations, program.output_coordinates(), program)
+        self.data = ScaledData.on(observations, program.output_coordinates(), program, misfit)
         self.sparsity = program_sparsity(program)
         self.U = program.initial(self.params(self.unknowns.theta0))
         self.jacobian = make_sparse_jacobian(program.residual, self.U, self.sparsity)

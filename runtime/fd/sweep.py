@@ -33,8 +33,8 @@ from ..reuse import Remembered
 from ..time.integrators import HOST_INTEGRATORS
 from ..time.stability import spectral_radius, stable_dt
 from .ensemble import integrate_ensemble, member
+from .fit_model import argument_order
 from .forward import (
-    argument_order,
     auto_integrator,
     frame_times,
     lowered,

@@ -255,8 +255,9 @@ OPTIONS = Table(METHODS, (
            PINNS, parse=positive_int,
            shown_default="from the spec: 2 per crossing of the domain by its fastest "
                          "transport, when more than one"),
-    Option("learning_rate", "float", 2e-3, "Adam's initial learning rate", PINNS,
-           parse=positive_float, flag="--lr"),
+    Option("learning_rate", "float", per_method(fd=1e-3, pinn=2e-3, fbpinn=2e-3),
+           "Adam's initial learning rate (fd: of the warm start of learned functions' fits)",
+           (FD, *PINNS), parse=positive_float, flag="--lr"),
     Option("decay_rate", "float", 0.5, "learning rate factor every decay_steps", PINNS,
            cli=False),
     Option("decay_steps", "int", 1000, "Adam steps between learning rate decays", PINNS,
@@ -292,6 +293,11 @@ OPTIONS = Table(METHODS, (
            "most iterations of the fit (elm: Gauss-Newton steps)", (FD, ODIL, ELM),
            parse=positive_int, group="inverse",
            shown_default="fd 100 with lm, 300 with lbfgs; odil 50; elm 20"),
+    Option("adam_steps", "int", 500,
+           "fd fitting of learned functions (`net` lines): Adam steps before the optimizer, "
+           "whose steps are at most the learning rate per weight (L-BFGS's first step from "
+           "the untrained net blew a learned flux's simulation up)", (FD,),
+           parse=nonnegative_int, group="inverse"),
     Option("optimizer", "str", "auto",
            "fd fitting: Levenberg-Marquardt (lm) or L-BFGS; auto: lm for a few unknown "
            "constants, lbfgs for unknown fields. pinn: the optimiser after Adam; auto: lm "
@@ -302,6 +308,11 @@ OPTIONS = Table(METHODS, (
            parse=positive_float, group="inverse",
            shown_default="odil 1; pinn: the equations' mean square on the initial state over "
            "the data's (inverse problems in time with an unknown coefficient field; else 1)"),
+    Option("misfit", "str", "scaled",
+           "how fd fitting weighs each observation: scaled (each field's misfit over the root "
+           "mean square of its data: for noise of a fixed size) or relative (each point's "
+           "over its own value, floored at 1% of the field's RMS: for noise proportional to "
+           "the value)", (FD,), choices=("scaled", "relative"), group="inverse"),
     Option("regularization", "float | None",
            per_method(fd=0.0, pinn=None, fbpinn=None, odil=0.0),
            "smoothness penalty on unknown coefficient fields: LAMBDA times the mean squared "

@@ -1,0 +1,49 @@
+"""Adam (optax) on a sum of squares `||r(theta)||^2`: the warm start of a fit of learned
+functions. Its steps are at most about the learning rate per unknown, where L-BFGS's first
+step, scaled by the gradient alone, can carry an untrained net far enough to make the
+simulation blow up (a learned flux that turns diffusion backwards). A step to a non-finite
+loss is undone and the rate halved; the best iterate is returned."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+
+Residuals = Callable[[jax.Array], jax.Array]
+
+
+def adam(residuals: Residuals, theta0: np.ndarray, steps: int, learning_rate: float,
+         observers: Sequence[Callable] = ()) -> np.ndarray:
+    """`steps` Adam steps from `theta0` on ||residuals(theta)||^2; the iterate of least
+    loss. Observers get {"iteration", "loss", "fraction", "stage": "adam"}."""
+    optimizer = optax.inject_hyperparams(optax.adam)(learning_rate=learning_rate)
+    value_and_grad = jax.value_and_grad(lambda th: jnp.sum(residuals(th) ** 2))
+
+    @jax.jit
+    def step(theta, state):
+        loss, grad = value_and_grad(theta)
+        updates, state = optimizer.update(grad, state, theta)
+        return optax.apply_updates(theta, updates), state, loss
+
+    theta = jnp.asarray(theta0, jnp.float64)
+    state = optimizer.init(theta)
+    best, best_loss, rate = theta, np.inf, learning_rate
+    for k in range(steps):
+        trial, trial_state, loss = step(theta, state)
+        loss = float(loss)                       # the loss at `theta`, before the step
+        if not np.isfinite(loss):
+            rate /= 2
+            theta, state = best, optimizer.init(best)
+            state.hyperparams["learning_rate"] = jnp.asarray(rate)
+            continue
+        if loss < best_loss:
+            best, best_loss = theta, loss
+        theta, state = trial, trial_state
+        for observe in observers:
+            observe({"iteration": k + 1, "loss": loss, "fraction": (k + 1) / steps,
+                     "stage": "adam"})
+    return np.asarray(best, np.float64)

@@ -1,0 +1,178 @@
+"""The residual of a time-dependent fd fit as a function of the flat vector of unknowns
+(`FitModel`): the program integrated by fixed-step Runge-Kutta (`runtime.fd.simulate`,
+rematerialised) to the observation times, sampled at the observation points and weighted
+(`runtime.fd.observed.ScaledData`), plus the regularisation rows. Kept apart from the fit
+itself (`runtime.fd.fit`) so that what refits a discovered formula
+(`runtime.output.refit`) uses the same residual without the solver's output chain.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import scipy.sparse as sps
+
+from compiler.common.nets import net_key
+from compiler.common.observations import FieldObservations
+from compiler.errors import LoweringError
+from compiler.fd import FDProgram
+from pdelang import System
+
+from ..algebra.adam import adam
+from ..algebra.lbfgs import lbfgs
+from ..algebra.least_squares import LeastSquaresResult, levenberg_marquardt
+from ..errors import SolveError
+from .observed import ScaledData, Unknowns
+from .simulate import plan_steps, trajectory
+
+ODE_STEPS = 1000        # first step for systems without space: the span over this
+LM_STEPS = 100          # default iterations of Levenberg-Marquardt
+LM_TOL = 1e-12          # ... stopping when a step lowers the loss or moves theta less
+LBFGS_STEPS = 300       # default iterations of L-BFGS
+SAFETY = 0.9            # of the stability limit
+
+
+class FitModel:
+    """The residual of a fit as a function of the flat vector of unknowns."""
+
+    def __init__(self, program: FDProgram, observations: tuple[FieldObservations, ...],
+                 regularization: float, misfit: str = "scaled") -> None:
+        system = program.system
+        self.program = program
+        self.regularization = regularization
+        self.unknowns = Unknowns.of(program)
+        t0 = float(system.time.lower)
+        times = [np.atleast_1d(t0)]
+        for o in observations:
+            if system.time.name not in o.args:
+                raise LoweringError(f"the observations of `{o.field}` have no time column; "
+                                    "fd fitting compares fields at observed times",
+                                    system.data[0].span)
+            times.append(o.coordinate(system.time.name))
+        self.times = np.unique(np.concatenate(times))
+        self.data = ScaledData.on(observations,
+                                  {system.time.name: self.times, **program.output_coordinates()},
+                                  program, misfit)
+        self.fields = [p for p in system.unknown_params if p.is_field]
+
+    # -- the residual -------------------------------------------------------------------
+    def states(self, theta: jax.Array, dt: float, tableau) -> dict:
+        """The fields at the observation times (time first), boundaries closed."""
+        program = self.program
+        params = program.prepare(self.unknowns.params(theta))
+        U0 = program.initial(params)
+        plan = plan_steps(self.times, dt)
+        states = trajectory(program.rhs, U0, params, plan, tableau)
+        times = jnp.asarray(self.times, program.dtype)
+        return jax.vmap(program.closure, in_axes=(0, 0, None))(times, states, params)
+
+    def residuals(self, theta: jax.Array, dt: float, tableau) -> jax.Array:
+        """The weighted misfit of every observed field, then the smoothness rows."""
+        program, system = self.program, self.program.system
+        closed = self.states(theta, dt, tableau)
+        arrays = {o.field: jnp.transpose(program.to_output(o.field, closed[o.field]),
+                                         argument_order(system, o.field))
+                  for o in self.data.observations}
+        return jnp.concatenate([self.data.sampled(arrays) - self.data.values,
+                                *self.smoothness(theta)])
+
+    def smoothness(self, theta) -> list[jax.Array]:
+        """sqrt(regularization) times the differences of each unknown field over its
+        spacing, scaled so that their sum of squares is the mean squared gradient; and for
+        each learned function its weights, scaled so that theirs is the mean squared
+        weight (weight decay)."""
+        if not self.regularization or not (self.fields or self.program.system.nets):
+            return []
+        values = self.unknowns.unravel(theta)
+        parts = [np.sqrt(self.regularization / values[net_key(n.name)].size) *
+                 values[net_key(n.name)] for n in self.program.system.nets]
+        for p in self.fields:
+            field = values[p.name]
+            for k, axis in enumerate(p.args):
+                h = self.program.grid.axis(axis).h
+                slope = jnp.diff(field, axis=k).ravel() / h
+                parts.append(np.sqrt(self.regularization / slope.size) * slope)
+        return parts
+
+    def misfits(self, theta: np.ndarray, dt: float, tableau) -> dict[str, float]:
+        """Root-mean-square misfit of each observed field, relative to its data's RMS."""
+        residual = jax.jit(lambda th: self.residuals(th, dt, tableau))(jnp.asarray(theta))
+        return self.data.misfits(np.asarray(residual))
+
+    # -- the fit ------------------------------------------------------------------------
+    def fit(self, theta: np.ndarray, dt: float, tableau, optimizer: str, steps: int | None,
+            observers: Sequence[Callable], check: bool = True, adam_steps: int = 0,
+            learning_rate: float = 1e-3) -> LeastSquaresResult:
+        """Fit from `theta` by `optimizer`; with learned functions, `adam_steps` of Adam at
+        `learning_rate` first (`runtime.algebra.adam`)."""
+        def residuals(th):
+            return self.residuals(th, dt, tableau)
+
+        if self.program.system.nets and adam_steps:
+            theta = adam(residuals, theta, adam_steps, learning_rate, observers)
+        if optimizer == "lbfgs":
+            return lbfgs(residuals, theta, steps or LBFGS_STEPS, observers)
+        # r and its forward-mode Jacobian in one compiled call; the trial evaluations of
+        # Levenberg-Marquardt keep theirs for the linearisation that follows acceptance
+        both = jax.jit(jax.jacfwd(lambda th: (residuals(th), residuals(th)), has_aux=True))
+        last: dict = {}
+
+        def evaluate(z: np.ndarray) -> np.ndarray:
+            if last.get("z") is not z:
+                J, r = both(jnp.asarray(z))
+                last.update(z=z, r=np.asarray(r, np.float64), J=np.asarray(J, np.float64))
+            return last["r"]
+
+        def linearize(z: np.ndarray):
+            return evaluate(z), sps.csr_matrix(last["J"])
+
+        theta = np.asarray(theta, dtype=np.float64)    # the object the fit starts from
+        evaluate(theta)
+        if check:
+            self.check_identifiable(last["J"])
+        return levenberg_marquardt(evaluate, linearize, theta, max_steps=steps or LM_STEPS,
+                                   tol=LM_TOL, observers=observers)
+
+    def check_identifiable(self, J: np.ndarray) -> None:
+        """A SolveError naming the unknowns that the observations do not depend on at all
+        (a zero column of the Jacobian: no fit can move them)."""
+        names = [p.name for p in self.program.system.unknown_params]
+        idle = np.flatnonzero(~np.any(J != 0, axis=0))
+        if len(idle) and len(names) == J.shape[1]:     # constants only: a column each
+            which = ", ".join(f"`{names[i]}`" for i in idle)
+            raise SolveError(f"the observations do not depend on {which}: at the first "
+                             "guess, changing it changes no observed value",
+                             span=self.program.system.param(names[idle[0]]).span,
+                             hint="observe the fields at times after the start, where the "
+                                  "unknowns have acted")
+
+    def first_step(self, scheme: str, seed: int) -> float:
+        """0.9 of the stable step at the first guess, or the span / ODE_STEPS."""
+        step = self.stable_step(self.unknowns.theta0, scheme, seed)
+        return step if step is not None else self.program.system.time.length / ODE_STEPS
+
+    def stable_step(self, theta: np.ndarray, scheme: str, seed: int) -> float | None:
+        """0.9 of the stability limit of `scheme` at `theta` (None without space)."""
+        from ..time.stability import spectral_radius, stable_dt
+
+        program = self.program
+        if not program.grid.axes:
+            return None
+        params = program.prepare(self.unknowns.params(theta))
+        t0 = program.system.time.lower
+        radius = spectral_radius(program.bind(params), np.float64(t0),
+                                 program.initial(params), {}, jax.random.PRNGKey(seed))
+        step = stable_dt(scheme, float(radius)) * SAFETY
+        return step if np.isfinite(step) else None
+
+
+def argument_order(system: System, name: str) -> list[int]:
+    """The axes permutation from (time, space axes in argument order) to the argument order
+    of field `name`: how the time loop's arrays become the field's."""
+    args = system.field(name).args
+    time = system.time.name
+    order = [time] + [a for a in args if a != time]
+    return [order.index(a) for a in args]
