@@ -123,6 +123,31 @@ class NetOutput(sp.Function):
         return call if self.outputs == 1 else rf"{call}_{{{self.index}}}"
 
 
+class NetSlope(NetOutput):
+    """The partial derivative of output `index` of the net `net` with respect to its input
+    number `wrt`, at `inputs`: args (Str(net), index, outputs, wrt, *inputs). The chain
+    rule through a learned function gives these (`compiler.common.nets.chain_rule`), for
+    a compiler that differences the inputs (fd) instead of differentiating the whole."""
+
+    @classmethod
+    def of(cls, net: str, index: int, outputs: int, inputs, wrt: int = 0) -> NetSlope:
+        return cls(Str(net), sp.Integer(index), sp.Integer(outputs), sp.Integer(wrt), *inputs)
+
+    @property
+    def wrt(self) -> int:
+        return int(self.args[3])
+
+    @property
+    def inputs(self) -> tuple[sp.Expr, ...]:
+        return self.args[4:]
+
+    def label(self, show) -> str:
+        return f"d{super().label(show)}/d#{self.wrt + 1}"
+
+    def _latex(self, printer) -> str:
+        return rf"\partial_{{{self.wrt + 1}}} {super()._latex(printer)}"
+
+
 def net_outputs(expr: sp.Basic) -> list[NetOutput]:
     """The uses of learned functions in `expr`, in tree order."""
     return [n for n in sp.preorder_traversal(expr) if isinstance(n, NetOutput)]

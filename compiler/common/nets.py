@@ -22,8 +22,10 @@ import numpy as np
 import sympy as sp
 from sympy.utilities.lambdify import implemented_function
 
-from pdelang.expressions import NetOutput
+from pdelang.expressions import NetOutput, NetSlope
 from pdelang.ir import Net
+
+from ..errors import LoweringError
 
 ACTIVATIONS: dict[str, Callable[[jax.Array], jax.Array]] = {
     "tanh": jnp.tanh,
@@ -33,7 +35,7 @@ ACTIVATIONS: dict[str, Callable[[jax.Array], jax.Array]] = {
     "silu": jax.nn.silu,
     "sigmoid": jax.nn.sigmoid,
 }
-OUTPUT_SCALE = 0.1           # of the output layer's initial weights
+OUTPUT_SCALE = 0.0           # of the output layer's initial weights: the known physics
 
 
 def net_key(name: str) -> str:
@@ -111,6 +113,62 @@ def apply_net(net: Net, flat: jax.Array, inputs: Sequence[jax.Array]) -> jax.Arr
     return x @ w + b
 
 
+def apply_slope(net: Net, flat: jax.Array, inputs: Sequence[jax.Array], wrt: int
+                ) -> jax.Array:
+    """The partial derivatives (..., outputs) of the net with respect to input `wrt`, at
+    every point of `inputs` (forward mode: the net acts point by point, so one tangent of
+    ones along that input gives every point's derivative at once)."""
+    xs = list(jnp.broadcast_arrays(*inputs))
+
+    def along(x):
+        return apply_net(net, flat, xs[:wrt] + [x] + xs[wrt + 1:])
+
+    return jax.jvp(along, (xs[wrt],), (jnp.ones_like(xs[wrt]),))[1]
+
+
+def chain_rule(expr: sp.Expr) -> sp.Expr:
+    """`expr` with every derivative of an expression holding learned functions expanded
+    by the chain rule: d(F(a, b), x) = dF/da d(a, x) + dF/db d(b, x), the partials as
+    `NetSlope`s. A second derivative of a net (a slope differentiated again) is a
+    LoweringError: no method needs it yet."""
+    def expand(derivative: sp.Derivative) -> sp.Expr:
+        out = derivative.expr
+        for variable, count in derivative.variable_count:
+            for _ in range(int(count)):
+                out = _differentiate(out, variable)
+        return out
+
+    return expr.replace(lambda e: isinstance(e, sp.Derivative) and
+                        any(isinstance(n, NetOutput) for n in sp.preorder_traversal(e.expr)),
+                        expand)
+
+
+def _differentiate(expr: sp.Expr, variable: sp.Symbol) -> sp.Expr:
+    uses = {n for n in sp.preorder_traversal(expr) if isinstance(n, NetOutput)}
+    symbols = {use: sp.Dummy() for use in uses}
+    plain = expr.xreplace(symbols)
+    out = sp.diff(plain, variable)
+    for use, symbol in symbols.items():
+        if isinstance(use, NetSlope):
+            raise LoweringError(f"a second derivative of the net `{use.net}`: only first "
+                                "derivatives of learned functions are taken so far")
+        inner = sp.Add(*(NetSlope.of(use.net, use.index, use.outputs, use.inputs, k) *
+                         sp.diff(x, variable) for k, x in enumerate(use.inputs)))
+        out += sp.diff(plain, symbol) * inner
+    return out.xreplace({s: use for use, s in symbols.items()})
+
+
+def formula_at(use: NetOutput, formula: sp.Expr, inputs: Sequence[sp.Expr]) -> sp.Expr:
+    """What replaces the use `use` of a net when the net is the `formula` of its declared
+    `inputs`: the formula at the use's arguments, or for a `NetSlope` the formula's
+    partial derivative with respect to that input there."""
+    dummies = [sp.Dummy(f"x{k}") for k in range(len(inputs))]
+    plain = formula.xreplace(dict(zip(inputs, dummies)))
+    if isinstance(use, NetSlope):
+        plain = sp.diff(plain, dummies[use.wrt])
+    return plain.xreplace(dict(zip(dummies, use.inputs)))
+
+
 def with_net_calls(expr: sp.Expr, nets: Mapping[str, Net]
                    ) -> tuple[sp.Expr, list[tuple[sp.Symbol, str]]]:
     """`expr` with each use of a net replaced by a call that lambdify evaluates, and the
@@ -123,8 +181,14 @@ def with_net_calls(expr: sp.Expr, nets: Mapping[str, Net]
     for use in uses:
         net = nets[use.net]
         weights = arguments.setdefault(use.net, sp.Dummy(f"net_{use.net}"))
-        call = implemented_function(
-            f"net_{use.net}_{use.index}",
-            lambda layers, *xs, net=net, k=use.index: apply_net(net, layers, xs)[..., k])
+        if isinstance(use, NetSlope):
+            call = implemented_function(
+                f"net_{use.net}_{use.index}_slope{use.wrt}",
+                lambda layers, *xs, net=net, k=use.index, j=use.wrt:
+                    apply_slope(net, layers, xs, j)[..., k])
+        else:
+            call = implemented_function(
+                f"net_{use.net}_{use.index}",
+                lambda layers, *xs, net=net, k=use.index: apply_net(net, layers, xs)[..., k])
         table[use] = call(weights, *use.inputs)
     return expr.xreplace(table), [(s, net_key(name)) for name, s in arguments.items()]

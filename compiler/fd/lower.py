@@ -33,7 +33,7 @@ from pdelang.flux import is_flux
 
 from ..common.coefficients import coefficient_on_grid, constant_values, inline_time_coefficients
 from ..common.grid import Grid, make_grid
-from ..common.nets import init_nets
+from ..common.nets import chain_rule, init_nets
 from ..common.stages import Stage, find_stage
 from ..errors import LoweringError
 from .accesses import Collected, collect, time_key
@@ -165,7 +165,7 @@ def lower_fd(system: System, options: FDOptions | None = None) -> FDProgram:
                            lower_fd(algebraic, options))
     _check_scheme(system, options)
     _check_nets(system)
-    system = inline_time_coefficients(system)
+    system = _differentiated_nets(inline_time_coefficients(system))
     grid = make_grid(system, options.grid_spec)
     layout = Layout({a.name: a.info() for a in grid.axes},
                     {a.name: a.node_coordinates() for a in grid.axes}, options.accuracy,
@@ -237,22 +237,33 @@ def lower_fd(system: System, options: FDOptions | None = None) -> FDProgram:
 
 
 def _check_nets(system: System) -> None:
-    """Where fd can use a learned function: in equations, not differentiated."""
+    """Where fd can use a learned function: in equations (differentiated or not), not in
+    conditions."""
     for c in system.conditions:
         uses = net_outputs(c.residual)
         if uses:
             raise LoweringError(f"the net `{uses[0].net}` in a condition: fd trains learned "
                                 "functions in the equations only (a condition's rows are "
                                 "applied outside the integrator's model)", c.span)
+
+
+def _differentiated_nets(system: System) -> System:
+    """Derivatives of learned functions (a learned flux `d(q(T, d(T, z)), z)`) expanded by
+    the chain rule, so that the stencils difference the net's inputs and the net's
+    partials come from forward mode through it (`compiler.common.nets.chain_rule`): the
+    non-conservative form, second order like the stencils."""
+    if not system.nets:
+        return system
+    equations = []
     for e in system.equations:
-        for node in sp.preorder_traversal(e.residual):
-            if isinstance(node, sp.Derivative) and net_outputs(node.expr):
-                raise LoweringError(f"fd does not differentiate a learned function yet "
-                                    f"(`{net_outputs(node.expr)[0].net}` inside d(..., "
-                                    f"{node.variables[0]})): a learned flux is not "
-                                    "trained by fd so far", e.span,
-                                    hint="write the net's term without a derivative "
-                                         "around it")
+        try:
+            equations.append(replace(
+                e, lhs=chain_rule(e.lhs), rhs=chain_rule(e.rhs),
+                residual=chain_rule(e.residual),
+                flux=None if e.flux is None else chain_rule(e.flux)))
+        except LoweringError as error:
+            raise LoweringError(error.message, e.span) from None
+    return replace(system, equations=tuple(equations))
 
 
 # -- parameters -------------------------------------------------------------------------
