@@ -94,8 +94,9 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     discover = commands.add_parser(
         "discover", help="a learned term (`net`) of a result back as a formula",
         description="Fit each learned function of a result by sparse regression (STLSQ) "
-                    "over a library of candidate terms, and print the spec with the nets "
-                    "replaced by the formulas found.")
+                    "over a library of candidate terms, choose the terms and refit their "
+                    "coefficients by the data, and print the spec with the nets replaced "
+                    "by the formulas found.")
     discover.add_argument("file", help="a result .npz of a spec with `net` lines")
     discover.add_argument("--spec", help="the .pde file (default: the one the result names)")
     discover.add_argument("--library", default="poly3",
@@ -105,6 +106,10 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     discover.add_argument("--tolerance", type=float, default=0.05,
                           help="the sparsest formula whose relative RMS error is at most "
                                "this is kept (default 0.05)")
+    discover.add_argument("--no-refit", dest="refit", action="store_false",
+                          help="keep the formulas fitted to the net; by default (time-"
+                               "dependent specs) the terms are chosen and their "
+                               "coefficients refitted by the spec's data (BIC)")
     discover.add_argument("--out", help="write the spec with the formulas to this .pde")
     discover.set_defaults(run=run_discover)
     return parser
@@ -219,7 +224,7 @@ def run_discover(args: argparse.Namespace) -> int:
     from .output.solution import Solution
 
     solution = Solution.load(args.file, args.spec)
-    found, system = solution.discover(args.library, args.tolerance)
+    found, system = solution.discover(args.library, args.tolerance, args.refit)
     signatures = {f.name: f.args for f in solution.system.fields}
     for discovery in found:
         print(discovery.report(lambda e: pl.expression_to_pde(e, signatures, shorthand=True)))

@@ -30,7 +30,8 @@ from dataclasses import dataclass, replace
 import numpy as np
 import sympy as sp
 
-from compiler.common.nets import apply_net, flat_weights
+from compiler.common.nets import apply_net, flat_weights, formula_at
+from compiler.common.observations import field_observations
 from pdelang import System
 from pdelang.expressions import NetOutput
 
@@ -55,6 +56,8 @@ class Discovery:
     error: float
     ranges: tuple[tuple[str, float, float], ...]
     expressed: bool = True       # a formula within the tolerance was found
+    misfit: tuple[tuple[str, float], ...] = ()   # refitted: each field's, with the formula
+    candidates: int = 0          # refitted: how many sets of terms the data judged
 
     @property
     def formula(self) -> sp.Expr:
@@ -64,7 +67,11 @@ class Discovery:
         name = self.net if self.index is None else f"{self.net}[{self.index}]"
         lines = [f"net {name} ~ {show(self.formula) if self.terms else '0'}"]
         lines += [f"  {c:+.6g} * {show(term)}" for term, c in self.terms]
-        lines.append(f"  relative RMS error of the fit over {self.samples_text()}: "
+        if self.misfit:
+            misfits = ", ".join(f"{f} {m:.3g}" for f, m in self.misfit)
+            lines.append(f"  terms chosen by the data (BIC over {self.candidates} sets of "
+                         f"terms) and refitted there: relative misfit {misfits}")
+        lines.append(f"  relative RMS distance from the net over {self.samples_text()}: "
                      f"{self.error:.3g}")
         if not self.expressed:
             lines.append("  WARNING: the library cannot express this term within the "
@@ -102,17 +109,23 @@ def candidates(symbols: Sequence[sp.Symbol], degree: int,
     return terms
 
 
+def threshold_path(theta: np.ndarray, y: np.ndarray) -> list[tuple[int, float, np.ndarray]]:
+    """(terms kept, relative RMS error, coefficients) of STLSQ at each of THRESHOLDS."""
+    size = np.sqrt(np.mean(y**2)) or 1.0
+    path = []
+    for threshold in THRESHOLDS:
+        xi = stlsq(theta, y, threshold)
+        path.append((np.count_nonzero(xi),
+                     float(np.sqrt(np.mean((theta @ xi - y) ** 2)) / size), xi))
+    return path
+
+
 def sparsest(theta: np.ndarray, y: np.ndarray, tolerance: float = TOLERANCE
              ) -> tuple[np.ndarray, float, bool]:
     """Along STLSQ's threshold path, the sparsest coefficients with relative RMS error at
     most `tolerance` (the most accurate of that size); else the most accurate of all.
     Returns (coefficients, error, whether the tolerance was met)."""
-    size = np.sqrt(np.mean(y**2)) or 1.0
-    found = []
-    for threshold in THRESHOLDS:
-        xi = stlsq(theta, y, threshold)
-        found.append((np.count_nonzero(xi), float(np.sqrt(np.mean((theta @ xi - y) ** 2)) /
-                                                  size), xi))
+    found = threshold_path(theta, y)
     within = [f for f in found if f[1] <= tolerance]
     if within:
         count, error, xi = min(within, key=lambda f: (f[0], f[1]))
@@ -143,12 +156,38 @@ def stlsq(theta: np.ndarray, y: np.ndarray, threshold: float,
     return xi / scale
 
 
-def net_samples(solution, net) -> np.ndarray:
-    """(n, inputs): the net's declared inputs at every node of the solution's grid."""
-    columns = []
-    for value in net.inputs:
-        columns.append(np.ravel(_on_grid(solution, value)))
-    return np.stack(columns, axis=1)
+def net_samples(solution, net, region: Mapping[str, tuple[float, float]] | None = None
+                ) -> np.ndarray:
+    """(n, inputs): the net's declared inputs at the nodes of the solution's grid that lie
+    within `region` (per coordinate, the closed interval the data span; all nodes without
+    it): the net learned from the data there, and is extrapolated elsewhere."""
+    columns = [np.ravel(_on_grid(solution, value)) for value in net.inputs]
+    inside = np.ravel(_within(solution, region or {}))
+    return np.stack(columns, axis=1)[inside]
+
+
+def data_region(system: System) -> dict[str, tuple[float, float]]:
+    """Per coordinate, the interval the observations span."""
+    region: dict[str, tuple[float, float]] = {}
+    for o in field_observations(system):
+        for k, name in enumerate(o.args):
+            lo, hi = float(np.min(o.points[:, k])), float(np.max(o.points[:, k]))
+            old = region.get(name, (lo, hi))
+            region[name] = (min(lo, old[0]), max(hi, old[1]))
+    return region
+
+
+def _within(solution, region: Mapping[str, tuple[float, float]]) -> np.ndarray:
+    """The nodes of the solution's grid inside `region` (a rounding's slack at its ends)."""
+    names = [c.name for c in solution.system.coordinates]
+    mesh = np.meshgrid(*(solution.grid[n] for n in names), indexing="ij")
+    inside = np.ones(mesh[0].shape, bool)
+    for name, (lo, hi) in region.items():
+        if name in names:
+            slack = 1e-9 * max(1.0, abs(lo), abs(hi))
+            x = mesh[names.index(name)]
+            inside &= (x >= lo - slack) & (x <= hi + slack)
+    return inside
 
 
 def _on_grid(solution, value: sp.Expr) -> np.ndarray:
@@ -183,17 +222,19 @@ def net_weights(params: Mapping[str, np.ndarray], net) -> np.ndarray:
                           f"({missing.args[0]})", net.span) from None
 
 
-def discover(solution, library: str = "poly3",
-             tolerance: float = TOLERANCE) -> tuple[list[Discovery], System]:
+def discover(solution, library: str = "poly3", tolerance: float = TOLERANCE,
+             refit: bool = True) -> tuple[list[Discovery], System]:
     """Each output of each net of the solution's system as a formula, and the system
-    with the nets replaced by them."""
+    with the nets replaced by them. With `refit` (and a time-dependent system), the terms
+    are chosen and their coefficients fitted by the data (`runtime.output.refit`)."""
     system: System = solution.system
     if not system.nets:
         raise OptionError("the system has no `net` lines: there is nothing to discover")
     degree, extras = parse_library(library)
-    found = []
+    region = data_region(system)
+    found, searched = [], []
     for net in system.nets:
-        samples = net_samples(solution, net)
+        samples = net_samples(solution, net, region)
         weights = net_weights(solution.params, net)
         outputs = np.asarray(apply_net(net, weights, list(samples.T)), float)
         symbols = [sp.Dummy(f"x{i}") for i in range(len(net.inputs))]
@@ -202,14 +243,54 @@ def discover(solution, library: str = "poly3",
         theta = np.stack([np.broadcast_to(np.asarray(c, float), len(samples))
                           for c in function(*samples.T)], axis=1)
         back = dict(zip(symbols, net.inputs))
+        named = tuple(t.xreplace(back) for t in terms)
         ranges = tuple((_name(system, x), float(np.min(col)), float(np.max(col)))
                        for x, col in zip(net.inputs, samples.T))
         for k in range(net.outputs):
             xi, error, expressed = sparsest(theta, outputs[:, k], tolerance)
-            kept = tuple((terms[j].xreplace(back), float(xi[j])) for j in np.flatnonzero(xi))
+            kept = tuple((named[j], float(xi[j])) for j in np.flatnonzero(xi))
             found.append(Discovery(net.name, k if net.outputs > 1 else None, kept, error,
                                    ranges, expressed))
+            searched.append((theta, outputs[:, k],
+                             _search_space(net, k, named, theta, outputs[:, k], xi)))
+    if refit and system.time is not None:
+        found = _refitted(solution, found, searched, tolerance)
     return found, replaced(system, found)
+
+
+def _search_space(net, index: int, terms, theta: np.ndarray, y: np.ndarray,
+                  start: np.ndarray):
+    """The candidate term sets of one output for the refit: those along the threshold
+    path and each single term; the refit starts from `start`'s."""
+    from .refit import OutputTerms
+
+    supports = {tuple(np.flatnonzero(xi)) for _, _, xi in threshold_path(theta, y)}
+    supports |= {(j,) for j in range(len(terms))}
+    supports.discard(())
+    first = tuple(np.flatnonzero(start)) or min(supports, key=len)
+    return OutputTerms(net, index, tuple(terms), tuple(sorted(supports, key=len)), first,
+                       theta, y)
+
+
+def _refitted(solution, found: list[Discovery], searched, tolerance: float
+              ) -> list[Discovery]:
+    """`found` with each output's terms chosen and refitted by the data; `expressed` when
+    the formulas fit the data within `tolerance` of the trained nets' own misfit."""
+    from .refit import refit
+
+    result = refit(solution, [space for _, _, space in searched])
+    own = solution.meta.get("fit", {}).get("relative_misfit", {})
+    fits_data = all(m <= own.get(f, m) + tolerance for f, m in result.misfit.items())
+    out = []
+    for d, (theta, y, space), support, xi in zip(found, searched, result.supports,
+                                                 result.coefficients):
+        size = np.sqrt(np.mean(y**2)) or 1.0
+        error = float(np.sqrt(np.mean((theta @ xi - y) ** 2)) / size)
+        kept = tuple((space.terms[j], float(xi[j])) for j in support)
+        out.append(replace(d, terms=kept, error=error, expressed=fits_data,
+                           misfit=tuple(sorted(result.misfit.items())),
+                           candidates=result.candidates))
+    return out
 
 
 def replaced(system: System, found: Sequence[Discovery]) -> System:
@@ -220,13 +301,15 @@ def replaced(system: System, found: Sequence[Discovery]) -> System:
 
     def substitute(expr: sp.Expr) -> sp.Expr:
         def one(use: NetOutput) -> sp.Expr:
-            d = formulas[(use.net, use.index)]
-            return d.formula.xreplace(dict(zip(nets[use.net].inputs, use.inputs)))
+            return formula_at(use, formulas[(use.net, use.index)].formula,
+                              nets[use.net].inputs)
 
         return expr.replace(lambda e: isinstance(e, NetOutput), one)
 
     equations = tuple(replace(e, lhs=substitute(e.lhs), rhs=substitute(e.rhs),
-                              residual=substitute(e.residual)) for e in system.equations)
+                              residual=substitute(e.residual),
+                              flux=None if e.flux is None else substitute(e.flux))
+                      for e in system.equations)
     conditions = tuple(replace(c, lhs=substitute(c.lhs), rhs=substitute(c.rhs),
                                residual=substitute(c.residual)) for c in system.conditions)
     return replace(system, equations=equations, conditions=conditions, nets=(), data=())
