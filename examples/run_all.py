@@ -120,6 +120,11 @@ RUNS = {run.key: run for run in (
     Run("poisson_multiscale", options=("--grid", "129"), bound=5e-3),  # measured 1.7e-3
     Run("poisson_multiscale", "elm", ("--subdomains", "8", "--points", "16384"),
         bound=5e-4),
+    # universal differential equations: nets inside the equations, trained on data
+    # (`pdelang discover` reads them back: tests/runtime/output/test_discover.py)
+    Run("lotka_volterra_ude", options=("--misfit", "relative")),
+    Run("fisher_kpp_ude", options=("--grid", "33")),
+    Run("column_flux_ude", options=("--grid", "33", "--dt", "0.005")),
 )}
 
 

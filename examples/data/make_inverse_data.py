@@ -12,6 +12,20 @@
   fd method (fourth-order stencils) on a 97 x 97 grid (finer than the 33 x 33 grid the
   example fits on, so the data are not made by the model that fits them) and recorded on
   33 x 33 points at t = 0.1, 0.2, ..., 0.6.
+- lotka_volterra_noisy.csv: the Lotka-Volterra trajectory of Rackauckas et al. (2020),
+  alpha, beta, gamma, delta = 1.3, 0.9, 0.8, 1.8 from (0.44249, 4.6280), at t = 0, 0.1,
+  ..., 3 (DOP853 to 1e-12), each value times 1 + 0.05 n with n standard normal (seed 0):
+  5% noise proportional to the value.
+- fisher_kpp_snapshots.csv: u_t = D u_xx + r u (1 - u), D = 0.01, r = 5, no flux at x = 0
+  and 1, from u = exp(-((x - 0.3)/0.08)^2), by SciPy's method of lines on 385 nodes
+  (second-order differences, mirror ghost nodes; DOP853 to 1e-10): independent of
+  pdelang. Sampled at 33 points and t = 0.1, 0.2, ..., 1, plus Gaussian noise of 1% of
+  the data's root mean square (seed 0).
+- column_flux_snapshots.csv: a column's temperature under a flux it does not know,
+  T_t = -d(q - K T_z, z) with K = 0.005 and q = -0.04 T T_z (mixing that grows with T),
+  T = 1 at z = 0 and 0 at z = 1, from T = 1 - z + 0.3 sin(2 pi z): SciPy's method of lines
+  on 385 nodes in flux form (faces at midpoints, Radau to 1e-10), sampled at 33 points
+  and t = 0.2, 0.4, ..., 2, plus Gaussian noise of 0.5% of the data's RMS (seed 0).
 """
 
 from __future__ import annotations
@@ -29,6 +43,9 @@ LORENZ_TIMES = np.array([
     2.69922368, 2.86424061, 3.0])
 HEAT_K = 0.1
 NOISE = 0.01
+LOTKA_VOLTERRA = (1.3, 0.9, 0.8, 1.8)
+FISHER_KPP = (0.01, 5.0)     # D, r
+COLUMN = (0.005, 0.04)       # K, a: the flux q = -a T T_z
 
 
 def lorenz(sigma: float = 10.0, rho: float = 15.0, beta: float = 8.0 / 3.0) -> np.ndarray:
@@ -47,6 +64,59 @@ def heat(seed: int = 0) -> np.ndarray:
     u = np.sin(np.pi * x) * np.exp(-decay) + 0.5 * np.sin(3 * np.pi * x) * np.exp(-9 * decay)
     noise = NOISE * np.sqrt(np.mean(u**2)) * np.random.default_rng(seed).standard_normal(u.shape)
     return np.column_stack([t.ravel(), x.ravel(), (u + noise).ravel()])
+
+
+def lotka_volterra_noisy(seed: int = 0, noise: float = 0.05) -> np.ndarray:
+    alpha, beta, gamma, delta = LOTKA_VOLTERRA
+
+    def rates(t, y):
+        u, v = y
+        return [alpha * u - beta * u * v, gamma * u * v - delta * v]
+
+    t = np.linspace(0.0, 3.0, 31)
+    solution = solve_ivp(rates, (0.0, 3.0), [0.44249, 4.6280], t_eval=t, method="DOP853",
+                         rtol=1e-12, atol=1e-12)
+    y = solution.y * (1 + noise * np.random.default_rng(seed).standard_normal(solution.y.shape))
+    return np.column_stack([t, y.T])
+
+
+def fisher_kpp(seed: int = 0) -> np.ndarray:
+    D, r = FISHER_KPP
+    x = np.linspace(0.0, 1.0, 385)
+    h = x[1] - x[0]
+
+    def rates(t, u):
+        padded = np.concatenate([u[1:2], u, u[-2:-1]])       # mirror: no flux
+        return D * (padded[2:] - 2 * u + padded[:-2]) / h**2 + r * u * (1 - u)
+
+    times = np.linspace(0.1, 1.0, 10)
+    solution = solve_ivp(rates, (0.0, 1.0), np.exp(-((x - 0.3) / 0.08) ** 2), t_eval=times,
+                         method="DOP853", rtol=1e-10, atol=1e-12)
+    u = solution.y.T[:, ::12]                                 # 33 points
+    noise = NOISE * np.sqrt(np.mean(u**2)) * np.random.default_rng(seed).standard_normal(u.shape)
+    t, xs = np.meshgrid(times, x[::12], indexing="ij")
+    return np.column_stack([t.ravel(), xs.ravel(), (u + noise).ravel()])
+
+
+def column_flux(seed: int = 0) -> np.ndarray:
+    K, a = COLUMN
+    z = np.linspace(0.0, 1.0, 385)
+    h = z[1] - z[0]
+
+    def rates(t, inner):
+        T = np.concatenate([[1.0], inner, [0.0]])
+        face = 0.5 * (T[1:] + T[:-1])
+        flux = (K + a * face) * np.diff(T) / h        # K T_z - q at the faces
+        return np.diff(flux) / h
+
+    times = np.linspace(0.2, 2.0, 10)
+    start = 1 - z + 0.3 * np.sin(2 * np.pi * z)
+    solution = solve_ivp(rates, (0.0, 2.0), start[1:-1], t_eval=times, method="Radau",
+                         rtol=1e-10, atol=1e-12)
+    T = np.column_stack([np.ones(len(times)), solution.y.T, np.zeros(len(times))])[:, ::12]
+    noise = 0.005 * np.sqrt(np.mean(T**2)) * np.random.default_rng(seed).standard_normal(T.shape)
+    t, zs = np.meshgrid(times, z[::12], indexing="ij")
+    return np.column_stack([t.ravel(), zs.ravel(), (T + noise).ravel()])
 
 
 WAVE_SPEED = "1 + 0.3*exp(-((x - 0.7)^2 + (y - 0.35)^2)/0.01)"
@@ -76,3 +146,6 @@ if __name__ == "__main__":
     write("lorenz.csv", "t,x,y,z", lorenz())
     write("heat_snapshots.csv", "t,x,u", heat())
     write("wave_records.csv", "t,x,y,u", wave())
+    write("lotka_volterra_noisy.csv", "t,u,v", lotka_volterra_noisy())
+    write("fisher_kpp_snapshots.csv", "t,x,u", fisher_kpp())
+    write("column_flux_snapshots.csv", "t,z,T", column_flux())

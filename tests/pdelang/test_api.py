@@ -557,8 +557,46 @@ def poisson_multiscale():
         domain={x: (0, 1), y: (0, 1)}, exact={u: sum(modes)})
 
 
+def lotka_volterra_ude():
+    alpha, delta = sp.symbols("alpha delta")
+    U, V = u(t), v(t)
+    B = pl.Net("B", inputs=(U, V), width=5, depth=2)
+    C = pl.Net("C", inputs=(U, V), width=5, depth=2)
+    return pl.PDESystem(
+        equations=[sp.Eq(U.diff(t), alpha * U - B(U, V)), sp.Eq(V.diff(t), C(U, V) - delta * V)],
+        conditions=[sp.Eq(u(0), sp.Float("0.44249")), sp.Eq(v(0), sp.Float("4.6280"))],
+        domain={t: (0, 6)}, params={alpha: sp.Float("1.3"), delta: sp.Float("1.8")},
+        nets=[B, C], data="data/lotka_volterra_noisy.csv", name="lotka-volterra-ude",
+        base=EXAMPLES)
+
+
+def fisher_kpp_ude():
+    D = sp.Symbol("D")
+    U = u(t, x)
+    R = pl.Net("R", inputs=(U,), width=8, depth=1)
+    return pl.PDESystem(
+        equations=[sp.Eq(U.diff(t), D * U.diff(x, 2) + R(U))],
+        conditions=[sp.Eq(u(0, x), exp(-((x - sp.Float("0.3")) / sp.Float("0.08")) ** 2)),
+                    sp.Eq(U.diff(x).subs(x, 0), 0), sp.Eq(U.diff(x).subs(x, 1), 0)],
+        domain={t: (0, 1), x: (0, 1)}, params={D: sp.Float("0.01")}, nets=[R],
+        data="data/fisher_kpp_snapshots.csv", name="fisher-kpp-ude", base=EXAMPLES)
+
+
+def column_flux_ude():
+    K, z = sp.Symbol("K"), sp.Symbol("z", real=True)
+    T = sp.Function("T")(t, z)
+    q = pl.Net("q", inputs=(T, T.diff(z)), width=8, depth=1)
+    return pl.PDESystem(
+        equations=[sp.Eq(T.diff(t), -sp.Derivative(q(T, T.diff(z)) - K * T.diff(z), z))],
+        conditions=[sp.Eq(T.subs(t, 0), 1 - z + sp.Float("0.3") * sin(2 * pi * z)),
+                    sp.Eq(T.subs(z, 0), 1), sp.Eq(T.subs(z, 1), 0)],
+        domain={t: (0, 2), z: (0, 1)}, params={K: sp.Float("0.005")}, nets=[q],
+        data="data/column_flux_snapshots.csv", name="column-flux-ude", base=EXAMPLES)
+
+
 SYMPY_FORMS.update({f.__name__: f for f in (sine_frequency, damped_oscillator,
-                                            poisson_multiscale)})
+                                            poisson_multiscale, lotka_volterra_ude,
+                                            fisher_kpp_ude, column_flux_ude)})
 SHAPED_FORMS = {f.__name__: f for f in (poisson_disk, annulus_neumann, lshape, heat_disk,
                                         wave_obstacle, poisson_ball)}
 SYMPY_FORMS.update(SHAPED_FORMS)
