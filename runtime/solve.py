@@ -16,7 +16,7 @@ from .output.solution import Solution
 METHODS = METHOD_NAMES
 
 
-NET_METHODS = ("fd",)         # the methods that train learned functions (`net` lines)
+NET_METHODS = ("fd", "odil")        # the methods that train learned functions (`net` lines)
 
 
 def solve(system: System, method: str = "fd", *, observers: Sequence[Callable] = (),
@@ -43,8 +43,8 @@ def solve(system: System, method: str = "fd", *, observers: Sequence[Callable] =
         if system.nets and method not in NET_METHODS:
             net = system.nets[0]
             raise OptionError(f"learned functions (`net {net.name}`) are trained by "
-                              f"{', '.join(NET_METHODS)} so far, not by {method}", net.span,
-                              hint="use --method fd")
+                              f"{' and '.join(NET_METHODS)} so far, not by {method}", net.span,
+                              hint=f"use --method {' or '.join(NET_METHODS)}")
         kind, solver = OPTIONS.method(method).load()
         chosen = kind(**options)
         solution = solver(system, chosen, observers)

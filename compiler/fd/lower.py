@@ -237,14 +237,19 @@ def lower_fd(system: System, options: FDOptions | None = None) -> FDProgram:
 
 
 def _check_nets(system: System) -> None:
-    """Where fd can use a learned function: in equations (differentiated or not), not in
-    conditions."""
-    for c in system.conditions:
-        uses = net_outputs(c.residual)
-        if uses:
-            raise LoweringError(f"the net `{uses[0].net}` in a condition: fd trains learned "
-                                "functions in the equations only (a condition's rows are "
-                                "applied outside the integrator's model)", c.span)
+    """Where fd can use a learned function: in equations (differentiated or not: see
+    `_differentiated_nets`); in the conditions of a steady system (residual rows like the
+    equations'), not in those of an evolution, which the integrator applies outside its
+    model."""
+    if system.time is not None:
+        for c in system.conditions:
+            uses = net_outputs(c.residual)
+            if uses:
+                raise LoweringError(f"the net `{uses[0].net}` in a condition: fd trains learned "
+                                    "functions in the equations only (a condition's rows are "
+                                    "applied outside the integrator's model)", c.span,
+                                    hint="or use --method odil, whose conditions are rows "
+                                         "of its loss")
 
 
 def _differentiated_nets(system: System) -> System:
@@ -264,6 +269,20 @@ def _differentiated_nets(system: System) -> System:
         except LoweringError as error:
             raise LoweringError(error.message, e.span) from None
     return replace(system, equations=tuple(equations))
+
+
+def check_net_derivatives(system: System, method: str) -> None:
+    """Refuse a derivative of a learned function (a learned flux) at its equation: its
+    product-rule expansion would need the net's derivatives in its inputs."""
+    for e in system.equations:
+        for node in sp.preorder_traversal(e.residual):
+            if isinstance(node, sp.Derivative) and net_outputs(node.expr):
+                raise LoweringError(f"{method} does not differentiate a learned function yet "
+                                    f"(`{net_outputs(node.expr)[0].net}` inside d(..., "
+                                    f"{node.variables[0]})): a learned flux is not "
+                                    f"trained by {method} so far", e.span,
+                                    hint="write the net's term without a derivative "
+                                         "around it")
 
 
 # -- parameters -------------------------------------------------------------------------

@@ -181,9 +181,11 @@ def nets_stage(system: System, show: Show) -> Stage:
     unknowns."""
     from ..common.nets import parameter_count
 
+    how = "through the integrator" if system.time is not None else "on the grid"
+
     def line(net) -> str:
         return (f"{net.declaration(show)}: {parameter_count(net)} weights, fitted with the "
-                "unknowns through the integrator")
+                f"unknowns {how}")
 
     return Stage("learned functions", system.nets, line, "none")
 

@@ -18,18 +18,22 @@ import numpy as np
 
 from pdelang import Param, System
 from pdelang.geometry import Extruded
+from pdelang.ir import Net
 from pdelang.printing import expression_to_pde
 
+from ..common.nets import parameter_count
 from ..common.observations import field_observations
 from ..common.stages import Stage
 from ..errors import FIXED_IN_TIME, LoweringError
-from ..fd import FDOptions, FDProgram, lower_fd
+from ..fd import FDOptions, FDProgram, check_net_derivatives, lower_fd
+from ..fd.stages import printer
 
 
 def space_time_system(system: System) -> System:
     """`system` with its time coordinate made a grid axis, initial conditions made
     conditions on the face t = t0 and a shaped domain extruded along time (steady systems
     are returned as they are)."""
+    check_net_derivatives(system, "odil")
     time = system.time
     if time is None:
         return system
@@ -82,6 +86,18 @@ class UnknownParameter:
 
 
 @dataclass(frozen=True)
+class UnknownNet:
+    """A learned function's weights among the unknowns."""
+
+    net: Net
+    signature: str
+
+    def __str__(self) -> str:
+        return (f"unknown weights of net {self.signature}: {parameter_count(self.net)}, "
+                "from their first draw")
+
+
+@dataclass(frozen=True)
 class DataMisfit:
     field: str
     count: int
@@ -100,8 +116,13 @@ class Objective:
     def __str__(self) -> str:
         if self.kind == "newton":
             return "solve R(U) = 0 on the whole grid at once by sparse Newton"
-        return ("loss: mean(R^2) + data_weight * mean(misfit^2) [+ regularization * "
-                "mean |grad c|^2 per unknown field], by sparse Levenberg-Marquardt")
+        loss = ("loss: mean(R^2) + data_weight * mean(misfit^2) [+ regularization * "
+                "mean |grad c|^2 per unknown field")
+        if self.kind == "least squares with nets":
+            return (loss + " + regularization * mean(w^2) per net], by Levenberg-Marquardt: "
+                    "the fields' block by sparse LU, the weights' by conjugate gradients "
+                    "(jvp and vjp products)")
+        return loss + "], by sparse Levenberg-Marquardt"
 
 
 def odil_stages(system: System, options: FDOptions) -> tuple[Stage, ...]:
@@ -118,8 +139,10 @@ def odil_stage(system: System, program: FDProgram) -> Stage:
                                      tuple(a.points for a in program.grid.axes), nodes)]
     items += [UnknownParameter(p, tuple(np.shape(program.params[p.name])) if p.is_field else ())
               for p in system.unknown_params]
+    items += [UnknownNet(n, n.signature(printer(system))) for n in system.nets]
     observations = field_observations(system)
     items += [DataMisfit(o.field, o.count) for o in observations]
-    fit = bool(observations or system.unknown_params)
-    items.append(Objective("least squares" if fit else "newton"))
+    fit = bool(observations or system.learned)
+    items.append(Objective("newton" if not fit else
+                           "least squares with nets" if system.nets else "least squares"))
     return Stage("odil", tuple(items))

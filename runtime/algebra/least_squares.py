@@ -34,6 +34,7 @@ from ..observe.stopwatch import Stopwatch
 
 Linearize = Callable[[np.ndarray], tuple[np.ndarray, sps.csr_matrix]]
 Evaluate = Callable[[np.ndarray], np.ndarray]
+StepSolver = Callable[[object, np.ndarray], Callable[[float], np.ndarray]]
 
 _SPAN = Span(label="fit")
 _MU0 = 1e-6          # first damping, relative to the unit scaled diagonal
@@ -87,12 +88,14 @@ def make_step_solver(A: sps.csr_matrix, F: np.ndarray) -> Callable[[float], np.n
 
 def levenberg_marquardt(evaluate: Evaluate, linearize: Linearize, z0: np.ndarray, *,
                         max_steps: int = 50, tol: float = 1e-10,
-                        observers: Sequence[Callable[[dict], None]] = ()
-                        ) -> LeastSquaresResult:
+                        observers: Sequence[Callable[[dict], None]] = (),
+                        step_solver: StepSolver = None) -> LeastSquaresResult:
     """Minimise ||F(z)||^2 from z0 (`evaluate` gives F, `linearize` F and its sparse
-    Jacobian). Stops when an accepted step lowers the loss by at most `tol` of it or moves
-    z by at most `tol` of max|z| (converged), when no damping finds a lower loss (a minimum
-    to roundoff: converged), or after `max_steps` linearisations (not converged).
+    Jacobian; with `step_solver`, any Jacobian A with `A @ dz` that `step_solver(A, F)`
+    turns into a function mu -> dz, as `make_step_solver` does for a sparse one). Stops
+    when an accepted step lowers the loss by at most `tol` of it or moves z by at most
+    `tol` of max|z| (converged), when no damping finds a lower loss (a minimum to
+    roundoff: converged), or after `max_steps` linearisations (not converged).
     Observers get {"iteration", "loss", "damping"} at the start and after each step."""
     clock = Stopwatch.of(_STAGES)
     z = np.asarray(z0, dtype=np.float64)
@@ -105,7 +108,7 @@ def levenberg_marquardt(evaluate: Evaluate, linearize: Linearize, z0: np.ndarray
     for k in range(1, max_steps + 1):
         with clock.timed("jacobian"):
             F, A = linearize(z)
-        step = make_step_solver(A, F)
+        step = (step_solver or make_step_solver)(A, F)
         while True:
             with clock.timed("factor"):
                 dz = step(mu)

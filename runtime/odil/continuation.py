@@ -20,11 +20,13 @@ from collections.abc import Callable, Mapping, Sequence
 import numpy as np
 from scipy.interpolate import RegularGridInterpolator
 
+from compiler.common.nets import net_key
 from compiler.common.observations import FieldObservations
 from compiler.fd import FDProgram
 
 from ..parallel.sharding import Placement
 from .fit import FitOutcome, FitSettings, fit_odil
+from .nets import fit_odil_nets
 
 LARGEST = 5000   # grids of more nodes than this are fitted on a coarser one first
 COARSEST = 33    # the fewest points along an axis that coarsening leaves
@@ -56,8 +58,10 @@ def interpolate(name: str, value: np.ndarray, coarse: FDProgram,
 def transfer(outcome: FitOutcome, coarse: FDProgram,
              fine: FDProgram) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
     """The fields and unknown parameters of a fit on `coarse`, as the start on `fine`:
-    constants as they are, fields and coefficient fields interpolated to the fine nodes."""
-    params = {name: value if np.ndim(value) == 0 else
+    constants and nets' weights as they are, fields and coefficient fields interpolated to
+    the fine nodes."""
+    nets = {net_key(n.name) for n in fine.system.nets}
+    params = {name: value if np.ndim(value) == 0 or name in nets else
               interpolate(name, value, coarse, fine)
               for name, value in outcome.params.items()}
     fields = {name: interpolate(name, value, coarse, fine)
@@ -78,7 +82,10 @@ def fit_coarse_to_fine(programs: Sequence[FDProgram],
     for k, (program, placement) in enumerate(zip(programs, placements)):
         if outcome is not None:
             start = transfer(outcome, programs[k - 1], program)
-        outcome = fit_odil(program, observations, settings, observers, start, placement)
+        if program.system.nets:
+            outcome = fit_odil_nets(program, observations, settings, observers, start)
+        else:
+            outcome = fit_odil(program, observations, settings, observers, start, placement)
         if k < len(programs) - 1:
             levels.append({"grid": {a.name: a.points for a in program.grid.axes},
                            "iterations": outcome.result.iterations,

@@ -21,7 +21,7 @@ jvp; the minimiser and its sparse LU run on the host (`runtime.algebra.field_vec
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import jax
 import jax.numpy as jnp
@@ -65,6 +65,7 @@ class FitOutcome:
     residual_rms: float
     misfit_rms: dict[str, float]
     start: str
+    notes: dict = field(default_factory=dict)    # what else the minimiser did, for `meta`
 
 
 @dataclass(frozen=True, eq=False)
@@ -96,16 +97,20 @@ class _Loss:
             k: jnp.asarray(slope(v, *self.bounds[k]), jnp.asarray(v).dtype)
             if k in self.bounds else jnp.ones_like(v) for k, v in free.items()}))
 
-    def evaluate(self, z: np.ndarray) -> np.ndarray:
+    def evaluate(self, z: np.ndarray, fixed: Mapping[str, jax.Array] | None = None
+                 ) -> np.ndarray:
+        """F(z); `fixed`: parameters outside z the residual reads (learned weights)."""
         u, theta = self.split(z)
-        r = self.jac.residual(u, theta)
+        r = self.jac.residual(u, {**theta, **(fixed or {})})
         return self._stack(r, u, z[self.jac.size:])
 
-    def linearize(self, z: np.ndarray) -> tuple[np.ndarray, sps.csr_matrix]:
+    def linearize(self, z: np.ndarray, fixed: Mapping[str, jax.Array] | None = None
+                  ) -> tuple[np.ndarray, sps.csr_matrix]:
+        """F(z) and dF/dz (sparse), `fixed` as in `evaluate`."""
         u, theta = self.split(z)
-        r, J = self.jac.linearize(u, theta)
+        r, J = self.jac.linearize(u, {**theta, **(fixed or {})})
         w_r, w_d = self.weights
-        A = sps.bmat([[w_r * J, w_r * self.pjac(u, theta) @ self.chain(z)],
+        A = sps.bmat([[w_r * J, w_r * self.pjac(u, theta, fixed) @ self.chain(z)],
                       [w_d * self.data.matrix, None],
                       [None, self.smooth]], format="csr")
         return self._stack(r, u, z[self.jac.size:]), A

@@ -64,11 +64,15 @@ class ParamJacobian:
     def ravel(self, theta: Theta) -> np.ndarray:
         return np.asarray(ravel_pytree(dict(theta))[0])
 
-    def __call__(self, u: jax.Array | np.ndarray, theta: Theta) -> sps.csr_matrix:
+    def __call__(self, u: jax.Array | np.ndarray, theta: Theta,
+                 fixed: Theta | None = None) -> sps.csr_matrix:
+        """`fixed`: more parameters the residual reads, held where they are (a learned
+        function's weights, whose columns are not assembled)."""
         if not self.size:
             return sps.csr_matrix(self._shape)
         v = self.vector
-        compressed = v.join(v.fetch(self._columns(v.put_vector(u), dict(theta), self._seeds)))
+        compressed = v.join(v.fetch(self._columns(v.put_vector(u), dict(theta), self._seeds,
+                                                  dict(fixed or {}))))
         data = compressed.reshape(-1)[self._gather]
         keep = data != 0
         return sps.csr_matrix((data[keep], (self._rows[keep], self._cols[keep])),
@@ -146,9 +150,10 @@ def make_param_jacobian(residual: Residual, theta: Theta, layout: ParamLayout,
 
     split_residual = vector.bind(residual)
 
-    def columns(U: dict[str, jax.Array], theta: Theta, seeds: Theta) -> dict[str, jax.Array]:
+    def columns(U: dict[str, jax.Array], theta: Theta, seeds: Theta,
+                fixed: Theta) -> dict[str, jax.Array]:
         V = vector.enter(U)
-        _, jvp = jax.linearize(lambda th: dict(split_residual(V, th)), theta)
+        _, jvp = jax.linearize(lambda th: dict(split_residual(V, {**th, **fixed})), theta)
         return vector.leave(jax.vmap(jvp)(seeds))
 
     return ParamJacobian(

@@ -19,6 +19,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from compiler.common.nets import net_arrays, net_key
 from compiler.common.observations import FieldObservations, require_observations
 from compiler.fd import FDOptions, FDProgram, lower_fd
 from compiler.odil import space_time_system
@@ -62,7 +63,7 @@ def solve_odil(system: System, options: ODILSolveOptions,
     parameters, or observations) by fitting the fields and parameters to the data."""
     if options.dtype is None:
         options = replace(options, dtype=default_dtype("odil"))
-    inverse = bool(system.unknown_params or system.data)
+    inverse = bool(system.learned or system.data)
     if inverse:
         _check_fit_options(options)
     observations = require_observations(system, "odil") if inverse else ()
@@ -121,14 +122,22 @@ def _fit(system: System, program: FDProgram, observations: tuple[FieldObservatio
     levels = grid_levels({a.name: a.points for a in program.grid.axes})
     programs = [_lower(system, points, options) for points in levels[:-1]] + [program]
     placements = [_place(p, options) for p in programs]
+    if system.nets and any(p is not None for p in placements):
+        raise OptionError("learned functions are trained by odil on one device so far: "
+                          "their weights' products are not split over a mesh",
+                          system.nets[0].span, hint="leave out --devices and --mesh")
     outcome, coarse = fit_coarse_to_fine(programs, observations, settings, observers,
                                          placements)
     result = outcome.result
     values = {f.name: np.asarray(program.to_output(f.name, outcome.U[f.name]))
               for f in program.system.fields}
-    inferred = {name: float(v) if np.ndim(v) == 0 else program.to_output(name, v)
-                for name, v in outcome.params.items()}
-    extra = {"solver": "levenberg-marquardt", "iterations": result.iterations,
+    nets = {net_key(n.name): n for n in system.nets}
+    inferred = {}
+    for name, v in outcome.params.items():
+        inferred.update(net_arrays(nets[name], v) if name in nets else
+                        {name: float(v) if np.ndim(v) == 0 else program.to_output(name, v)})
+    solver = "levenberg-marquardt" + (" (weights by conjugate gradients)" if nets else "")
+    extra = {"solver": solver, "iterations": result.iterations, **outcome.notes,
              "factorizations": result.factorizations, "converged": result.converged,
              "stop_reason": result.reason, "start": outcome.start,
              "final_residual": outcome.residual_rms, "data_misfit": outcome.misfit_rms,
