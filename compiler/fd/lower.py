@@ -252,7 +252,8 @@ def _check_nets(system: System) -> None:
                                     f"{node.variables[0]})): a learned flux is not "
                                     "trained by fd so far", e.span,
                                     hint="write the net's term without a derivative "
-                                         "around it")
+                                         "around it, or use --method pinn, which "
+                                         "differentiates through the net")
 
 
 # -- parameters -------------------------------------------------------------------------

@@ -16,6 +16,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from compiler.common.grid import grid_sizes
+from compiler.common.nets import net_arrays, net_key
 from compiler.common.observations import field_observations
 from compiler.pinn import PINNOptions, PINNProgram, lower_pinn, trained_constants
 from compiler.pinn.balance import balance_points, equation_balance
@@ -103,6 +104,10 @@ def _solve(system: System, options: PINNSolveOptions, observers, x64: bool,
                           "(`param c(x) ~ guess`), and this system has none",
                           hint="leave out --regularization")
     windows = time_windows(system, options)
+    if windows > 1 and system.nets:
+        raise OptionError(f"time windows train a network per window, and a learned function "
+                          f"(`net {system.nets[0].name}`) is one function over the whole "
+                          "interval", system.nets[0].span, hint="leave out --time-windows")
     if windows > 1:
         return _solve_marching(system, options, observers, x64, dtype, windows, started,
                                method)
@@ -277,9 +282,13 @@ def output_grid(system: System, options: PINNSolveOptions) -> dict[str, np.ndarr
 
 def inferred_params(program: PINNProgram, nets: dict, flat: dict, shape: tuple[int, ...]
                     ) -> dict[str, float | np.ndarray]:
-    """The unknown constants as floats; each unknown coefficient field as its network on the
-    output grid of its arguments (`flat`: every network output on the whole grid)."""
+    """Each learned function's weights as `net.NAME.W0`, `b0`, ... (`net_arrays`, as fd
+    writes them); the unknown constants as floats; each unknown coefficient field as its
+    network on the output grid of its arguments (`flat`: every network output on the
+    whole grid)."""
     out: dict[str, float | np.ndarray] = {}
+    for net in program.system.nets:
+        out.update(net_arrays(net, np.asarray(nets[net_key(net.name)], np.float64)))
     for p in program.system.unknown_params:
         if p.is_field:
             full = np.asarray(flat[p.name], dtype=float).reshape(shape)
