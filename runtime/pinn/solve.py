@@ -104,10 +104,6 @@ def _solve(system: System, options: PINNSolveOptions, observers, x64: bool,
                           "(`param c(x) ~ guess`), and this system has none",
                           hint="leave out --regularization")
     windows = time_windows(system, options)
-    if windows > 1 and system.nets:
-        raise OptionError(f"time windows train a network per window, and a learned function "
-                          f"(`net {system.nets[0].name}`) is one function over the whole "
-                          "interval", system.nets[0].span, hint="leave out --time-windows")
     if windows > 1:
         return _solve_marching(system, options, observers, x64, dtype, windows, started,
                                method)
