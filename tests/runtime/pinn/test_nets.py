@@ -136,8 +136,9 @@ def test_show_for_pinn_lists_each_net(spec, tmp_path, capsys):
 @pytest.mark.slow
 def test_a_learned_interaction_term_is_recovered_by_pinn(spec):
     """u' = 1.3 u - B(u, v) with B learned from noise-free u, v every 0.1 on [0, 3], 60 s
-    of training (Adam, then L-BFGS in float64): measured on a 2-core CPU, B within 5.8%
-    of 0.9 u v (relative L2 along the true trajectory), u within 0.3%, v 0.06%."""
+    of training (Adam, then L-BFGS in float64): measured on a 2-core CPU, B within 5.8-6.0%
+    of 0.9 u v (relative L2 along the true trajectory), u within 0.3%, v 0.06%; discovery
+    keeps u v at 0.966 (7% high) beside two small terms (u v^2 -0.23, v^3 0.02)."""
     system = spec()
     solution = runtime.solve(system, "pinn", budget=60, optimizer="lbfgs")
     times = np.linspace(0, 3, 301)
@@ -150,3 +151,6 @@ def test_a_learned_interaction_term_is_recovered_by_pinn(spec):
     for name, exact in (("u", u), ("v", v)):
         found = solution(name, t=times)
         assert np.linalg.norm(found - exact) <= 0.01 * np.linalg.norm(exact), name
+    (found,), _ = solution.discover()
+    terms = {str(t): c for t, c in found.terms}
+    assert terms["u(t)*v(t)"] == pytest.approx(BETA, rel=0.12), terms
