@@ -16,12 +16,11 @@ from .output.solution import Solution
 METHODS = METHOD_NAMES
 
 
-NET_METHODS = ("fd", "pinn")  # the methods that train learned functions (`net` lines)
+NET_METHODS = ("fd", "pinn", "fbpinn")  # the methods that train learned functions (`net`
+                                       # lines); fbpinn through pinn's residuals
 NOT_TRAINED = {                # why a method does not, where there is more to say
     "elm": "elm's unknowns are the output layers of frozen random networks, solved by "
            "least squares, and a learned function's weights are none of them",
-    "fbpinn": "fbpinn trains its subdomain networks by blocks of points, which do not "
-              "carry a learned function's weights yet",
 }
 
 
@@ -50,7 +49,8 @@ def solve(system: System, method: str = "fd", *, observers: Sequence[Callable] =
             net = system.nets[0]
             why = NOT_TRAINED.get(method)
             raise OptionError(f"learned functions (`net {net.name}`) are trained by "
-                              f"{' and '.join(NET_METHODS)} so far, not by {method}"
+                              f"{', '.join(NET_METHODS[:-1])} and {NET_METHODS[-1]} so "
+                              f"far, not by {method}"
                               + (f": {why}" if why else ""), net.span,
                               hint=f"use --method {' or --method '.join(NET_METHODS)}")
         kind, solver = OPTIONS.method(method).load()

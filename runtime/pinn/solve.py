@@ -2,6 +2,9 @@
 on an output grid as a `Solution` (whose call evaluates the network itself). Inverse
 problems train their unknowns with the networks: `Solution.params` holds the inferred
 constants and coefficient fields, `meta["unknown_history"]` each constant's trajectory.
+Learned functions (`net` lines) train with the networks too, their weights in
+`Solution.params` as `net.NAME.W0`, `b0`, ... (as fd writes them: `Solution.discover()`
+reads them).
 Over several devices the points of training and of the output grid are split between
 them, the networks replicated (`pinn.parallel`); `meta` records the devices."""
 

@@ -121,7 +121,7 @@ def test_a_fit_reports_the_nets_weights(spec, tmp_path):
 
 
 def test_methods_that_do_not_train_nets_say_so_at_the_net(spec):
-    with pytest.raises(OptionError, match="trained by fd and pinn so far, not by odil") as info:
+    with pytest.raises(OptionError, match="fd, pinn and fbpinn so far, not by odil") as info:
         runtime.solve(spec(), "odil")
     assert info.value.span.line == 5
 

@@ -1,6 +1,7 @@
 """Learned functions (`net` lines, issue 19) trained by pinn with the field networks: the
 result holds each net's weights as fd writes them, the loss's gradient with respect to a
-net's weights against finite differences, the methods that refuse nets, and (slow) a
+net's weights against finite differences, fbpinn through the same residuals, the methods
+that refuse nets, and (slow) a
 learned interaction term of Lotka-Volterra recovered from noise-free trajectories."""
 
 from __future__ import annotations
@@ -109,13 +110,43 @@ def test_the_gradient_with_respect_to_a_nets_weights_matches_finite_differences(
             assert abs(numeric - exact) <= 1e-6 * abs(exact), (numeric, exact)
 
 
+def test_a_learned_flux_trains_and_is_read_back(tmp_path):
+    """T_t = -d(q(T, T_z) - K T_z, z): the derivative of the net by forward mode through
+    it in training; discovery samples T and T_z on the result's grid."""
+    np.savetxt(tmp_path / "T.csv", [[0.5, 0.5, 0.5], [1.0, 0.2, 0.3], [0.2, 0.7, 0.6]],
+               delimiter=",", header="t,z,T", comments="")
+    system = pl.parse("""\
+time t in [0, 1]
+space z in [0, 1]
+field T(t, z)
+param K = 0.1
+net q(T, d(T, z)) : width 6, depth 2
+pde d(T, t) = -d(q(T, d(T, z)) - K*d(T, z), z)
+ic T = z at t = 0
+bc d(T, z) = 0 at z = 0
+bc d(T, z) = 0 at z = 1
+data "T.csv"
+""", "flux.pde", base=tmp_path)
+    solution = runtime.solve(system, "pinn", steps=20, lbfgs_steps=3, points=64, layers=[8])
+    assert solution.params["net.q.W0"].shape == (2, 6)
+    (found,), replaced = solution.discover()
+    assert found.net == "q" and not replaced.nets
+    assert "q(" not in replaced.to_pde()
+
+
+def test_fbpinn_trains_nets_through_pinns_residuals(spec):
+    solution = runtime.solve(spec(end=1.0, width=4), "fbpinn", steps=20, lbfgs_steps=0,
+                             points=32, subdomains=2, layers=[8], causal=False)
+    assert solution.params["net.B.W1"].shape == (4, 4)
+    assert np.all(np.isfinite(solution.params["net.B.W0"]))
+
+
 @pytest.mark.parametrize("method, needle", [
     ("elm", "output layers of frozen random networks"),
-    ("fbpinn", "blocks of points"),
     ("odil", "not by odil"),
 ])
 def test_methods_that_do_not_train_nets_say_so_at_the_net(spec, method, needle):
-    with pytest.raises(OptionError, match="trained by fd and pinn so far") as info:
+    with pytest.raises(OptionError, match="trained by fd, pinn and fbpinn so far") as info:
         runtime.solve(spec(end=1.0, width=4), method)
     assert needle in str(info.value)
     assert (info.value.span.line, info.value.span.column) == (5, 1)
