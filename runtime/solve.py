@@ -16,7 +16,12 @@ from .output.solution import Solution
 METHODS = METHOD_NAMES
 
 
-NET_METHODS = ("fd", "odil")        # the methods that train learned functions (`net` lines)
+NET_METHODS = ("fd", "odil", "pinn", "fbpinn")  # the methods that train learned functions
+                                               # (`net` lines); fbpinn by pinn's residuals
+NOT_TRAINED = {                # why a method does not, where there is more to say
+    "elm": "elm's unknowns are the output layers of frozen random networks, solved by "
+           "least squares, and a learned function's weights are none of them",
+}
 
 
 def solve(system: System, method: str = "fd", *, observers: Sequence[Callable] = (),
@@ -42,9 +47,12 @@ def solve(system: System, method: str = "fd", *, observers: Sequence[Callable] =
         OPTIONS.check_given(method, options)
         if system.nets and method not in NET_METHODS:
             net = system.nets[0]
+            why = NOT_TRAINED.get(method)
             raise OptionError(f"learned functions (`net {net.name}`) are trained by "
-                              f"{' and '.join(NET_METHODS)} so far, not by {method}", net.span,
-                              hint=f"use --method {' or '.join(NET_METHODS)}")
+                              f"{', '.join(NET_METHODS[:-1])} and {NET_METHODS[-1]} so "
+                              f"far, not by {method}"
+                              + (f": {why}" if why else ""), net.span,
+                              hint=f"use --method {' or --method '.join(NET_METHODS)}")
         kind, solver = OPTIONS.method(method).load()
         chosen = kind(**options)
         solution = solver(system, chosen, observers)

@@ -282,7 +282,8 @@ def check_net_derivatives(system: System, method: str) -> None:
                                     f"{node.variables[0]})): a learned flux is not "
                                     f"trained by {method} so far", e.span,
                                     hint="write the net's term without a derivative "
-                                         "around it")
+                                         "around it, or use --method pinn, which "
+                                         "differentiates through the net")
 
 
 # -- parameters -------------------------------------------------------------------------

@@ -36,6 +36,7 @@ import sympy as sp
 from sympy.core.function import AppliedUndef
 
 from pdelang import Condition, Field, System
+from pdelang.expressions import net_outputs
 
 from .residuals import NetworkGroup, inline_coefficients, sample_interpolator
 
@@ -145,7 +146,7 @@ def value_field(condition: Condition, system: System) -> str | None:
 def face_data(condition: Condition, field: Field, system: System) -> sp.Expr | None:
     """g when `condition` reads `field = g` (after dividing by a constant coefficient) on a
     face of one of the field's non-periodic coordinates, g free of every field and unknown
-    coefficient field; else None."""
+    coefficient field and every learned function (trained, not data); else None."""
     if value_field(condition, system) != field.name or condition.coordinate in system.periodic:
         return None
     if condition.coordinate not in field.args:
@@ -161,7 +162,7 @@ def face_data(condition: Condition, field: Field, system: System) -> sp.Expr | N
     names = {f.name for f in system.fields}
     unknown = {p.name for p in system.unknown_params}
     coefficients = [a for a in g.atoms(AppliedUndef) if a.func.__name__ not in names]
-    if g.has(*(f.function for f in system.fields)) or any(
+    if g.has(*(f.function for f in system.fields)) or net_outputs(g) or any(
             not {s.name for s in a.free_symbols} <= set(field.args)
             or a.func.__name__ in unknown for a in coefficients):
         return None

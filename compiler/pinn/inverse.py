@@ -10,6 +10,9 @@
   offers no mirror solution c -> -c (with the data weighted up, the wave-speed example
   found it: c near -1 everywhere), and the network works on the log of the field, its
   relative change.
+- A learned function (`net` line) is its flat weight vector, one more leaf of the
+  trainable pytree under `net_key(name)` (`initial_nets`); residuals evaluate it at its
+  inputs (`residuals.make_residual`). Nets need data, as unknowns do.
 - An observed field's network output is scaled by the root mean square of its
   observations (`scale_to_data`), so that the network and its initial guess work at unit
   scale whatever the data's units (the Lorenz fields reach 20 and more).
@@ -40,6 +43,7 @@ import sympy as sp
 from pdelang import System
 
 from ..common.bounds import to_free
+from ..common.nets import init_net, net_key
 from ..common.observations import FieldObservations, field_observations, require_observations
 from .constraints import make_face_data
 from .derivatives import derivatives_at
@@ -94,9 +98,22 @@ def initial_constants(system: System, dtype) -> dict[str, jax.Array]:
             for p in system.unknown_params if not p.is_field}
 
 
+def initial_nets(system: System, key: jax.Array, dtype) -> dict[str, jax.Array]:
+    """Each learned function's flat weights (`compiler.common.nets.init_net`: Glorot, the
+    output layer small) under `net_key(name)`, drawn from a stream of `key` of their own
+    (the field networks' draws stay as they were without nets)."""
+    words = np.asarray(jax.random.key_data(jax.random.fold_in(key, NET_STREAM)), np.uint32)
+    return {net_key(n.name): jnp.asarray(init_net(n, np.random.default_rng([*words, i])),
+                                         dtype) for i, n in enumerate(system.nets)}
+
+
+NET_STREAM = 19               # folded into the key for the learned functions' weights
+
+
 def observations_for_pinn(system: System) -> tuple[FieldObservations, ...]:
-    """The observations; an inverse problem must have some."""
-    if system.unknown_params:
+    """The observations; an inverse problem (unknowns, or learned functions) must have
+    some."""
+    if system.unknown_params or system.nets:
         return require_observations(system, "pinn")
     return field_observations(system)
 

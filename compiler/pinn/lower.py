@@ -42,6 +42,7 @@ from .inverse import (
     data_terms,
     init_coefficient,
     initial_constants,
+    initial_nets,
     observations_for_pinn,
     regularization_terms,
     scale_to_data,
@@ -67,7 +68,7 @@ from .shaped import (
     place_terms,
     shaped_domain,
 )
-from .stages import network_stage, residual_stage, unknowns_stage
+from .stages import learned_stage, network_stage, residual_stage, unknowns_stage
 
 
 @dataclass(frozen=True)
@@ -90,11 +91,13 @@ class PINNProgram:
 
     def init(self, key: jax.Array, dtype=jnp.float32) -> dict:
         """The trainables: network parameters, one entry per network group (fields and
-        unknown coefficient fields), and the unknown constants at their guesses under
-        `CONSTANTS` when there are any."""
+        unknown coefficient fields), each learned function's weights under
+        `net_key(name)`, and the unknown constants at their guesses under `CONSTANTS`
+        when there are any."""
         keys = jax.random.split(key, len(self.groups))
         out = {g.key: g.spec.init(k, dtype) if g.guess is None else
                init_coefficient(g.spec, k, dtype) for g, k in zip(self.groups, keys)}
+        out.update(initial_nets(self.system, key, dtype))
         constants = initial_constants(self.system, dtype)
         return {**out, CONSTANTS: constants} if constants else out
 
@@ -147,6 +150,7 @@ def lower_pinn(system: System, options: PINNOptions | None = None) -> PINNProgra
     weights = starting_weights(system, observations, terms)
     stages = (network_stage(groups[:len(groups) - len(coefficients)], notes),
               *((unknowns_stage(system, coefficients),) if system.unknown_params else ()),
+              *((learned_stage(system),) if system.nets else ()),
               residual_stage(terms, weights))
     return PINNProgram(system, options, coordinates, bounds, groups, terms, physical, stages,
                        weights, domain)

@@ -20,10 +20,12 @@ import sympy as sp
 from sympy.core.function import AppliedUndef
 
 from pdelang import System
+from pdelang.expressions import NetOutput
 
 from ..common.bounds import to_bounded
+from ..common.nets import with_net_calls
 from ..errors import LoweringError
-from .derivatives import Chain, derivatives_at, plan_chains
+from .derivatives import Chain, along_chain, derivatives_at, plan_chains
 from .networks.mlp import MLPSpec, apply_mlp
 
 if TYPE_CHECKING:
@@ -179,14 +181,27 @@ def make_residual(expr: sp.Expr, system: System, groups: tuple[NetworkGroup, ...
     """`expr` as a function of (net params, physical params, points (n, d)) -> (n,).
 
     `coordinates` names the columns of the points. Returns the function and the
-    expression with its placeholders, for `pdelang show`.
+    expression with its placeholders, for `pdelang show`. A learned function (`net`
+    line) is its MLP at its inputs, point by point, its weights the trainables under
+    `net_key(name)`; a derivative of one (a learned flux, `d(q(T, d(T, z)), z)`) is
+    forward mode along the coordinates through the residual of what it differentiates,
+    so the net's inputs (fields and their derivatives) carry their own derivatives in.
     """
     expr = inline_coefficients(expr, system)
     occurrences: dict[sp.Symbol, Occurrence] = {}
     replacements: dict[sp.Expr, sp.Symbol] = {}
     samples: dict[sp.Symbol, str] = {}
-    for node in sp.preorder_traversal(expr):
+    learned: dict[sp.Symbol, tuple[Residual, Chain]] = {}
+    walk = sp.preorder_traversal(expr)
+    for node in walk:
         if node in replacements:
+            walk.skip()
+            continue
+        if isinstance(node, sp.Derivative) and isinstance(node.expr, NetOutput):
+            symbol = sp.Dummy(f"d{node.expr.net}")
+            replacements[node] = symbol
+            learned[symbol] = _net_derivative(node, system, groups, coordinates, where)
+            walk.skip()
             continue
         if isinstance(node, sp.Derivative) and isinstance(node.expr, AppliedUndef):
             name = node.expr.func.__name__
@@ -207,11 +222,13 @@ def make_residual(expr: sp.Expr, system: System, groups: tuple[NetworkGroup, ...
             continue
         chain = tuple(sorted(group.args.index(v) for v in variables))
         occurrences[symbol] = Occurrence(group.key, group.fields.index(name), chain)
-    body = expr.xreplace(replacements)
+    body, weights = with_net_calls(expr.xreplace(replacements),
+                                   {n.name: n for n in system.nets})
     constants = [p.name for p in system.params if not p.is_field]
     columns = [c for c in coordinates if sp.Symbol(c) in body.free_symbols]
-    symbols = list(occurrences) + list(samples) + [sp.Symbol(c) for c in columns] + \
-        [sp.Symbol(c) for c in constants]
+    symbols = list(occurrences) + list(learned) + list(samples) + \
+        [sp.Symbol(c) for c in columns] + [sp.Symbol(c) for c in constants] + \
+        [s for s, _ in weights]
     function = sp.lambdify(symbols, body, modules="jax")
     plans = {g.key: plan_chains({o.chain for o in occurrences.values() if o.group == g.key})
              for g in groups}
@@ -225,11 +242,14 @@ def make_residual(expr: sp.Expr, system: System, groups: tuple[NetworkGroup, ...
     picks = {g.key: (None if g.args == coordinates else
                      tuple(coordinates.index(a) for a in g.args)) for g in groups}
 
-    def at_point(found: Mapping, physical: Mapping, point: jax.Array) -> jax.Array:
+    def at_point(found: Mapping, derived: list, nets: Mapping, physical: Mapping,
+                 point: jax.Array) -> jax.Array:
         values = [found[o.group][o.chain][o.output] for o in occurrences.values()]
+        values += derived
         values += [interpolators[s](physical, point) for s in samples]
         values += [point[i] for i in column_index]
         values += [physical[c] for c in constants]
+        values += [nets[key] for _, key in weights]
         return jnp.asarray(function(*values), point.dtype)
 
     def residual(nets: Mapping, physical: Mapping, points: jax.Array) -> jax.Array:
@@ -238,9 +258,26 @@ def make_residual(expr: sp.Expr, system: System, groups: tuple[NetworkGroup, ...
                                         points if picks[key] is None else
                                         pick_columns(points, picks[key]), chains)
                  for key, chains in plans.items()}
-        return jax.vmap(at_point, in_axes=(0, None, 0))(found, physical, points)
+        derived = [along_chain(lambda p, inner=inner: inner(nets, physical, p), chain)(points)[-1]
+                   for inner, chain in learned.values()]
+        used = {key: nets[key] for _, key in weights}
+        return jax.vmap(at_point, in_axes=(0, 0, None, None, 0))(found, derived, used,
+                                                                 physical, points)
 
     return residual, body
+
+
+def _net_derivative(node: sp.Derivative, system: System, groups: tuple[NetworkGroup, ...],
+                    coordinates: tuple[str, ...], where: str) -> tuple[Residual, Chain]:
+    """A derivative of a learned function: the residual of the net's use and the chain of
+    coordinate axes (of the points' columns) to differentiate it along."""
+    variables = [v.name for v, n in node.variable_count for _ in range(int(n))]
+    outside = [v for v in variables if v not in coordinates]
+    if outside:
+        raise LoweringError(f"the derivative of the net `{node.expr.net}` along "
+                            f"`{outside[0]}`, which is no coordinate{where}")
+    inner, _ = make_residual(node.expr, system, groups, coordinates, where)
+    return inner, tuple(coordinates.index(v) for v in variables)
 
 
 def sample_interpolator(system: System, name: str, coordinates: tuple[str, ...]):

@@ -2,6 +2,7 @@
 
     networks    the field networks (`NetworkGroup`), then notes on constraints left soft (str)
     unknowns    inverse problems: the unknown parameters (`pdelang.Param`)
+    learned functions   the `net` lines (`pdelang.ir.Net`), trained with the networks
     residuals   every loss term (`Term`): equations, conditions, data, regularization
 """
 
@@ -13,7 +14,9 @@ from functools import partial
 import sympy as sp
 
 from pdelang import Param, System
+from pdelang.printing import expression_to_pde
 
+from ..common.nets import parameter_count
 from ..common.stages import Stage
 from .networks.architectures import ARCHITECTURES
 from .residuals import NetworkGroup, Term
@@ -26,6 +29,20 @@ def network_stage(groups: tuple[NetworkGroup, ...], notes: tuple[str, ...] = ())
 def unknowns_stage(system: System, groups: tuple[NetworkGroup, ...]) -> Stage:
     """The unknown parameters; a coefficient field's line describes its network in `groups`."""
     return Stage("unknowns", system.unknown_params, partial(_unknown_line, groups))
+
+
+def learned_stage(system: System) -> Stage:
+    """The learned functions: each `net` line and its count of weights."""
+    signatures = {f.name: f.args for f in system.fields}
+    signatures.update({p.name: p.args for p in system.params if p.is_field})
+
+    def line(net) -> str:
+        show = partial(expression_to_pde, fields=signatures, shorthand=True)
+        return (f"{net.declaration(show)}: {parameter_count(net)} weights, trained with "
+                "the networks (its MLP at its inputs at each point, derivatives by "
+                "forward mode through it)")
+
+    return Stage("learned functions", system.nets, line, "none")
 
 
 def residual_stage(terms: tuple[Term, ...], weights: Mapping[str, float] | None = None

@@ -2,6 +2,9 @@
 on an output grid as a `Solution` (whose call evaluates the network itself). Inverse
 problems train their unknowns with the networks: `Solution.params` holds the inferred
 constants and coefficient fields, `meta["unknown_history"]` each constant's trajectory.
+Learned functions (`net` lines) train with the networks too, their weights in
+`Solution.params` as `net.NAME.W0`, `b0`, ... (as fd writes them: `Solution.discover()`
+reads them).
 Over several devices the points of training and of the output grid are split between
 them, the networks replicated (`pinn.parallel`); `meta` records the devices."""
 
@@ -16,6 +19,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from compiler.common.grid import grid_sizes
+from compiler.common.nets import net_arrays, net_key
 from compiler.common.observations import field_observations
 from compiler.pinn import PINNOptions, PINNProgram, lower_pinn, trained_constants
 from compiler.pinn.balance import balance_points, equation_balance
@@ -277,9 +281,13 @@ def output_grid(system: System, options: PINNSolveOptions) -> dict[str, np.ndarr
 
 def inferred_params(program: PINNProgram, nets: dict, flat: dict, shape: tuple[int, ...]
                     ) -> dict[str, float | np.ndarray]:
-    """The unknown constants as floats; each unknown coefficient field as its network on the
-    output grid of its arguments (`flat`: every network output on the whole grid)."""
+    """Each learned function's weights as `net.NAME.W0`, `b0`, ... (`net_arrays`, as fd
+    writes them); the unknown constants as floats; each unknown coefficient field as its
+    network on the output grid of its arguments (`flat`: every network output on the
+    whole grid)."""
     out: dict[str, float | np.ndarray] = {}
+    for net in program.system.nets:
+        out.update(net_arrays(net, np.asarray(nets[net_key(net.name)], np.float64)))
     for p in program.system.unknown_params:
         if p.is_field:
             full = np.asarray(flat[p.name], dtype=float).reshape(shape)

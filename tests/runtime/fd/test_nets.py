@@ -121,8 +121,8 @@ def test_a_fit_reports_the_nets_weights(spec, tmp_path):
 
 
 def test_methods_that_do_not_train_nets_say_so_at_the_net(spec):
-    with pytest.raises(OptionError, match="trained by fd and odil so far, not by pinn") as info:
-        runtime.solve(spec(), "pinn")
+    with pytest.raises(OptionError, match="fd, odil, pinn and fbpinn so far, not by elm") as info:
+        runtime.solve(spec(), "elm")
     assert info.value.span.line == 5
 
 
