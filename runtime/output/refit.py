@@ -142,7 +142,9 @@ def _refit(solution, outputs: Sequence[OutputTerms]) -> Refitted:
     system: System = solution.system
     coefficients_system = coefficient_system(system, outputs)
     options = solution.meta.get("options", {})
-    grid = options.get("grid") if isinstance(options.get("grid"), dict) else None
+    grid = options.get("grid") if isinstance(options.get("grid"), dict) else {}
+    space = {c.name for c in system.coordinates if c != system.time}
+    grid = {name: n for name, n in grid.items() if name in space}   # odil's holds time too
     # arithmetic face means: the harmonic mean of a diffusion coefficient c T is 0, with a
     # zero derivative, at c = 0, where every candidate starts
     program = lower_fd(coefficients_system,

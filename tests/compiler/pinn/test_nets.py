@@ -45,6 +45,9 @@ def test_a_learned_flux_is_differentiated_through_the_net(flux):
     with jax.enable_x64(True):
         program = lower_pinn(flux)
         nets = program.init(jax.random.PRNGKey(3), jnp.float64)
+        # a trained-looking q: the untrained one has a zero output layer (the known physics)
+        nets[net_key("q")] = 0.5 * jax.random.normal(jax.random.PRNGKey(4),
+                                                     nets[net_key("q")].shape, jnp.float64)
         (use,) = {n for n in net_outputs(flux.equations[0].residual)}
         z = sp.Symbol("z")
         at = dict(system=flux, groups=program.groups, coordinates=program.coordinates)
