@@ -110,6 +110,9 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
                           help="keep the formulas fitted to the net; by default (time-"
                                "dependent specs) the terms are chosen and their "
                                "coefficients refitted by the spec's data (BIC)")
+    discover.add_argument("--misfit", choices=("scaled", "relative"),
+                          help="how the refit weighs the observations (default: as the "
+                               "result's fd fit did, else scaled)")
     discover.add_argument("--out", help="write the spec with the formulas to this .pde")
     discover.set_defaults(run=run_discover)
     return parser
@@ -224,7 +227,7 @@ def run_discover(args: argparse.Namespace) -> int:
     from .output.solution import Solution
 
     solution = Solution.load(args.file, args.spec)
-    found, system = solution.discover(args.library, args.tolerance, args.refit)
+    found, system = solution.discover(args.library, args.tolerance, args.refit, args.misfit)
     signatures = {f.name: f.args for f in solution.system.fields}
     for discovery in found:
         print(discovery.report(lambda e: pl.expression_to_pde(e, signatures, shorthand=True)))

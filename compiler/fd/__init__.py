@@ -2,7 +2,7 @@
 
 from ..common.stages import Stage
 from .ir import Region
-from .lower import FDProgram, check_net_derivatives, lower_fd
+from .lower import FDProgram, lower_fd
 from .options import FDOptions
 
-__all__ = ["FDOptions", "FDProgram", "Region", "Stage", "check_net_derivatives", "lower_fd"]
+__all__ = ["FDOptions", "FDProgram", "Region", "Stage", "lower_fd"]

@@ -271,21 +271,6 @@ def _differentiated_nets(system: System) -> System:
     return replace(system, equations=tuple(equations))
 
 
-def check_net_derivatives(system: System, method: str) -> None:
-    """Refuse a derivative of a learned function (a learned flux) at its equation: its
-    product-rule expansion would need the net's derivatives in its inputs."""
-    for e in system.equations:
-        for node in sp.preorder_traversal(e.residual):
-            if isinstance(node, sp.Derivative) and net_outputs(node.expr):
-                raise LoweringError(f"{method} does not differentiate a learned function yet "
-                                    f"(`{net_outputs(node.expr)[0].net}` inside d(..., "
-                                    f"{node.variables[0]})): a learned flux is not "
-                                    f"trained by {method} so far", e.span,
-                                    hint="write the net's term without a derivative "
-                                         "around it, or use --method pinn, which "
-                                         "differentiates through the net")
-
-
 # -- parameters -------------------------------------------------------------------------
 
 def _parameter_values(system: System, grid: Grid) -> dict[str, np.ndarray]:

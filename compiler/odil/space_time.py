@@ -25,7 +25,7 @@ from ..common.nets import parameter_count
 from ..common.observations import field_observations
 from ..common.stages import Stage
 from ..errors import FIXED_IN_TIME, LoweringError
-from ..fd import FDOptions, FDProgram, check_net_derivatives, lower_fd
+from ..fd import FDOptions, FDProgram, lower_fd
 from ..fd.stages import printer
 
 
@@ -33,7 +33,6 @@ def space_time_system(system: System) -> System:
     """`system` with its time coordinate made a grid axis, initial conditions made
     conditions on the face t = t0 and a shaped domain extruded along time (steady systems
     are returned as they are)."""
-    check_net_derivatives(system, "odil")
     time = system.time
     if time is None:
         return system

@@ -22,10 +22,13 @@ _BLOWN_UP = 1e30  # the loss reported where the simulation is not finite (times 
 
 
 def lbfgs(residuals: Residuals, theta0: np.ndarray, max_iter: int,
-          observers: Sequence[Callable] = ()) -> LeastSquaresResult:
+          observers: Sequence[Callable] = (), monitor: Callable | None = None,
+          patience: int = 50) -> LeastSquaresResult:
     """Minimise ||residuals(theta)||^2 from `theta0` with SciPy's L-BFGS-B, the loss and
     its reverse-mode gradient from one compiled function. A point where the simulation
-    blows up reports a huge loss, so the line search backs off from it."""
+    blows up reports a huge loss, so the line search backs off from it. With `monitor`
+    (theta -> a held-out loss), stop once it has not improved for `patience` iterations
+    and return the iterate where it was least (early stopping)."""
     value_and_grad = jax.jit(jax.value_and_grad(lambda th: jnp.sum(residuals(th) ** 2)))
     history: list[float] = []
 
@@ -36,9 +39,18 @@ def lbfgs(residuals: Residuals, theta0: np.ndarray, max_iter: int,
             return _BLOWN_UP * max(history[0] if history else 1.0, 1.0), np.zeros_like(grad)
         return value, grad
 
+    watched = {"best": np.inf, "x": np.asarray(theta0, np.float64), "at": 0}
+
     def record(intermediate_result) -> None:   # the name SciPy passes results by
         history.append(float(intermediate_result.fun))
         _report(observers, len(history), max_iter, history[-1])
+        if monitor is None:
+            return
+        held = float(monitor(jnp.asarray(intermediate_result.x)))
+        if held < watched["best"]:
+            watched.update(best=held, x=np.array(intermediate_result.x), at=len(history) - 1)
+        elif len(history) - 1 - watched["at"] >= patience:
+            raise StopIteration
 
     first, _ = evaluate(np.asarray(theta0, dtype=np.float64))
     history.append(first)
@@ -46,6 +58,13 @@ def lbfgs(residuals: Residuals, theta0: np.ndarray, max_iter: int,
         evaluate, np.asarray(theta0, dtype=np.float64), jac=True, method="L-BFGS-B",
         callback=record, options={"maxiter": max_iter, "ftol": _FTOL, "gtol": 0.0})
     reason = str(result.message).lower().rstrip(".")
+    if monitor is not None and watched["at"]:
+        stopped = len(history) - 1 - watched["at"] >= patience
+        if stopped:
+            reason = (f"the held-out misfit stopped improving (least at iteration "
+                      f"{watched['at']}, none better in the {patience} after)")
+        return LeastSquaresResult(watched["x"], history[watched["at"]], tuple(history),
+                                  int(result.nit), 0, bool(result.success) or stopped, reason)
     return LeastSquaresResult(np.asarray(result.x, dtype=np.float64), float(result.fun),
                               tuple(history), int(result.nit), 0, bool(result.success),
                               reason)

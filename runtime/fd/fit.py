@@ -70,7 +70,8 @@ def fit_fd(system: System, options, observers: Sequence[Callable] = ()) -> Solut
         raise OptionError("fitting a differential-algebraic system by fd is not supported "
                           "yet (its forward solve runs on the host integrators)",
                           hint="use --method odil or --method pinn for this fit")
-    model = FitModel(program, observations, options.regularization, options.misfit)
+    model = FitModel(program, observations, options.regularization, options.misfit,
+                     options.adjoint)
     unknowns = model.unknowns
     optimizer = _optimizer(options.optimizer, unknowns.size, bool(system.nets))
     scheme = "ssprk3" if options.integrator == "ssprk3" else "rk4"
@@ -82,8 +83,7 @@ def fit_fd(system: System, options, observers: Sequence[Callable] = ()) -> Solut
         # against its bound has a flat transform there, not a flat misfit
         result = model.fit(theta, dt, tableau, optimizer, options.fit_steps, observers,
                            check=not stages,
-                           adam_steps=0 if stages else options.adam_steps,
-                           learning_rate=options.learning_rate)
+                           adam_steps=0 if stages else options.adam_steps)
         moved = _relative_change(result.z, theta) if stages else None
         stages.append({"dt": dt, "iterations": result.iterations, "loss": result.loss,
                        "stopped": result.reason, "converged": result.converged,
@@ -107,6 +107,10 @@ def fit_fd(system: System, options, observers: Sequence[Callable] = ()) -> Solut
            "unknowns": unknowns.size, "loss": result.loss,
            "relative_misfit": model.misfits(theta, stages[-1]["dt"], tableau),
            "regularization": options.regularization, "observations": model.data.counts}
+    if model.held is not None:      # learned functions: what early stopping watched
+        fit["held_out"] = {"times": [float(t) for t in model.held_times],
+                           "relative_misfit": model.held_out_misfits(
+                               theta, stages[-1]["dt"], tableau)}
     shown = {"integrator": extra.get("integrator"), "dt": extra.get("dt")}
     verdict = fit_verdict(result, fit["relative_misfit"])
     return _fitted_solution(program, system, options, grid, values, unknowns.unravel(theta),
@@ -143,7 +147,7 @@ def _fitted_solution(program: FDProgram, system: System, options, grid, values, 
     values, and `meta` with the options, what the solver did (`extra`) and the fit."""
     options_shown = {"grid": {a.name: a.points for a in program.grid.axes},
                      "accuracy": options.accuracy, "scheme": options.scheme or "auto",
-                     "misfit": options.misfit,
+                     "misfit": options.misfit, "adjoint": options.adjoint,
                      "dtype": options.dtype, **shown}
     extra = {**extra, "fit": fit, "final_loss": result.loss,
              "loss_history": list(result.history), "converged": result.converged,

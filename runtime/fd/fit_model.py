@@ -33,16 +33,21 @@ LM_STEPS = 100          # default iterations of Levenberg-Marquardt
 LM_TOL = 1e-12          # ... stopping when a step lowers the loss or moves theta less
 LBFGS_STEPS = 300       # default iterations of L-BFGS
 SAFETY = 0.9            # of the stability limit
+HOLD_OUT_EVERY = 5      # with learned functions, every 5th observation time is held out
+HOLD_OUT_MIN = 10       # ... when there are at least this many
+PATIENCE = 50           # L-BFGS iterations without a better held-out misfit before stopping
 
 
 class FitModel:
     """The residual of a fit as a function of the flat vector of unknowns."""
 
     def __init__(self, program: FDProgram, observations: tuple[FieldObservations, ...],
-                 regularization: float, misfit: str = "scaled") -> None:
+                 regularization: float, misfit: str = "scaled",
+                 adjoint: str = "checkpoint") -> None:
         system = program.system
         self.program = program
         self.regularization = regularization
+        self.remat = adjoint == "checkpoint"      # else every step's state is kept
         self.unknowns = Unknowns.of(program)
         t0 = float(system.time.lower)
         times = [np.atleast_1d(t0)]
@@ -57,6 +62,8 @@ class FitModel:
                                   {system.time.name: self.times, **program.output_coordinates()},
                                   program, misfit)
         self.fields = [p for p in system.unknown_params if p.is_field]
+        self.held_times, self.held = _held_out(observations, system.time.name, t0) \
+            if system.nets else (np.array([]), None)
 
     # -- the residual -------------------------------------------------------------------
     def states(self, theta: jax.Array, dt: float, tableau) -> dict:
@@ -65,7 +72,7 @@ class FitModel:
         params = program.prepare(self.unknowns.params(theta))
         U0 = program.initial(params)
         plan = plan_steps(self.times, dt)
-        states = trajectory(program.rhs, U0, params, plan, tableau)
+        states = trajectory(program.rhs, U0, params, plan, tableau, remat=self.remat)
         times = jnp.asarray(self.times, program.dtype)
         return jax.vmap(program.closure, in_axes=(0, 0, None))(times, states, params)
 
@@ -97,6 +104,28 @@ class FitModel:
                 parts.append(np.sqrt(self.regularization / slope.size) * slope)
         return parts
 
+    def training(self, r: jax.Array) -> jax.Array:
+        """The residual `r` with the held-out observations' rows zeroed."""
+        if self.held is None:
+            return r
+        n = len(self.data.values)
+        return jnp.concatenate([jnp.where(self.held, 0.0, r[:n]), r[n:]])
+
+    def held_out_misfits(self, theta: np.ndarray, dt: float, tableau) -> dict[str, float]:
+        """Each observed field's RMS misfit relative to its data, over the held-out rows
+        only (empty without them)."""
+        if self.held is None:
+            return {}
+        r = np.asarray(jax.jit(lambda th: self.residuals(th, dt, tableau))(jnp.asarray(theta)))
+        out, at = {}, 0
+        for o in self.data.observations:
+            rows = self.held[at:at + o.count]
+            if rows.any():
+                out[o.field] = float(np.linalg.norm(r[at:at + o.count][rows]) *
+                                     np.sqrt(o.count / rows.sum()))
+            at += o.count
+        return out
+
     def misfits(self, theta: np.ndarray, dt: float, tableau) -> dict[str, float]:
         """Root-mean-square misfit of each observed field, relative to its data's RMS."""
         residual = jax.jit(lambda th: self.residuals(th, dt, tableau))(jnp.asarray(theta))
@@ -107,14 +136,24 @@ class FitModel:
             observers: Sequence[Callable], check: bool = True, adam_steps: int = 0,
             learning_rate: float = 1e-3) -> LeastSquaresResult:
         """Fit from `theta` by `optimizer`; with learned functions, `adam_steps` of Adam at
-        `learning_rate` first (`runtime.algebra.adam`)."""
+        `learning_rate` first (`runtime.algebra.adam`), both on the observations less the
+        held-out ones, L-BFGS stopping when their misfit has not improved for PATIENCE
+        iterations and returning its best iterate (early stopping: past it the nets learn
+        the noise)."""
         def residuals(th):
-            return self.residuals(th, dt, tableau)
+            return self.training(self.residuals(th, dt, tableau))
 
+        monitor = None
+        if self.held is not None:
+            def held_loss(th):
+                r = self.residuals(th, dt, tableau)[:len(self.data.values)]
+                return jnp.sum(jnp.where(self.held, r, 0.0) ** 2)
+            monitor = jax.jit(held_loss)
         if self.program.system.nets and adam_steps:
             theta = adam(residuals, theta, adam_steps, learning_rate, observers)
         if optimizer == "lbfgs":
-            return lbfgs(residuals, theta, steps or LBFGS_STEPS, observers)
+            return lbfgs(residuals, theta, steps or LBFGS_STEPS, observers,
+                         monitor=monitor, patience=PATIENCE)
         # r and its forward-mode Jacobian in one compiled call; the trial evaluations of
         # Levenberg-Marquardt keep theirs for the linearisation that follows acceptance
         both = jax.jit(jax.jacfwd(lambda th: (residuals(th), residuals(th)), has_aux=True))
@@ -167,6 +206,18 @@ class FitModel:
                                  program.initial(params), {}, jax.random.PRNGKey(seed))
         step = stable_dt(scheme, float(radius)) * SAFETY
         return step if np.isfinite(step) else None
+
+
+def _held_out(observations: Sequence[FieldObservations], time: str, t0: float
+              ) -> tuple[np.ndarray, np.ndarray | None]:
+    """Every HOLD_OUT_EVERY-th observation time after t0 and the mask of their rows in the
+    observations' order (None with fewer than HOLD_OUT_MIN times: nothing to spare)."""
+    times = np.unique(np.concatenate([o.coordinate(time) for o in observations]))
+    times = times[times > t0]
+    if len(times) < HOLD_OUT_MIN:
+        return np.array([]), None
+    held = times[HOLD_OUT_EVERY - 1::HOLD_OUT_EVERY]
+    return held, np.concatenate([np.isin(o.coordinate(time), held) for o in observations])
 
 
 def argument_order(system: System, name: str) -> list[int]:

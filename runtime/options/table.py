@@ -255,9 +255,8 @@ OPTIONS = Table(METHODS, (
            PINNS, parse=positive_int,
            shown_default="from the spec: 2 per crossing of the domain by its fastest "
                          "transport, when more than one"),
-    Option("learning_rate", "float", per_method(fd=1e-3, pinn=2e-3, fbpinn=2e-3),
-           "Adam's initial learning rate (fd: of the warm start of learned functions' fits)",
-           (FD, *PINNS), parse=positive_float, flag="--lr"),
+    Option("learning_rate", "float", 2e-3, "Adam's initial learning rate", PINNS,
+           parse=positive_float, flag="--lr"),
     Option("decay_rate", "float", 0.5, "learning rate factor every decay_steps", PINNS,
            cli=False),
     Option("decay_steps", "int", 1000, "Adam steps between learning rate decays", PINNS,
@@ -293,10 +292,15 @@ OPTIONS = Table(METHODS, (
            "most iterations of the fit (elm: Gauss-Newton steps)", (FD, ODIL, ELM),
            parse=positive_int, group="inverse",
            shown_default="fd 100 with lm, 300 with lbfgs; odil 50; elm 20"),
+    Option("adjoint", "str", "checkpoint",
+           "fd fitting in time, how reverse mode gets through the steps: checkpoint (two "
+           "levels of rematerialisation, memory ~ intervals + 2 sqrt(steps) states, two extra "
+           "forward passes) or full (every step's state kept)", (FD,),
+           choices=("checkpoint", "full"), group="inverse"),
     Option("adam_steps", "int", 500,
-           "fd fitting of learned functions (`net` lines): Adam steps before the optimizer, "
-           "whose steps are at most the learning rate per weight (L-BFGS's first step from "
-           "the untrained net blew a learned flux's simulation up)", (FD,),
+           "fd fitting of learned functions (`net` lines): Adam steps (rate 1e-3) before the "
+           "optimizer, each at most about the rate per weight (L-BFGS's first step from the "
+           "untrained net blew a learned flux's simulation up)", (FD,),
            parse=nonnegative_int, group="inverse"),
     Option("optimizer", "str", "auto",
            "fd fitting: Levenberg-Marquardt (lm) or L-BFGS; auto: lm for a few unknown "
@@ -311,7 +315,7 @@ OPTIONS = Table(METHODS, (
     Option("misfit", "str", "scaled",
            "how fd fitting weighs each observation: scaled (each field's misfit over the root "
            "mean square of its data: for noise of a fixed size) or relative (each point's "
-           "over its own value, floored at 1% of the field's RMS: for noise proportional to "
+           "over its own value, floored at 0.01 of the field's RMS: for noise proportional to "
            "the value)", (FD,), choices=("scaled", "relative"), group="inverse"),
     Option("regularization", "float | None",
            per_method(fd=0.0, pinn=None, fbpinn=None, odil=0.0),

@@ -166,6 +166,48 @@ def net_samples(solution, net, region: Mapping[str, tuple[float, float]] | None 
     return np.stack(columns, axis=1)[inside]
 
 
+COVERAGE_SLACK = 0.05     # inputs this far (of the data's range) beyond it: a warning
+
+
+def uncovered_inputs(solution) -> list[tuple[object, str, tuple[float, float],
+                                             tuple[float, float]]]:
+    """For each net input that the solution takes beyond what the data showed the net by
+    more than COVERAGE_SLACK of that range: (net, input, range over the solution, range
+    where the data are). Beyond the data a trained net is extrapolating."""
+    system: System = solution.system
+    region = data_region(system)
+    found = []
+    for net in system.nets:
+        everywhere = net_samples(solution, net)
+        trained = net_samples(solution, net, region)
+        if not len(trained) or not np.all(np.isfinite(everywhere)):
+            continue
+        for k, value in enumerate(net.inputs):
+            lo, hi = float(np.min(trained[:, k])), float(np.max(trained[:, k]))
+            a, b = float(np.min(everywhere[:, k])), float(np.max(everywhere[:, k]))
+            slack = COVERAGE_SLACK * max(hi - lo, 1e-12)
+            if a < lo - slack or b > hi + slack:
+                found.append((net, _name(system, value), (a, b), (lo, hi)))
+    return found
+
+
+def warn_uncovered(solution) -> None:
+    """A PdeWarning at the net's line for each input that `uncovered_inputs` finds."""
+    import warnings
+
+    from pdelang.errors import PdeWarning
+
+    where = ", ".join(f"{n} in [{lo:.4g}, {hi:.4g}]"
+                      for n, (lo, hi) in data_region(solution.system).items())
+    for net, name, (a, b), (lo, hi) in uncovered_inputs(solution):
+        warnings.warn(PdeWarning(
+            f"the net `{net.name}` is used at {name} in [{a:.4g}, {b:.4g}], but the data "
+            f"({where}) showed it only {name} in [{lo:.4g}, {hi:.4g}]: beyond that its "
+            "values are extrapolation", net.span,
+            hint="observe where the net is used, or read the learned term back as a "
+                 "formula (pdelang discover) before trusting it there"), stacklevel=2)
+
+
 def data_region(system: System) -> dict[str, tuple[float, float]]:
     """Per coordinate, the interval the observations span."""
     region: dict[str, tuple[float, float]] = {}
@@ -223,10 +265,14 @@ def net_weights(params: Mapping[str, np.ndarray], net) -> np.ndarray:
 
 
 def discover(solution, library: str = "poly3", tolerance: float = TOLERANCE,
-             refit: bool = True) -> tuple[list[Discovery], System]:
+             refit: bool = True, misfit: str | None = None
+             ) -> tuple[list[Discovery], System]:
     """Each output of each net of the solution's system as a formula, and the system
     with the nets replaced by them. With `refit` (and a time-dependent system), the terms
-    are chosen and their coefficients fitted by the data (`runtime.output.refit`)."""
+    are chosen and their coefficients fitted by the data (`runtime.output.refit`), the
+    observations weighed by `misfit` ("scaled" or "relative"; None: as the fit did)."""
+    if misfit not in (None, "scaled", "relative"):
+        raise OptionError(f"misfit {misfit!r} is not available; choose scaled or relative")
     system: System = solution.system
     if not system.nets:
         raise OptionError("the system has no `net` lines: there is nothing to discover")
@@ -254,7 +300,7 @@ def discover(solution, library: str = "poly3", tolerance: float = TOLERANCE,
             searched.append((theta, outputs[:, k],
                              _search_space(net, k, named, theta, outputs[:, k], xi)))
     if refit and system.time is not None:
-        found = _refitted(solution, found, searched, tolerance)
+        found = _refitted(solution, found, searched, tolerance, misfit)
     return found, replaced(system, found)
 
 
@@ -272,13 +318,13 @@ def _search_space(net, index: int, terms, theta: np.ndarray, y: np.ndarray,
                        theta, y)
 
 
-def _refitted(solution, found: list[Discovery], searched, tolerance: float
-              ) -> list[Discovery]:
+def _refitted(solution, found: list[Discovery], searched, tolerance: float,
+              misfit: str | None) -> list[Discovery]:
     """`found` with each output's terms chosen and refitted by the data; `expressed` when
     the formulas fit the data within `tolerance` of the trained nets' own misfit."""
     from .refit import refit
 
-    result = refit(solution, [space for _, _, space in searched])
+    result = refit(solution, [space for _, _, space in searched], misfit)
     own = solution.meta.get("fit", {}).get("relative_misfit", {})
     fits_data = all(m <= own.get(f, m) + tolerance for f, m in result.misfit.items())
     out = []

@@ -12,6 +12,7 @@ import numpy as np
 from pdelang import System
 
 from .convergence import Convergence
+from .discover import warn_uncovered
 from .meta import base_meta
 from .solution import Solution, worst_member
 
@@ -40,4 +41,6 @@ def finish_solution(method: str, system: System, grid: Mapping[str, np.ndarray],
         meta["relative_l2_error"] = errors
     if members:
         meta["relative_l2_error_members"] = members
+    if system.nets and not sweep:
+        warn_uncovered(solution)
     return solution

@@ -103,6 +103,22 @@ class Refitted:
     candidates: int
 
 
+def _step(model: FitModel, outputs: Sequence[OutputTerms], columns, start: np.ndarray,
+          solved: object) -> float:
+    """RK4's step for the refit: the solve's own (fd), or else the known physics' stable
+    step, each at most half the stable step with every term at the net regression's
+    coefficients (what the trained net does; a learned flux can make the equation far
+    stiffer than the known physics alone, and a candidate near the truth must not blow
+    up for want of a smaller step)."""
+    learned = start.copy()
+    for o, cols in zip(outputs, columns):
+        learned[cols] = o.guess(tuple(range(len(o.terms))))
+    step = float(solved) if isinstance(solved, (int, float)) and solved > 0 else \
+        model.first_step("rk4", 0)
+    limit = model.stable_step(learned, "rk4", 0)
+    return step if limit is None or not np.isfinite(limit) else min(step, limit / 2)
+
+
 def coefficient_name(net: str, index: int, term: int) -> str:
     return f"refit_{net}_{index}_{term}"
 
@@ -131,14 +147,15 @@ def coefficient_system(system: System, outputs: Sequence[OutputTerms]) -> System
     return replace(system, equations=equations, params=system.params + params, nets=())
 
 
-def refit(solution, outputs: Sequence[OutputTerms]) -> Refitted:
+def refit(solution, outputs: Sequence[OutputTerms], misfit: str | None = None) -> Refitted:
     """The support of each output that minimises BIC over the data, with its coefficients
-    fitted there (see the module's docstring), in float64."""
+    fitted there (see the module's docstring), in float64. `misfit`: how the observations
+    are weighed (`--misfit` of fd fits); None: as the solution's fit did, else scaled."""
     with jax.enable_x64(True):
-        return _refit(solution, outputs)
+        return _refit(solution, outputs, misfit)
 
 
-def _refit(solution, outputs: Sequence[OutputTerms]) -> Refitted:
+def _refit(solution, outputs: Sequence[OutputTerms], misfit: str | None) -> Refitted:
     system: System = solution.system
     coefficients_system = coefficient_system(system, outputs)
     options = solution.meta.get("options", {})
@@ -151,11 +168,8 @@ def _refit(solution, outputs: Sequence[OutputTerms]) -> Refitted:
                        FDOptions(grid or None, int(options.get("accuracy", 2) or 2),
                                  face_mean="arithmetic"))
     model = FitModel(program, require_observations(coefficients_system, "fd"), 0.0,
-                     options.get("misfit", "scaled"))
+                     misfit or options.get("misfit", "scaled"))
     tableau = get_integrator("rk4").tableau
-    dt = options.get("dt")
-    dt = float(dt) if isinstance(dt, (int, float)) and dt > 0 else model.first_step("rk4", 0)
-
     unknowns = model.unknowns
     positions = {k: np.asarray(v) for k, v in
                  unknowns.unravel(jnp.arange(unknowns.size, dtype=jnp.float64)).items()}
@@ -169,6 +183,7 @@ def _refit(solution, outputs: Sequence[OutputTerms]) -> Refitted:
         if value is not None and not p.is_field and p.interval is None:
             start[int(positions[p.name])] = float(value)
 
+    dt = _step(model, outputs, columns, start, options.get("dt"))
     both = jax.jit(jax.jacfwd(lambda th: (model.residuals(th, dt, tableau),) * 2,
                               has_aux=True))
     n = len(model.data.values)

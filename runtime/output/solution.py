@@ -256,17 +256,19 @@ class Solution:
         arrays.pop("mask", None)
         return cls(system, grid, values, arrays, meta)
 
-    def discover(self, library: str = "poly3", tolerance: float = 0.05, refit: bool = True):
+    def discover(self, library: str = "poly3", tolerance: float = 0.05, refit: bool = True,
+                 misfit: str | None = None):
         """Each learned function (`net` line) as a formula by sparse regression over a
         library of candidate terms (`runtime.output.discover`: "poly3", "poly2,trig",
         ...): the sparsest with relative RMS error at most `tolerance`; with `refit` (time-
         dependent systems), the terms then chosen and their coefficients fitted by the data
-        (`runtime.output.refit`). Returns (the discoveries, each with its terms,
-        coefficients and errors; the system with the nets replaced by them, `.to_pde()`
-        ready to solve)."""
+        (`runtime.output.refit`), the observations weighed by `misfit` ("scaled",
+        "relative"; None: as an fd fit did, else scaled). Returns (the discoveries, each
+        with its terms, coefficients and errors; the system with the nets replaced by
+        them, `.to_pde()` ready to solve)."""
         from .discover import discover
 
-        return discover(self, library, tolerance, refit)
+        return discover(self, library, tolerance, refit, misfit)
 
     def to_xarray(self):
         """An xarray Dataset: coordinates, one variable per field, `meta` as an attribute."""
