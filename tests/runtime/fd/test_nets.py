@@ -269,3 +269,68 @@ def test_relative_misfit_weighs_each_point_by_its_own_value():
     with pytest.raises(OptionError, match="misfit"):
         runtime.solve(pl.parse("time t in [0, 1]\nfield u(t)\npde d(u, t) = -u\n"
                                "ic u = 1 at t = 0\n"), "fd", misfit="log")
+
+
+def test_every_fifth_observation_time_is_held_out_from_training(spec):
+    """With nets, the rows of t = 0.5, 1.0, ..., 3.0 are held out: zeroed in the training
+    residual, their misfit reported apart; without nets nothing is."""
+    with jax.enable_x64(True):
+        system = spec()
+        program = lower_fd(system, FDOptions(dtype="float64"))
+        model = FitModel(program, program_observations(system), 0.0)
+        np.testing.assert_allclose(model.held_times, [0.5, 1.0, 1.5, 2.0, 2.5, 3.0])
+        tableau = get_integrator("rk4").tableau
+        r = model.residuals(jnp.asarray(model.unknowns.theta0), 0.01, tableau)
+        trained = np.asarray(model.training(r))
+        n = len(model.data.values)
+        assert np.all(trained[:n][model.held] == 0)
+        np.testing.assert_array_equal(trained[:n][~model.held], np.asarray(r)[:n][~model.held])
+        assert model.held.sum() == 2 * 6                   # u and v at six times
+        assert set(model.held_out_misfits(model.unknowns.theta0, 0.01, tableau)) == {"u", "v"}
+
+
+def test_both_adjoints_give_the_same_gradient(spec):
+    """--adjoint full keeps every step, checkpoint recomputes them: the same gradient."""
+    with jax.enable_x64(True):
+        system = spec(end=1.0, width=4)
+        program = lower_fd(system, FDOptions(dtype="float64"))
+        tableau = get_integrator("rk4").tableau
+        grads = []
+        for adjoint in ("checkpoint", "full"):
+            model = FitModel(program, program_observations(system), 0.0, adjoint=adjoint)
+            theta = jnp.asarray(model.unknowns.theta0) + 0.1
+            grads.append(jax.grad(lambda th, m=model: jnp.sum(
+                m.residuals(th, 0.01, tableau) ** 2))(theta))
+        np.testing.assert_allclose(grads[0], grads[1], rtol=1e-12, atol=1e-15)
+
+
+def test_a_net_used_beyond_its_data_is_warned_about(tmp_path):
+    """Data on t <= 1, a solution to t = 3: the solution takes u and v where the data never
+    showed the net; `uncovered_inputs` names both ranges, and finishing such a solution
+    warns at the net's line."""
+    import warnings
+
+    from runtime.output.discover import uncovered_inputs, warn_uncovered
+    from runtime.output.solution import Solution
+
+    times = np.linspace(0, 3, 31)
+    u, v = lotka_volterra(times)
+    early = times <= 1.0
+    np.savetxt(tmp_path / "lv.csv", np.stack([times[early], u[early], v[early]], axis=1),
+               delimiter=",", header="t,u,v", comments="")
+    system = pl.parse(SPEC.format(end=3, width=4), "lv.pde", base=tmp_path)
+    net = system.net("B")
+    params = net_arrays(net, np.zeros(37))
+    solution = Solution(system, {"t": times}, {"u": u, "v": v}, params, {})
+    found = uncovered_inputs(solution)
+    assert [(n.name, name) for n, name, _, _ in found] == [("B", "u"), ("B", "v")]
+    for _, name, (a, b), (lo, hi) in found:
+        k = ["u", "v"].index(name)
+        values = (u, v)[k]
+        assert (a, b) == pytest.approx((values.min(), values.max()))
+        assert (lo, hi) == pytest.approx((values[early].min(), values[early].max()))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        warn_uncovered(solution)
+    assert [w.message.span.line for w in caught] == [5, 5]
+    assert "showed it only u in [" in str(caught[0].message)
