@@ -4,11 +4,12 @@ interaction term recovered from trajectories, and the refusals of what fd cannot
 
 from __future__ import annotations
 
+import functools
+
 import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
-from scipy.integrate import solve_ivp
 
 import pdelang as pl
 import runtime
@@ -19,40 +20,12 @@ from runtime.errors import OptionError
 from runtime.fd.fit_model import FitModel
 from runtime.time.integrators import get_integrator
 
-ALPHA, BETA, GAMMA, DELTA = 1.3, 0.9, 0.8, 1.8
-U0 = (0.44249, 4.6280)
-
-SPEC = """\
-time t in [0, {end}]
-field u(t), v(t)
-param alpha = 1.3
-param delta = 1.8
-net B(u, v) : width {width}, depth 2
-pde d(u, t) = alpha*u - B(u, v)
-pde d(v, t) = 0.8*u*v - delta*v
-ic u = 0.44249 at t = 0
-ic v = 4.6280 at t = 0
-data "lv.csv"
-"""
-
-
-def lotka_volterra(times: np.ndarray) -> np.ndarray:
-    def rhs(_, y):
-        return [ALPHA * y[0] - BETA * y[0] * y[1], GAMMA * y[0] * y[1] - DELTA * y[1]]
-
-    return solve_ivp(rhs, (0, times[-1]), U0, t_eval=times, rtol=1e-12, atol=1e-12).y
+from ..lotka_volterra_case import BETA, lotka_volterra, spec_text, write_case
 
 
 @pytest.fixture
 def spec(tmp_path):
-    def write(end: float = 3.0, width: int = 8) -> pl.System:
-        times = np.arange(0, end + 1e-9, 0.1)
-        u, v = lotka_volterra(times)
-        np.savetxt(tmp_path / "lv.csv", np.stack([times, u, v], axis=1), delimiter=",",
-                   header="t,u,v", comments="")
-        return pl.parse(SPEC.format(end=end, width=width), "lv.pde", base=tmp_path)
-
-    return write
+    return functools.partial(write_case, tmp_path)
 
 
 def test_the_gradient_through_the_integrator_matches_finite_differences(spec):
@@ -107,7 +80,8 @@ def test_a_learned_interaction_term_is_recovered_from_trajectories(spec):
 
 
 def test_a_fit_reports_the_nets_weights(spec, tmp_path):
-    solution = runtime.solve(spec(end=0.5, width=4), "fd", dt=0.05, fit_steps=5)
+    solution = runtime.solve(spec(end=0.5, width=4), "fd", dt=0.05, fit_steps=5,
+                             adam_steps=5)
     shapes = {k: np.shape(v) for k, v in solution.params.items() if k.startswith("net.B.")}
     assert shapes == {"net.B.W0": (2, 4), "net.B.b0": (4,), "net.B.W1": (4, 4),
                       "net.B.b1": (4,), "net.B.W2": (4, 1), "net.B.b2": (1,)}
@@ -127,7 +101,7 @@ def test_methods_that_do_not_train_nets_say_so_at_the_net(spec):
 
 
 def test_a_net_in_a_condition_is_refused_by_fd(spec, tmp_path):
-    text = SPEC.format(end=1, width=4).replace("ic v = 4.6280 at t = 0",
+    text = spec_text(1, 4).replace("ic v = 4.6280 at t = 0",
                                                 "ic v = 4.6280 + B(u, v) at t = 0")
     spec(end=1)
     system = pl.parse(text, "lv.pde", base=tmp_path)
@@ -140,7 +114,7 @@ def test_show_prints_each_net_and_its_weights(spec, tmp_path, capsys):
     from runtime.cli import main
 
     spec()
-    (tmp_path / "lv.pde").write_text(SPEC.format(end=3, width=8))
+    (tmp_path / "lv.pde").write_text(spec_text(3, 8))
     assert main(["show", str(tmp_path / "lv.pde"), "--method", "fd"]) == 0
     shown = capsys.readouterr().out
     assert "[learned functions]" in shown
@@ -238,7 +212,7 @@ bc u = 0 at x = 0
 bc u = 0 at x = 1
 data "u.csv"
 """, "kpp.pde", base=tmp_path)
-    solution = runtime.solve(system, "fd", grid=17, fit_steps=3)
+    solution = runtime.solve(system, "fd", grid=17, fit_steps=3, adam_steps=5)
     assert solution.meta["fit"]["unknowns"] == 97 + 17
     found, replaced = solution.discover("poly2", refit=False)
     assert [d.net for d in found] == ["R", "G"]
@@ -318,7 +292,7 @@ def test_a_net_used_beyond_its_data_is_warned_about(tmp_path):
     early = times <= 1.0
     np.savetxt(tmp_path / "lv.csv", np.stack([times[early], u[early], v[early]], axis=1),
                delimiter=",", header="t,u,v", comments="")
-    system = pl.parse(SPEC.format(end=3, width=4), "lv.pde", base=tmp_path)
+    system = pl.parse(spec_text(3, 4), "lv.pde", base=tmp_path)
     net = system.net("B")
     params = net_arrays(net, np.zeros(37))
     solution = Solution(system, {"t": times}, {"u": u, "v": v}, params, {})

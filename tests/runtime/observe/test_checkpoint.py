@@ -51,8 +51,9 @@ def reference(examples_dir, tmp_path_factory):
         process.kill()
 
 
-@pytest.mark.parametrize("signum, status", [       # SIGTERM (23 s) in the slow lane
-    pytest.param(signal.SIGTERM, 143, marks=pytest.mark.slow), (signal.SIGINT, 130)])
+@pytest.mark.parametrize("signum, status", [       # 21-23 s each, and a reference run
+    pytest.param(signal.SIGTERM, 143, marks=pytest.mark.slow),   # beside: the slow lane
+    pytest.param(signal.SIGINT, 130, marks=pytest.mark.slow)])   # (fd's stays in the default)
 def test_pinn_killed_and_resumed_equals_the_uninterrupted_run(examples_dir, tmp_path,
                                                               reference, signum, status,
                                                               capsys):

@@ -5,11 +5,12 @@ and a learned interaction term recovered from trajectories (slow lane)."""
 
 from __future__ import annotations
 
+import functools
+
 import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
-from scipy.integrate import solve_ivp
 
 import pdelang as pl
 import runtime
@@ -23,41 +24,12 @@ from runtime.algebra.least_squares import _scaling
 from runtime.odil.fit import FitSettings
 from runtime.odil.nets import krylov_step_solver, make_net_loss
 
-ALPHA, BETA, GAMMA, DELTA = 1.3, 0.9, 0.8, 1.8
-U0 = (0.44249, 4.6280)
-
-SPEC = """\
-time t in [0, {end}]
-field u(t), v(t)
-param alpha = 1.3
-param delta = 1.8
-net B(u, v) : width {width}, depth {depth}
-pde d(u, t) = alpha*u - B(u, v)
-pde d(v, t) = 0.8*u*v - delta*v
-ic u = 0.44249 at t = 0
-ic v = 4.6280 at t = 0
-data "lv.csv"
-"""
-
-
-def lotka_volterra(times: np.ndarray) -> np.ndarray:
-    def rhs(_, y):
-        return [ALPHA * y[0] - BETA * y[0] * y[1], GAMMA * y[0] * y[1] - DELTA * y[1]]
-
-    return solve_ivp(rhs, (0, times[-1]), U0, t_eval=times, rtol=1e-12, atol=1e-12).y
+from ..lotka_volterra_case import BETA, SPEC, lotka_volterra, spec_text, write_case
 
 
 @pytest.fixture
 def spec(tmp_path):
-    def write(end: float = 3.0, width: int = 8, depth: int = 2, text: str = SPEC) -> pl.System:
-        times = np.arange(0, end + 1e-9, 0.1)
-        u, v = lotka_volterra(times)
-        np.savetxt(tmp_path / "lv.csv", np.stack([times, u, v], axis=1), delimiter=",",
-                   header="t,u,v", comments="", fmt="%.17g")
-        return pl.parse(text.format(end=end, width=width, depth=depth), "lv.pde",
-                        base=tmp_path)
-
-    return write
+    return functools.partial(write_case, tmp_path)
 
 
 def _loss(system: pl.System, points: int, regularization: float = 0.0):
@@ -205,7 +177,7 @@ def test_show_lists_the_weights_among_the_unknowns(spec, tmp_path, capsys):
     from runtime.cli import main
 
     spec()
-    (tmp_path / "lv.pde").write_text(SPEC.format(end=3, width=8, depth=2))
+    (tmp_path / "lv.pde").write_text(spec_text(3, 8, 2))
     assert main(["show", str(tmp_path / "lv.pde"), "--method", "odil", "--grid", "31"]) == 0
     shown = capsys.readouterr().out
     assert "unknown weights of net B(u, v): 105" in shown

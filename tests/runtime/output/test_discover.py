@@ -4,7 +4,6 @@ back into a spec."""
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -18,8 +17,7 @@ from runtime.cli import main
 from runtime.errors import OptionError
 from runtime.output.discover import candidates, parse_library, sparsest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "fd"))
-from test_nets import SPEC, lotka_volterra  # noqa: E402
+from ..lotka_volterra_case import lotka_volterra, spec_text
 
 U, V = sp.symbols("u v")
 
@@ -65,9 +63,9 @@ def fitted(tmp_path_factory):
     u, v = lotka_volterra(times)
     np.savetxt(folder / "lv.csv", np.stack([times, u, v], axis=1), delimiter=",",
                header="t,u,v", comments="")
-    (folder / "lv.pde").write_text(SPEC.format(end=1, width=4))
+    (folder / "lv.pde").write_text(spec_text(1, 4))
     assert main(["solve", str(folder / "lv.pde"), "--dt", "0.05", "--fit-steps", "20",
-                 "--out", str(folder / "lv.npz"), "--quiet"]) in (0, 4)
+                 "--adam-steps", "20", "--out", str(folder / "lv.npz"), "--quiet"]) in (0, 4)
     return folder
 
 
@@ -111,7 +109,7 @@ def test_the_learned_interaction_is_discovered_as_beta_u_v(tmp_path):
     u, v = lotka_volterra(times)
     np.savetxt(tmp_path / "lv.csv", np.stack([times, u, v], axis=1), delimiter=",",
                header="t,u,v", comments="")
-    system = pl.parse(SPEC.format(end=3, width=8), base=tmp_path)
+    system = pl.parse(spec_text(3, 8), base=tmp_path)
     solution = runtime.solve(system, "fd", dt=0.01, fit_steps=1000)
     (found,), replaced = solution.discover()
     terms = {str(t): c for t, c in found.terms}

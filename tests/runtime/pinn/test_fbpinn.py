@@ -90,6 +90,7 @@ data "obs.csv"
         runtime.solve(pl.load(EXAMPLES / "damped_oscillator.pde"), "elm", overlap=1.5)
 
 
+@pytest.mark.slow               # 11 s of compilation; fbpinn's solves stay in the default lane
 def test_show_and_solve_from_the_command_line(tmp_path, capsys):
     """`pdelang show --method fbpinn` prints the decomposition; `pdelang solve --method
     elm --subdomains 4` writes a result whose picture has the subdomains' windows."""

@@ -6,11 +6,12 @@ learned interaction term of Lotka-Volterra recovered from noise-free trajectorie
 
 from __future__ import annotations
 
+import functools
+
 import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
-from scipy.integrate import solve_ivp
 
 import pdelang as pl
 import runtime
@@ -19,41 +20,12 @@ from compiler.pinn import lower_pinn
 from runtime.errors import OptionError
 from runtime.pinn.objective import Objective
 
-ALPHA, BETA, GAMMA, DELTA = 1.3, 0.9, 0.8, 1.8
-U0 = (0.44249, 4.6280)
-
-SPEC = """\
-time t in [0, {end}]
-field u(t), v(t)
-param alpha = 1.3
-param delta = 1.8
-net B(u, v) : width {width}, depth 2
-pde d(u, t) = alpha*u - B(u, v)
-pde d(v, t) = 0.8*u*v - delta*v
-ic u = 0.44249 at t = 0
-ic v = 4.6280 at t = 0
-data "lv.csv"
-"""
-
-
-def lotka_volterra(times: np.ndarray) -> np.ndarray:
-    def rhs(_, y):
-        return [ALPHA * y[0] - BETA * y[0] * y[1], GAMMA * y[0] * y[1] - DELTA * y[1]]
-
-    return solve_ivp(rhs, (0, times[-1]), U0, t_eval=times, rtol=1e-12, atol=1e-12).y
+from ..lotka_volterra_case import BETA, lotka_volterra, write_case
 
 
 @pytest.fixture
 def spec(tmp_path):
-    def write(end: float = 3.0, width: int = 8) -> pl.System:
-        times = np.arange(0, end + 1e-9, 0.1)
-        u, v = lotka_volterra(times)
-        np.savetxt(tmp_path / "lv.csv", np.stack([times, u, v], axis=1), delimiter=",",
-                   header="t,u,v", comments="")
-        (tmp_path / "lv.pde").write_text(SPEC.format(end=end, width=width))
-        return pl.parse(SPEC.format(end=end, width=width), "lv.pde", base=tmp_path)
-
-    return write
+    return functools.partial(write_case, tmp_path)
 
 
 def test_a_net_trains_with_the_fields_and_the_result_holds_its_weights(spec, tmp_path):
@@ -110,6 +82,7 @@ def test_the_gradient_with_respect_to_a_nets_weights_matches_finite_differences(
             assert abs(numeric - exact) <= 1e-6 * abs(exact), (numeric, exact)
 
 
+@pytest.mark.slow
 def test_a_learned_flux_trains_and_is_read_back(tmp_path):
     """T_t = -d(q(T, T_z) - K T_z, z): the derivative of the net by forward mode through
     it in training; discovery samples T and T_z on the result's grid."""
@@ -134,6 +107,7 @@ data "T.csv"
     assert "q(" not in replaced.to_pde()
 
 
+@pytest.mark.slow               # fbpinn's residuals are pinn's, tested with nets above
 def test_fbpinn_trains_nets_through_pinns_residuals(spec):
     solution = runtime.solve(spec(end=1.0, width=4), "fbpinn", steps=20, lbfgs_steps=0,
                              points=32, subdomains=2, layers=[8], causal=False)
