@@ -4,7 +4,8 @@
     truth: B = 0.9 u v, C = 0.8 u v; data on t in [0, 3] every 0.1, 5% noise proportional
     to the value (examples/lotka_volterra_ude.pde, Rackauckas et al. 2020's case)
 
-For each method (fd: through the integrator, `--misfit relative`; odil: the space-time
+For each method (fd: through the integrator, `--misfit relative --hold-out 0.2`; odil:
+the space-time
 grid; pinn: with the field networks, 60 s), the wall time of `runtime.solve` (compilation
 included) and of `Solution.discover()`, the data misfit, the coefficients of u v found
 (by the net regression alone, and with the terms chosen and refitted by the data), the
@@ -43,7 +44,8 @@ ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "lotka_volterra_ude.pde"
 ALPHA, BETA, GAMMA, DELTA = 1.3, 0.9, 0.8, 1.8
 U0 = (0.44249, 4.6280)
-OPTIONS = {"fd": {"misfit": "relative", "frames": 121}, "odil": {"grid": {"t": 241}},
+OPTIONS = {"fd": {"misfit": "relative", "hold_out": 0.2, "frames": 121},
+           "odil": {"grid": {"t": 241}},
            "pinn": {"budget": 60, "optimizer": "lbfgs"}}
 
 

@@ -2,7 +2,7 @@
 #   small network learned from noisy snapshots (data/fisher_kpp_snapshots.csv: the front
 #   with D = 0.01 and R = 5 u (1 - u), solved by SciPy on a fine grid, 1% noise), then
 #   read back as a formula:
-#     pdelang solve examples/fisher_kpp_ude.pde --out fk.npz
+#     pdelang solve examples/fisher_kpp_ude.pde --grid 33 --hold-out 0.2 --out fk.npz
 #     pdelang discover fk.npz --library poly3
 problem "fisher-kpp-ude"
 

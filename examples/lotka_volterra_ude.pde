@@ -1,7 +1,8 @@
 # lotka_volterra_ude.pde - a universal differential equation (Rackauckas et al. 2020):
 #   Lotka-Volterra with the interaction terms unknown, learned from noisy data by two
 #   small networks inside the equations, then read back as formulas:
-#     pdelang solve examples/lotka_volterra_ude.pde --misfit relative --out lv.npz
+#     pdelang solve examples/lotka_volterra_ude.pde --misfit relative --hold-out 0.2 \
+#         --out lv.npz
 #     pdelang discover lv.npz --out found.pde
 #   The data (data/lotka_volterra_noisy.csv) are the trajectory with beta = 0.9 and
 #   gamma = 0.8 on t in [0, 3], each value with 5% noise proportional to it (hence

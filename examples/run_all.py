@@ -122,9 +122,9 @@ RUNS = {run.key: run for run in (
         bound=5e-4),
     # universal differential equations: nets inside the equations, trained on data
     # (`pdelang discover` reads them back: tests/runtime/output/test_discover.py)
-    Run("lotka_volterra_ude", options=("--misfit", "relative")),
-    Run("fisher_kpp_ude", options=("--grid", "33")),
-    Run("column_flux_ude", options=("--grid", "33", "--dt", "0.005")),
+    Run("lotka_volterra_ude", options=("--misfit", "relative", "--hold-out", "0.2")),
+    Run("fisher_kpp_ude", options=("--grid", "33", "--hold-out", "0.2")),
+    Run("column_flux_ude", options=("--grid", "33", "--dt", "0.005", "--hold-out", "0.2")),
 )}
 
 

@@ -27,7 +27,7 @@ def lbfgs(residuals: Residuals, theta0: np.ndarray, max_iter: int,
     """Minimise ||residuals(theta)||^2 from `theta0` with SciPy's L-BFGS-B, the loss and
     its reverse-mode gradient from one compiled function. A point where the simulation
     blows up reports a huge loss, so the line search backs off from it. With `monitor`
-    (theta -> a held-out loss), stop once it has not improved for `patience` iterations
+    (theta -> a held-out loss), stop once it has not improved for `patience` iterations,
     and return the iterate where it was least (early stopping)."""
     value_and_grad = jax.jit(jax.value_and_grad(lambda th: jnp.sum(residuals(th) ** 2)))
     history: list[float] = []
@@ -50,6 +50,7 @@ def lbfgs(residuals: Residuals, theta0: np.ndarray, max_iter: int,
         if held < watched["best"]:
             watched.update(best=held, x=np.array(intermediate_result.x), at=len(history) - 1)
         elif len(history) - 1 - watched["at"] >= patience:
+            watched["stopped"] = len(history) - 1
             raise StopIteration
 
     first, _ = evaluate(np.asarray(theta0, dtype=np.float64))
@@ -59,7 +60,7 @@ def lbfgs(residuals: Residuals, theta0: np.ndarray, max_iter: int,
         callback=record, options={"maxiter": max_iter, "ftol": _FTOL, "gtol": 0.0})
     reason = str(result.message).lower().rstrip(".")
     if monitor is not None and watched["at"]:
-        stopped = len(history) - 1 - watched["at"] >= patience
+        stopped = "stopped" in watched
         if stopped:
             reason = (f"the held-out misfit stopped improving (least at iteration "
                       f"{watched['at']}, none better in the {patience} after)")

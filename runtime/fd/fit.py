@@ -70,8 +70,10 @@ def fit_fd(system: System, options, observers: Sequence[Callable] = ()) -> Solut
         raise OptionError("fitting a differential-algebraic system by fd is not supported "
                           "yet (its forward solve runs on the host integrators)",
                           hint="use --method odil or --method pinn for this fit")
+    if not 0 <= options.hold_out < 1:
+        raise OptionError(f"hold_out must be a fraction in [0, 1), not {options.hold_out}")
     model = FitModel(program, observations, options.regularization, options.misfit,
-                     options.adjoint)
+                     options.adjoint, options.hold_out)
     unknowns = model.unknowns
     optimizer = _optimizer(options.optimizer, unknowns.size, bool(system.nets))
     scheme = "ssprk3" if options.integrator == "ssprk3" else "rk4"
@@ -148,6 +150,7 @@ def _fitted_solution(program: FDProgram, system: System, options, grid, values, 
     options_shown = {"grid": {a.name: a.points for a in program.grid.axes},
                      "accuracy": options.accuracy, "scheme": options.scheme or "auto",
                      "misfit": options.misfit, "adjoint": options.adjoint,
+                     "hold_out": options.hold_out,
                      "dtype": options.dtype, **shown}
     extra = {**extra, "fit": fit, "final_loss": result.loss,
              "loss_history": list(result.history), "converged": result.converged,

@@ -33,8 +33,7 @@ LM_STEPS = 100          # default iterations of Levenberg-Marquardt
 LM_TOL = 1e-12          # ... stopping when a step lowers the loss or moves theta less
 LBFGS_STEPS = 300       # default iterations of L-BFGS
 SAFETY = 0.9            # of the stability limit
-HOLD_OUT_EVERY = 5      # with learned functions, every 5th observation time is held out
-HOLD_OUT_MIN = 10       # ... when there are at least this many
+HOLD_OUT_MIN = 10       # observation times needed before any are held out
 PATIENCE = 50           # L-BFGS iterations without a better held-out misfit before stopping
 
 
@@ -43,7 +42,7 @@ class FitModel:
 
     def __init__(self, program: FDProgram, observations: tuple[FieldObservations, ...],
                  regularization: float, misfit: str = "scaled",
-                 adjoint: str = "checkpoint") -> None:
+                 adjoint: str = "checkpoint", hold_out: float = 0.0) -> None:
         system = program.system
         self.program = program
         self.regularization = regularization
@@ -62,8 +61,9 @@ class FitModel:
                                   {system.time.name: self.times, **program.output_coordinates()},
                                   program, misfit)
         self.fields = [p for p in system.unknown_params if p.is_field]
-        self.held_times, self.held = _held_out(observations, system.time.name, t0) \
-            if system.nets else (np.array([]), None)
+        self.held_times, self.held = _held_out(observations, system.time.name, t0,
+                                               hold_out) \
+            if system.nets and hold_out > 0 else (np.array([]), None)
 
     # -- the residual -------------------------------------------------------------------
     def states(self, theta: jax.Array, dt: float, tableau) -> dict:
@@ -137,9 +137,9 @@ class FitModel:
             learning_rate: float = 1e-3) -> LeastSquaresResult:
         """Fit from `theta` by `optimizer`; with learned functions, `adam_steps` of Adam at
         `learning_rate` first (`runtime.algebra.adam`), both on the observations less the
-        held-out ones, L-BFGS stopping when their misfit has not improved for PATIENCE
-        iterations and returning its best iterate (early stopping: past it the nets learn
-        the noise)."""
+        held-out ones (`hold_out`), L-BFGS stopping when their misfit has not improved for
+        PATIENCE iterations and returning its best iterate (early stopping: on noisy data,
+        past it the nets learn the noise)."""
         def residuals(th):
             return self.training(self.residuals(th, dt, tableau))
 
@@ -208,15 +208,17 @@ class FitModel:
         return step if np.isfinite(step) else None
 
 
-def _held_out(observations: Sequence[FieldObservations], time: str, t0: float
-              ) -> tuple[np.ndarray, np.ndarray | None]:
-    """Every HOLD_OUT_EVERY-th observation time after t0 and the mask of their rows in the
-    observations' order (None with fewer than HOLD_OUT_MIN times: nothing to spare)."""
+def _held_out(observations: Sequence[FieldObservations], time: str, t0: float,
+              fraction: float) -> tuple[np.ndarray, np.ndarray | None]:
+    """About `fraction` of the observation times after t0, evenly spread (every k-th, k =
+    round(1 / fraction)), and the mask of their rows in the observations' order (None
+    with fewer than HOLD_OUT_MIN times: nothing to spare)."""
     times = np.unique(np.concatenate([o.coordinate(time) for o in observations]))
     times = times[times > t0]
     if len(times) < HOLD_OUT_MIN:
         return np.array([]), None
-    held = times[HOLD_OUT_EVERY - 1::HOLD_OUT_EVERY]
+    every = max(2, round(1 / fraction))
+    held = times[every - 1::every]
     return held, np.concatenate([np.isin(o.coordinate(time), held) for o in observations])
 
 

@@ -297,6 +297,12 @@ OPTIONS = Table(METHODS, (
            "levels of rematerialisation, memory ~ intervals + 2 sqrt(steps) states, two extra "
            "forward passes) or full (every step's state kept)", (FD,),
            choices=("checkpoint", "full"), group="inverse"),
+    Option("hold_out", "float", 0.0,
+           "fd fitting of learned functions: the fraction of the observation times held out "
+           "(evenly spread) for early stopping: L-BFGS stops when their misfit has not "
+           "improved for 50 iterations and returns its best iterate; for noisy data, where "
+           "a longer fit learns the noise", (FD,), parse=float, group="inverse",
+           metavar="FRACTION"),
     Option("adam_steps", "int", 500,
            "fd fitting of learned functions (`net` lines): Adam steps (rate 1e-3) before the "
            "optimizer, each at most about the rate per weight (L-BFGS's first step from the "

@@ -18,14 +18,15 @@ from runtime.options import METHOD_NAMES, OPTIONS, defaults, describe
 # weight_factorisation, balance, balance_every, budget, lm_steps, finish_dtype, target_loss,
 # causal and optimizer for pinn; layers, points, steps, lbfgs_steps, resample_every and
 # adaptive_sampling became None, settled from the budget and the spec; issue 19: misfit,
-# adjoint and adam_steps for fd fits).
+# adjoint, adam_steps and hold_out for fd fits).
 OLD_DEFAULTS = {
     "fd": dict(grid=None, accuracy=2, face_mean="harmonic", scheme=None, dtype=None,
                integrator="auto", dt=None, sweep=None, linear_solver="auto",
                frames=21, rtol=1e-6, atol=1e-9, tol=1e-10, max_iter=50, seed=0,
                checkpoint=None, checkpoint_every=1, resume=False, fit_steps=None,
                optimizer="auto", regularization=0.0, devices=None, mesh=None, parts=False,
-               strict=False, misfit="scaled", adjoint="checkpoint", adam_steps=500),
+               strict=False, misfit="scaled", adjoint="checkpoint", adam_steps=500,
+               hold_out=0.0),
     "pinn": dict(layers=None, activation="tanh", initialiser="glorot",
                  fourier_features=0, fourier_scale=1.0, harmonics=1, hard_constraints=True,
                  data_scaling=True, steps=None, lbfgs_steps=None, learning_rate=2e-3,

@@ -131,7 +131,7 @@ def test_the_noisy_lotka_volterra_example_is_discovered_and_extrapolates(example
     no other term; the found equations solved to t = 6 stay within 10% of the truth
     (relative L2 over both fields, SciPy at 1e-12)."""
     system = pl.load(Path(examples_dir) / "lotka_volterra_ude.pde")
-    solution = runtime.solve(system, "fd", misfit="relative")
+    solution = runtime.solve(system, "fd", misfit="relative", hold_out=0.2)
     found, replaced = solution.discover()
     assert [_terms(f).keys() for f in found] == [{"u*v"}, {"u*v"}], found
     assert _terms(found[0])["u*v"] == pytest.approx(0.9, rel=0.05)
@@ -151,7 +151,8 @@ def test_the_noisy_lotka_volterra_example_is_discovered_and_extrapolates(example
 def test_the_fisher_kpp_reaction_is_discovered_as_r_u_one_minus_u(examples_dir):
     """examples/fisher_kpp_ude.pde (SciPy's front with r = 5, 1% noise): R(u) = r u - r u^2
     with both coefficients within 5% of 5."""
-    solution = runtime.solve(pl.load(Path(examples_dir) / "fisher_kpp_ude.pde"), "fd", grid=33)
+    solution = runtime.solve(pl.load(Path(examples_dir) / "fisher_kpp_ude.pde"), "fd", grid=33,
+                             hold_out=0.2)
     (found,), _ = solution.discover()
     terms = _terms(found)
     assert {"u", "u**2"} <= terms.keys(), terms
@@ -165,7 +166,7 @@ def test_the_learned_column_flux_is_discovered(examples_dir):
     """examples/column_flux_ude.pde (q = -0.04 T T_z, 0.5% noise): the net inside d(., z)
     is trained through the chain rule, and the data choose T T_z alone, within 5%."""
     system = pl.load(Path(examples_dir) / "column_flux_ude.pde")
-    solution = runtime.solve(system, "fd", grid=33, dt=0.005)
+    solution = runtime.solve(system, "fd", grid=33, dt=0.005, hold_out=0.2)
     (found,), _ = solution.discover("poly2")
     terms = _terms(found)
     assert list(terms) == ["T*Derivative(T, z)"], terms
