@@ -3,18 +3,21 @@
 A net is a plain MLP on its inputs as they are (no scaling: a learned term sees the values
 the equation gives it): `depth` hidden layers of `width` units with the net's activation,
 then a linear layer to its outputs. Its parameters are one flat vector under
-`net_key(name)` in a program's parameters. The output layer starts at a tenth of the
-usual scale, so an untrained model is close to the equations without their learned
-terms (training starts from the known physics, as universal differential equations do).
+`net_key(name)` in a program's parameters. The output layer starts at zero, so an
+untrained model is the equations without their learned terms (training starts from the
+known physics, as universal differential equations do; a random output layer, even at a
+tenth of the usual scale, turned a learned flux's diffusion backwards).
 
 `with_net_calls` rewrites the uses of nets in an expression into calls that
 `sympy.lambdify` evaluates (functions carrying their implementation), with one argument
-per net for its parameters.
+per net for its parameters; `chain_rule` expands derivatives of nets into their partials
+(`NetSlope`); `replace_nets` puts formulas in their place.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 
 import jax
 import jax.numpy as jnp
@@ -22,6 +25,7 @@ import numpy as np
 import sympy as sp
 from sympy.utilities.lambdify import implemented_function
 
+from pdelang import System
 from pdelang.expressions import NetOutput, NetSlope
 from pdelang.ir import Net
 
@@ -35,7 +39,6 @@ ACTIVATIONS: dict[str, Callable[[jax.Array], jax.Array]] = {
     "silu": jax.nn.silu,
     "sigmoid": jax.nn.sigmoid,
 }
-OUTPUT_SCALE = 0.0           # of the output layer's initial weights: the known physics
 
 
 def net_key(name: str) -> str:
@@ -55,15 +58,13 @@ def parameter_count(net: Net) -> int:
 
 def init_net(net: Net, rng: np.random.Generator) -> np.ndarray:
     """The net's parameters as one flat float64 vector (each layer's W row by row, then
-    its b): Glorot-normal weights and zero biases, the output layer at OUTPUT_SCALE of
-    that. One array per net keeps a program's parameters a mapping of arrays, as every
-    method's are."""
+    its b): Glorot-normal hidden weights, zero biases and a zero output layer. One array
+    per net keeps a program's parameters a mapping of arrays, as every method's are."""
+    *hidden, (n_in, n_out) = layer_sizes(net)
     parts = []
-    sizes = layer_sizes(net)
-    for i, (n_in, n_out) in enumerate(sizes):
-        scale = np.sqrt(2.0 / (n_in + n_out)) * (OUTPUT_SCALE if i == len(sizes) - 1 else 1)
-        parts += [np.ravel(rng.standard_normal((n_in, n_out)) * scale), np.zeros(n_out)]
-    return np.concatenate(parts)
+    for a, b in hidden:
+        parts += [np.ravel(rng.standard_normal((a, b)) * np.sqrt(2.0 / (a + b))), np.zeros(b)]
+    return np.concatenate(parts + [np.zeros(n_in * n_out + n_out)])
 
 
 def init_nets(nets: Sequence[Net], seed: int = 0) -> dict[str, np.ndarray]:
@@ -167,6 +168,22 @@ def formula_at(use: NetOutput, formula: sp.Expr, inputs: Sequence[sp.Expr]) -> s
     if isinstance(use, NetSlope):
         plain = sp.diff(plain, dummies[use.wrt])
     return plain.xreplace(dict(zip(dummies, use.inputs)))
+
+
+def replace_nets(system: System, one: Callable[[NetOutput], sp.Expr]) -> System:
+    """`system` with every use of a net replaced by `one(use)`, in the equations (their
+    flux form too) and the conditions, and the nets gone."""
+    def substitute(expr: sp.Expr | None) -> sp.Expr | None:
+        if expr is None:
+            return None
+        return expr.replace(lambda e: isinstance(e, NetOutput), one)
+
+    equations = tuple(replace(e, lhs=substitute(e.lhs), rhs=substitute(e.rhs),
+                              residual=substitute(e.residual), flux=substitute(e.flux))
+                      for e in system.equations)
+    conditions = tuple(replace(c, lhs=substitute(c.lhs), rhs=substitute(c.rhs),
+                               residual=substitute(c.residual)) for c in system.conditions)
+    return replace(system, equations=equations, conditions=conditions, nets=())
 
 
 def with_net_calls(expr: sp.Expr, nets: Mapping[str, Net]

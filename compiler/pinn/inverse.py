@@ -100,7 +100,7 @@ def initial_constants(system: System, dtype) -> dict[str, jax.Array]:
 
 def initial_nets(system: System, key: jax.Array, dtype) -> dict[str, jax.Array]:
     """Each learned function's flat weights (`compiler.common.nets.init_net`: Glorot, the
-    output layer small) under `net_key(name)`, drawn from a stream of `key` of their own
+    output layer zero) under `net_key(name)`, drawn from a stream of `key` of their own
     (the field networks' draws stay as they were without nets)."""
     words = np.asarray(jax.random.key_data(jax.random.fold_in(key, NET_STREAM)), np.uint32)
     return {net_key(n.name): jnp.asarray(init_net(n, np.random.default_rng([*words, i])),

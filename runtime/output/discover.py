@@ -30,7 +30,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import sympy as sp
 
-from compiler.common.nets import apply_net, flat_weights, formula_at
+from compiler.common.nets import apply_net, flat_weights, formula_at, replace_nets
 from compiler.common.observations import field_observations
 from pdelang import System
 from pdelang.expressions import NetOutput
@@ -109,23 +109,27 @@ def candidates(symbols: Sequence[sp.Symbol], degree: int,
     return terms
 
 
+def relative_rms(theta: np.ndarray, xi: np.ndarray, y: np.ndarray) -> float:
+    """The RMS of theta @ xi - y over the RMS of y."""
+    return float(np.sqrt(np.mean((theta @ xi - y) ** 2)) / (np.sqrt(np.mean(y**2)) or 1.0))
+
+
 def threshold_path(theta: np.ndarray, y: np.ndarray) -> list[tuple[int, float, np.ndarray]]:
     """(terms kept, relative RMS error, coefficients) of STLSQ at each of THRESHOLDS."""
-    size = np.sqrt(np.mean(y**2)) or 1.0
     path = []
     for threshold in THRESHOLDS:
         xi = stlsq(theta, y, threshold)
-        path.append((np.count_nonzero(xi),
-                     float(np.sqrt(np.mean((theta @ xi - y) ** 2)) / size), xi))
+        path.append((np.count_nonzero(xi), relative_rms(theta, xi, y), xi))
     return path
 
 
-def sparsest(theta: np.ndarray, y: np.ndarray, tolerance: float = TOLERANCE
+def sparsest(theta: np.ndarray, y: np.ndarray, tolerance: float = TOLERANCE, path=None
              ) -> tuple[np.ndarray, float, bool]:
-    """Along STLSQ's threshold path, the sparsest coefficients with relative RMS error at
-    most `tolerance` (the most accurate of that size); else the most accurate of all.
-    Returns (coefficients, error, whether the tolerance was met)."""
-    found = threshold_path(theta, y)
+    """Along STLSQ's threshold path (`path`, when already taken), the sparsest
+    coefficients with relative RMS error at most `tolerance` (the most accurate of that
+    size); else the most accurate of all. Returns (coefficients, error, whether the
+    tolerance was met)."""
+    found = path if path is not None else threshold_path(theta, y)
     within = [f for f in found if f[1] <= tolerance]
     if within:
         count, error, xi = min(within, key=lambda f: (f[0], f[1]))
@@ -161,25 +165,31 @@ def net_samples(solution, net, region: Mapping[str, tuple[float, float]] | None 
     """(n, inputs): the net's declared inputs at the nodes of the solution's grid that lie
     within `region` (per coordinate, the closed interval the data span; all nodes without
     it): the net learned from the data there, and is extrapolated elsewhere."""
-    columns = [np.ravel(_on_grid(solution, value)) for value in net.inputs]
-    inside = np.ravel(_within(solution, region or {}))
-    return np.stack(columns, axis=1)[inside]
+    samples = _inputs_on_grid(solution, net)
+    return samples if region is None else samples[np.ravel(_within(solution, region))]
+
+
+def _inputs_on_grid(solution, net) -> np.ndarray:
+    """(nodes, inputs): the net's declared inputs at every node of the solution's grid."""
+    return np.stack([np.ravel(_on_grid(solution, value)) for value in net.inputs], axis=1)
 
 
 COVERAGE_SLACK = 0.05     # inputs this far (of the data's range) beyond it: a warning
 
 
-def uncovered_inputs(solution) -> list[tuple[object, str, tuple[float, float],
-                                             tuple[float, float]]]:
+def uncovered_inputs(solution, region: Mapping[str, tuple[float, float]] | None = None
+                     ) -> list[tuple[object, str, tuple[float, float], tuple[float, float]]]:
     """For each net input that the solution takes beyond what the data showed the net by
     more than COVERAGE_SLACK of that range: (net, input, range over the solution, range
-    where the data are). Beyond the data a trained net is extrapolating."""
+    where the data are: `region`, by default `data_region`). Beyond the data a trained
+    net is extrapolating."""
     system: System = solution.system
-    region = data_region(system)
+    region = data_region(system) if region is None else region
+    inside = np.ravel(_within(solution, region))
     found = []
     for net in system.nets:
-        everywhere = net_samples(solution, net)
-        trained = net_samples(solution, net, region)
+        everywhere = _inputs_on_grid(solution, net)
+        trained = everywhere[inside]
         if not len(trained) or not np.all(np.isfinite(everywhere)):
             continue
         for k, value in enumerate(net.inputs):
@@ -197,9 +207,9 @@ def warn_uncovered(solution) -> None:
 
     from pdelang.errors import PdeWarning
 
-    where = ", ".join(f"{n} in [{lo:.4g}, {hi:.4g}]"
-                      for n, (lo, hi) in data_region(solution.system).items())
-    for net, name, (a, b), (lo, hi) in uncovered_inputs(solution):
+    region = data_region(solution.system)
+    where = ", ".join(f"{n} in [{lo:.4g}, {hi:.4g}]" for n, (lo, hi) in region.items())
+    for net, name, (a, b), (lo, hi) in uncovered_inputs(solution, region):
         warnings.warn(PdeWarning(
             f"the net `{net.name}` is used at {name} in [{a:.4g}, {b:.4g}], but the data "
             f"({where}) showed it only {name} in [{lo:.4g}, {hi:.4g}]: beyond that its "
@@ -293,24 +303,24 @@ def discover(solution, library: str = "poly3", tolerance: float = TOLERANCE,
         ranges = tuple((_name(system, x), float(np.min(col)), float(np.max(col)))
                        for x, col in zip(net.inputs, samples.T))
         for k in range(net.outputs):
-            xi, error, expressed = sparsest(theta, outputs[:, k], tolerance)
+            path = threshold_path(theta, outputs[:, k])
+            xi, error, expressed = sparsest(theta, outputs[:, k], tolerance, path)
             kept = tuple((named[j], float(xi[j])) for j in np.flatnonzero(xi))
             found.append(Discovery(net.name, k if net.outputs > 1 else None, kept, error,
                                    ranges, expressed))
-            searched.append((theta, outputs[:, k],
-                             _search_space(net, k, named, theta, outputs[:, k], xi)))
+            searched.append(_search_space(net, k, named, theta, outputs[:, k], xi, path))
     if refit and system.time is not None:
         found = _refitted(solution, found, searched, tolerance, misfit)
     return found, replaced(system, found)
 
 
 def _search_space(net, index: int, terms, theta: np.ndarray, y: np.ndarray,
-                  start: np.ndarray):
+                  start: np.ndarray, path):
     """The candidate term sets of one output for the refit: those along the threshold
-    path and each single term; the refit starts from `start`'s."""
+    `path` and each single term; the refit starts from `start`'s."""
     from .refit import OutputTerms
 
-    supports = {tuple(np.flatnonzero(xi)) for _, _, xi in threshold_path(theta, y)}
+    supports = {tuple(np.flatnonzero(xi)) for _, _, xi in path}
     supports |= {(j,) for j in range(len(terms))}
     supports.discard(())
     first = tuple(np.flatnonzero(start)) or min(supports, key=len)
@@ -324,14 +334,12 @@ def _refitted(solution, found: list[Discovery], searched, tolerance: float,
     the formulas fit the data within `tolerance` of the trained nets' own misfit."""
     from .refit import refit
 
-    result = refit(solution, [space for _, _, space in searched], misfit)
+    result = refit(solution, searched, misfit)
     own = solution.meta.get("fit", {}).get("relative_misfit", {})
     fits_data = all(m <= own.get(f, m) + tolerance for f, m in result.misfit.items())
     out = []
-    for d, (theta, y, space), support, xi in zip(found, searched, result.supports,
-                                                 result.coefficients):
-        size = np.sqrt(np.mean(y**2)) or 1.0
-        error = float(np.sqrt(np.mean((theta @ xi - y) ** 2)) / size)
+    for d, space, support, xi in zip(found, searched, result.supports, result.coefficients):
+        error = relative_rms(space.columns, xi, space.outputs)
         kept = tuple((space.terms[j], float(xi[j])) for j in support)
         out.append(replace(d, terms=kept, error=error, expressed=fits_data,
                            misfit=tuple(sorted(result.misfit.items())),
@@ -345,20 +353,10 @@ def replaced(system: System, found: Sequence[Discovery]) -> System:
     formulas = {(d.net, d.index or 0): d for d in found}
     nets = {n.name: n for n in system.nets}
 
-    def substitute(expr: sp.Expr) -> sp.Expr:
-        def one(use: NetOutput) -> sp.Expr:
-            return formula_at(use, formulas[(use.net, use.index)].formula,
-                              nets[use.net].inputs)
+    def one(use: NetOutput) -> sp.Expr:
+        return formula_at(use, formulas[(use.net, use.index)].formula, nets[use.net].inputs)
 
-        return expr.replace(lambda e: isinstance(e, NetOutput), one)
-
-    equations = tuple(replace(e, lhs=substitute(e.lhs), rhs=substitute(e.rhs),
-                              residual=substitute(e.residual),
-                              flux=None if e.flux is None else substitute(e.flux))
-                      for e in system.equations)
-    conditions = tuple(replace(c, lhs=substitute(c.lhs), rhs=substitute(c.rhs),
-                               residual=substitute(c.residual)) for c in system.conditions)
-    return replace(system, equations=equations, conditions=conditions, nets=(), data=())
+    return replace(replace_nets(system, one), data=())
 
 
 def _name(system: System, value: sp.Expr) -> str:

@@ -43,7 +43,7 @@ import numpy as np
 import scipy.sparse as sps
 import sympy as sp
 
-from compiler.common.nets import formula_at
+from compiler.common.nets import formula_at, replace_nets
 from compiler.common.observations import require_observations
 from compiler.fd import FDOptions, lower_fd
 from pdelang import System
@@ -134,17 +134,10 @@ def coefficient_system(system: System, outputs: Sequence[OutputTerms]) -> System
                            for j, t in enumerate(o.terms)))
         return formula_at(use, formula, o.net.inputs)
 
-    def substitute(expr: sp.Expr) -> sp.Expr:
-        return expr.replace(lambda e: isinstance(e, NetOutput), one)
-
     params = tuple(Param(coefficient_name(o.net.name, o.index, j), guess=sp.Float(0),
                          span=o.net.span)
                    for o in outputs for j in range(len(o.terms)))
-    equations = tuple(replace(e, lhs=substitute(e.lhs), rhs=substitute(e.rhs),
-                              residual=substitute(e.residual),
-                              flux=None if e.flux is None else substitute(e.flux))
-                      for e in system.equations)
-    return replace(system, equations=equations, params=system.params + params, nets=())
+    return replace(replace_nets(system, one), params=system.params + params)
 
 
 def refit(solution, outputs: Sequence[OutputTerms], misfit: str | None = None) -> Refitted:
