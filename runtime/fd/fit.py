@@ -70,8 +70,6 @@ def fit_fd(system: System, options, observers: Sequence[Callable] = ()) -> Solut
         raise OptionError("fitting a differential-algebraic system by fd is not supported "
                           "yet (its forward solve runs on the host integrators)",
                           hint="use --method odil or --method pinn for this fit")
-    if not 0 <= options.hold_out < 1:
-        raise OptionError(f"hold_out must be a fraction in [0, 1), not {options.hold_out}")
     model = FitModel(program, observations, options.regularization, options.misfit,
                      options.adjoint, options.hold_out)
     unknowns = model.unknowns
@@ -105,14 +103,14 @@ def fit_fd(system: System, options, observers: Sequence[Callable] = ()) -> Solut
             break
     values, times, extra = evolve(program, unknowns.params(theta), options, observers)
     grid = {system.time.name: times, **output_coordinates(program, extra.get("part"))}
+    residual = model.residual_at(theta, stages[-1]["dt"], tableau)
     fit = {"optimizer": optimizer, "scheme": scheme, "stages": stages,
            "unknowns": unknowns.size, "loss": result.loss,
-           "relative_misfit": model.misfits(theta, stages[-1]["dt"], tableau),
+           "relative_misfit": model.data.misfits(residual),
            "regularization": options.regularization, "observations": model.data.counts}
     if model.held is not None:      # learned functions: what early stopping watched
         fit["held_out"] = {"times": [float(t) for t in model.held_times],
-                           "relative_misfit": model.held_out_misfits(
-                               theta, stages[-1]["dt"], tableau)}
+                           "relative_misfit": model.held_out_misfits(residual)}
     shown = {"integrator": extra.get("integrator"), "dt": extra.get("dt")}
     verdict = fit_verdict(result, fit["relative_misfit"])
     return _fitted_solution(program, system, options, grid, values, unknowns.unravel(theta),

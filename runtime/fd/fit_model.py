@@ -111,12 +111,11 @@ class FitModel:
         n = len(self.data.values)
         return jnp.concatenate([jnp.where(self.held, 0.0, r[:n]), r[n:]])
 
-    def held_out_misfits(self, theta: np.ndarray, dt: float, tableau) -> dict[str, float]:
-        """Each observed field's RMS misfit relative to its data, over the held-out rows
-        only (empty without them)."""
+    def held_out_misfits(self, r: np.ndarray) -> dict[str, float]:
+        """Each observed field's RMS misfit relative to its data over the held-out rows of
+        the residual `r` only (empty without them)."""
         if self.held is None:
             return {}
-        r = np.asarray(jax.jit(lambda th: self.residuals(th, dt, tableau))(jnp.asarray(theta)))
         out, at = {}, 0
         for o in self.data.observations:
             rows = self.held[at:at + o.count]
@@ -126,10 +125,10 @@ class FitModel:
             at += o.count
         return out
 
-    def misfits(self, theta: np.ndarray, dt: float, tableau) -> dict[str, float]:
-        """Root-mean-square misfit of each observed field, relative to its data's RMS."""
-        residual = jax.jit(lambda th: self.residuals(th, dt, tableau))(jnp.asarray(theta))
-        return self.data.misfits(np.asarray(residual))
+    def residual_at(self, theta: np.ndarray, dt: float, tableau) -> np.ndarray:
+        """`residuals` at `theta`, compiled for this one call."""
+        return np.asarray(jax.jit(lambda th: self.residuals(th, dt, tableau))(
+            jnp.asarray(theta)))
 
     # -- the fit ------------------------------------------------------------------------
     def fit(self, theta: np.ndarray, dt: float, tableau, optimizer: str, steps: int | None,

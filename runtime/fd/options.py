@@ -19,6 +19,8 @@ def check_fd_options(options) -> None:
     if options.regularization is None or not options.regularization >= 0:
         raise OptionError(f"regularization must be a number >= 0, not "
                           f"{options.regularization}", hint=AUTO_ONLY_IN_PINN)
+    if not 0 <= options.hold_out < 1:
+        raise OptionError(f"hold_out must be a fraction in [0, 1), not {options.hold_out}")
 
 
 TIME_ONLY = ("dt", "integrator", "rtol", "atol")   # options that change how time is stepped
