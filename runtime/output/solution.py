@@ -241,16 +241,29 @@ class Solution:
     @classmethod
     def load(cls, path: str | Path, spec: str | Path | None = None) -> Solution:
         """The Solution saved in `path` (.npz), its system read from `spec` or from the
-        spec file the result names (meta "source")."""
-        with np.load(path, allow_pickle=False) as data:
-            arrays = {k: np.asarray(data[k]) for k in data.files}
-        meta = json.loads(str(arrays.pop("meta")))
+        spec file the result names (meta "source"). An OptionError when `path` is no
+        result file or does not hold what the spec declares."""
+        if not Path(path).is_file():
+            raise OptionError(f"the result {str(path)!r} is not a file",
+                              hint="give the .npz that `pdelang solve --out` wrote")
+        try:
+            with np.load(path, allow_pickle=False) as data:
+                arrays = {k: np.asarray(data[k]) for k in data.files}
+            meta = json.loads(str(arrays.pop("meta")))
+        except (OSError, ValueError, KeyError) as error:
+            raise OptionError(f"{str(path)!r} is not a result of pdelang ({error})",
+                              hint="give the .npz that `pdelang solve --out` wrote") from None
         source = spec or meta.get("source")
         if not source or not Path(source).is_file():
             raise OptionError(f"the result {str(path)!r} names its spec as {source!r}, "
                               "which is not a file here", hint="give the spec with --spec "
                                                                "FILE.pde")
         system = load_system(source)
+        missing = [n.name for n in (*system.coordinates, *system.fields) if n.name not in arrays]
+        if missing:
+            raise OptionError(f"the result {str(path)!r} holds no array `{missing[0]}`, which "
+                              f"the spec {str(source)!r} declares: the result is of another "
+                              "spec", hint="give its own spec with --spec FILE.pde")
         grid = {c.name: arrays.pop(c.name) for c in system.coordinates}
         values = {f.name: arrays.pop(f.name) for f in system.fields}
         arrays.pop("mask", None)

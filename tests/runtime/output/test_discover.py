@@ -93,6 +93,23 @@ def test_the_data_choose_the_terms_however_rough_the_net(fitted):
     assert not rough.misfit and rough.terms != found.terms
 
 
+def test_discover_says_what_is_wrong_with_the_result_file(fitted, tmp_path, capsys):
+    """A missing file, a file that is no result, and a result of another spec: exit 1
+    with a message (SPEC section 4), no internal error."""
+    (tmp_path / "junk.npz").write_text("not a zip")
+    other = tmp_path / "other.pde"
+    other.write_text("time t in [0, 1]\nfield u(t), w(t)\npde d(u, t) = -u\n"
+                     "pde d(w, t) = -w\nic u = 1 at t = 0\nic w = 1 at t = 0\n")
+    for argv, needle in ((["discover", str(tmp_path / "gone.npz")], "is not a file"),
+                         (["discover", str(tmp_path / "junk.npz")], "is not a result"),
+                         (["discover", str(fitted / "lv.npz"), "--spec", str(other)],
+                          "holds no array")):
+        capsys.readouterr()
+        assert main(argv) == 1, argv
+        err = capsys.readouterr().err
+        assert needle in err and "internal error" not in err, err
+
+
 def test_discover_needs_a_spec_it_can_read(fitted, tmp_path, capsys):
     moved = tmp_path / "elsewhere.npz"
     moved.write_bytes((fitted / "lv.npz").read_bytes())
