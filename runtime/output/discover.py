@@ -328,15 +328,27 @@ def _search_space(net, index: int, terms, theta: np.ndarray, y: np.ndarray,
                        theta, y)
 
 
+def _misfit_bounds(solution, misfits, tolerance: float) -> list[float]:
+    """For each field of `misfits`, the data misfit a formula may have and still express
+    the net: the trained model's own (fd's fit or odil's, in the result's meta) plus
+    `tolerance`; where the result records none (pinn), the fits' verdict bound MISFIT."""
+    from .convergence import MISFIT
+
+    own = solution.meta.get("fit", {}).get("relative_misfit") or \
+        solution.meta.get("relative_misfit") or {}
+    return [own[f] + tolerance if f in own else MISFIT for f in misfits]
+
+
 def _refitted(solution, found: list[Discovery], searched, tolerance: float,
               misfit: str | None) -> list[Discovery]:
     """`found` with each output's terms chosen and refitted by the data; `expressed` when
-    the formulas fit the data within `tolerance` of the trained nets' own misfit."""
+    the formulas fit the data as `_misfit_bounds` asks."""
     from .refit import refit
 
     result = refit(solution, searched, misfit)
-    own = solution.meta.get("fit", {}).get("relative_misfit", {})
-    fits_data = all(m <= own.get(f, m) + tolerance for f, m in result.misfit.items())
+    fits_data = all(m <= bound for m, bound in zip(result.misfit.values(),
+                                                   _misfit_bounds(solution, result.misfit,
+                                                                  tolerance)))
     out = []
     for d, space, support, xi in zip(found, searched, result.supports, result.coefficients):
         error = relative_rms(space.columns, xi, space.outputs)

@@ -188,3 +188,21 @@ def test_the_learned_column_flux_is_discovered(examples_dir):
     terms = _terms(found)
     assert list(terms) == ["T*Derivative(T, z)"], terms
     assert terms["T*Derivative(T, z)"] == pytest.approx(-0.04, rel=0.05)
+
+
+def test_a_formula_expresses_the_net_only_within_a_misfit_bound_for_every_method():
+    """The refitted formula's data misfit is judged against the trained model's own (fd
+    records it under fit, odil at the top of meta) plus the tolerance, and where a result
+    records none (pinn) against the fits' verdict bound, never against itself."""
+    from types import SimpleNamespace
+
+    from runtime.output.convergence import MISFIT
+    from runtime.output.discover import _misfit_bounds
+
+    misfits = {"u": 0.5, "v": 0.01}
+    fd = SimpleNamespace(meta={"fit": {"relative_misfit": {"u": 0.02, "v": 0.03}}})
+    odil = SimpleNamespace(meta={"relative_misfit": {"u": 0.04, "v": 0.01}})
+    pinn = SimpleNamespace(meta={})
+    assert _misfit_bounds(fd, misfits, 0.05) == pytest.approx([0.07, 0.08])
+    assert _misfit_bounds(odil, misfits, 0.05) == pytest.approx([0.09, 0.06])
+    assert _misfit_bounds(pinn, misfits, 0.05) == [MISFIT, MISFIT]
