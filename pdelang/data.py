@@ -2,7 +2,8 @@
 
 Files are read with NumPy only (`allow_pickle=False`), and checked for what the solvers
 need: the right number of axes, real finite values, and CSV headers that name declared
-coordinates and fields.
+coordinates and fields. A column `run` (unless a declared name is `run`) labels the rows of
+several experiments, each from its own initial state, fitted at once (whole-number labels).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import PdeDataError, Span
-from .ir import Coordinate, Field, Observations, Samples
+from .ir import RUN, Coordinate, Field, Observations, Samples
 
 
 def resolve(path: str, base: str | Path | None) -> Path:
@@ -78,7 +79,7 @@ def observations(columns: tuple[str, ...], values: np.ndarray, known: set[str], 
                  path: str = "", lines: tuple[int, ...] = ()) -> Observations:
     """Check observation columns against the declared names and wrap them."""
     where = repr(path) if path else "the observations"
-    unknown = [c for c in columns if c not in known]
+    unknown = [c for c in columns if c not in known | {RUN}]
     if unknown:
         raise PdeDataError(f"{where}: the column(s) {', '.join(map(repr, unknown))} name "
                            f"no coordinate or field", span,
@@ -90,6 +91,14 @@ def observations(columns: tuple[str, ...], values: np.ndarray, known: set[str], 
                            "values each", span)
     if not np.all(np.isfinite(values)):
         raise PdeDataError(f"{where} contains NaN or infinite values", span)
+    if RUN in columns and RUN not in known:
+        labels = values[:, columns.index(RUN)]
+        odd = np.flatnonzero(labels != np.round(labels))
+        if len(odd):
+            line = f"line {lines[odd[0]]}, " if lines else ""
+            raise PdeDataError(f"{where} {line}row {odd[0] + 1}: run = {labels[odd[0]]:g} is "
+                               "not a whole number", span,
+                               hint="the `run` column labels each row's experiment: 1, 2, ...")
     return Observations(columns, values, path, span, lines)
 
 
@@ -118,6 +127,14 @@ def check_observations(data: tuple[Observations, ...], coordinates: tuple[Coordi
     with a column for each of its arguments, at points inside the box of the domain. The
     error names the `data` statement and the CSV line (or row) of the first bad point."""
     bounds = {c.name: c.bounds for c in coordinates}
+    declared = {c.name for c in coordinates} | {f.name for f in fields}
+    with_runs = [t for t in data if RUN in t.columns and RUN not in declared]
+    if with_runs and len(with_runs) != len(data):
+        table = next(t for t in data if t not in with_runs)
+        raise PdeDataError(f"{table.path or 'these observations'!r} has no `run` column, and "
+                           f"{with_runs[0].path or 'other observations'!r} has one: which run "
+                           "would its rows belong to?", table.span,
+                           hint="give every data table a `run` column, or none")
     for table in data:
         where = repr(table.path) if table.path else "the observations"
         observed = [f for f in fields if f.name in table.columns]

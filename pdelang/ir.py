@@ -260,6 +260,9 @@ class Exact:
     span: Span = field(default_factory=_no_span, compare=False, repr=False)
 
 
+RUN = "run"     # the data column that labels each row's experiment (its own initial state)
+
+
 @dataclass(frozen=True, eq=False)
 class Observations:
     """Scattered or gridded observations: one column per coordinate or field."""

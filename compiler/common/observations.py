@@ -1,7 +1,8 @@
 """Observations of the fields, ready for the solvers that fit them.
 
 `field_observations` regroups the system's data tables per field: the coordinates of each
-observation in the field's argument order and the observed values. `GridSampler` is the
+observation in the field's argument order, the observed values, and with a `run` column
+(several experiments, each from its own initial state) each row's run. `GridSampler` is the
 linear map from a field's values on a rectilinear grid to its values at those points
 (multilinear interpolation). It is kept as indices and weights, so that one description
 serves as a differentiable JAX function (fd fitting, ODIL's loss) and as a sparse matrix
@@ -18,6 +19,7 @@ import numpy as np
 import scipy.sparse as sps
 
 from pdelang import System
+from pdelang.ir import RUN
 
 from ..errors import LoweringError
 from .cut import CutGrid
@@ -25,12 +27,14 @@ from .cut import CutGrid
 
 @dataclass(frozen=True)
 class FieldObservations:
-    """Every observation of one field: `points[i]` (in the order of `args`) and `values[i]`."""
+    """Every observation of one field: `points[i]` (in the order of `args`) and `values[i]`;
+    with several runs, `runs[i]`: the row's run as an index into the sorted run labels."""
 
     field: str
     args: tuple[str, ...]
     points: np.ndarray
     values: np.ndarray
+    runs: np.ndarray | None = None
 
     @property
     def count(self) -> int:
@@ -45,28 +49,52 @@ class FieldObservations:
         return self.points[:, self.args.index(name)]
 
 
-def field_observations(system: System) -> tuple[FieldObservations, ...]:
+def run_labels(system: System) -> np.ndarray | None:
+    """The sorted run labels of the data's `run` column (None without one)."""
+    declared = {c.name for c in system.coordinates} | {f.name for f in system.fields}
+    if RUN in declared:
+        return None                     # a coordinate or field called `run`: not runs
+    tables = [t for t in system.data if RUN in t.columns]
+    if not tables:
+        return None
+    return np.unique(np.concatenate([t.column(RUN) for t in tables]))
+
+
+def field_observations(system: System, runs: str | None = None
+                       ) -> tuple[FieldObservations, ...]:
     """The observations of each observed field, from all data tables, in field order.
 
     A field observed in several tables gets all their rows. That every table gives a field
     with all its arguments, at points inside the domain, was checked when the system was
-    built (`pdelang.data.check_observations`).
+    built (`pdelang.data.check_observations`). Rows of several runs are for a solver that
+    fits runs (`runs=None`: a LoweringError at the data line where there are two or more,
+    naming `runs`' method; pass `runs="fit"` where they are understood).
     """
-    found: dict[str, tuple[list[np.ndarray], list[np.ndarray]]] = {}
+    labels = run_labels(system)
+    if labels is not None and len(labels) > 1 and runs != "fit":
+        table = next(t for t in system.data if RUN in t.columns)
+        raise LoweringError(f"the data hold {len(labels)} runs (a `run` column); {runs or 'this'} "
+                            "fits one run only: several runs, each from its own initial state, "
+                            "are fitted by fd's time-dependent fits", table.span,
+                            hint="use --method fd, or fit one run's rows")
+    found: dict[str, tuple[list[np.ndarray], list[np.ndarray], list[np.ndarray]]] = {}
     for table in system.data:
         for f in system.fields:
             if f.name not in table.columns:
                 continue
             points = np.stack([table.column(a) for a in f.args], axis=1)
-            rows, values = found.setdefault(f.name, ([], []))
+            rows, values, which = found.setdefault(f.name, ([], [], []))
             rows.append(points)
             values.append(table.column(f.name))
+            if labels is not None:
+                which.append(np.searchsorted(labels, table.column(RUN)))
     out = []
     for f in system.fields:
         if f.name in found:
-            points, values = found[f.name]
+            points, values, which = found[f.name]
             out.append(FieldObservations(f.name, f.args, np.concatenate(points),
-                                         np.concatenate(values)))
+                                         np.concatenate(values),
+                                         np.concatenate(which) if which else None))
     return tuple(out)
 
 
@@ -144,9 +172,11 @@ def observed_times(observations: Sequence[FieldObservations], time: str) -> np.n
     return np.unique(np.concatenate(times)) if times else np.zeros(0)
 
 
-def require_observations(system: System, method: str) -> tuple[FieldObservations, ...]:
-    """The observations of an inverse problem, with a clear error when it has none."""
-    observations = field_observations(system)
+def require_observations(system: System, method: str, runs: bool = False
+                         ) -> tuple[FieldObservations, ...]:
+    """The observations of an inverse problem, with a clear error when it has none (or
+    several runs where `runs` is False)."""
+    observations = field_observations(system, "fit" if runs else method)
     if not observations:
         unknown = system.unknown_params
         raise LoweringError(f"the {method} method infers unknown parameters from "

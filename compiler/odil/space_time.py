@@ -139,7 +139,7 @@ def odil_stage(system: System, program: FDProgram) -> Stage:
     items += [UnknownParameter(p, tuple(np.shape(program.params[p.name])) if p.is_field else ())
               for p in system.unknown_params]
     items += [UnknownNet(n, n.signature(printer(system))) for n in system.nets]
-    observations = field_observations(system)
+    observations = field_observations(system, "odil")
     items += [DataMisfit(o.field, o.count) for o in observations]
     fit = bool(observations or system.learned)
     items.append(Objective("newton" if not fit else

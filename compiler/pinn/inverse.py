@@ -115,7 +115,7 @@ def observations_for_pinn(system: System) -> tuple[FieldObservations, ...]:
     some."""
     if system.unknown_params or system.nets:
         return require_observations(system, "pinn")
-    return field_observations(system)
+    return field_observations(system, "pinn")
 
 
 REGULARIZATION_SHARE = 1e-4   # of the equations' mean square, for a change of c by its

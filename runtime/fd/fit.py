@@ -44,6 +44,7 @@ from ..output.solution import Solution
 from ..parallel.fd_program import output_coordinates
 from ..time.integrators import get_integrator
 from .fit_model import LM_STEPS, FitModel
+from .observed import START
 from .forward import evolve
 
 DT_RTOL = 1e-6          # systems without space: halve the step until the unknowns move less
@@ -57,7 +58,7 @@ def fit_fd(system: System, options, observers: Sequence[Callable] = ()) -> Solut
     solve it forward with the fitted values (`options`: `FDSolveOptions`)."""
 
     started = clock.perf_counter()
-    observations = require_observations(system, "fd")
+    observations = require_observations(system, "fd", runs=system.time is not None)
     program = lower_fd(system, FDOptions(options.grid, options.accuracy, options.scheme,
                                          options.dtype, options.face_mean))
     if system.time is None:
@@ -71,7 +72,7 @@ def fit_fd(system: System, options, observers: Sequence[Callable] = ()) -> Solut
                           "yet (its forward solve runs on the host integrators)",
                           hint="use --method odil or --method pinn for this fit")
     model = FitModel(program, observations, options.regularization, options.misfit,
-                     options.adjoint, options.hold_out)
+                     options.adjoint, options.hold_out, options.initial_state)
     unknowns = model.unknowns
     optimizer = _optimizer(options.optimizer, unknowns.size, bool(system.nets))
     scheme = "ssprk3" if options.integrator == "ssprk3" else "rk4"
@@ -101,20 +102,45 @@ def fit_fd(system: System, options, observers: Sequence[Callable] = ()) -> Solut
             dt = dt / 2              # Richardson: does a smaller step move the unknowns?
         else:
             break
-    values, times, extra = evolve(program, unknowns.params(theta), options, observers)
+    starts = {k: np.asarray(v) for k, v in unknowns.starts(theta).items()}
+    values, times, extra = _evolve_runs(model, unknowns.params(theta), starts, options,
+                                        observers)
     grid = {system.time.name: times, **output_coordinates(program, extra.get("part"))}
     residual = model.residual_at(theta, stages[-1]["dt"], tableau)
     fit = {"optimizer": optimizer, "scheme": scheme, "stages": stages,
            "unknowns": unknowns.size, "loss": result.loss,
            "relative_misfit": model.data.misfits(residual),
            "regularization": options.regularization, "observations": model.data.counts}
+    if model.runs is not None:
+        fit["runs"] = [float(label) for label in model.runs.labels]
+    if starts:                      # fitted initial states: the numbers, where they are few
+        fit["initial_state"] = {k: v.tolist() for k, v in starts.items() if v[0].size == 1}
     if model.held is not None:      # learned functions: what early stopping watched
         fit["held_out"] = {"times": [float(t) for t in model.held_times],
                            "relative_misfit": model.held_out_misfits(residual)}
     shown = {"integrator": extra.get("integrator"), "dt": extra.get("dt")}
     verdict = fit_verdict(result, fit["relative_misfit"])
-    return _fitted_solution(program, system, options, grid, values, unknowns.unravel(theta),
-                            shown, extra, fit, result, started, verdict)
+    sweep = {"run": model.runs.labels} if model.runs is not None else None
+    fitted = {k: v for k, v in unknowns.unravel(theta).items() if not k.startswith(START)}
+    return _fitted_solution(program, system, options, grid, values, fitted,
+                            shown, extra, fit, result, started, verdict, sweep)
+
+
+def _evolve_runs(model: FitModel, params, starts: dict[str, np.ndarray], options,
+                 observers):
+    """The forward solve at the fitted values (`starts`: fitted initial states); with
+    several runs, one from each run's own initial state, every field stacked on a new
+    first axis (a Solution's members)."""
+    if model.starts is None:
+        return evolve(model.program, params, options, observers)
+    if model.runs is None:
+        return evolve(model.starts.program(model.program, 0, starts), params, options,
+                      observers)
+    solved = [evolve(model.runs.program(model.program, r, starts), params, options, observers)
+              for r in range(len(model.runs))]
+    values = {name: np.stack([v[name] for v, _, _ in solved]) for name in solved[0][0]}
+    extra = {**solved[-1][2], "steps": sum(e.get("steps") or 0 for _, _, e in solved)}
+    return values, solved[0][1], extra
 
 
 def _fit_steady(program: FDProgram, observations, options, observers,
@@ -141,13 +167,16 @@ def _fit_steady(program: FDProgram, observations, options, observers,
 
 def _fitted_solution(program: FDProgram, system: System, options, grid, values, fitted,
                      shown: dict, extra: dict, fit: dict, result: LeastSquaresResult,
-                     started: float, verdict: Convergence) -> Solution:
+                     started: float, verdict: Convergence,
+                     runs: dict[str, np.ndarray] | None = None) -> Solution:
     """The Solution of a fit of `system` as written (its program's system has learned
     functions' derivatives expanded): the forward solution at the fitted values, the inferred
-    values, and `meta` with the options, what the solver did (`extra`) and the fit."""
+    values, and `meta` with the options, what the solver did (`extra`) and the fit; several
+    runs' are the Solution's members (`runs`: {"run": labels})."""
     options_shown = {"grid": {a.name: a.points for a in program.grid.axes},
                      "accuracy": options.accuracy, "scheme": options.scheme or "auto",
                      "misfit": options.misfit, "adjoint": options.adjoint,
+                     "initial_state": options.initial_state,
                      "hold_out": options.hold_out,
                      "dtype": options.dtype, **shown}
     extra = {**extra, "fit": fit, "final_loss": result.loss,
@@ -159,7 +188,7 @@ def _fitted_solution(program: FDProgram, system: System, options, grid, values, 
         inferred.update(net_arrays(nets[name], value) if name in nets else
                         {name: _inferred_value(program, name, value)})
     return finish_solution("fd", system, grid, values, inferred, options_shown, extra,
-                           started, convergence=verdict)
+                           started, convergence=verdict, sweep=runs)
 
 
 def fit_verdict(result: LeastSquaresResult, relative_misfit: dict[str, float]) -> Convergence:

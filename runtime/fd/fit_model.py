@@ -1,7 +1,9 @@
 """The residual of a time-dependent fd fit as a function of the flat vector of unknowns
 (`FitModel`): the program integrated by fixed-step Runge-Kutta (`runtime.fd.simulate`,
 rematerialised) to the observation times, sampled at the observation points and weighted
-(`runtime.fd.observed.ScaledData`), plus the regularisation rows. Kept apart from the fit
+(`runtime.fd.observed.ScaledData`), plus the regularisation rows. Several runs (a `run`
+column) are integrated side by side (vmapped), each from its own initial state
+(`runtime.fd.observed.RunStarts`). Kept apart from the fit
 itself (`runtime.fd.fit`) so that what refits a discovered formula
 (`runtime.output.refit`) uses the same residual without the solver's output chain.
 """
@@ -16,7 +18,7 @@ import numpy as np
 import scipy.sparse as sps
 
 from compiler.common.nets import net_key
-from compiler.common.observations import FieldObservations
+from compiler.common.observations import FieldObservations, run_labels
 from compiler.errors import LoweringError
 from compiler.fd import FDProgram
 from pdelang import System
@@ -25,7 +27,7 @@ from ..algebra.adam import adam
 from ..algebra.lbfgs import lbfgs
 from ..algebra.least_squares import LeastSquaresResult, levenberg_marquardt
 from ..errors import SolveError
-from .observed import ScaledData, Unknowns
+from .observed import RunStarts, ScaledData, Unknowns
 from .simulate import plan_steps, trajectory
 
 ODE_STEPS = 1000        # first step for systems without space: the span over this
@@ -42,12 +44,24 @@ class FitModel:
 
     def __init__(self, program: FDProgram, observations: tuple[FieldObservations, ...],
                  regularization: float, misfit: str = "scaled",
-                 adjoint: str = "checkpoint", hold_out: float = 0.0) -> None:
+                 adjoint: str = "checkpoint", hold_out: float = 0.0,
+                 initial_state: str = "given") -> None:
         system = program.system
         self.program = program
         self.regularization = regularization
         self.remat = adjoint == "checkpoint"      # else every step's state is kept
-        self.unknowns = Unknowns.of(program)
+        labels = run_labels(system)
+        # several runs (a `run` column): each from its own observations at the start
+        self.runs = RunStarts.of(program, observations, labels) \
+            if labels is not None and len(labels) > 1 else None
+        fitted = initial_state == "fitted" or (initial_state == "auto" and
+                                               self.runs is not None and not program.grid.axes)
+        self.starts = self.runs
+        if fitted and self.runs is None:    # one run: the spec's initial state, fitted
+            spec = program.initial({k: jnp.asarray(v) for k, v in program.params.items()})
+            self.starts = RunStarts(np.zeros(1), {k: np.asarray(v)[None]
+                                                  for k, v in spec.items()})
+        self.unknowns = Unknowns.of(program, self.starts.values if fitted else None)
         t0 = float(system.time.lower)
         times = [np.atleast_1d(t0)]
         for o in observations:
@@ -59,7 +73,7 @@ class FitModel:
         self.times = np.unique(np.concatenate(times))
         self.data = ScaledData.on(observations,
                                   {system.time.name: self.times, **program.output_coordinates()},
-                                  program, misfit)
+                                  program, misfit, runs=len(self.runs) if self.runs else 1)
         self.fields = [p for p in system.unknown_params if p.is_field]
         self.held_times, self.held = _held_out(observations, system.time.name, t0,
                                                hold_out) \
@@ -67,21 +81,30 @@ class FitModel:
 
     # -- the residual -------------------------------------------------------------------
     def states(self, theta: jax.Array, dt: float, tableau) -> dict:
-        """The fields at the observation times (time first), boundaries closed."""
+        """The fields at the observation times (axes: run, time, space), boundaries
+        closed."""
         program = self.program
         params = program.prepare(self.unknowns.params(theta))
-        U0 = program.initial(params)
         plan = plan_steps(self.times, dt)
-        states = trajectory(program.rhs, U0, params, plan, tableau, remat=self.remat)
+
+        def run(U0):
+            return trajectory(program.rhs, U0, params, plan, tableau, remat=self.remat)
+
+        if self.starts is None:
+            states = jax.tree.map(lambda a: a[None], run(program.initial(params)))
+        else:
+            starts = self.starts.initial(program, params, self.unknowns.starts(theta))
+            states = jax.vmap(run)(starts)
         times = jnp.asarray(self.times, program.dtype)
-        return jax.vmap(program.closure, in_axes=(0, 0, None))(times, states, params)
+        close = jax.vmap(program.closure, in_axes=(0, 0, None))
+        return jax.vmap(close, in_axes=(None, 0, None))(times, states, params)
 
     def residuals(self, theta: jax.Array, dt: float, tableau) -> jax.Array:
         """The weighted misfit of every observed field, then the smoothness rows."""
         program, system = self.program, self.program.system
         closed = self.states(theta, dt, tableau)
         arrays = {o.field: jnp.transpose(program.to_output(o.field, closed[o.field]),
-                                         argument_order(system, o.field))
+                                         [0, *(1 + k for k in argument_order(system, o.field))])
                   for o in self.data.observations}
         return jnp.concatenate([self.data.sampled(arrays) - self.data.values,
                                 *self.smoothness(theta)])

@@ -297,6 +297,12 @@ OPTIONS = Table(METHODS, (
            "levels of rematerialisation, memory ~ intervals + 2 sqrt(steps) states, two extra "
            "forward passes) or full (every step's state kept)", (FD,),
            choices=("checkpoint", "full"), group="inverse"),
+    Option("initial_state", "str", "auto",
+           "fd fitting in time, where each run starts: given (the spec's initial condition; "
+           "with a `run` column, each run's observations at the initial time), or fitted "
+           "(those values are the first guess of unknowns: noisy observations at the start "
+           "no longer bias the fit); auto: fitted for runs of systems without space, given "
+           "otherwise", (FD,), choices=("auto", "given", "fitted"), group="inverse"),
     Option("hold_out", "float", 0.0,
            "fd fitting of learned functions: the fraction of the observation times held out "
            "(evenly spread) for early stopping: L-BFGS stops when their misfit has not "

@@ -170,7 +170,11 @@ def net_samples(solution, net, region: Mapping[str, tuple[float, float]] | None 
 
 
 def _inputs_on_grid(solution, net) -> np.ndarray:
-    """(nodes, inputs): the net's declared inputs at every node of the solution's grid."""
+    """(nodes, inputs): the net's declared inputs at every node of the solution's grid
+    (of every member's, one after another: several runs)."""
+    if solution.members:
+        return np.concatenate([_inputs_on_grid(solution.member(i), net)
+                               for i in range(solution.members)])
     return np.stack([np.ravel(_on_grid(solution, value)) for value in net.inputs], axis=1)
 
 
@@ -221,7 +225,7 @@ def warn_uncovered(solution) -> None:
 def data_region(system: System) -> dict[str, tuple[float, float]]:
     """Per coordinate, the interval the observations span."""
     region: dict[str, tuple[float, float]] = {}
-    for o in field_observations(system):
+    for o in field_observations(system, "fit"):
         for k, name in enumerate(o.args):
             lo, hi = float(np.min(o.points[:, k])), float(np.max(o.points[:, k]))
             old = region.get(name, (lo, hi))
@@ -230,7 +234,11 @@ def data_region(system: System) -> dict[str, tuple[float, float]]:
 
 
 def _within(solution, region: Mapping[str, tuple[float, float]]) -> np.ndarray:
-    """The nodes of the solution's grid inside `region` (a rounding's slack at its ends)."""
+    """The nodes of the solution's grid inside `region` (a rounding's slack at its ends;
+    flat, every member's in turn where the solution has members)."""
+    if solution.members:
+        return np.concatenate([np.ravel(_within(solution.member(i), region))
+                               for i in range(solution.members)])
     names = [c.name for c in solution.system.coordinates]
     mesh = np.meshgrid(*(solution.grid[n] for n in names), indexing="ij")
     inside = np.ones(mesh[0].shape, bool)

@@ -34,6 +34,8 @@ def finish_solution(method: str, system: System, grid: Mapping[str, np.ndarray],
     meta["converged"] = convergence.converged
     meta["convergence"] = convergence.as_meta()
     meta["wall_time_s"] = clock.perf_counter() - started
+    if sweep:
+        meta["members_of"] = list(sweep)     # the arrays along the members' axis (load)
     solution = Solution(system, grid, values, params, meta, evaluator, dict(sweep or {}))
     members = solution.member_errors() if sweep else {}    # each member's exact solution once
     errors = worst_member(members) if sweep else solution.errors()
@@ -41,6 +43,6 @@ def finish_solution(method: str, system: System, grid: Mapping[str, np.ndarray],
         meta["relative_l2_error"] = errors
     if members:
         meta["relative_l2_error_members"] = members
-    if system.nets and not sweep:
+    if system.nets:
         warn_uncovered(solution)
     return solution

@@ -160,8 +160,9 @@ def _refit(solution, outputs: Sequence[OutputTerms], misfit: str | None) -> Refi
     program = lower_fd(coefficients_system,
                        FDOptions(grid or None, int(options.get("accuracy", 2) or 2),
                                  face_mean="arithmetic"))
-    model = FitModel(program, require_observations(coefficients_system, "fd"), 0.0,
-                     misfit or options.get("misfit", "scaled"))
+    model = FitModel(program, require_observations(coefficients_system, "fd", runs=True), 0.0,
+                     misfit or options.get("misfit", "scaled"),
+                     initial_state=options.get("initial_state", "given"))
     tableau = get_integrator("rk4").tableau
     unknowns = model.unknowns
     positions = {k: np.asarray(v) for k, v in

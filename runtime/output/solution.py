@@ -267,7 +267,8 @@ class Solution:
         grid = {c.name: arrays.pop(c.name) for c in system.coordinates}
         values = {f.name: arrays.pop(f.name) for f in system.fields}
         arrays.pop("mask", None)
-        return cls(system, grid, values, arrays, meta)
+        sweep = {k: arrays.pop(k) for k in meta.get("members_of", ()) if k in arrays}
+        return cls(system, grid, values, arrays, meta, sweep=sweep)
 
     def discover(self, library: str = "poly3", tolerance: float = 0.05, refit: bool = True,
                  misfit: str | None = None):

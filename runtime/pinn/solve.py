@@ -244,7 +244,7 @@ def training_convergence(program: PINNProgram, result) -> Convergence:
     if result.trajectory:
         verdict = verdict & settled_verdict(result.trajectory, ("budget", "steps", "lbfgs_steps"))
     if data:
-        scale = {o.field: o.rms or 1.0 for o in field_observations(program.system)}
+        scale = {o.field: o.rms or 1.0 for o in field_observations(program.system, "pinn")}
         relative = {}
         for term in data:
             name = term.name.removeprefix("data ")
