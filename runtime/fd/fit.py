@@ -44,7 +44,6 @@ from ..output.solution import Solution
 from ..parallel.fd_program import output_coordinates
 from ..time.integrators import get_integrator
 from .fit_model import LM_STEPS, FitModel
-from .observed import START
 from .forward import evolve
 
 DT_RTOL = 1e-6          # systems without space: halve the step until the unknowns move less
@@ -72,7 +71,7 @@ def fit_fd(system: System, options, observers: Sequence[Callable] = ()) -> Solut
                           "yet (its forward solve runs on the host integrators)",
                           hint="use --method odil or --method pinn for this fit")
     model = FitModel(program, observations, options.regularization, options.misfit,
-                     options.adjoint, options.hold_out, options.initial_state)
+                     options.adjoint, options.hold_out, options.initial_state, options.windows)
     unknowns = model.unknowns
     optimizer = _optimizer(options.optimizer, unknowns.size, bool(system.nets))
     scheme = "ssprk3" if options.integrator == "ssprk3" else "rk4"
@@ -88,7 +87,7 @@ def fit_fd(system: System, options, observers: Sequence[Callable] = ()) -> Solut
         moved = _relative_change(result.z, theta) if stages else None
         stages.append({"dt": dt, "iterations": result.iterations, "loss": result.loss,
                        "stopped": result.reason, "converged": result.converged,
-                       "change": moved})
+                       "change": moved, "windows": model.windows.count if model.windows else 1})
         theta = result.z
         if not np.all(np.isfinite(theta)):
             raise SolveError("the fit diverged: the unknowns became non-finite",
@@ -102,7 +101,19 @@ def fit_fd(system: System, options, observers: Sequence[Callable] = ()) -> Solut
             dt = dt / 2              # Richardson: does a smaller step move the unknowns?
         else:
             break
-    starts = {k: np.asarray(v) for k, v in unknowns.starts(theta).items()}
+    if model.windows is not None:     # multiple shooting done: single shooting from there
+        single = FitModel(program, observations, options.regularization, options.misfit,
+                          options.adjoint, options.hold_out, options.initial_state)
+        theta = single.unknowns.flatten(model.unknowns.free(theta))
+        model, unknowns = single, single.unknowns
+        optimizer = _optimizer(options.optimizer, unknowns.size, bool(system.nets))
+        result = model.fit(theta, dt, tableau, optimizer, options.fit_steps, observers,
+                           check=False)
+        stages.append({"dt": dt, "iterations": result.iterations, "loss": result.loss,
+                       "stopped": result.reason, "converged": result.converged,
+                       "change": _relative_change(result.z, theta), "windows": 1})
+        theta = result.z
+    starts = {k: np.asarray(v) for k, v in unknowns.fitted_states(theta).items()}
     values, times, extra = _evolve_runs(model, unknowns.params(theta), starts, options,
                                         observers)
     grid = {system.time.name: times, **output_coordinates(program, extra.get("part"))}
@@ -121,7 +132,7 @@ def fit_fd(system: System, options, observers: Sequence[Callable] = ()) -> Solut
     shown = {"integrator": extra.get("integrator"), "dt": extra.get("dt")}
     verdict = fit_verdict(result, fit["relative_misfit"])
     sweep = {"run": model.runs.labels} if model.runs is not None else None
-    fitted = {k: v for k, v in unknowns.unravel(theta).items() if not k.startswith(START)}
+    fitted = {k: v for k, v in unknowns.unravel(theta).items() if k not in unknowns.states}
     return _fitted_solution(program, system, options, grid, values, fitted,
                             shown, extra, fit, result, started, verdict, sweep)
 
@@ -176,7 +187,7 @@ def _fitted_solution(program: FDProgram, system: System, options, grid, values, 
     options_shown = {"grid": {a.name: a.points for a in program.grid.axes},
                      "accuracy": options.accuracy, "scheme": options.scheme or "auto",
                      "misfit": options.misfit, "adjoint": options.adjoint,
-                     "initial_state": options.initial_state,
+                     "initial_state": options.initial_state, "windows": options.windows,
                      "hold_out": options.hold_out,
                      "dtype": options.dtype, **shown}
     extra = {**extra, "fit": fit, "final_loss": result.loss,

@@ -11,6 +11,7 @@ itself (`runtime.fd.fit`) so that what refits a discovered formula
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 import jax
 import jax.numpy as jnp
@@ -27,8 +28,9 @@ from ..algebra.adam import adam
 from ..algebra.lbfgs import lbfgs
 from ..algebra.least_squares import LeastSquaresResult, levenberg_marquardt
 from ..errors import SolveError
-from .observed import RunStarts, ScaledData, Unknowns
-from .simulate import plan_steps, trajectory
+from ..time.integrators import get_integrator
+from .observed import START, WINDOW, RunStarts, ScaledData, Unknowns, on_nodes
+from .simulate import StepPlan, plan_steps, trajectory, window_trajectories
 
 ODE_STEPS = 1000        # first step for systems without space: the span over this
 LM_STEPS = 100          # default iterations of Levenberg-Marquardt
@@ -37,6 +39,7 @@ LBFGS_STEPS = 300       # default iterations of L-BFGS
 SAFETY = 0.9            # of the stability limit
 HOLD_OUT_MIN = 10       # observation times needed before any are held out
 PATIENCE = 50           # L-BFGS iterations without a better held-out misfit before stopping
+CONTINUITY = 100.0      # multiple shooting: weight of the windows' continuity defects
 
 
 class FitModel:
@@ -45,7 +48,7 @@ class FitModel:
     def __init__(self, program: FDProgram, observations: tuple[FieldObservations, ...],
                  regularization: float, misfit: str = "scaled",
                  adjoint: str = "checkpoint", hold_out: float = 0.0,
-                 initial_state: str = "given") -> None:
+                 initial_state: str = "given", windows: int = 1) -> None:
         system = program.system
         self.program = program
         self.regularization = regularization
@@ -61,7 +64,8 @@ class FitModel:
             spec = program.initial({k: jnp.asarray(v) for k, v in program.params.items()})
             self.starts = RunStarts(np.zeros(1), {k: np.asarray(v)[None]
                                                   for k, v in spec.items()})
-        self.unknowns = Unknowns.of(program, self.starts.values if fitted else None)
+        states = {START + k: v for k, v in self.starts.values.items()} if fitted else {}
+        self.unknowns = Unknowns.of(program, states)
         t0 = float(system.time.lower)
         times = [np.atleast_1d(t0)]
         for o in observations:
@@ -78,36 +82,95 @@ class FitModel:
         self.held_times, self.held = _held_out(observations, system.time.name, t0,
                                                hold_out) \
             if system.nets and hold_out > 0 else (np.array([]), None)
+        self.windows = None
+        if windows > 1:             # multiple shooting: the windows' starts join the unknowns
+            windows_ = Windows.of(self.times, windows)
+            guess, self.scale = self._window_guess(windows_, observations)
+            self.unknowns = Unknowns.of(program, {**states, **{WINDOW + k: v
+                                                               for k, v in guess.items()}})
+            self.windows = windows_
 
     # -- the residual -------------------------------------------------------------------
     def states(self, theta: jax.Array, dt: float, tableau) -> dict:
         """The fields at the observation times (axes: run, time, space), boundaries
         closed."""
+        return self._integrate(theta, dt, tableau)[0]
+
+    def _integrate(self, theta: jax.Array, dt: float, tableau) -> tuple[dict, list]:
+        """`states`, and with windows the rows of their continuity defects: each window's
+        end less the next one's start, over the key's scale, weighted by CONTINUITY."""
         program = self.program
         params = program.prepare(self.unknowns.params(theta))
-        plan = plan_steps(self.times, dt)
-
-        def run(U0):
-            return trajectory(program.rhs, U0, params, plan, tableau, remat=self.remat)
-
         if self.starts is None:
-            states = jax.tree.map(lambda a: a[None], run(program.initial(params)))
+            starts = jax.tree.map(lambda a: a[None], program.initial(params))
         else:
-            starts = self.starts.initial(program, params, self.unknowns.starts(theta))
-            states = jax.vmap(run)(starts)
+            starts = self.starts.initial(program, params, self.unknowns.fitted_states(theta))
         times = jnp.asarray(self.times, program.dtype)
         close = jax.vmap(program.closure, in_axes=(0, 0, None))
-        return jax.vmap(close, in_axes=(None, 0, None))(times, states, params)
+        if self.windows is None:
+            plan = plan_steps(self.times, dt)
+            states = jax.vmap(lambda U0: trajectory(program.rhs, U0, params, plan, tableau,
+                                                    remat=self.remat))(starts)
+            return jax.vmap(close, in_axes=(None, 0, None))(times, states, params), []
+        w = self.windows
+        runs = len(jax.tree_util.tree_leaves(starts)[0])
+        later = self.unknowns.fitted_states(theta, WINDOW)       # (run, window - 1, ...)
+        boundary = jnp.asarray(self.times[w.firsts[1:]], program.dtype)
+        later = jax.vmap(close, in_axes=(None, 0, None))(boundary, later, params)
+        U0s = {k: jnp.concatenate([starts[k][:, None], later[k]], axis=1).reshape(
+            (runs * w.count, *starts[k].shape[1:])) for k in starts}
+        segments = window_trajectories(program.rhs, U0s, params, w.plans(dt) * runs, tableau,
+                                       self.remat)
+        segments = {k: v.reshape((runs, w.count, w.length + 1, *v.shape[2:]))
+                    for k, v in segments.items()}
+        states = {k: v[:, w.window_of, w.index_in] for k, v in segments.items()}
+        defects = [((segments[k][:, :-1, -1] - later[k]) / (self.scale[k] * np.sqrt(
+            later[k].size / CONTINUITY))).ravel() for k in later]
+        return jax.vmap(close, in_axes=(None, 0, None))(times, states, params), defects
 
     def residuals(self, theta: jax.Array, dt: float, tableau) -> jax.Array:
-        """The weighted misfit of every observed field, then the smoothness rows."""
+        """The weighted misfit of every observed field, then (multiple shooting) the
+        windows' continuity defects, then the smoothness rows."""
         program, system = self.program, self.program.system
-        closed = self.states(theta, dt, tableau)
+        closed, defects = self._integrate(theta, dt, tableau)
         arrays = {o.field: jnp.transpose(program.to_output(o.field, closed[o.field]),
                                          [0, *(1 + k for k in argument_order(system, o.field))])
                   for o in self.data.observations}
-        return jnp.concatenate([self.data.sampled(arrays) - self.data.values,
+        return jnp.concatenate([self.data.sampled(arrays) - self.data.values, *defects,
                                 *self.smoothness(theta)])
+
+    def _window_guess(self, windows: Windows, observations) -> tuple[dict, dict]:
+        """The first guess of each window's start (run, window - 1, ...): the single
+        shooting simulation at the first guess (at the stable step, or the span over
+        ODE_STEPS), each observed field replaced by its observations at the window's start
+        where they cover the grid; and each key's scale, the RMS of that simulation."""
+        program = self.program
+        dt = self.first_step("rk4", 0)
+        tableau = get_integrator("rk4").tableau
+        states = jax.jit(lambda th: self.states(th, dt, tableau))(
+            jnp.asarray(self.unknowns.theta0))
+        states = {k: np.asarray(v, np.float64) for k, v in states.items()}
+        guess = {k: v[:, windows.firsts[1:]].copy() for k, v in states.items()}
+        time = program.system.time.name
+        for o in observations:
+            if o.field not in guess:
+                continue
+            for r in range(guess[o.field].shape[0]):
+                mine = np.ones(o.count, bool) if o.runs is None else o.runs == r
+                for j, t in enumerate(self.times[windows.firsts[1:]]):
+                    rows = mine & (np.abs(o.coordinate(time) - t) <= 1e-12 * max(1, abs(t)))
+                    if rows.any():
+                        try:
+                            guess[o.field][r, j] = on_nodes(program, o, rows, r)
+                        except LoweringError:
+                            pass            # they do not cover the grid: the simulation's
+        for k, v in guess.items():
+            bad = ~np.isfinite(v)           # the first guess blew up: its start instead
+            if bad.any():
+                v[bad] = np.broadcast_to(states[k][:, :1], v.shape)[bad]
+        scale = {k: max(float(np.sqrt(np.nanmean(np.square(v)))), 1e-12)
+                 for k, v in guess.items()}
+        return guess, scale
 
     def smoothness(self, theta) -> list[jax.Array]:
         """sqrt(regularization) times the differences of each unknown field over its
@@ -228,6 +291,42 @@ class FitModel:
                                  program.initial(params), {}, jax.random.PRNGKey(seed))
         step = stable_dt(scheme, float(radius)) * SAFETY
         return step if np.isfinite(step) else None
+
+
+@dataclass(frozen=True)
+class Windows:
+    """Multiple shooting's windows of the observation times `times`: `count` windows of
+    `length` intervals each (the last padded with empty ones), window k starting at
+    `times[firsts[k]]`; time i is `index_in[i]` of window `window_of[i]`."""
+
+    times: np.ndarray
+    count: int
+    length: int
+
+    @classmethod
+    def of(cls, times: np.ndarray, windows: int) -> Windows:
+        """About `windows` windows of equal numbers of intervals (at most one per interval)."""
+        intervals = len(times) - 1
+        length = -(-intervals // min(windows, intervals))
+        return cls(times, -(-intervals // length), length)
+
+    @property
+    def firsts(self) -> np.ndarray:
+        return np.arange(self.count) * self.length
+
+    @property
+    def window_of(self) -> np.ndarray:
+        return np.minimum(np.arange(len(self.times)) // self.length, self.count - 1)
+
+    @property
+    def index_in(self) -> np.ndarray:
+        return np.arange(len(self.times)) - self.window_of * self.length
+
+    def plans(self, dt: float) -> list[StepPlan]:
+        """Each window's steps of at most `dt` (empty intervals pad the last)."""
+        last = len(self.times) - 1
+        return [plan_steps(self.times[np.minimum(first + np.arange(self.length + 1), last)],
+                           dt) for first in self.firsts]
 
 
 def _held_out(observations: Sequence[FieldObservations], time: str, t0: float,

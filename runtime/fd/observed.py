@@ -31,14 +31,15 @@ from compiler.errors import LoweringError
 from compiler.fd import FDProgram
 
 
-START = "start."       # the unknowns of fitted initial states: start.KEY, a first axis per run
+START = "start."       # fitted initial states: start.KEY, a first axis per run
+WINDOW = "window."     # multiple shooting's window starts: window.KEY, axes (run, window, ...)
 
 
 @dataclass(frozen=True)
 class Unknowns:
     """The program's parameters (`base`, unknowns at their guesses) and the flat vector of
-    the unknown ones (learned functions' parameters included, and fitted initial states:
-    `START` + state key): `theta0`, with `unravel` back to {name: value}. A bounded constant
+    the unknown ones (learned functions' parameters included, and fitted states: `START` or
+    `WINDOW` + state key): `theta0`, with `unravel` back to {name: value}. A bounded constant
     (`param D ~ 0.3 in [0, 10]`) is held in the vector as its free variable phi, and
     `unravel` gives lo + (hi - lo) sigmoid(phi) (compiler/common/bounds.py), so no step of
     the optimiser leaves the interval."""
@@ -46,25 +47,33 @@ class Unknowns:
     base: dict[str, jax.Array]
     unravel: Callable[[jax.Array], dict[str, jax.Array]]
     theta0: np.ndarray
+    free: Callable[[jax.Array], dict[str, jax.Array]] = dict   # unravel, unbounded
+    states: tuple[str, ...] = ()
 
     @classmethod
-    def of(cls, program: FDProgram, starts: Mapping[str, np.ndarray] | None = None
+    def of(cls, program: FDProgram, states: Mapping[str, np.ndarray] | None = None
            ) -> Unknowns:
-        """`starts`: initial states to fit, {state key: first guess (run, ...)}."""
+        """`states`: states to fit, {START or WINDOW + state key: first guess}."""
         base = {k: jnp.asarray(v, program.dtype) for k, v in program.params.items()}
         bounds = param_bounds(program.system)
         free = {p.name: jnp.asarray(to_free(base[p.name], *bounds[p.name]), program.dtype)
                 if p.name in bounds else base[p.name] for p in program.system.unknown_params}
         free.update({net_key(n.name): base[net_key(n.name)] for n in program.system.nets})
-        free.update({START + k: jnp.asarray(v, program.dtype)
-                     for k, v in (starts or {}).items()})
+        free.update({k: jnp.asarray(v, program.dtype) for k, v in (states or {}).items()})
         flat, raw = ravel_pytree(free)
 
         def unravel(theta: jax.Array) -> dict[str, jax.Array]:
             return {k: to_bounded(v, *bounds[k]) if k in bounds else v
                     for k, v in raw(theta).items()}
 
-        return cls(base, unravel, np.asarray(flat, dtype=np.float64))
+        return cls(base, unravel, np.asarray(flat, dtype=np.float64), raw,
+                   tuple(states or {}))
+
+    def flatten(self, free: Mapping[str, jax.Array]) -> np.ndarray:
+        """The vector of the free values `free` (as `free(theta)` gives them; the names
+        of this vector's unknowns, in any order)."""
+        return np.asarray(ravel_pytree({k: free[k] for k in self.free(self.theta0)})[0],
+                          np.float64)
 
     @property
     def size(self) -> int:
@@ -73,12 +82,13 @@ class Unknowns:
     def params(self, theta) -> dict[str, jax.Array]:
         """Every parameter, the unknown ones at `theta` (not yet prepared)."""
         return {**self.base, **{k: v for k, v in self.unravel(jnp.asarray(theta)).items()
-                                if not k.startswith(START)}}
+                                if k not in self.states}}
 
-    def starts(self, theta) -> dict[str, jax.Array]:
-        """The fitted initial states at `theta`, by state key (empty where none are)."""
-        return {k[len(START):]: v for k, v in self.unravel(jnp.asarray(theta)).items()
-                if k.startswith(START)}
+    def fitted_states(self, theta, prefix: str = START) -> dict[str, jax.Array]:
+        """The fitted states named `prefix` + key at `theta`, by state key (empty where
+        none are)."""
+        return {k[len(prefix):]: v for k, v in self.unravel(jnp.asarray(theta)).items()
+                if k.startswith(prefix) and k in self.states}
 
 
 RELATIVE_FLOOR = 0.01     # relative misfit: values below this fraction of the RMS count as it
@@ -175,7 +185,7 @@ class RunStarts:
                     f"{time} = {t0:g}, where other runs have theirs; each run starts from "
                     "its own observations at the initial time", span,
                     hint=f"give every run its `{o.field}` at {time} = {t0:g}, or none")
-            values[o.field] = np.stack([_on_nodes(program, o, first & (o.runs == r),
+            values[o.field] = np.stack([on_nodes(program, o, first & (o.runs == r),
                                                   labels[r]) for r in range(len(labels))])
         if not values:
             raise LoweringError(f"the data hold {len(labels)} runs, and none has observations "
@@ -213,7 +223,7 @@ class RunStarts:
         return replace(program, initial=initial)
 
 
-def _on_nodes(program: FDProgram, o: FieldObservations, rows: np.ndarray,
+def on_nodes(program: FDProgram, o: FieldObservations, rows: np.ndarray,
               label: float) -> np.ndarray:
     """The observations `rows` of field `o.field` (one time) on its state's nodes: their
     mean without space, else linear interpolation (a LoweringError where they do not

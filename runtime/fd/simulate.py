@@ -10,7 +10,9 @@ of m n (two levels of Griewank's checkpointing), for two extra forward passes.
 
 Output intervals of unequal length take the same number of scan steps; an interval
 needing fewer steps masks the rest (they leave the state unchanged), which keeps shapes
-static at the price of some idle work when the times are very uneven.
+static at the price of some idle work when the times are very uneven. Windows of a series
+(multiple shooting) march side by side (`window_trajectories`, vmapped), each from its own
+state through its own times.
 """
 
 from __future__ import annotations
@@ -67,9 +69,32 @@ def trajectory(rhs: Rhs, U0: PyTree, params: PyTree, plan: StepPlan, tableau: Ta
     """The states at `plan.times` (leading axis: time), integrating dU/dt = rhs(t, U, params)
     with the explicit scheme `tableau`. `remat=False` stores every step (for comparison)."""
     dtype = jax.tree_util.tree_leaves(U0)[0].dtype
-    starts = jnp.asarray(plan.times[:-1], dtype)
-    dts = jnp.asarray(plan.dt, dtype)
-    counts = jnp.asarray(plan.steps, jnp.int32)
+    return _march(rhs, U0, params, jnp.asarray(plan.times[:-1], dtype),
+                  jnp.asarray(plan.dt, dtype), jnp.asarray(plan.steps, jnp.int32),
+                  plan.chunk_steps, plan.chunks, tableau, remat)
+
+
+def window_trajectories(rhs: Rhs, U0s: PyTree, params: PyTree, plans: list[StepPlan],
+                        tableau: Tableau, remat: bool = True) -> PyTree:
+    """`trajectory` of several windows at once (vmapped): window k from the states
+    `U0s[k]` (leading axis: window) through `plans[k].times`, all of one length. Leaves
+    get axes (window, time, ...)."""
+    dtype = jax.tree_util.tree_leaves(U0s)[0].dtype
+    chunk_steps = max(p.chunk_steps for p in plans)
+    chunks = max(-(-int(p.steps.max()) // chunk_steps) for p in plans)
+    starts = jnp.asarray(np.stack([p.times[:-1] for p in plans]), dtype)
+    dts = jnp.asarray(np.stack([p.dt for p in plans]), dtype)
+    counts = jnp.asarray(np.stack([p.steps for p in plans]), jnp.int32)
+    return jax.vmap(lambda U0, t, h, n: _march(rhs, U0, params, t, h, n, chunk_steps, chunks,
+                                               tableau, remat))(U0s, starts, dts, counts)
+
+
+def _march(rhs: Rhs, U0: PyTree, params: PyTree, starts: jax.Array, dts: jax.Array,
+           counts: jax.Array, chunk_steps: int, chunks: int, tableau: Tableau,
+           remat: bool) -> PyTree:
+    """The states at the start of the first interval and the end of each: `counts[k]`
+    steps of `dts[k]` from `starts[k]`, padded to `chunks * chunk_steps` scan steps."""
+    dtype = jax.tree_util.tree_leaves(U0)[0].dtype
 
     def step(carry, index):
         U, t0, dt, count = carry
@@ -79,13 +104,13 @@ def trajectory(rhs: Rhs, U0: PyTree, params: PyTree, plan: StepPlan, tableau: Ta
         return (U, t0, dt, count), None
 
     def chunk(carry, first):
-        indices = first + jnp.arange(plan.chunk_steps, dtype=jnp.int32)
+        indices = first + jnp.arange(chunk_steps, dtype=jnp.int32)
         carry, _ = jax.lax.scan(step, carry, indices)
         return carry, None
 
     def interval(U, inputs):
         t0, dt, count = inputs
-        firsts = jnp.arange(plan.chunks, dtype=jnp.int32) * plan.chunk_steps
+        firsts = jnp.arange(chunks, dtype=jnp.int32) * chunk_steps
         (U, *_), _ = jax.lax.scan(chunk, (U, t0, dt, count), firsts)
         return U, U
 

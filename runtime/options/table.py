@@ -303,6 +303,12 @@ OPTIONS = Table(METHODS, (
            "(those values are the first guess of unknowns: noisy observations at the start "
            "no longer bias the fit); auto: fitted for runs of systems without space, given "
            "otherwise", (FD,), choices=("auto", "given", "fitted"), group="inverse"),
+    Option("windows", "int", 1,
+           "fd fitting in time, multiple shooting: the observation times split into this many "
+           "windows integrated side by side, each after the first from fitted states held "
+           "close to the previous window's end by a penalty (a long series' fit then does "
+           "not have to get through the whole span at once); the fit then finishes by "
+           "single shooting from its result", (FD,), parse=positive_int, group="inverse"),
     Option("hold_out", "float", 0.0,
            "fd fitting of learned functions: the fraction of the observation times held out "
            "(evenly spread) for early stopping: L-BFGS stops when their misfit has not "

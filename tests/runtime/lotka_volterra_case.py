@@ -32,12 +32,13 @@ def spec_text(end: float = 3.0, width: int = 8, depth: int = 2, text: str = SPEC
     return text.format(end=end, width=width, depth=depth)
 
 
-def lotka_volterra(times: np.ndarray) -> np.ndarray:
-    """(u, v) at `times` (from 0)."""
+def lotka_volterra(times: np.ndarray, start: tuple[float, float] = U0) -> np.ndarray:
+    """(u, v) at `times` (from 0, where they are `start`)."""
     def rhs(_, y):
         return [ALPHA * y[0] - BETA * y[0] * y[1], GAMMA * y[0] * y[1] - DELTA * y[1]]
 
-    return solve_ivp(rhs, (0, times[-1]), U0, t_eval=times, rtol=1e-12, atol=1e-12).y
+    return solve_ivp(rhs, (0, times[-1]), start, t_eval=times, method="DOP853", rtol=1e-12,
+                     atol=1e-12).y
 
 
 def write_case(folder: Path, end: float = 3.0, width: int = 8, depth: int = 2,
