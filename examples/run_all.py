@@ -123,6 +123,8 @@ RUNS = {run.key: run for run in (
     # universal differential equations: nets inside the equations, trained on data
     # (`pdelang discover` reads them back: tests/runtime/output/test_discover.py)
     Run("lotka_volterra_ude", options=("--misfit", "relative", "--hold-out", "0.2")),
+    Run("lotka_volterra_runs_ude", options=("--misfit", "relative", "--hold-out", "0.2",
+                                            "--fit-steps", "1000")),
     Run("fisher_kpp_ude", options=("--grid", "33", "--hold-out", "0.2")),
     Run("column_flux_ude", options=("--grid", "33", "--dt", "0.005", "--hold-out", "0.2")),
 )}
@@ -243,7 +245,8 @@ def draw_thumbnail(run: Run, arrays, meta: dict, path: Path) -> None:
     values = {f.name: arrays[f.name] for f in system.fields}
     params = {p.name: arrays[p.name] if p.is_field else float(arrays[p.name])
               for p in system.unknown_params if p.name in arrays}
-    figure = Solution(system, grid, values, params, meta).plot()
+    members = {k: arrays[k] for k in meta.get("members_of", ()) if k in arrays}  # runs, sweeps
+    figure = Solution(system, grid, values, params, meta, sweep=members).plot()
     path.parent.mkdir(parents=True, exist_ok=True)
     for dpi in (THUMBNAIL_DPI, 45, 30):     # wide figures (three panels) get fewer dots
         figure.savefig(path, dpi=dpi)

@@ -16,6 +16,9 @@
   alpha, beta, gamma, delta = 1.3, 0.9, 0.8, 1.8 from (0.44249, 4.6280), at t = 0, 0.1,
   ..., 3 (DOP853 to 1e-12), each value times 1 + 0.05 n with n standard normal (seed 0):
   5% noise proportional to the value.
+- lotka_volterra_runs.csv: three runs of the same system (a `run` column) from (0.44249,
+  4.6280), (2, 1) and (1, 2.5), at t = 0, 0.1, ..., 3 (DOP853 to 1e-12), each value times
+  1 + 0.05 n (seed 0): several experiments, each from its own initial state.
 - fisher_kpp_snapshots.csv: u_t = D u_xx + r u (1 - u), D = 0.01, r = 5, no flux at x = 0
   and 1, from u = exp(-((x - 0.3)/0.08)^2), by SciPy's method of lines on 385 nodes
   (second-order differences, mirror ghost nodes; DOP853 to 1e-10): independent of
@@ -66,7 +69,10 @@ def heat(seed: int = 0) -> np.ndarray:
     return np.column_stack([t.ravel(), x.ravel(), (u + noise).ravel()])
 
 
-def lotka_volterra_noisy(seed: int = 0, noise: float = 0.05) -> np.ndarray:
+def lotka_volterra_noisy(seed: int = 0, noise: float = 0.05,
+                         starts=((0.44249, 4.6280),)) -> np.ndarray:
+    """Rows (t, u, v) from the first start; with several starts, (run, t, u, v) for runs
+    1, 2, ... (one noise draw for all)."""
     alpha, beta, gamma, delta = LOTKA_VOLTERRA
 
     def rates(t, y):
@@ -74,10 +80,14 @@ def lotka_volterra_noisy(seed: int = 0, noise: float = 0.05) -> np.ndarray:
         return [alpha * u - beta * u * v, gamma * u * v - delta * v]
 
     t = np.linspace(0.0, 3.0, 31)
-    solution = solve_ivp(rates, (0.0, 3.0), [0.44249, 4.6280], t_eval=t, method="DOP853",
-                         rtol=1e-12, atol=1e-12)
-    y = solution.y * (1 + noise * np.random.default_rng(seed).standard_normal(solution.y.shape))
-    return np.column_stack([t, y.T])
+    runs = [solve_ivp(rates, (0.0, 3.0), start, t_eval=t, method="DOP853", rtol=1e-12,
+                      atol=1e-12).y for start in starts]
+    y = np.concatenate(runs, axis=1)
+    y = y * (1 + noise * np.random.default_rng(seed).standard_normal(y.shape))
+    if len(starts) == 1:
+        return np.column_stack([t, y.T])
+    labels = np.repeat(np.arange(1, len(starts) + 1), len(t))
+    return np.column_stack([labels, np.tile(t, len(starts)), y.T])
 
 
 def fisher_kpp(seed: int = 0) -> np.ndarray:
@@ -147,5 +157,7 @@ if __name__ == "__main__":
     write("heat_snapshots.csv", "t,x,u", heat())
     write("wave_records.csv", "t,x,y,u", wave())
     write("lotka_volterra_noisy.csv", "t,u,v", lotka_volterra_noisy())
+    write("lotka_volterra_runs.csv", "run,t,u,v",
+          lotka_volterra_noisy(starts=((0.44249, 4.6280), (2.0, 1.0), (1.0, 2.5))))
     write("fisher_kpp_snapshots.csv", "t,x,u", fisher_kpp())
     write("column_flux_snapshots.csv", "t,z,T", column_flux())

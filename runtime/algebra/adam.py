@@ -2,7 +2,8 @@
 functions. Its steps are at most about the learning rate per unknown, where L-BFGS's first
 step, scaled by the gradient alone, can carry an untrained net far enough to make the
 simulation blow up (a learned flux that turns diffusion backwards). A step to a non-finite
-loss is undone and the rate halved; the best iterate is returned."""
+loss is undone and the rate halved; the best iterate is returned (the last one, for
+mini-batches, whose losses are of different batches)."""
 
 from __future__ import annotations
 
@@ -17,15 +18,18 @@ Residuals = Callable[[jax.Array], jax.Array]
 
 
 def adam(residuals: Residuals, theta0: np.ndarray, steps: int, learning_rate: float,
-         observers: Sequence[Callable] = ()) -> np.ndarray:
+         observers: Sequence[Callable] = (),
+         batches: Callable[[int], np.ndarray] | None = None) -> np.ndarray:
     """`steps` Adam steps from `theta0` on ||residuals(theta)||^2; the iterate of least
-    loss. Observers get {"iteration", "loss", "fraction", "stage": "adam"}."""
+    loss. With `batches`, step k's loss is ||residuals(theta, batches(k))||^2 (a
+    mini-batch; all of one shape). Observers get {"iteration", "loss", "fraction",
+    "stage": "adam"}."""
     optimizer = optax.inject_hyperparams(optax.adam)(learning_rate=learning_rate)
-    value_and_grad = jax.value_and_grad(lambda th: jnp.sum(residuals(th) ** 2))
+    value_and_grad = jax.value_and_grad(lambda th, *batch: jnp.sum(residuals(th, *batch) ** 2))
 
     @jax.jit
-    def step(theta, state):
-        loss, grad = value_and_grad(theta)
+    def step(theta, state, *batch):
+        loss, grad = value_and_grad(theta, *batch)
         updates, state = optimizer.update(grad, state, theta)
         return optax.apply_updates(theta, updates), state, loss
 
@@ -33,14 +37,15 @@ def adam(residuals: Residuals, theta0: np.ndarray, steps: int, learning_rate: fl
     state = optimizer.init(theta)
     best, best_loss, rate = theta, np.inf, learning_rate
     for k in range(steps):
-        trial, trial_state, loss = step(theta, state)
+        trial, trial_state, loss = step(theta, state,
+                                        *(() if batches is None else (batches(k),)))
         loss = float(loss)                       # the loss at `theta`, before the step
         if not np.isfinite(loss):
             rate /= 2
             theta, state = best, optimizer.init(best)
             state.hyperparams["learning_rate"] = jnp.asarray(rate)
             continue
-        if loss < best_loss:
+        if loss < best_loss or batches is not None:
             best, best_loss = theta, loss
         theta, state = trial, trial_state
         for observe in observers:

@@ -71,7 +71,8 @@ def fit_fd(system: System, options, observers: Sequence[Callable] = ()) -> Solut
                           "yet (its forward solve runs on the host integrators)",
                           hint="use --method odil or --method pinn for this fit")
     model = FitModel(program, observations, options.regularization, options.misfit,
-                     options.adjoint, options.hold_out, options.initial_state, options.windows)
+                     options.adjoint, options.hold_out, options.initial_state, options.windows,
+                     options.batch_windows)
     unknowns = model.unknowns
     optimizer = _optimizer(options.optimizer, unknowns.size, bool(system.nets))
     scheme = "ssprk3" if options.integrator == "ssprk3" else "rk4"
@@ -83,7 +84,7 @@ def fit_fd(system: System, options, observers: Sequence[Callable] = ()) -> Solut
         # against its bound has a flat transform there, not a flat misfit
         result = model.fit(theta, dt, tableau, optimizer, options.fit_steps, observers,
                            check=not stages,
-                           adam_steps=0 if stages else options.adam_steps)
+                           adam_steps=0 if stages else options.adam_steps, seed=options.seed)
         moved = _relative_change(result.z, theta) if stages else None
         stages.append({"dt": dt, "iterations": result.iterations, "loss": result.loss,
                        "stopped": result.reason, "converged": result.converged,
@@ -188,6 +189,7 @@ def _fitted_solution(program: FDProgram, system: System, options, grid, values, 
                      "accuracy": options.accuracy, "scheme": options.scheme or "auto",
                      "misfit": options.misfit, "adjoint": options.adjoint,
                      "initial_state": options.initial_state, "windows": options.windows,
+                     "batch_windows": options.batch_windows,
                      "hold_out": options.hold_out,
                      "dtype": options.dtype, **shown}
     extra = {**extra, "fit": fit, "final_loss": result.loss,

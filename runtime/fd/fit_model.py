@@ -48,47 +48,42 @@ class FitModel:
     def __init__(self, program: FDProgram, observations: tuple[FieldObservations, ...],
                  regularization: float, misfit: str = "scaled",
                  adjoint: str = "checkpoint", hold_out: float = 0.0,
-                 initial_state: str = "given", windows: int = 1) -> None:
+                 initial_state: str = "given", windows: int = 1,
+                 batch_windows: int | None = None) -> None:
         system = program.system
         self.program = program
         self.regularization = regularization
         self.remat = adjoint == "checkpoint"      # else every step's state is kept
-        labels = run_labels(system)
-        # several runs (a `run` column): each from its own observations at the start
-        self.runs = RunStarts.of(program, observations, labels) \
-            if labels is not None and len(labels) > 1 else None
-        fitted = initial_state == "fitted" or (initial_state == "auto" and
-                                               self.runs is not None and not program.grid.axes)
-        self.starts = self.runs
-        if fitted and self.runs is None:    # one run: the spec's initial state, fitted
-            spec = program.initial({k: jnp.asarray(v) for k, v in program.params.items()})
-            self.starts = RunStarts(np.zeros(1), {k: np.asarray(v)[None]
-                                                  for k, v in spec.items()})
-        states = {START + k: v for k, v in self.starts.values.items()} if fitted else {}
+        self.runs, self.starts, states = _starts(program, observations, initial_state)
         self.unknowns = Unknowns.of(program, states)
-        t0 = float(system.time.lower)
-        times = [np.atleast_1d(t0)]
-        for o in observations:
-            if system.time.name not in o.args:
-                raise LoweringError(f"the observations of `{o.field}` have no time column; "
-                                    "fd fitting compares fields at observed times",
-                                    system.data[0].span)
-            times.append(o.coordinate(system.time.name))
-        self.times = np.unique(np.concatenate(times))
+        self.times = _observation_times(system, observations)
         self.data = ScaledData.on(observations,
                                   {system.time.name: self.times, **program.output_coordinates()},
                                   program, misfit, runs=len(self.runs) if self.runs else 1)
         self.fields = [p for p in system.unknown_params if p.is_field]
-        self.held_times, self.held = _held_out(observations, system.time.name, t0,
-                                               hold_out) \
+        self.held_times, self.held = _held_out(observations, system.time.name,
+                                               float(system.time.lower), hold_out) \
             if system.nets and hold_out > 0 else (np.array([]), None)
-        self.windows = None
-        if windows > 1:             # multiple shooting: the windows' starts join the unknowns
-            windows_ = Windows.of(self.times, windows)
-            guess, self.scale = self._window_guess(windows_, observations)
-            self.unknowns = Unknowns.of(program, {**states, **{WINDOW + k: v
-                                                               for k, v in guess.items()}})
-            self.windows = windows_
+        self.windows, self.batch = None, None
+        if windows > 1:
+            self._shoot(Windows.of(self.times, windows), observations, states, batch_windows)
+
+    def _shoot(self, windows: Windows, observations, states: dict,
+               batch_windows: int | None) -> None:
+        """Multiple shooting: the windows' starts join the unknowns (`states`: the other
+        fitted states); each observation row's window (run * windows + window) for
+        mini-batches of `batch_windows`."""
+        guess, self.scale = self._window_guess(windows, observations)
+        self.unknowns = Unknowns.of(self.program, {**states, **{WINDOW + k: v
+                                                                 for k, v in guess.items()}})
+        self.windows = windows
+        segments = windows.count * (len(self.starts) if self.starts is not None else 1)
+        self.batch = min(batch_windows, segments) if batch_windows else None
+        time = self.program.system.time.name
+        self.segment_of_row = np.concatenate([
+            (np.zeros(o.count, int) if o.runs is None else o.runs) * windows.count +
+            windows.window_of[np.searchsorted(self.times, o.coordinate(time))]
+            for o in observations])
 
     # -- the residual -------------------------------------------------------------------
     def states(self, theta: jax.Array, dt: float, tableau) -> dict:
@@ -96,9 +91,12 @@ class FitModel:
         closed."""
         return self._integrate(theta, dt, tableau)[0]
 
-    def _integrate(self, theta: jax.Array, dt: float, tableau) -> tuple[dict, list]:
+    def _integrate(self, theta: jax.Array, dt: float, tableau, batch: jax.Array | None = None
+                   ) -> tuple[dict, list]:
         """`states`, and with windows the rows of their continuity defects: each window's
-        end less the next one's start, over the key's scale, weighted by CONTINUITY."""
+        end less the next one's start, over the key's scale, weighted by CONTINUITY.
+        `batch`: the indices (run * windows + window) of the only windows integrated (the
+        others' states are zeros, their rows for `residuals` to mask)."""
         program = self.program
         params = program.prepare(self.unknowns.params(theta))
         if self.starts is None:
@@ -120,7 +118,10 @@ class FitModel:
         U0s = {k: jnp.concatenate([starts[k][:, None], later[k]], axis=1).reshape(
             (runs * w.count, *starts[k].shape[1:])) for k in starts}
         segments = window_trajectories(program.rhs, U0s, params, w.plans(dt) * runs, tableau,
-                                       self.remat)
+                                       self.remat, batch)
+        if batch is not None:
+            segments = {k: jnp.zeros((runs * w.count, *v.shape[1:]), v.dtype).at[batch].set(v)
+                        for k, v in segments.items()}
         segments = {k: v.reshape((runs, w.count, w.length + 1, *v.shape[2:]))
                     for k, v in segments.items()}
         states = {k: v[:, w.window_of, w.index_in] for k, v in segments.items()}
@@ -128,16 +129,27 @@ class FitModel:
             later[k].size / CONTINUITY))).ravel() for k in later]
         return jax.vmap(close, in_axes=(None, 0, None))(times, states, params), defects
 
-    def residuals(self, theta: jax.Array, dt: float, tableau) -> jax.Array:
+    def residuals(self, theta: jax.Array, dt: float, tableau, batch: jax.Array | None = None
+                  ) -> jax.Array:
         """The weighted misfit of every observed field, then (multiple shooting) the
-        windows' continuity defects, then the smoothness rows."""
+        windows' continuity defects, then the smoothness rows. `batch`: a mini-batch of
+        windows (`_integrate`); the rows of the others are zero, the batch's scaled by
+        sqrt(windows / batch) so that the loss is the whole one in expectation."""
         program, system = self.program, self.program.system
-        closed, defects = self._integrate(theta, dt, tableau)
+        closed, defects = self._integrate(theta, dt, tableau, batch)
         arrays = {o.field: jnp.transpose(program.to_output(o.field, closed[o.field]),
                                          [0, *(1 + k for k in argument_order(system, o.field))])
                   for o in self.data.observations}
-        return jnp.concatenate([self.data.sampled(arrays) - self.data.values, *defects,
-                                *self.smoothness(theta)])
+        misfit = self.data.sampled(arrays) - self.data.values
+        if batch is not None:
+            total = self.windows.count * (len(self.starts) if self.starts is not None else 1)
+            scale = np.sqrt(total / len(batch))
+            misfit = jnp.where(jnp.isin(self.segment_of_row, batch), misfit * scale, 0.0)
+            joins = (np.arange(total).reshape(-1, self.windows.count)[:, :-1]).ravel()
+            inside = jnp.isin(joins, batch)
+            defects = [jnp.where(jnp.repeat(inside, d.size // len(joins)), d * scale, 0.0)
+                       for d in defects]
+        return jnp.concatenate([misfit, *defects, *self.smoothness(theta)])
 
     def _window_guess(self, windows: Windows, observations) -> tuple[dict, dict]:
         """The first guess of each window's start (run, window - 1, ...): the single
@@ -219,12 +231,13 @@ class FitModel:
     # -- the fit ------------------------------------------------------------------------
     def fit(self, theta: np.ndarray, dt: float, tableau, optimizer: str, steps: int | None,
             observers: Sequence[Callable], check: bool = True, adam_steps: int = 0,
-            learning_rate: float = 1e-3) -> LeastSquaresResult:
+            learning_rate: float = 1e-3, seed: int = 0) -> LeastSquaresResult:
         """Fit from `theta` by `optimizer`; with learned functions, `adam_steps` of Adam at
         `learning_rate` first (`runtime.algebra.adam`), both on the observations less the
         held-out ones (`hold_out`), L-BFGS stopping when their misfit has not improved for
         PATIENCE iterations and returning its best iterate (early stopping: on noisy data,
-        past it the nets learn the noise)."""
+        past it the nets learn the noise). With mini-batches of windows (`batch_windows`),
+        each of the `adam_steps` takes a random batch (`seed`), nets or not."""
         def residuals(th):
             return self.training(self.residuals(th, dt, tableau))
 
@@ -234,7 +247,14 @@ class FitModel:
                 r = self.residuals(th, dt, tableau)[:len(self.data.values)]
                 return jnp.sum(jnp.where(self.held, r, 0.0) ** 2)
             monitor = jax.jit(held_loss)
-        if self.program.system.nets and adam_steps:
+        if self.batch is not None and adam_steps:   # mini-batches of windows, then all
+            rng = np.random.default_rng(seed)
+            segments = self.windows.count * (len(self.starts) if self.starts else 1)
+            theta = adam(lambda th, batch: self.training(self.residuals(th, dt, tableau,
+                                                                        batch)),
+                         theta, adam_steps, learning_rate, observers,
+                         lambda _: np.sort(rng.choice(segments, self.batch, replace=False)))
+        elif self.program.system.nets and adam_steps:
             theta = adam(residuals, theta, adam_steps, learning_rate, observers)
         if optimizer == "lbfgs":
             return lbfgs(residuals, theta, steps or LBFGS_STEPS, observers,
@@ -291,6 +311,38 @@ class FitModel:
                                  program.initial(params), {}, jax.random.PRNGKey(seed))
         step = stable_dt(scheme, float(radius)) * SAFETY
         return step if np.isfinite(step) else None
+
+
+def _starts(program: FDProgram, observations: Sequence[FieldObservations],
+            initial_state: str) -> tuple[RunStarts | None, RunStarts | None, dict]:
+    """(several runs' starts from their observations, or None; the starts integrated from:
+    those, the spec's initial state where it is fitted, or None for it as given; the fitted
+    states' first guesses, {START + key: (run, ...)}). `initial_state`: given, fitted, or
+    auto (fitted for several runs without space)."""
+    labels = run_labels(program.system)
+    runs = RunStarts.of(program, observations, labels) \
+        if labels is not None and len(labels) > 1 else None
+    fitted = initial_state == "fitted" or (initial_state == "auto" and runs is not None
+                                           and not program.grid.axes)
+    starts = runs
+    if fitted and runs is None:             # one run: the spec's initial state, fitted
+        spec = program.initial({k: jnp.asarray(v) for k, v in program.params.items()})
+        starts = RunStarts(np.zeros(1), {k: np.asarray(v)[None] for k, v in spec.items()})
+    return runs, starts, ({START + k: v for k, v in starts.values.items()} if fitted else {})
+
+
+def _observation_times(system: System, observations: Sequence[FieldObservations]
+                       ) -> np.ndarray:
+    """The initial time and every observation time, sorted; a LoweringError for a field
+    observed without time."""
+    times = [np.atleast_1d(float(system.time.lower))]
+    for o in observations:
+        if system.time.name not in o.args:
+            raise LoweringError(f"the observations of `{o.field}` have no time column; "
+                                "fd fitting compares fields at observed times",
+                                system.data[0].span)
+        times.append(o.coordinate(system.time.name))
+    return np.unique(np.concatenate(times))
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,6 @@ from compiler.common.observations import (
 from compiler.errors import LoweringError
 from compiler.fd import FDProgram
 
-
 START = "start."       # fitted initial states: start.KEY, a first axis per run
 WINDOW = "window."     # multiple shooting's window starts: window.KEY, axes (run, window, ...)
 

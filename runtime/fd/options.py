@@ -21,6 +21,15 @@ def check_fd_options(options) -> None:
                           f"{options.regularization}", hint=AUTO_ONLY_IN_PINN)
     if not 0 <= options.hold_out < 1:
         raise OptionError(f"hold_out must be a fraction in [0, 1), not {options.hold_out}")
+    if not (isinstance(options.windows, int) and options.windows >= 1):
+        raise OptionError(f"windows must be a whole number >= 1, not {options.windows!r}")
+    if options.batch_windows is not None and options.windows == 1:
+        raise OptionError("batch_windows takes mini-batches of multiple shooting's windows, "
+                          "and there is one window", hint="add --windows N (N > 1)")
+    if options.batch_windows is not None and not (isinstance(options.batch_windows, int)
+                                                  and options.batch_windows >= 1):
+        raise OptionError(f"batch_windows must be a whole number >= 1, not "
+                          f"{options.batch_windows!r}")
 
 
 TIME_ONLY = ("dt", "integrator", "rtol", "atol")   # options that change how time is stepped

@@ -75,16 +75,21 @@ def trajectory(rhs: Rhs, U0: PyTree, params: PyTree, plan: StepPlan, tableau: Ta
 
 
 def window_trajectories(rhs: Rhs, U0s: PyTree, params: PyTree, plans: list[StepPlan],
-                        tableau: Tableau, remat: bool = True) -> PyTree:
+                        tableau: Tableau, remat: bool = True,
+                        select: jax.Array | None = None) -> PyTree:
     """`trajectory` of several windows at once (vmapped): window k from the states
     `U0s[k]` (leading axis: window) through `plans[k].times`, all of one length. Leaves
-    get axes (window, time, ...)."""
+    get axes (window, time, ...). `select`: only the windows of these indices (a
+    mini-batch), in that order."""
     dtype = jax.tree_util.tree_leaves(U0s)[0].dtype
     chunk_steps = max(p.chunk_steps for p in plans)
     chunks = max(-(-int(p.steps.max()) // chunk_steps) for p in plans)
     starts = jnp.asarray(np.stack([p.times[:-1] for p in plans]), dtype)
     dts = jnp.asarray(np.stack([p.dt for p in plans]), dtype)
     counts = jnp.asarray(np.stack([p.steps for p in plans]), jnp.int32)
+    if select is not None:
+        U0s, starts, dts, counts = jax.tree.map(lambda a: a[select],
+                                                (U0s, starts, dts, counts))
     return jax.vmap(lambda U0, t, h, n: _march(rhs, U0, params, t, h, n, chunk_steps, chunks,
                                                tableau, remat))(U0s, starts, dts, counts)
 

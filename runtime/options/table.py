@@ -309,6 +309,11 @@ OPTIONS = Table(METHODS, (
            "close to the previous window's end by a penalty (a long series' fit then does "
            "not have to get through the whole span at once); the fit then finishes by "
            "single shooting from its result", (FD,), parse=positive_int, group="inverse"),
+    Option("batch_windows", "int | None", None,
+           "fd fitting with --windows: the Adam steps (--adam-steps) each integrate a random "
+           "mini-batch of this many windows (of all runs' windows), then L-BFGS or "
+           "Levenberg-Marquardt takes them all", (FD,), parse=positive_int, group="inverse",
+           shown_default="every window"),
     Option("hold_out", "float", 0.0,
            "fd fitting of learned functions: the fraction of the observation times held out "
            "(evenly spread) for early stopping: L-BFGS stops when their misfit has not "
@@ -316,7 +321,8 @@ OPTIONS = Table(METHODS, (
            "a longer fit learns the noise", (FD,), parse=float, group="inverse",
            metavar="FRACTION"),
     Option("adam_steps", "int", 500,
-           "fd fitting of learned functions (`net` lines): Adam steps (rate 1e-3) before the "
+           "fd fitting of learned functions (`net` lines) or mini-batches of windows "
+           "(--batch-windows): Adam steps (rate 1e-3) before the "
            "optimizer, each at most about the rate per weight (L-BFGS's first step from the "
            "untrained net blew a learned flux's simulation up)", (FD,),
            parse=nonnegative_int, group="inverse"),

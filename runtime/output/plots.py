@@ -217,7 +217,13 @@ def _panel(ax, figure, solution, name: str) -> None:
         times = solution.grid[time.name]
     else:
         values, times = values[None], None
-    if not space:
+    if not space and solution.sweep:      # runs: a curve each, values (run, time)
+        for label, run in zip(next(iter(solution.sweep.values())), solution.values[name]):
+            ax.plot(solution.grid[time.name], run, label=f"run {label:g}")
+        ax.set_xlabel(time.name)
+        ax.set_ylabel(name)
+        ax.legend(fontsize=8)
+    elif not space:
         ax.plot(solution.grid[time.name], values, label=name)
         ax.set_xlabel(time.name)
         ax.set_ylabel(name)

@@ -13,6 +13,7 @@ import sympy as sp
 
 from pdelang import System
 from pdelang.geometry import closed_mask
+from pdelang.ir import RUN
 from pdelang.text import load as load_system
 
 from ..errors import OptionError
@@ -51,7 +52,8 @@ class Solution:
     what the output file stores as JSON (method, options, timings, errors). A parameter
     sweep's Solution has `sweep`, the swept constants' values (one 1-D array each, one
     entry per member), and a first axis on every field for the members; `member(i)` is
-    member i's own Solution.
+    member i's own Solution. A fit of several runs has the same, `sweep["run"]` holding
+    the runs' labels.
     """
 
     system: System
@@ -230,13 +232,14 @@ class Solution:
 
     def plot(self, path: str | Path | None = None, **options):
         """A default picture of the solution; saved to `path` when given (a sweep's: its
-        last member's, the values named in the title)."""
+        last member's, the values named in the title; runs of a system without space:
+        every run's curves)."""
         from .plots import plot_solution
 
-        if self.sweep:
+        if self.sweep and not (RUN in self.sweep and not self.system.space):
             return plot_solution(self.member(-1), path, **options)
 
-        return plot_solution(self, path, **options)
+        return plot_solution(self, path, **options)   # runs without space: every run
 
     @classmethod
     def load(cls, path: str | Path, spec: str | Path | None = None) -> Solution:
@@ -314,7 +317,8 @@ class Solution:
         failed = " (NOT CONVERGED)" if self.converged is False else ""
         lines = [f"{self.system.name or 'solution'} by {self.method}{failed}"]
         lines += [f"  {a}: {len(v)} points on [{v[0]:g}, {v[-1]:g}]" for a, v in self.grid.items()]
-        lines += [f"  sweep of {k}: {len(v)} members, from {v[0]:g} to {v[-1]:g}"
+        lines += [f"  {len(v)} runs: {', '.join(f'{label:g}' for label in v)}" if k == RUN else
+                  f"  sweep of {k}: {len(v)} members, from {v[0]:g} to {v[-1]:g}"
                   for k, v in self.sweep.items()]
         for k, v in self.params.items():
             if k.startswith("net."):

@@ -570,6 +570,19 @@ def lotka_volterra_ude():
         base=EXAMPLES)
 
 
+def lotka_volterra_runs_ude():
+    alpha, delta = sp.symbols("alpha delta")
+    U, V = u(t), v(t)
+    B = pl.Net("B", inputs=(U, V), width=5, depth=2)
+    C = pl.Net("C", inputs=(U, V), width=5, depth=2)
+    return pl.PDESystem(
+        equations=[sp.Eq(U.diff(t), alpha * U - B(U, V)), sp.Eq(V.diff(t), C(U, V) - delta * V)],
+        conditions=[sp.Eq(u(0), sp.Float("0.44249")), sp.Eq(v(0), sp.Float("4.6280"))],
+        domain={t: (0, 3)}, params={alpha: sp.Float("1.3"), delta: sp.Float("1.8")},
+        nets=[B, C], data="data/lotka_volterra_runs.csv", name="lotka-volterra-runs-ude",
+        base=EXAMPLES)
+
+
 def fisher_kpp_ude():
     D = sp.Symbol("D")
     U = u(t, x)
@@ -596,7 +609,8 @@ def column_flux_ude():
 
 SYMPY_FORMS.update({f.__name__: f for f in (sine_frequency, damped_oscillator,
                                             poisson_multiscale, lotka_volterra_ude,
-                                            fisher_kpp_ude, column_flux_ude)})
+                                            lotka_volterra_runs_ude, fisher_kpp_ude,
+                                            column_flux_ude)})
 SHAPED_FORMS = {f.__name__: f for f in (poisson_disk, annulus_neumann, lshape, heat_disk,
                                         wave_obstacle, poisson_ball)}
 SYMPY_FORMS.update(SHAPED_FORMS)

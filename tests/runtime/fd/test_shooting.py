@@ -12,8 +12,8 @@ import runtime
 from runtime.fd.fit_model import Windows
 from runtime.fd.simulate import plan_steps, trajectory, window_trajectories
 from runtime.time import tableaus
-from tests.runtime.lotka_volterra_case import lotka_volterra
 from tests.runtime.fd.test_simulate import decay
+from tests.runtime.lotka_volterra_case import lotka_volterra
 
 UNEVEN = np.array([0.0, 0.013, 0.2, 0.21, 0.5, 0.9, 1.0, 1.3])
 
@@ -108,3 +108,44 @@ def test_windows_with_learned_functions_and_runs_train(tmp_path):
     assert stages[-1]["loss"] < stages[0]["loss"] * 10   # the finish keeps the windows' fit
     assert solution.members == 2
     assert np.all(np.isfinite(solution.values["u"]))
+
+
+def test_mini_batches_of_windows_weigh_to_the_whole_loss(tmp_path):
+    """A batch of every window is the whole residual; the mean of the one-window batches'
+    losses is the whole loss (each row belongs to one window; the batch's rows are scaled
+    by sqrt(windows / batch))."""
+    import jax
+
+    from compiler.common.observations import require_observations
+    from compiler.fd import FDOptions, lower_fd
+    from runtime.fd.fit_model import FitModel
+
+    system = long_series(tmp_path)
+    program = lower_fd(system, FDOptions())
+    model = FitModel(program, require_observations(system, "fd"), 0.0, windows=6,
+                     batch_windows=2)
+    tableau = tableaus.RK4
+    theta = jnp.asarray(model.unknowns.theta0)
+    whole = np.asarray(model.residuals(theta, 0.01, tableau))
+    every = np.asarray(model.residuals(theta, 0.01, tableau, jnp.arange(6)))
+    np.testing.assert_allclose(every, whole, rtol=1e-12, atol=1e-15)
+    one = jax.jit(lambda b: jnp.sum(model.residuals(theta, 0.01, tableau, b) ** 2))
+    mean = np.mean([float(one(jnp.asarray([k]))) for k in range(6)])
+    assert mean == pytest.approx(float(np.sum(whole ** 2)), rel=1e-10)
+
+
+def test_mini_batches_of_windows_fit_the_long_series(tmp_path):
+    """300 Adam steps on random batches of 5 of the 30 windows, then Levenberg-Marquardt on
+    all: the same fit as without batches."""
+    shot = runtime.solve(long_series(tmp_path), "fd", windows=30, batch_windows=5,
+                         adam_steps=300)
+    assert abs(shot.params["beta"] / 0.9 - 1) < 0.01
+    assert abs(shot.params["gamma"] / 0.8 - 1) < 0.01
+    assert shot.meta["options"]["batch_windows"] == 5
+
+
+def test_batches_need_windows(tmp_path):
+    from runtime.errors import OptionError
+
+    with pytest.raises(OptionError, match="there is one window"):
+        runtime.solve(long_series(tmp_path), "fd", batch_windows=2)
