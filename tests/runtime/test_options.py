@@ -18,7 +18,8 @@ from runtime.options import METHOD_NAMES, OPTIONS, defaults, describe
 # weight_factorisation, balance, balance_every, budget, lm_steps, finish_dtype, target_loss,
 # causal and optimizer for pinn; layers, points, steps, lbfgs_steps, resample_every and
 # adaptive_sampling became None, settled from the budget and the spec; issue 19: misfit,
-# adjoint, adam_steps and hold_out for fd fits).
+# adjoint, adam_steps and hold_out for fd fits; initial_state, windows and batch_windows
+# for several runs and multiple shooting).
 OLD_DEFAULTS = {
     "fd": dict(grid=None, accuracy=2, face_mean="harmonic", scheme=None, dtype=None,
                integrator="auto", dt=None, sweep=None, linear_solver="auto",
@@ -26,7 +27,7 @@ OLD_DEFAULTS = {
                checkpoint=None, checkpoint_every=1, resume=False, fit_steps=None,
                optimizer="auto", regularization=0.0, devices=None, mesh=None, parts=False,
                strict=False, misfit="scaled", adjoint="checkpoint", adam_steps=500,
-               hold_out=0.0),
+               hold_out=0.0, initial_state="auto", windows=1, batch_windows=None),
     "pinn": dict(layers=None, activation="tanh", initialiser="glorot",
                  fourier_features=0, fourier_scale=1.0, harmonics=1, hard_constraints=True,
                  data_scaling=True, steps=None, lbfgs_steps=None, learning_rate=2e-3,

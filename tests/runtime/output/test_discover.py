@@ -165,6 +165,21 @@ def test_the_noisy_lotka_volterra_example_is_discovered_and_extrapolates(example
 
 
 @pytest.mark.slow
+def test_three_noisy_runs_are_discovered_from_their_fitted_starts(examples_dir):
+    """examples/lotka_volterra_runs_ude.pde (three runs from different starts, 5% noise,
+    a `run` column): the starts fitted with the nets, u v alone for each net, beta and
+    gamma within 5% (measured 1.3% and 0.5%)."""
+    system = pl.load(Path(examples_dir) / "lotka_volterra_runs_ude.pde")
+    solution = runtime.solve(system, "fd", misfit="relative", hold_out=0.2, fit_steps=1000)
+    assert solution.converged and solution.members == 3
+    assert len(solution.meta["fit"]["initial_state"]["u"]) == 3
+    found, _ = solution.discover()
+    assert [_terms(f).keys() for f in found] == [{"u*v"}, {"u*v"}], found
+    assert _terms(found[0])["u*v"] == pytest.approx(0.9, rel=0.05)
+    assert _terms(found[1])["u*v"] == pytest.approx(0.8, rel=0.05)
+
+
+@pytest.mark.slow
 def test_the_fisher_kpp_reaction_is_discovered_as_r_u_one_minus_u(examples_dir):
     """examples/fisher_kpp_ude.pde (SciPy's front with r = 5, 1% noise): R(u) = r u - r u^2
     with both coefficients within 5% of 5."""
