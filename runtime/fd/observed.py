@@ -242,6 +242,8 @@ def on_nodes(program: FDProgram, o: FieldObservations, rows: np.ndarray,
         result = np.where(inside, np.interp(mesh[:, 0], x, values[order]), np.nan)
     else:
         result = LinearNDInterpolator(points, values)(mesh)
+    if program.shaped is not None:          # nodes outside the region hold no value
+        result = np.where(np.ravel(program.shaped.cut.closed_on(tuple(axes))), result, 0.0)
     if np.any(np.isnan(result)):
         node = ", ".join(f"{a} = {v:.4g}" for a, v in zip(axes, mesh[np.argmax(np.isnan(result))]))
         raise LoweringError(f"run {label:g}'s observations of `{o.field}` at the initial time do "
