@@ -199,6 +199,7 @@ def memory(steps_list=(1000, 4000, 16000)) -> list[dict]:
     from compiler.common.observations import field_observations
     from compiler.fd import FDOptions, lower_fd
     from runtime.fd.fit_model import FitModel
+    from runtime.fd.simulate import FixedSteps
     from runtime.time.integrators import get_integrator
 
     rows = []
@@ -213,7 +214,7 @@ def memory(steps_list=(1000, 4000, 16000)) -> list[dict]:
                 dt = 3.0 / steps
 
                 def loss(th, dt=dt, model=model):
-                    return jnp.sum(model.residuals(th, dt, tableau) ** 2)
+                    return jnp.sum(model.residuals(th, FixedSteps(dt, tableau)) ** 2)
 
                 compiled = jax.jit(jax.grad(loss)).lower(theta).compile()
                 rows.append({"adjoint": adjoint, "steps": steps,

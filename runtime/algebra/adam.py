@@ -17,23 +17,34 @@ Residuals = Callable[[jax.Array], jax.Array]
 
 
 def adam(residuals: Residuals, theta0: np.ndarray, steps: int, learning_rate: float,
-         observers: Sequence[Callable] = ()) -> np.ndarray:
+         observers: Sequence[Callable] = (),
+         replan: Callable[[np.ndarray], bool] | None = None) -> np.ndarray:
     """`steps` Adam steps from `theta0` on ||residuals(theta)||^2; the iterate of least
-    loss. Observers get {"iteration", "loss", "fraction", "stage": "adam"}."""
+    loss. Observers get {"iteration", "loss", "fraction", "stage": "adam"}. `replan`, as
+    for `runtime.algebra.lbfgs.lbfgs`: asked at a non-finite loss whether `residuals` has
+    changed so that it may be finite there; then the step is compiled afresh and retried."""
     optimizer = optax.inject_hyperparams(optax.adam)(learning_rate=learning_rate)
-    value_and_grad = jax.value_and_grad(lambda th: jnp.sum(residuals(th) ** 2))
 
-    @jax.jit
-    def step(theta, state):
-        loss, grad = value_and_grad(theta)
-        updates, state = optimizer.update(grad, state, theta)
-        return optax.apply_updates(theta, updates), state, loss
+    def compile_step():
+        value_and_grad = jax.value_and_grad(lambda th: jnp.sum(residuals(th) ** 2))
 
+        @jax.jit
+        def step(theta, state):
+            loss, grad = value_and_grad(theta)
+            updates, state = optimizer.update(grad, state, theta)
+            return optax.apply_updates(theta, updates), state, loss
+        return step
+
+    step = compile_step()
     theta = jnp.asarray(theta0, jnp.float64)
     state = optimizer.init(theta)
     best, best_loss, rate = theta, np.inf, learning_rate
     for k in range(steps):
         trial, trial_state, loss = step(theta, state)
+        if not np.isfinite(float(loss)) and replan is not None and \
+                replan(np.asarray(theta, np.float64)):
+            step = compile_step()
+            trial, trial_state, loss = step(theta, state)
         loss = float(loss)                       # the loss at `theta`, before the step
         if not np.isfinite(loss):
             rate /= 2

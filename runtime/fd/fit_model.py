@@ -1,14 +1,24 @@
 """The residual of a time-dependent fd fit as a function of the flat vector of unknowns
-(`FitModel`): the program integrated by fixed-step Runge-Kutta (`runtime.fd.simulate`,
-rematerialised) to the observation times, sampled at the observation points and weighted
-(`runtime.fd.observed.ScaledData`), plus the regularisation rows. Kept apart from the fit
-itself (`runtime.fd.fit`) so that what refits a discovered formula
-(`runtime.output.refit`) uses the same residual without the solver's output chain.
+(`FitModel`): the program integrated by fixed-step Runge-Kutta or by dopri5 under error
+control (`runtime.fd.simulate`, rematerialised) to the observation times, sampled at the
+observation points and weighted (`runtime.fd.observed.ScaledData`), plus the
+regularisation rows. Kept apart from the fit itself (`runtime.fd.fit`) so that what refits
+a discovered formula (`runtime.output.refit`) uses the same residual without the solver's
+output chain.
+
+Adaptive stepping runs a fixed number of step attempts per output interval, planned at
+the first guess (`plan`: SLACK times what an undifferentiated run needed). An iterate that
+needs more is not given states at the wrong times: its residual is NaN, the optimiser asks
+`replanned` whether more attempts (up to GROWTH times the plan) would reach the end, and
+if so the fit goes on with a new plan, compiled afresh; if not (the simulation blows up,
+or the learned term has made it very stiff), the optimiser backs off.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 
 import jax
 import jax.numpy as jnp
@@ -25,8 +35,18 @@ from ..algebra.adam import adam
 from ..algebra.lbfgs import lbfgs
 from ..algebra.least_squares import LeastSquaresResult, levenberg_marquardt
 from ..errors import SolveError
+from ..time.base import Options
+from ..time.integrators import DOPRI5
 from .observed import ScaledData, Unknowns
-from .simulate import plan_steps, trajectory
+from .simulate import (
+    AdaptiveSteps,
+    Stepping,
+    adaptive_trajectory,
+    count_attempts,
+    plan_attempts,
+    plan_steps,
+    trajectory,
+)
 
 ODE_STEPS = 1000        # first step for systems without space: the span over this
 LM_STEPS = 100          # default iterations of Levenberg-Marquardt
@@ -35,6 +55,8 @@ LBFGS_STEPS = 300       # default iterations of L-BFGS
 SAFETY = 0.9            # of the stability limit
 HOLD_OUT_MIN = 10       # observation times needed before any are held out
 PATIENCE = 50           # L-BFGS iterations without a better held-out misfit before stopping
+SLACK = 1.5             # adaptive steps: attempts planned per interval, times those needed
+GROWTH = 8              # ... re-planned for an iterate needing at most this times the plan
 
 
 class FitModel:
@@ -47,6 +69,7 @@ class FitModel:
         self.program = program
         self.regularization = regularization
         self.remat = adjoint == "checkpoint"      # else every step's state is kept
+        self.replans = 0                          # of adaptive steps, in the last fit
         self.unknowns = Unknowns.of(program)
         t0 = float(system.time.lower)
         times = [np.atleast_1d(t0)]
@@ -66,20 +89,69 @@ class FitModel:
             if system.nets and hold_out > 0 else (np.array([]), None)
 
     # -- the residual -------------------------------------------------------------------
-    def states(self, theta: jax.Array, dt: float, tableau) -> dict:
-        """The fields at the observation times (time first), boundaries closed."""
+    def states(self, theta: jax.Array, steps: Stepping) -> dict:
+        """The fields at the observation times (time first), boundaries closed; NaN where
+        adaptive `steps` did not reach every time within their planned attempts."""
         program = self.program
         params = program.prepare(self.unknowns.params(theta))
         U0 = program.initial(params)
-        plan = plan_steps(self.times, dt)
-        states = trajectory(program.rhs, U0, params, plan, tableau, remat=self.remat)
+        if isinstance(steps, AdaptiveSteps):
+            states, reached, _ = adaptive_trajectory(program.rhs, U0, params, steps,
+                                                     remat=self.remat)
+            states = jax.tree_util.tree_map(lambda s: jnp.where(reached, s, jnp.nan), states)
+        else:
+            states = trajectory(program.rhs, U0, params, plan_steps(self.times, steps.dt),
+                                steps.tableau, remat=self.remat)
         times = jnp.asarray(self.times, program.dtype)
         return jax.vmap(program.closure, in_axes=(0, 0, None))(times, states, params)
 
-    def residuals(self, theta: jax.Array, dt: float, tableau) -> jax.Array:
+    def attempts(self, theta: np.ndarray, options: Options) -> dict:
+        """Not differentiated: what adaptive stepping with `options` takes at `theta`:
+        `needed` (the most attempts of any output interval), `reached` (the last time),
+        accepted `steps` and `rejected` attempts in all. Compiled once per model."""
+        if not hasattr(self, "_count"):
+            program = self.program
+
+            def count(th, opts):
+                params = program.prepare(self.unknowns.params(th))
+                return count_attempts(DOPRI5, program.rhs, program.initial(params), params,
+                                      self.times, opts)
+            self._count = jax.jit(count)
+        spent, reached, counters = self._count(jnp.asarray(theta), options)
+        return {"needed": int(np.max(spent)), "reached": bool(reached),
+                "steps": int(counters.steps), "rejected": int(counters.rejected)}
+
+    def plan(self, theta: np.ndarray, options: Options) -> AdaptiveSteps:
+        """Adaptive steps with SLACK times the attempts `theta` needs per interval; a
+        SolveError where its simulation does not reach the last observation time."""
+        taken = self.attempts(theta, options)
+        if not taken["reached"]:
+            raise SolveError(
+                f"dopri5 did not reach the last observation time at the first guess within "
+                f"{options.max_steps} attempts (rtol {options.rtol:g}, atol {options.atol:g})",
+                hint="start from a better guess, or give a fixed step with --dt")
+        return AdaptiveSteps(plan_attempts(self.times, math.ceil(SLACK * taken["needed"])),
+                             options)
+
+    def replanned(self, theta: np.ndarray, steps: AdaptiveSteps) -> AdaptiveSteps | None:
+        """Adaptive steps planned for `theta` where it reaches the last time with more
+        attempts than `steps` plan, but at most GROWTH times as many: SLACK times those, at
+        least twice the plan (few recompilations). None otherwise: the plan was not what
+        failed, or `theta` makes the equation so stiff that it counts as blown up (a line
+        search's overshoot; planning for it would slow every later evaluation)."""
+        planned = steps.plan.attempts
+        cap = GROWTH * planned * (len(self.times) - 1)
+        taken = self.attempts(theta, replace(steps.options,
+                                             max_steps=min(steps.options.max_steps, cap)))
+        if not taken["reached"] or not planned < taken["needed"] <= GROWTH * planned:
+            return None
+        attempts = max(math.ceil(SLACK * taken["needed"]), 2 * planned)
+        return replace(steps, plan=plan_attempts(self.times, attempts))
+
+    def residuals(self, theta: jax.Array, steps: Stepping) -> jax.Array:
         """The weighted misfit of every observed field, then the smoothness rows."""
         program, system = self.program, self.program.system
-        closed = self.states(theta, dt, tableau)
+        closed = self.states(theta, steps)
         arrays = {o.field: jnp.transpose(program.to_output(o.field, closed[o.field]),
                                          argument_order(system, o.field))
                   for o in self.data.observations}
@@ -125,42 +197,73 @@ class FitModel:
             at += o.count
         return out
 
-    def residual_at(self, theta: np.ndarray, dt: float, tableau) -> np.ndarray:
+    def residual_at(self, theta: np.ndarray, steps: Stepping) -> np.ndarray:
         """`residuals` at `theta`, compiled for this one call."""
-        return np.asarray(jax.jit(lambda th: self.residuals(th, dt, tableau))(
-            jnp.asarray(theta)))
+        return np.asarray(jax.jit(lambda th: self.residuals(th, steps))(jnp.asarray(theta)))
 
     # -- the fit ------------------------------------------------------------------------
-    def fit(self, theta: np.ndarray, dt: float, tableau, optimizer: str, steps: int | None,
+    def fit(self, theta: np.ndarray, steps: Stepping, optimizer: str, steps_limit: int | None,
             observers: Sequence[Callable], check: bool = True, adam_steps: int = 0,
-            learning_rate: float = 1e-3) -> LeastSquaresResult:
+            learning_rate: float = 1e-3) -> tuple[LeastSquaresResult, Stepping]:
         """Fit from `theta` by `optimizer`; with learned functions, `adam_steps` of Adam at
         `learning_rate` first (`runtime.algebra.adam`), both on the observations less the
         held-out ones (`hold_out`), L-BFGS stopping when their misfit has not improved for
         PATIENCE iterations and returning its best iterate (early stopping: on noisy data,
-        past it the nets learn the noise)."""
-        def residuals(th):
-            return self.training(self.residuals(th, dt, tableau))
+        past it the nets learn the noise). Returns the result and the stepping it ended
+        with (adaptive steps are re-planned where an iterate needs more attempts)."""
+        current = {"steps": steps, "replans": 0}
+
+        def residuals(th):      # reads the stepping when traced: recompiled after a replan
+            return self.training(self.residuals(th, current["steps"]))
+
+        def replan(th) -> bool:
+            """At a non-finite residual: was the plan too short? Then take a longer one."""
+            if not isinstance(current["steps"], AdaptiveSteps):
+                return False
+            longer = self.replanned(np.asarray(th), current["steps"])
+            if longer is not None:
+                current.update(steps=longer, replans=current["replans"] + 1)
+            return longer is not None
 
         monitor = None
         if self.held is not None:
             def held_loss(th):
-                r = self.residuals(th, dt, tableau)[:len(self.data.values)]
+                r = self.residuals(th, current["steps"])[:len(self.data.values)]
                 return jnp.sum(jnp.where(self.held, r, 0.0) ** 2)
-            monitor = jax.jit(held_loss)
+            compiled: dict = {}
+
+            def monitor(th):
+                if current["steps"] not in compiled:    # a fresh closure: a fresh trace
+                    compiled.clear()
+                    compiled[current["steps"]] = jax.jit(lambda z: held_loss(z))
+                return compiled[current["steps"]](th)
         if self.program.system.nets and adam_steps:
-            theta = adam(residuals, theta, adam_steps, learning_rate, observers)
+            theta = adam(residuals, theta, adam_steps, learning_rate, observers, replan=replan)
         if optimizer == "lbfgs":
-            return lbfgs(residuals, theta, steps or LBFGS_STEPS, observers,
-                         monitor=monitor, patience=PATIENCE)
-        # r and its forward-mode Jacobian in one compiled call; the trial evaluations of
-        # Levenberg-Marquardt keep theirs for the linearisation that follows acceptance
-        both = jax.jit(jax.jacfwd(lambda th: (residuals(th), residuals(th)), has_aux=True))
+            result = lbfgs(residuals, theta, steps_limit or LBFGS_STEPS, observers,
+                           monitor=monitor, patience=PATIENCE, replan=replan)
+        else:
+            result = self._levenberg_marquardt(residuals, replan, theta, steps_limit,
+                                               observers, check)
+        self.replans = current["replans"]
+        return result, current["steps"]
+
+    def _levenberg_marquardt(self, residuals, replan, theta, steps_limit, observers,
+                             check) -> LeastSquaresResult:
+        """Levenberg-Marquardt with forward-mode Jacobians: r and J in one compiled call;
+        the trial evaluations keep theirs for the linearisation that follows acceptance."""
+        def compile_both():
+            return jax.jit(jax.jacfwd(lambda th: (residuals(th), residuals(th)),
+                                      has_aux=True))
+        both = [compile_both()]
         last: dict = {}
 
         def evaluate(z: np.ndarray) -> np.ndarray:
             if last.get("z") is not z:
-                J, r = both(jnp.asarray(z))
+                J, r = both[0](jnp.asarray(z))
+                if not np.all(np.isfinite(r)) and replan(z):
+                    both[0] = compile_both()
+                    J, r = both[0](jnp.asarray(z))
                 last.update(z=z, r=np.asarray(r, np.float64), J=np.asarray(J, np.float64))
             return last["r"]
 
@@ -171,8 +274,9 @@ class FitModel:
         evaluate(theta)
         if check:
             self.check_identifiable(last["J"])
-        return levenberg_marquardt(evaluate, linearize, theta, max_steps=steps or LM_STEPS,
-                                   tol=LM_TOL, observers=observers)
+        return levenberg_marquardt(evaluate, linearize, theta,
+                                   max_steps=steps_limit or LM_STEPS, tol=LM_TOL,
+                                   observers=observers)
 
     def check_identifiable(self, J: np.ndarray) -> None:
         """A SolveError naming the unknowns that the observations do not depend on at all
