@@ -124,7 +124,7 @@ RUNS = {run.key: run for run in (
     # (`pdelang discover` reads them back: tests/runtime/output/test_discover.py)
     Run("lotka_volterra_ude", options=("--misfit", "relative", "--hold-out", "0.2")),
     Run("fisher_kpp_ude", options=("--grid", "33", "--hold-out", "0.2")),
-    Run("column_flux_ude", options=("--grid", "33", "--dt", "0.005", "--hold-out", "0.2")),
+    Run("column_flux_ude", options=("--grid", "33", "--hold-out", "0.2")),
 )}
 
 

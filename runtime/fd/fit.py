@@ -20,6 +20,11 @@ the unknowns move by less than `DT_RTOL` (Richardson's test of the time error); 
 learned functions (`net` lines), whose weights are many and not identifiable one by one,
 the unknowns' movement says nothing of the time error, and the first step is kept. Their
 weights are unknowns like any other (compiler/common/nets.py), fitted by L-BFGS.
+
+Or dopri5 under error control (`--integrator dopri5`, and auto where a learned function
+enters the spatial operator with no `--dt`: `fit_integrator`): one fit, its step attempts
+planned at the first guess and re-planned by the fit when an iterate needs more
+(`runtime.fd.fit_model`), no refinement of a step afterwards.
 """
 
 from __future__ import annotations

@@ -9,7 +9,8 @@ output chain.
 Adaptive stepping runs a fixed number of step attempts per output interval, planned at
 the first guess (`plan`: SLACK times what an undifferentiated run needed). An iterate that
 needs more is not given states at the wrong times: its residual is NaN, the optimiser asks
-`replanned` whether more attempts (up to GROWTH times the plan) would reach the end, and
+`replanned` whether more attempts (up to GROWTH times the plan, CEILING times the first)
+would reach the end, and
 if so the fit goes on with a new plan, compiled afresh; if not (the simulation blows up,
 or the learned term has made it very stiff), the optimiser backs off.
 """
@@ -57,6 +58,7 @@ HOLD_OUT_MIN = 10       # observation times needed before any are held out
 PATIENCE = 50           # L-BFGS iterations without a better held-out misfit before stopping
 SLACK = 1.5             # adaptive steps: attempts planned per interval, times those needed
 GROWTH = 8              # ... re-planned for an iterate needing at most this times the plan
+CEILING = 32            # ... and this times the first guess's plan
 
 
 class FitModel:
@@ -130,22 +132,24 @@ class FitModel:
                 f"dopri5 did not reach the last observation time at the first guess within "
                 f"{options.max_steps} attempts (rtol {options.rtol:g}, atol {options.atol:g})",
                 hint="start from a better guess, or give a fixed step with --dt")
-        return AdaptiveSteps(plan_attempts(self.times, math.ceil(SLACK * taken["needed"])),
-                             options)
+        attempts = math.ceil(SLACK * taken["needed"])
+        return AdaptiveSteps(plan_attempts(self.times, attempts), options,
+                             most_attempts=CEILING * attempts)
 
     def replanned(self, theta: np.ndarray, steps: AdaptiveSteps) -> AdaptiveSteps | None:
         """Adaptive steps planned for `theta` where it reaches the last time with more
-        attempts than `steps` plan, but at most GROWTH times as many: SLACK times those, at
-        least twice the plan (few recompilations). None otherwise: the plan was not what
+        attempts than `steps` plan, but at most GROWTH times as many and CEILING times the
+        first guess's plan: SLACK times those, at least twice the plan (few
+        recompilations), at most the ceiling. None otherwise: the plan was not what
         failed, or `theta` makes the equation so stiff that it counts as blown up (a line
         search's overshoot; planning for it would slow every later evaluation)."""
-        planned = steps.plan.attempts
-        cap = GROWTH * planned * (len(self.times) - 1)
-        taken = self.attempts(theta, replace(steps.options,
-                                             max_steps=min(steps.options.max_steps, cap)))
-        if not taken["reached"] or not planned < taken["needed"] <= GROWTH * planned:
+        planned, most = steps.plan.attempts, steps.most_attempts
+        limit = min(GROWTH * planned, most)
+        taken = self.attempts(theta, replace(steps.options, max_steps=min(
+            steps.options.max_steps, limit * (len(self.times) - 1))))
+        if not taken["reached"] or not planned < taken["needed"] <= limit:
             return None
-        attempts = max(math.ceil(SLACK * taken["needed"]), 2 * planned)
+        attempts = min(max(math.ceil(SLACK * taken["needed"]), 2 * planned), most)
         return replace(steps, plan=plan_attempts(self.times, attempts))
 
     def residuals(self, theta: jax.Array, steps: Stepping) -> jax.Array:

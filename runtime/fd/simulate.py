@@ -142,11 +142,12 @@ def plan_attempts(times: np.ndarray, attempts: int) -> AttemptPlan:
 class AdaptiveSteps:
     """A fit's stepping under error control: `integrator` (an embedded pair) with the
     tolerances in `options` (`options.dt`: the first trial step, None to choose one)
-    within `plan`."""
+    within `plan`; a fit re-plans up to `most_attempts` per interval."""
 
     plan: AttemptPlan
     options: Options = field(compare=False)
     integrator: AbstractIntegrator = DOPRI5
+    most_attempts: int = 100_000
 
 
 Stepping = FixedSteps | AdaptiveSteps
@@ -158,8 +159,8 @@ def count_attempts(integrator: AbstractIntegrator, rhs: Rhs, U0: PyTree, params:
     """Not differentiated: the attempts each output interval of `times` takes, whether the
     last time was reached (within `options.max_steps` attempts in all, the step not
     collapsing), and the counters."""
-    t = jnp.asarray(times, jax.tree_util.tree_leaves(U0)[0].dtype)
-    state = integrator.init(rhs, t[0], U0, params, options)
+    state = integrator.init(rhs, float(times[0]), U0, params, options)
+    t = jnp.asarray(times, state.t.dtype)
 
     def interval(state, t_stop):
         before = state.counters.steps + state.counters.rejected
@@ -178,8 +179,8 @@ def adaptive_trajectory(rhs: Rhs, U0: PyTree, params: PyTree, steps: AdaptiveSte
     within the planned attempts (where not, the states after the first missed time are
     at wrong times), and the counters. `remat=False` stores every attempt."""
     plan, integrator = steps.plan, steps.integrator
-    t = jnp.asarray(plan.times, jax.tree_util.tree_leaves(U0)[0].dtype)
-    state = integrator.init(rhs, t[0], U0, params, steps.options)
+    state = integrator.init(rhs, float(plan.times[0]), U0, params, steps.options)
+    t = jnp.asarray(plan.times, state.t.dtype)
 
     def attempt(state, _):
         def go(s):
