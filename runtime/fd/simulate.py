@@ -126,10 +126,6 @@ class AttemptPlan:
     chunk: int
     chunks: int
 
-    @property
-    def padded_attempts(self) -> int:
-        return (len(self.times) - 1) * self.chunks * self.chunk
-
 
 def plan_attempts(times: np.ndarray, attempts: int) -> AttemptPlan:
     """`attempts` per interval of `times`, in chunks of about their square root."""
