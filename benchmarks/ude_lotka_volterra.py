@@ -19,7 +19,8 @@ SciPy's L-BFGS-B (300 iterations) on a jitted value-and-gradient: its training t
 what pdelang's fd fit is measured against (skipped when diffrax is not installed).
 
 Memory: XLA's temp bytes of the compiled loss gradient of the fd fit, for 10^3 to 1.6 x
-10^4 RK4 steps, checkpointed (`--adjoint checkpoint`) and storing every step (`full`).
+10^4 RK4 steps, and dopri5 with as many step attempts planned (`--integrator dopri5`),
+checkpointed (`--adjoint checkpoint`) and storing every step (`full`).
 
 Run: python benchmarks/ude_lotka_volterra.py [--methods fd,odil,pinn] [--no-memory]
          [--figure docs/images/ude_lotka_volterra.png]
@@ -192,13 +193,16 @@ def diffrax_baseline(dt: float = 0.006) -> dict | None:
 
 
 def memory(steps_list=(1000, 4000, 16000)) -> list[dict]:
-    """XLA temp bytes of the fd fit's loss gradient, checkpointed and full."""
+    """XLA temp bytes of the fd fit's loss gradient, checkpointed and full; RK4 with
+    `steps` steps, and dopri5 with as many attempts planned."""
     import jax
     import jax.numpy as jnp
 
     from compiler.common.observations import field_observations
     from compiler.fd import FDOptions, lower_fd
     from runtime.fd.fit_model import FitModel
+    from runtime.fd.simulate import AdaptiveSteps, FixedSteps, plan_attempts
+    from runtime.time.base import Options
     from runtime.time.integrators import get_integrator
 
     rows = []
@@ -213,10 +217,21 @@ def memory(steps_list=(1000, 4000, 16000)) -> list[dict]:
                 dt = 3.0 / steps
 
                 def loss(th, dt=dt, model=model):
-                    return jnp.sum(model.residuals(th, dt, tableau) ** 2)
+                    return jnp.sum(model.residuals(th, FixedSteps(dt, tableau)) ** 2)
 
                 compiled = jax.jit(jax.grad(loss)).lower(theta).compile()
-                rows.append({"adjoint": adjoint, "steps": steps,
+                rows.append({"adjoint": adjoint, "integrator": "rk4", "steps": steps,
+                             "temp_bytes": int(compiled.memory_analysis().temp_size_in_bytes)})
+            for steps in steps_list:
+                plan = AdaptiveSteps(plan_attempts(model.times,
+                                                   steps // (len(model.times) - 1)),
+                                     Options(rtol=1e-6, atol=1e-9))
+
+                def loss(th, plan=plan, model=model):
+                    return jnp.sum(model.residuals(th, plan) ** 2)
+
+                compiled = jax.jit(jax.grad(loss)).lower(theta).compile()
+                rows.append({"adjoint": adjoint, "integrator": "dopri5", "steps": steps,
                              "temp_bytes": int(compiled.memory_analysis().temp_size_in_bytes)})
     return rows
 
@@ -242,9 +257,10 @@ def main() -> None:
               f"{baseline['train_s']:.1f} s (loss {baseline['loss']:.3g})")
     memory_rows = [] if args.no_memory else memory()
     if memory_rows:
-        print(f"{'adjoint':<12}{'RK4 steps':>10}{'XLA temp MB':>13}")
+        print(f"{'adjoint':<12}{'stepping':>10}{'steps':>8}{'XLA temp MB':>13}")
         for m in memory_rows:
-            print(f"{m['adjoint']:<12}{m['steps']:>10}{m['temp_bytes'] / 1e6:>13.3f}")
+            print(f"{m['adjoint']:<12}{m['integrator']:>10}{m['steps']:>8}"
+                  f"{m['temp_bytes'] / 1e6:>13.3f}")
     print(json.dumps({"benchmark": "ude_lotka_volterra", "rows": rows, "diffrax": baseline,
                       "memory": memory_rows}))
 

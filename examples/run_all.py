@@ -126,7 +126,7 @@ RUNS = {run.key: run for run in (
     Run("lotka_volterra_runs_ude", options=("--misfit", "relative", "--hold-out", "0.2",
                                             "--fit-steps", "1000")),
     Run("fisher_kpp_ude", options=("--grid", "33", "--hold-out", "0.2")),
-    Run("column_flux_ude", options=("--grid", "33", "--dt", "0.005", "--hold-out", "0.2")),
+    Run("column_flux_ude", options=("--grid", "33", "--hold-out", "0.2")),
 )}
 
 

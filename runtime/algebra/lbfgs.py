@@ -23,17 +23,23 @@ _BLOWN_UP = 1e30  # the loss reported where the simulation is not finite (times 
 
 def lbfgs(residuals: Residuals, theta0: np.ndarray, max_iter: int,
           observers: Sequence[Callable] = (), monitor: Callable | None = None,
-          patience: int = 50) -> LeastSquaresResult:
+          patience: int = 50, replan: Callable[[np.ndarray], bool] | None = None
+          ) -> LeastSquaresResult:
     """Minimise ||residuals(theta)||^2 from `theta0` with SciPy's L-BFGS-B, the loss and
     its reverse-mode gradient from one compiled function. A point where the simulation
     blows up reports a huge loss, so the line search backs off from it. With `monitor`
     (theta -> a held-out loss), stop once it has not improved for `patience` iterations,
-    and return the iterate where it was least (early stopping)."""
-    value_and_grad = jax.jit(jax.value_and_grad(lambda th: jnp.sum(residuals(th) ** 2)))
+    and return the iterate where it was least (early stopping). `replan(theta)`, asked at
+    a non-finite loss, returns True where `residuals` has changed so that it may be finite
+    there (a longer plan of adaptive steps): it is compiled afresh and evaluated again."""
+    value_and_grad = [_compile(residuals)]
     history: list[float] = []
 
     def evaluate(theta: np.ndarray) -> tuple[float, np.ndarray]:
-        value, grad = value_and_grad(jnp.asarray(theta))
+        value, grad = value_and_grad[0](jnp.asarray(theta))
+        if not np.isfinite(float(value)) and replan is not None and replan(theta):
+            value_and_grad[0] = _compile(residuals)
+            value, grad = value_and_grad[0](jnp.asarray(theta))
         value, grad = float(value), np.asarray(grad, dtype=np.float64)
         if not (np.isfinite(value) and np.all(np.isfinite(grad))):
             return _BLOWN_UP * max(history[0] if history else 1.0, 1.0), np.zeros_like(grad)
@@ -69,6 +75,11 @@ def lbfgs(residuals: Residuals, theta0: np.ndarray, max_iter: int,
     return LeastSquaresResult(np.asarray(result.x, dtype=np.float64), float(result.fun),
                               tuple(history), int(result.nit), 0, bool(result.success),
                               reason)
+
+
+def _compile(residuals: Residuals) -> Callable:
+    """The loss and its gradient, compiled; a fresh closure, so a fresh trace."""
+    return jax.jit(jax.value_and_grad(lambda th: jnp.sum(residuals(th) ** 2)))
 
 
 def _report(observers: Sequence[Callable], iteration: int, limit: int, loss: float) -> None:

@@ -20,6 +20,11 @@ the unknowns move by less than `DT_RTOL` (Richardson's test of the time error); 
 learned functions (`net` lines), whose weights are many and not identifiable one by one,
 the unknowns' movement says nothing of the time error, and the first step is kept. Their
 weights are unknowns like any other (compiler/common/nets.py), fitted by L-BFGS.
+
+Or dopri5 under error control (`--integrator dopri5`, and auto where a learned function
+enters the spatial operator with no `--dt`: `fit_integrator`): one fit, its step attempts
+planned at the first guess and re-planned by the fit when an iterate needs more
+(`runtime.fd.fit_model`), no refinement of a step afterwards.
 """
 
 from __future__ import annotations
@@ -29,11 +34,14 @@ from collections.abc import Callable, Sequence
 
 import jax
 import numpy as np
+import sympy as sp
 
 from compiler.common.nets import net_arrays, net_key
 from compiler.common.observations import require_observations
 from compiler.fd import FDOptions, FDProgram, lower_fd
 from pdelang import System
+from pdelang.expressions import NetOutput, NetSlope
+from pdelang.ir import RUN
 
 from ..algebra import OPTIMIZERS  # auto: lm up to LM_LIMIT unknowns, else lbfgs
 from ..algebra.least_squares import LeastSquaresResult
@@ -42,14 +50,17 @@ from ..output.convergence import Convergence, minimiser_verdict, misfit_verdict
 from ..output.finish import finish_solution
 from ..output.solution import Solution
 from ..parallel.fd_program import output_coordinates
+from ..time.base import Options
 from ..time.integrators import get_integrator
 from .fit_model import LM_STEPS, FitModel
 from .forward import evolve
+from .simulate import FixedSteps, plan_steps
 
 DT_RTOL = 1e-6          # systems without space: halve the step until the unknowns move less
 MAX_REFINEMENTS = 4     # most repeats of the fit with a smaller step
 LM_LIMIT = 64           # at most this many unknown numbers: Levenberg-Marquardt (auto)
 STEP_SLACK = 0.02       # a stable step this close above the one taken needs no new fit
+FIT_INTEGRATORS = ("rk4", "ssprk3", "dopri5")   # what a fit's simulation can step with
 
 
 def fit_fd(system: System, options, observers: Sequence[Callable] = ()) -> Solution:
@@ -75,51 +86,22 @@ def fit_fd(system: System, options, observers: Sequence[Callable] = ()) -> Solut
                      options.batch_windows)
     unknowns = model.unknowns
     optimizer = _optimizer(options.optimizer, unknowns.size, bool(system.nets))
-    scheme = "ssprk3" if options.integrator == "ssprk3" else "rk4"
-    tableau = get_integrator(scheme).tableau
-    dt = options.dt or model.first_step(scheme, options.seed)
-    theta, stages = unknowns.theta0, []
-    for _ in range(MAX_REFINEMENTS + 1):
-        # identifiability is judged at the guess: a bounded unknown that a first fit pushed
-        # against its bound has a flat transform there, not a flat misfit
-        result = model.fit(theta, dt, tableau, optimizer, options.fit_steps, observers,
-                           check=not stages,
-                           adam_steps=0 if stages else options.adam_steps, seed=options.seed)
-        moved = _relative_change(result.z, theta) if stages else None
-        stages.append({"dt": dt, "iterations": result.iterations, "loss": result.loss,
-                       "stopped": result.reason, "converged": result.converged,
-                       "change": moved, "windows": model.windows.count if model.windows else 1})
-        theta = result.z
-        if not np.all(np.isfinite(theta)):
-            raise SolveError("the fit diverged: the unknowns became non-finite",
-                             span=system.learned[0].span,
-                             hint="start from a better guess (`param k ~ guess`)")
-        limit = None if options.dt else model.stable_step(theta, scheme, options.seed)
-        if limit is not None and limit < dt * (1 - STEP_SLACK):
-            dt = limit               # the fitted values need a smaller step: fit again
-        elif not program.grid.axes and not options.dt and not system.nets and \
-                (moved is None or moved > DT_RTOL):
-            dt = dt / 2              # Richardson: does a smaller step move the unknowns?
-        else:
-            break
+    scheme = fit_integrator(options.integrator, system, options.dt, options.windows)
+    if scheme == "dopri5":
+        theta, result, steps, stages = _fit_adaptive(model, options, optimizer, observers)
+    else:
+        theta, result, steps, stages = _fit_fixed(model, options, optimizer, scheme,
+                                                  observers)
     if model.windows is not None:     # multiple shooting done: single shooting from there
-        single = FitModel(program, observations, options.regularization, options.misfit,
-                          options.adjoint, options.hold_out, options.initial_state)
-        theta = single.unknowns.flatten(model.unknowns.free(theta))
-        model, unknowns = single, single.unknowns
-        optimizer = _optimizer(options.optimizer, unknowns.size, bool(system.nets))
-        result = model.fit(theta, dt, tableau, optimizer, options.fit_steps, observers,
-                           check=False)
-        stages.append({"dt": dt, "iterations": result.iterations, "loss": result.loss,
-                       "stopped": result.reason, "converged": result.converged,
-                       "change": _relative_change(result.z, theta), "windows": 1})
-        theta = result.z
+        model, theta, result = _single_shooting(model, observations, options, theta, steps,
+                                                observers, stages)
+        unknowns = model.unknowns
     starts = {k: np.asarray(v) for k, v in unknowns.fitted_states(theta).items()}
     values, times, extra = _evolve_runs(model, unknowns.params(theta), starts, options,
                                         observers)
     grid = {system.time.name: times, **output_coordinates(program, extra.get("part"))}
-    residual = model.residual_at(theta, stages[-1]["dt"], tableau)
-    fit = {"optimizer": optimizer, "scheme": scheme, "stages": stages,
+    residual = model.residual_at(theta, steps)
+    fit = {"optimizer": optimizer, "scheme": scheme, "integrator": scheme, "stages": stages,
            "unknowns": unknowns.size, "loss": result.loss,
            "relative_misfit": model.data.misfits(residual),
            "regularization": options.regularization, "observations": model.data.counts}
@@ -130,12 +112,32 @@ def fit_fd(system: System, options, observers: Sequence[Callable] = ()) -> Solut
     if model.held is not None:      # learned functions: what early stopping watched
         fit["held_out"] = {"times": [float(t) for t in model.held_times],
                            "relative_misfit": model.held_out_misfits(residual)}
-    shown = {"integrator": extra.get("integrator"), "dt": extra.get("dt")}
+    shown = {"integrator": extra.get("integrator"), "dt": extra.get("dt"),
+             "fit_integrator": scheme}
     verdict = fit_verdict(result, fit["relative_misfit"])
-    sweep = {"run": model.runs.labels} if model.runs is not None else None
+    runs = {RUN: model.runs.labels} if model.runs is not None else None
     fitted = {k: v for k, v in unknowns.unravel(theta).items() if k not in unknowns.states}
     return _fitted_solution(program, system, options, grid, values, fitted,
-                            shown, extra, fit, result, started, verdict, sweep)
+                            shown, extra, fit, result, started, verdict, runs)
+
+
+def _single_shooting(model: FitModel, observations, options, theta: np.ndarray,
+                     steps: FixedSteps, observers, stages: list[dict]):
+    """The fit by single shooting from multiple shooting's result `theta` (its windows'
+    starts dropped): (the single-shooting model, theta, result); a stage appended."""
+    single = FitModel(model.program, observations, options.regularization, options.misfit,
+                      options.adjoint, options.hold_out, options.initial_state)
+    start = single.unknowns.flatten(model.unknowns.free(theta))
+    optimizer = _optimizer(options.optimizer, single.unknowns.size,
+                           bool(model.program.system.nets))
+    result, _ = single.fit(start, steps, optimizer, options.fit_steps, observers, check=False)
+    stages.append({"integrator": stages[-1]["integrator"], "dt": steps.dt,
+                   "steps": _fixed_steps(single, steps.dt), "iterations": result.iterations,
+                   "loss": result.loss, "stopped": result.reason,
+                   "converged": result.converged,
+                   "change": _relative_change(result.z, start), "windows": 1})
+    _check_finite(result.z, model.program.system)
+    return single, result.z, result
 
 
 def _evolve_runs(model: FitModel, params, starts: dict[str, np.ndarray], options,
@@ -153,6 +155,113 @@ def _evolve_runs(model: FitModel, params, starts: dict[str, np.ndarray], options
     values = {name: np.stack([v[name] for v, _, _ in solved]) for name in solved[0][0]}
     extra = {**solved[-1][2], "steps": sum(e.get("steps") or 0 for _, _, e in solved)}
     return values, solved[0][1], extra
+
+
+def _fit_fixed(model: FitModel, options, optimizer: str, scheme: str, observers):
+    """The fit by RK4 (or ssprk3) with a fixed step: 0.9 of the stable step at the first
+    guess (or --dt), refitted with a smaller one where the fitted values need it (or, with
+    no space, with half the step until the unknowns stop moving): (theta, result, the
+    stepping of the last fit, its stages)."""
+    program, system = model.program, model.program.system
+    tableau = get_integrator(scheme).tableau
+    dt = options.dt or model.first_step(scheme, options.seed)
+    theta, stages = model.unknowns.theta0, []
+    for _ in range(MAX_REFINEMENTS + 1):
+        # identifiability is judged at the guess: a bounded unknown that a first fit pushed
+        # against its bound has a flat transform there, not a flat misfit
+        steps = FixedSteps(dt, tableau)
+        result, _ = model.fit(theta, steps, optimizer, options.fit_steps, observers,
+                              check=not stages,
+                              adam_steps=0 if stages else options.adam_steps,
+                              seed=options.seed)
+        moved = _relative_change(result.z, theta) if stages else None
+        stages.append({"integrator": scheme, "dt": dt, "steps": _fixed_steps(model, dt),
+                       "iterations": result.iterations, "loss": result.loss,
+                       "stopped": result.reason, "converged": result.converged,
+                       "change": moved, "windows": model.windows.count if model.windows else 1})
+        theta = result.z
+        _check_finite(theta, system)
+        limit = None if options.dt else model.stable_step(theta, scheme, options.seed)
+        if limit is not None and limit < dt * (1 - STEP_SLACK):
+            dt = limit               # the fitted values need a smaller step: fit again
+        elif not program.grid.axes and not options.dt and not system.nets and \
+                (moved is None or moved > DT_RTOL):
+            dt = dt / 2              # Richardson: does a smaller step move the unknowns?
+        else:
+            break
+    return theta, result, steps, stages
+
+
+def _fit_adaptive(model: FitModel, options, optimizer: str, observers):
+    """The fit by dopri5 under error control (`rtol`, `atol`; `dt`, if given, its first
+    trial step): its attempts planned at the first guess and re-planned when an iterate
+    needs more, so one fit, no refinement. (theta, result, stepping, stages)."""
+    tolerances = Options(dt=options.dt, rtol=options.rtol, atol=options.atol)
+    planned = model.plan(model.unknowns.theta0, tolerances)
+    result, steps = model.fit(model.unknowns.theta0, planned, optimizer, options.fit_steps,
+                              observers, adam_steps=options.adam_steps)
+    theta = result.z
+    _check_finite(theta, model.program.system)
+    taken = model.attempts(theta, tolerances)
+    stage = {"integrator": "dopri5", "rtol": options.rtol, "atol": options.atol,
+             "attempts_per_interval": {"first_guess": planned.plan.attempts,
+                                       "planned": steps.plan.attempts,
+                                       "fitted": taken["needed"]},
+             "replans": model.replans, "steps": taken["steps"],
+             "rejected": taken["rejected"], "iterations": result.iterations,
+             "loss": result.loss, "stopped": result.reason,
+             "converged": result.converged, "change": None}
+    if not taken["reached"]:
+        raise SolveError("the fit's simulation does not reach the last observation time at "
+                         "the fitted values", span=model.program.system.learned[0].span,
+                         hint="start from a better guess (`param k ~ guess`)")
+    return theta, result, model.replanned(theta, steps) or steps, [stage]
+
+
+def fit_integrator(choice: str, system: System, dt: float | None, windows: int = 1) -> str:
+    """The integrator of the fit's simulation: rk4, ssprk3 or dopri5 as asked; auto:
+    dopri5 where a learned function enters the spatial operator and no step is given, else
+    rk4 (any other integrator, an implicit one, serves the forward solve, the fit taking
+    rk4). A learned flux inside d(., z), or a learned function of T_z, scales with 1/h or
+    1/h^2 like the terms that set the stable step, and training can make it many times
+    stiffer than the known physics whose stable step a fixed step would take (the column
+    example blows up at it); a learned function of the fields alone (a reaction) cannot,
+    and there fixed RK4 was faster (Fisher-KPP 9.8 s against 18.6 s, Lotka-Volterra
+    12.3 s against 16.9 s: dopri5's seven stages and larger compiled programs). Multiple
+    shooting's `windows` step at a fixed step (an OptionError for dopri5 with them)."""
+    if choice == "dopri5" and windows > 1:
+        raise OptionError("multiple shooting's windows step at a fixed step; dopri5 steps one "
+                          "trajectory under error control", hint="leave out --integrator "
+                          "dopri5 (with --windows the fit takes rk4), or --windows")
+    if choice in FIT_INTEGRATORS:
+        return choice
+    if choice == "auto" and dt is None and windows == 1 and learned_in_space(system):
+        return "dopri5"
+    return "rk4"
+
+
+def learned_in_space(system: System) -> bool:
+    """Whether a learned function of `system` is differentiated in space or takes spatial
+    derivatives as inputs."""
+    for equation in system.equations:
+        residual = equation.residual
+        if any(isinstance(use, NetSlope) or any(x.has(sp.Derivative) for x in use.inputs)
+               for use in residual.atoms(NetOutput)):
+            return True
+        if any(d.expr.has(NetOutput) for d in residual.atoms(sp.Derivative)):
+            return True
+    return False
+
+
+def _fixed_steps(model: FitModel, dt: float) -> int:
+    return plan_steps(model.times, dt).total_steps
+
+
+def _check_finite(theta: np.ndarray, system: System) -> None:
+    if not np.all(np.isfinite(theta)):
+        raise SolveError("the fit diverged: the unknowns became non-finite",
+                         span=system.learned[0].span,
+                         hint="start from a better guess (`param k ~ guess`)")
 
 
 def _fit_steady(program: FDProgram, observations, options, observers,

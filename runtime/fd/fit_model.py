@@ -1,17 +1,27 @@
 """The residual of a time-dependent fd fit as a function of the flat vector of unknowns
-(`FitModel`): the program integrated by fixed-step Runge-Kutta (`runtime.fd.simulate`,
-rematerialised) to the observation times, sampled at the observation points and weighted
-(`runtime.fd.observed.ScaledData`), plus the regularisation rows. Several runs (a `run`
+(`FitModel`): the program integrated by fixed-step Runge-Kutta or by dopri5 under error
+control (`runtime.fd.simulate`, rematerialised) to the observation times, sampled at the
+observation points and weighted (`runtime.fd.observed.ScaledData`), plus the
+regularisation rows. Several runs (a `run`
 column) are integrated side by side (vmapped), each from its own initial state
 (`runtime.fd.observed.RunStarts`). Kept apart from the fit
 itself (`runtime.fd.fit`) so that what refits a discovered formula
 (`runtime.output.refit`) uses the same residual without the solver's output chain.
+
+Adaptive stepping runs a fixed number of step attempts per output interval, planned at
+the first guess (`plan`: SLACK times what an undifferentiated run needed). An iterate that
+needs more is not given states at the wrong times: its residual is NaN, the optimiser asks
+`replanned` whether more attempts (up to GROWTH times the plan, CEILING times the first)
+would reach the end, and if so the fit goes on with a new plan, compiled afresh; if not
+(the simulation blows up, or the learned term has made it very stiff), the optimiser backs
+off. Multiple shooting's windows step at a fixed step.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import jax
 import jax.numpy as jnp
@@ -28,9 +38,21 @@ from ..algebra.adam import adam
 from ..algebra.lbfgs import lbfgs
 from ..algebra.least_squares import LeastSquaresResult, levenberg_marquardt
 from ..errors import SolveError
-from ..time.integrators import get_integrator
+from ..time.base import Options
+from ..time.integrators import DOPRI5, get_integrator
 from .observed import START, WINDOW, RunStarts, ScaledData, Unknowns, on_nodes
-from .simulate import StepPlan, plan_steps, trajectory, window_trajectories
+from .simulate import (
+    AdaptiveSteps,
+    FixedSteps,
+    Stepping,
+    StepPlan,
+    adaptive_trajectory,
+    count_attempts,
+    plan_attempts,
+    plan_steps,
+    trajectory,
+    window_trajectories,
+)
 
 ODE_STEPS = 1000        # first step for systems without space: the span over this
 LM_STEPS = 100          # default iterations of Levenberg-Marquardt
@@ -40,6 +62,9 @@ SAFETY = 0.9            # of the stability limit
 HOLD_OUT_MIN = 10       # observation times needed before any are held out
 PATIENCE = 50           # L-BFGS iterations without a better held-out misfit before stopping
 CONTINUITY = 100.0      # multiple shooting: weight of the windows' continuity defects
+SLACK = 1.5             # adaptive steps: attempts planned per interval, times those needed
+GROWTH = 8              # ... re-planned for an iterate needing at most this times the plan
+CEILING = 32            # ... and this times the first guess's plan
 
 
 class FitModel:
@@ -54,6 +79,7 @@ class FitModel:
         self.program = program
         self.regularization = regularization
         self.remat = adjoint == "checkpoint"      # else every step's state is kept
+        self.replans = 0                          # of adaptive steps, in the last fit
         self.runs, self.starts, states = _starts(program, observations, initial_state)
         self.unknowns = Unknowns.of(program, states)
         self.times = _observation_times(system, observations)
@@ -86,12 +112,19 @@ class FitModel:
             for o in observations])
 
     # -- the residual -------------------------------------------------------------------
-    def states(self, theta: jax.Array, dt: float, tableau) -> dict:
+    def states(self, theta: jax.Array, steps: Stepping) -> dict:
         """The fields at the observation times (axes: run, time, space), boundaries
-        closed."""
-        return self._integrate(theta, dt, tableau)[0]
+        closed; NaN where adaptive `steps` did not reach every time within their planned
+        attempts."""
+        return self._integrate(theta, steps)[0]
 
-    def _integrate(self, theta: jax.Array, dt: float, tableau, batch: jax.Array | None = None
+    def _starts(self, theta: jax.Array, params) -> dict:
+        """Every run's initial state (first axis: run; one run without a `run` column)."""
+        if self.starts is None:
+            return jax.tree.map(lambda a: a[None], self.program.initial(params))
+        return self.starts.initial(self.program, params, self.unknowns.fitted_states(theta))
+
+    def _integrate(self, theta: jax.Array, steps: Stepping, batch: jax.Array | None = None
                    ) -> tuple[dict, list]:
         """`states`, and with windows the rows of their continuity defects: each window's
         end less the next one's start, over the key's scale, weighted by CONTINUITY.
@@ -99,16 +132,18 @@ class FitModel:
         others' states are zeros, their rows for `residuals` to mask)."""
         program = self.program
         params = program.prepare(self.unknowns.params(theta))
-        if self.starts is None:
-            starts = jax.tree.map(lambda a: a[None], program.initial(params))
-        else:
-            starts = self.starts.initial(program, params, self.unknowns.fitted_states(theta))
+        starts = self._starts(theta, params)
         times = jnp.asarray(self.times, program.dtype)
         close = jax.vmap(program.closure, in_axes=(0, 0, None))
         if self.windows is None:
-            plan = plan_steps(self.times, dt)
-            states = jax.vmap(lambda U0: trajectory(program.rhs, U0, params, plan, tableau,
-                                                    remat=self.remat))(starts)
+            def run(U0):
+                if isinstance(steps, AdaptiveSteps):
+                    states, reached, _ = adaptive_trajectory(program.rhs, U0, params, steps,
+                                                             remat=self.remat)
+                    return jax.tree.map(lambda s: jnp.where(reached, s, jnp.nan), states)
+                return trajectory(program.rhs, U0, params, plan_steps(self.times, steps.dt),
+                                  steps.tableau, remat=self.remat)
+            states = jax.vmap(run)(starts)
             return jax.vmap(close, in_axes=(None, 0, None))(times, states, params), []
         w = self.windows
         runs = len(jax.tree_util.tree_leaves(starts)[0])
@@ -117,8 +152,8 @@ class FitModel:
         later = jax.vmap(close, in_axes=(None, 0, None))(boundary, later, params)
         U0s = {k: jnp.concatenate([starts[k][:, None], later[k]], axis=1).reshape(
             (runs * w.count, *starts[k].shape[1:])) for k in starts}
-        segments = window_trajectories(program.rhs, U0s, params, w.plans(dt) * runs, tableau,
-                                       self.remat, batch)
+        segments = window_trajectories(program.rhs, U0s, params, w.plans(steps.dt) * runs,
+                                       steps.tableau, self.remat, batch)
         if batch is not None:
             segments = {k: jnp.zeros((runs * w.count, *v.shape[1:]), v.dtype).at[batch].set(v)
                         for k, v in segments.items()}
@@ -129,14 +164,62 @@ class FitModel:
             later[k].size / CONTINUITY))).ravel() for k in later]
         return jax.vmap(close, in_axes=(None, 0, None))(times, states, params), defects
 
-    def residuals(self, theta: jax.Array, dt: float, tableau, batch: jax.Array | None = None
+    def attempts(self, theta: np.ndarray, options: Options) -> dict:
+        """Not differentiated: what adaptive stepping with `options` takes at `theta`:
+        `needed` (the most attempts of any output interval of any run), `reached` (the last
+        time, every run), accepted `steps` and `rejected` attempts in all. Compiled once
+        per model."""
+        if not hasattr(self, "_count"):
+            program = self.program
+
+            def count(th, opts):
+                params = program.prepare(self.unknowns.params(th))
+                return jax.vmap(lambda U0: count_attempts(DOPRI5, program.rhs, U0, params,
+                                                          self.times, opts))(
+                    self._starts(th, params))
+            self._count = jax.jit(count)
+        spent, reached, counters = self._count(jnp.asarray(theta), options)
+        return {"needed": int(np.max(spent)), "reached": bool(np.all(reached)),
+                "steps": int(np.sum(counters.steps)),
+                "rejected": int(np.sum(counters.rejected))}
+
+    def plan(self, theta: np.ndarray, options: Options) -> AdaptiveSteps:
+        """Adaptive steps with SLACK times the attempts `theta` needs per interval; a
+        SolveError where its simulation does not reach the last observation time."""
+        taken = self.attempts(theta, options)
+        if not taken["reached"]:
+            raise SolveError(
+                f"dopri5 did not reach the last observation time at the first guess within "
+                f"{options.max_steps} attempts (rtol {options.rtol:g}, atol {options.atol:g})",
+                hint="start from a better guess, or give a fixed step with --dt")
+        attempts = math.ceil(SLACK * taken["needed"])
+        return AdaptiveSteps(plan_attempts(self.times, attempts), options,
+                             most_attempts=CEILING * attempts)
+
+    def replanned(self, theta: np.ndarray, steps: AdaptiveSteps) -> AdaptiveSteps | None:
+        """Adaptive steps planned for `theta` where it reaches the last time with more
+        attempts than `steps` plan, but at most GROWTH times as many and CEILING times the
+        first guess's plan: SLACK times those, at least twice the plan (few
+        recompilations), at most the ceiling. None otherwise: the plan was not what
+        failed, or `theta` makes the equation so stiff that it counts as blown up (a line
+        search's overshoot; planning for it would slow every later evaluation)."""
+        planned, most = steps.plan.attempts, steps.most_attempts
+        limit = min(GROWTH * planned, most)
+        taken = self.attempts(theta, replace(steps.options, max_steps=min(
+            steps.options.max_steps, limit * (len(self.times) - 1))))
+        if not taken["reached"] or not planned < taken["needed"] <= limit:
+            return None
+        attempts = min(max(math.ceil(SLACK * taken["needed"]), 2 * planned), most)
+        return replace(steps, plan=plan_attempts(self.times, attempts))
+
+    def residuals(self, theta: jax.Array, steps: Stepping, batch: jax.Array | None = None
                   ) -> jax.Array:
         """The weighted misfit of every observed field, then (multiple shooting) the
         windows' continuity defects, then the smoothness rows. `batch`: a mini-batch of
         windows (`_integrate`); the rows of the others are zero, the batch's scaled by
         sqrt(windows / batch) so that the loss is the whole one in expectation."""
         program, system = self.program, self.program.system
-        closed, defects = self._integrate(theta, dt, tableau, batch)
+        closed, defects = self._integrate(theta, steps, batch)
         arrays = {o.field: jnp.transpose(program.to_output(o.field, closed[o.field]),
                                          [0, *(1 + k for k in argument_order(system, o.field))])
                   for o in self.data.observations}
@@ -157,9 +240,8 @@ class FitModel:
         ODE_STEPS), each observed field replaced by its observations at the window's start
         where they cover the grid; and each key's scale, the RMS of that simulation."""
         program = self.program
-        dt = self.first_step("rk4", 0)
-        tableau = get_integrator("rk4").tableau
-        states = jax.jit(lambda th: self.states(th, dt, tableau))(
+        steps = FixedSteps(self.first_step("rk4", 0), get_integrator("rk4").tableau)
+        states = jax.jit(lambda th: self.states(th, steps))(
             jnp.asarray(self.unknowns.theta0))
         states = {k: np.asarray(v, np.float64) for k, v in states.items()}
         guess = {k: v[:, windows.firsts[1:]].copy() for k, v in states.items()}
@@ -223,50 +305,81 @@ class FitModel:
             at += o.count
         return out
 
-    def residual_at(self, theta: np.ndarray, dt: float, tableau) -> np.ndarray:
+    def residual_at(self, theta: np.ndarray, steps: Stepping) -> np.ndarray:
         """`residuals` at `theta`, compiled for this one call."""
-        return np.asarray(jax.jit(lambda th: self.residuals(th, dt, tableau))(
-            jnp.asarray(theta)))
+        return np.asarray(jax.jit(lambda th: self.residuals(th, steps))(jnp.asarray(theta)))
 
     # -- the fit ------------------------------------------------------------------------
-    def fit(self, theta: np.ndarray, dt: float, tableau, optimizer: str, steps: int | None,
+    def fit(self, theta: np.ndarray, steps: Stepping, optimizer: str, steps_limit: int | None,
             observers: Sequence[Callable], check: bool = True, adam_steps: int = 0,
-            learning_rate: float = 1e-3, seed: int = 0) -> LeastSquaresResult:
+            learning_rate: float = 1e-3, seed: int = 0
+            ) -> tuple[LeastSquaresResult, Stepping]:
         """Fit from `theta` by `optimizer`; with learned functions, `adam_steps` of Adam at
         `learning_rate` first (`runtime.algebra.adam`), both on the observations less the
         held-out ones (`hold_out`), L-BFGS stopping when their misfit has not improved for
         PATIENCE iterations and returning its best iterate (early stopping: on noisy data,
         past it the nets learn the noise). With mini-batches of windows (`batch_windows`),
-        each of the `adam_steps` takes a random batch (`seed`), nets or not."""
-        def residuals(th):
-            return self.training(self.residuals(th, dt, tableau))
+        each of the `adam_steps` takes a random batch (`seed`), nets or not. Returns the
+        result and the stepping it ended with (adaptive steps are re-planned where an
+        iterate needs more attempts)."""
+        current = {"steps": steps, "replans": 0}
+
+        def residuals(th, *batch):   # reads the stepping when traced: recompiled after a replan
+            return self.training(self.residuals(th, current["steps"], *batch))
+
+        def replan(th) -> bool:
+            """At a non-finite residual: was the plan too short? Then take a longer one."""
+            if not isinstance(current["steps"], AdaptiveSteps):
+                return False
+            longer = self.replanned(np.asarray(th), current["steps"])
+            if longer is not None:
+                current.update(steps=longer, replans=current["replans"] + 1)
+            return longer is not None
 
         monitor = None
         if self.held is not None:
             def held_loss(th):
-                r = self.residuals(th, dt, tableau)[:len(self.data.values)]
+                r = self.residuals(th, current["steps"])[:len(self.data.values)]
                 return jnp.sum(jnp.where(self.held, r, 0.0) ** 2)
-            monitor = jax.jit(held_loss)
+            compiled: dict = {}
+
+            def monitor(th):
+                if current["steps"] not in compiled:    # a fresh closure: a fresh trace
+                    compiled.clear()
+                    compiled[current["steps"]] = jax.jit(lambda z: held_loss(z))
+                return compiled[current["steps"]](th)
         if self.batch is not None and adam_steps:   # mini-batches of windows, then all
             rng = np.random.default_rng(seed)
             segments = self.windows.count * (len(self.starts) if self.starts else 1)
-            theta = adam(lambda th, batch: self.training(self.residuals(th, dt, tableau,
-                                                                        batch)),
-                         theta, adam_steps, learning_rate, observers,
+            theta = adam(residuals, theta, adam_steps, learning_rate, observers,
                          lambda _: np.sort(rng.choice(segments, self.batch, replace=False)))
         elif self.program.system.nets and adam_steps:
-            theta = adam(residuals, theta, adam_steps, learning_rate, observers)
+            theta = adam(residuals, theta, adam_steps, learning_rate, observers, replan=replan)
         if optimizer == "lbfgs":
-            return lbfgs(residuals, theta, steps or LBFGS_STEPS, observers,
-                         monitor=monitor, patience=PATIENCE)
-        # r and its forward-mode Jacobian in one compiled call; the trial evaluations of
-        # Levenberg-Marquardt keep theirs for the linearisation that follows acceptance
-        both = jax.jit(jax.jacfwd(lambda th: (residuals(th), residuals(th)), has_aux=True))
+            result = lbfgs(residuals, theta, steps_limit or LBFGS_STEPS, observers,
+                           monitor=monitor, patience=PATIENCE, replan=replan)
+        else:
+            result = self._levenberg_marquardt(residuals, replan, theta, steps_limit,
+                                               observers, check)
+        self.replans = current["replans"]
+        return result, current["steps"]
+
+    def _levenberg_marquardt(self, residuals, replan, theta, steps_limit, observers,
+                             check) -> LeastSquaresResult:
+        """Levenberg-Marquardt with forward-mode Jacobians: r and J in one compiled call;
+        the trial evaluations keep theirs for the linearisation that follows acceptance."""
+        def compile_both():
+            return jax.jit(jax.jacfwd(lambda th: (residuals(th), residuals(th)),
+                                      has_aux=True))
+        both = [compile_both()]
         last: dict = {}
 
         def evaluate(z: np.ndarray) -> np.ndarray:
             if last.get("z") is not z:
-                J, r = both(jnp.asarray(z))
+                J, r = both[0](jnp.asarray(z))
+                if not np.all(np.isfinite(r)) and replan(z):
+                    both[0] = compile_both()
+                    J, r = both[0](jnp.asarray(z))
                 last.update(z=z, r=np.asarray(r, np.float64), J=np.asarray(J, np.float64))
             return last["r"]
 
@@ -277,8 +390,9 @@ class FitModel:
         evaluate(theta)
         if check:
             self.check_identifiable(last["J"])
-        return levenberg_marquardt(evaluate, linearize, theta, max_steps=steps or LM_STEPS,
-                                   tol=LM_TOL, observers=observers)
+        return levenberg_marquardt(evaluate, linearize, theta,
+                                   max_steps=steps_limit or LM_STEPS, tol=LM_TOL,
+                                   observers=observers)
 
     def check_identifiable(self, J: np.ndarray) -> None:
         """A SolveError naming the unknowns that the observations do not depend on at all

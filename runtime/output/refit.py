@@ -53,6 +53,7 @@ from pdelang.ir import Net, Param
 from ..algebra.least_squares import levenberg_marquardt
 from ..errors import SolveError
 from ..fd.fit_model import FitModel
+from ..fd.simulate import FixedSteps
 from ..time.integrators import get_integrator
 
 REFIT_STEPS = 60          # Levenberg-Marquardt iterations per candidate
@@ -178,7 +179,8 @@ def _refit(solution, outputs: Sequence[OutputTerms], misfit: str | None) -> Refi
             start[int(positions[p.name])] = float(value)
 
     dt = _step(model, outputs, columns, start, options.get("dt"))
-    both = jax.jit(jax.jacfwd(lambda th: (model.residuals(th, dt, tableau),) * 2,
+    steps = FixedSteps(dt, tableau)
+    both = jax.jit(jax.jacfwd(lambda th: (model.residuals(th, steps),) * 2,
                               has_aux=True))
     n = len(model.data.values)
     scored: dict[tuple, tuple[float, np.ndarray, np.ndarray]] = {}

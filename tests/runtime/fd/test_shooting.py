@@ -10,7 +10,7 @@ import pytest
 import pdelang as pl
 import runtime
 from runtime.fd.fit_model import Windows
-from runtime.fd.simulate import plan_steps, trajectory, window_trajectories
+from runtime.fd.simulate import FixedSteps, plan_steps, trajectory, window_trajectories
 from runtime.time import tableaus
 from tests.runtime.fd.test_simulate import decay
 from tests.runtime.lotka_volterra_case import lotka_volterra
@@ -124,12 +124,12 @@ def test_mini_batches_of_windows_weigh_to_the_whole_loss(tmp_path):
     program = lower_fd(system, FDOptions())
     model = FitModel(program, require_observations(system, "fd"), 0.0, windows=6,
                      batch_windows=2)
-    tableau = tableaus.RK4
+    steps = FixedSteps(0.01, tableaus.RK4)
     theta = jnp.asarray(model.unknowns.theta0)
-    whole = np.asarray(model.residuals(theta, 0.01, tableau))
-    every = np.asarray(model.residuals(theta, 0.01, tableau, jnp.arange(6)))
+    whole = np.asarray(model.residuals(theta, steps))
+    every = np.asarray(model.residuals(theta, steps, jnp.arange(6)))
     np.testing.assert_allclose(every, whole, rtol=1e-12, atol=1e-15)
-    one = jax.jit(lambda b: jnp.sum(model.residuals(theta, 0.01, tableau, b) ** 2))
+    one = jax.jit(lambda b: jnp.sum(model.residuals(theta, steps, b) ** 2))
     mean = np.mean([float(one(jnp.asarray([k]))) for k in range(6)])
     assert mean == pytest.approx(float(np.sum(whole ** 2)), rel=1e-10)
 
@@ -144,8 +144,10 @@ def test_mini_batches_of_windows_fit_the_long_series(tmp_path):
     assert shot.meta["options"]["batch_windows"] == 5
 
 
-def test_batches_need_windows(tmp_path):
+def test_batches_need_windows_and_windows_a_fixed_step(tmp_path):
     from runtime.errors import OptionError
 
     with pytest.raises(OptionError, match="there is one window"):
         runtime.solve(long_series(tmp_path), "fd", batch_windows=2)
+    with pytest.raises(OptionError, match="windows step at a fixed step"):
+        runtime.solve(long_series(tmp_path), "fd", windows=3, integrator="dopri5")
