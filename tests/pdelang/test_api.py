@@ -557,7 +557,8 @@ def poisson_multiscale():
         domain={x: (0, 1), y: (0, 1)}, exact={u: sum(modes)})
 
 
-def lotka_volterra_ude():
+def _lotka_volterra_nets(end: int, data: str, name: str):
+    """Lotka-Volterra with both interactions learned (nets B and C), as the examples."""
     alpha, delta = sp.symbols("alpha delta")
     U, V = u(t), v(t)
     B = pl.Net("B", inputs=(U, V), width=5, depth=2)
@@ -565,22 +566,16 @@ def lotka_volterra_ude():
     return pl.PDESystem(
         equations=[sp.Eq(U.diff(t), alpha * U - B(U, V)), sp.Eq(V.diff(t), C(U, V) - delta * V)],
         conditions=[sp.Eq(u(0), sp.Float("0.44249")), sp.Eq(v(0), sp.Float("4.6280"))],
-        domain={t: (0, 6)}, params={alpha: sp.Float("1.3"), delta: sp.Float("1.8")},
-        nets=[B, C], data="data/lotka_volterra_noisy.csv", name="lotka-volterra-ude",
-        base=EXAMPLES)
+        domain={t: (0, end)}, params={alpha: sp.Float("1.3"), delta: sp.Float("1.8")},
+        nets=[B, C], data=data, name=name, base=EXAMPLES)
+
+
+def lotka_volterra_ude():
+    return _lotka_volterra_nets(6, "data/lotka_volterra_noisy.csv", "lotka-volterra-ude")
 
 
 def lotka_volterra_runs_ude():
-    alpha, delta = sp.symbols("alpha delta")
-    U, V = u(t), v(t)
-    B = pl.Net("B", inputs=(U, V), width=5, depth=2)
-    C = pl.Net("C", inputs=(U, V), width=5, depth=2)
-    return pl.PDESystem(
-        equations=[sp.Eq(U.diff(t), alpha * U - B(U, V)), sp.Eq(V.diff(t), C(U, V) - delta * V)],
-        conditions=[sp.Eq(u(0), sp.Float("0.44249")), sp.Eq(v(0), sp.Float("4.6280"))],
-        domain={t: (0, 3)}, params={alpha: sp.Float("1.3"), delta: sp.Float("1.8")},
-        nets=[B, C], data="data/lotka_volterra_runs.csv", name="lotka-volterra-runs-ude",
-        base=EXAMPLES)
+    return _lotka_volterra_nets(3, "data/lotka_volterra_runs.csv", "lotka-volterra-runs-ude")
 
 
 def fisher_kpp_ude():

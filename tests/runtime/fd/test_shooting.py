@@ -12,6 +12,7 @@ import runtime
 from runtime.fd.fit_model import Windows
 from runtime.fd.simulate import FixedSteps, plan_steps, trajectory, window_trajectories
 from runtime.time import tableaus
+from tests.runtime.fd.test_runs import LV, STARTS
 from tests.runtime.fd.test_simulate import decay
 from tests.runtime.lotka_volterra_case import lotka_volterra
 
@@ -44,19 +45,8 @@ def test_windows_from_the_single_trajectory_s_states_reproduce_it():
     np.testing.assert_allclose(cut[windows.window_of, windows.index_in], whole, rtol=1e-13)
 
 
-LONG = """\
-time t in [0, 30]
-field u(t), v(t)
-param alpha = 1.3
-param delta = 1.8
-param beta ~ 0.3
-param gamma ~ 1.5
-pde d(u, t) = alpha*u - beta*u*v
-pde d(v, t) = gamma*u*v - delta*v
-ic u = 0.44249 at t = 0
-ic v = 4.6280 at t = 0
-data "long.csv"
-"""
+LONG = (LV.replace("[0, 3]", "[0, 30]").replace("beta ~ 0.5", "beta ~ 0.3")
+        .replace("gamma ~ 0.5", "gamma ~ 1.5").replace("runs.csv", "long.csv"))
 
 
 def long_series(folder: Path) -> pl.System:
@@ -91,8 +81,6 @@ def test_windows_fit_a_long_series_that_single_shooting_cannot(tmp_path):
 def test_windows_with_learned_functions_and_runs_train(tmp_path):
     """Windows of several runs with a net inside: the fit trains and finishes by single
     shooting (every path of the states at once)."""
-    from tests.runtime.fd.test_runs import STARTS
-
     times = np.arange(0, 3 + 1e-9, 0.1)
     rows = [np.column_stack([np.full(len(times), r), times, *lotka_volterra(times, s)])
             for r, s in enumerate(STARTS[:2])]
