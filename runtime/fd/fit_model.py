@@ -2,11 +2,11 @@
 (`FitModel`): the program integrated by fixed-step Runge-Kutta or by dopri5 under error
 control (`runtime.fd.simulate`, rematerialised) to the observation times, sampled at the
 observation points and weighted (`runtime.fd.observed.ScaledData`), plus the
-regularisation rows. Several runs (a `run`
-column) are integrated side by side (vmapped), each from its own initial state
-(`runtime.fd.observed.RunStarts`). Kept apart from the fit
-itself (`runtime.fd.fit`) so that what refits a discovered formula
-(`runtime.output.refit`) uses the same residual without the solver's output chain.
+regularisation rows. Several runs (a `run` column) are integrated side by side (vmapped),
+each from its own initial state (`runtime.fd.observed.RunStarts`); multiple shooting's
+windows too (`runtime.fd.shooting`). Kept apart from the fit itself (`runtime.fd.fit`) so
+that what refits a discovered formula (`runtime.output.refit`) uses the same residual
+without the solver's output chain.
 
 Adaptive stepping runs a fixed number of step attempts per output interval, planned at
 the first guess (`plan`: SLACK times what an undifferentiated run needed). An iterate that
@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 import jax
 import jax.numpy as jnp
@@ -40,18 +40,17 @@ from ..algebra.least_squares import LeastSquaresResult, levenberg_marquardt
 from ..errors import SolveError
 from ..time.base import Options
 from ..time.integrators import DOPRI5, get_integrator
-from .observed import START, WINDOW, RunStarts, ScaledData, Unknowns, on_nodes
+from .observed import START, WINDOW, RunStarts, ScaledData, Unknowns
+from .shooting import Windows, in_batch, march_windows, window_guess
 from .simulate import (
     AdaptiveSteps,
     FixedSteps,
     Stepping,
-    StepPlan,
     adaptive_trajectory,
     count_attempts,
     plan_attempts,
     plan_steps,
     trajectory,
-    window_trajectories,
 )
 
 ODE_STEPS = 1000        # first step for systems without space: the span over this
@@ -61,7 +60,6 @@ LBFGS_STEPS = 300       # default iterations of L-BFGS
 SAFETY = 0.9            # of the stability limit
 HOLD_OUT_MIN = 10       # observation times needed before any are held out
 PATIENCE = 50           # L-BFGS iterations without a better held-out misfit before stopping
-CONTINUITY = 100.0      # multiple shooting: weight of the windows' continuity defects
 SLACK = 1.5             # adaptive steps: attempts planned per interval, times those needed
 GROWTH = 8              # ... re-planned for an iterate needing at most this times the plan
 CEILING = 32            # ... and this times the first guess's plan
@@ -99,12 +97,15 @@ class FitModel:
         """Multiple shooting: the windows' starts join the unknowns (`states`: the other
         fitted states); each observation row's window (run * windows + window) for
         mini-batches of `batch_windows`."""
-        guess, self.scale = self._window_guess(windows, observations)
+        steps = FixedSteps(self.first_step("rk4", 0), get_integrator("rk4").tableau)
+        simulated = jax.jit(lambda th: self.states(th, steps))(jnp.asarray(self.unknowns.theta0))
+        guess, self.scale = window_guess(self.program, self.times, windows, observations,
+                                         simulated)
         self.unknowns = Unknowns.of(self.program, {**states, **{WINDOW + k: v
                                                                  for k, v in guess.items()}})
         self.windows = windows
-        segments = windows.count * (len(self.starts) if self.starts is not None else 1)
-        self.batch = min(batch_windows, segments) if batch_windows else None
+        self.segments = windows.count * (len(self.starts) if self.starts is not None else 1)
+        self.batch = min(batch_windows, self.segments) if batch_windows else None
         time = self.program.system.time.name
         self.segment_of_row = np.concatenate([
             (np.zeros(o.count, int) if o.runs is None else o.runs) * windows.count +
@@ -145,23 +146,11 @@ class FitModel:
                                   steps.tableau, remat=self.remat)
             states = jax.vmap(run)(starts)
             return jax.vmap(close, in_axes=(None, 0, None))(times, states, params), []
-        w = self.windows
-        runs = len(jax.tree_util.tree_leaves(starts)[0])
         later = self.unknowns.fitted_states(theta, WINDOW)       # (run, window - 1, ...)
-        boundary = jnp.asarray(self.times[w.firsts[1:]], program.dtype)
+        boundary = jnp.asarray(self.times[self.windows.firsts[1:]], program.dtype)
         later = jax.vmap(close, in_axes=(None, 0, None))(boundary, later, params)
-        U0s = {k: jnp.concatenate([starts[k][:, None], later[k]], axis=1).reshape(
-            (runs * w.count, *starts[k].shape[1:])) for k in starts}
-        segments = window_trajectories(program.rhs, U0s, params, w.plans(steps.dt) * runs,
-                                       steps.tableau, self.remat, batch)
-        if batch is not None:
-            segments = {k: jnp.zeros((runs * w.count, *v.shape[1:]), v.dtype).at[batch].set(v)
-                        for k, v in segments.items()}
-        segments = {k: v.reshape((runs, w.count, w.length + 1, *v.shape[2:]))
-                    for k, v in segments.items()}
-        states = {k: v[:, w.window_of, w.index_in] for k, v in segments.items()}
-        defects = [((segments[k][:, :-1, -1] - later[k]) / (self.scale[k] * np.sqrt(
-            later[k].size / CONTINUITY))).ravel() for k in later]
+        states, defects = march_windows(program.rhs, params, starts, later, self.windows,
+                                        steps, self.remat, self.scale, batch)
         return jax.vmap(close, in_axes=(None, 0, None))(times, states, params), defects
 
     def attempts(self, theta: np.ndarray, options: Options) -> dict:
@@ -225,46 +214,9 @@ class FitModel:
                   for o in self.data.observations}
         misfit = self.data.sampled(arrays) - self.data.values
         if batch is not None:
-            total = self.windows.count * (len(self.starts) if self.starts is not None else 1)
-            scale = np.sqrt(total / len(batch))
-            misfit = jnp.where(jnp.isin(self.segment_of_row, batch), misfit * scale, 0.0)
-            joins = (np.arange(total).reshape(-1, self.windows.count)[:, :-1]).ravel()
-            inside = jnp.isin(joins, batch)
-            defects = [jnp.where(jnp.repeat(inside, d.size // len(joins)), d * scale, 0.0)
-                       for d in defects]
+            misfit, defects = in_batch(misfit, defects, self.segment_of_row, batch,
+                                       self.windows.count, self.segments)
         return jnp.concatenate([misfit, *defects, *self.smoothness(theta)])
-
-    def _window_guess(self, windows: Windows, observations) -> tuple[dict, dict]:
-        """The first guess of each window's start (run, window - 1, ...): the single
-        shooting simulation at the first guess (at the stable step, or the span over
-        ODE_STEPS), each observed field replaced by its observations at the window's start
-        where they cover the grid; and each key's scale, the RMS of that simulation."""
-        program = self.program
-        steps = FixedSteps(self.first_step("rk4", 0), get_integrator("rk4").tableau)
-        states = jax.jit(lambda th: self.states(th, steps))(
-            jnp.asarray(self.unknowns.theta0))
-        states = {k: np.asarray(v, np.float64) for k, v in states.items()}
-        guess = {k: v[:, windows.firsts[1:]].copy() for k, v in states.items()}
-        time = program.system.time.name
-        for o in observations:
-            if o.field not in guess:
-                continue
-            for r in range(guess[o.field].shape[0]):
-                mine = np.ones(o.count, bool) if o.runs is None else o.runs == r
-                for j, t in enumerate(self.times[windows.firsts[1:]]):
-                    rows = mine & (np.abs(o.coordinate(time) - t) <= 1e-12 * max(1, abs(t)))
-                    if rows.any():
-                        try:
-                            guess[o.field][r, j] = on_nodes(program, o, rows, r)
-                        except LoweringError:
-                            pass            # they do not cover the grid: the simulation's
-        for k, v in guess.items():
-            bad = ~np.isfinite(v)           # the first guess blew up: its start instead
-            if bad.any():
-                v[bad] = np.broadcast_to(states[k][:, :1], v.shape)[bad]
-        scale = {k: max(float(np.sqrt(np.nanmean(np.square(v)))), 1e-12)
-                 for k, v in guess.items()}
-        return guess, scale
 
     def smoothness(self, theta) -> list[jax.Array]:
         """sqrt(regularization) times the differences of each unknown field over its
@@ -350,9 +302,9 @@ class FitModel:
                 return compiled[current["steps"]](th)
         if self.batch is not None and adam_steps:   # mini-batches of windows, then all
             rng = np.random.default_rng(seed)
-            segments = self.windows.count * (len(self.starts) if self.starts else 1)
             theta = adam(residuals, theta, adam_steps, learning_rate, observers,
-                         lambda _: np.sort(rng.choice(segments, self.batch, replace=False)))
+                         lambda _: np.sort(rng.choice(self.segments, self.batch,
+                                                      replace=False)))
         elif self.program.system.nets and adam_steps:
             theta = adam(residuals, theta, adam_steps, learning_rate, observers, replan=replan)
         if optimizer == "lbfgs":
@@ -457,42 +409,6 @@ def _observation_times(system: System, observations: Sequence[FieldObservations]
                                 system.data[0].span)
         times.append(o.coordinate(system.time.name))
     return np.unique(np.concatenate(times))
-
-
-@dataclass(frozen=True)
-class Windows:
-    """Multiple shooting's windows of the observation times `times`: `count` windows of
-    `length` intervals each (the last padded with empty ones), window k starting at
-    `times[firsts[k]]`; time i is `index_in[i]` of window `window_of[i]`."""
-
-    times: np.ndarray
-    count: int
-    length: int
-
-    @classmethod
-    def of(cls, times: np.ndarray, windows: int) -> Windows:
-        """About `windows` windows of equal numbers of intervals (at most one per interval)."""
-        intervals = len(times) - 1
-        length = -(-intervals // min(windows, intervals))
-        return cls(times, -(-intervals // length), length)
-
-    @property
-    def firsts(self) -> np.ndarray:
-        return np.arange(self.count) * self.length
-
-    @property
-    def window_of(self) -> np.ndarray:
-        return np.minimum(np.arange(len(self.times)) // self.length, self.count - 1)
-
-    @property
-    def index_in(self) -> np.ndarray:
-        return np.arange(len(self.times)) - self.window_of * self.length
-
-    def plans(self, dt: float) -> list[StepPlan]:
-        """Each window's steps of at most `dt` (empty intervals pad the last)."""
-        last = len(self.times) - 1
-        return [plan_steps(self.times[np.minimum(first + np.arange(self.length + 1), last)],
-                           dt) for first in self.firsts]
 
 
 def _held_out(observations: Sequence[FieldObservations], time: str, t0: float,

@@ -9,7 +9,7 @@ import pytest
 
 import pdelang as pl
 import runtime
-from runtime.fd.fit_model import Windows
+from runtime.fd.shooting import Windows
 from runtime.fd.simulate import FixedSteps, plan_steps, trajectory, window_trajectories
 from runtime.time import tableaus
 from tests.runtime.fd.test_runs import LV, STARTS
