@@ -78,6 +78,7 @@ def test_windows_fit_a_long_series_that_single_shooting_cannot(tmp_path):
     assert shot.meta["fit"]["relative_misfit"]["u"] < 0.07    # the 5% noise
 
 
+@pytest.mark.slow
 def test_windows_with_learned_functions_and_runs_train(tmp_path):
     """Windows of several runs with a net inside: the fit trains and finishes by single
     shooting (every path of the states at once)."""
@@ -122,6 +123,7 @@ def test_mini_batches_of_windows_weigh_to_the_whole_loss(tmp_path):
     assert mean == pytest.approx(float(np.sum(whole ** 2)), rel=1e-10)
 
 
+@pytest.mark.slow
 def test_mini_batches_of_windows_fit_the_long_series(tmp_path):
     """300 Adam steps on random batches of 5 of the 30 windows, then Levenberg-Marquardt on
     all: the same fit as without batches."""
