@@ -58,6 +58,7 @@ def test_three_runs_give_beta_and_gamma_and_each_member_follows_its_own_start(tm
     assert solution.meta["fit"]["runs"] == [1.0, 2.0, 3.0]
 
 
+@pytest.mark.slow
 def test_a_wrong_first_observation_biases_given_starts_and_fitted_starts_correct_it(tmp_path):
     """Run 2's observations at t = 0 are 20% off (the rest exact): starting there biases
     beta and gamma; fitted starts (from those values) weigh that observation as one of 31

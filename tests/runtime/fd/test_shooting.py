@@ -61,6 +61,7 @@ def long_series(folder: Path) -> pl.System:
     return pl.parse(LONG, "long.pde", base=folder)
 
 
+@pytest.mark.slow
 def test_windows_fit_a_long_series_that_single_shooting_cannot(tmp_path):
     """From a poor guess, single shooting through six cycles lands in a wrong minimum (and
     says so); 30 windows of one time unit reach the truth within the noise."""
