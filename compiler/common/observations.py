@@ -60,20 +60,20 @@ def run_labels(system: System) -> np.ndarray | None:
     return np.unique(np.concatenate([t.column(RUN) for t in tables]))
 
 
-def field_observations(system: System, runs: str | None = None
+def field_observations(system: System, method: str = "this method", runs: bool = False
                        ) -> tuple[FieldObservations, ...]:
     """The observations of each observed field, from all data tables, in field order.
 
     A field observed in several tables gets all their rows. That every table gives a field
     with all its arguments, at points inside the domain, was checked when the system was
     built (`pdelang.data.check_observations`). Rows of several runs are for a solver that
-    fits runs (`runs=None`: a LoweringError at the data line where there are two or more,
-    naming `runs`' method; pass `runs="fit"` where they are understood).
+    fits them (`runs`); elsewhere two or more are a LoweringError at the data line naming
+    `method`.
     """
     labels = run_labels(system)
-    if labels is not None and len(labels) > 1 and runs != "fit":
+    if labels is not None and len(labels) > 1 and not runs:
         table = next(t for t in system.data if RUN in t.columns)
-        raise LoweringError(f"the data hold {len(labels)} runs (a `run` column); {runs or 'this'} "
+        raise LoweringError(f"the data hold {len(labels)} runs (a `run` column); {method} "
                             "fits one run only: several runs, each from its own initial state, "
                             "are fitted by fd's time-dependent fits", table.span,
                             hint="use --method fd, or fit one run's rows")
@@ -176,7 +176,7 @@ def require_observations(system: System, method: str, runs: bool = False
                          ) -> tuple[FieldObservations, ...]:
     """The observations of an inverse problem, with a clear error when it has none (or
     several runs where `runs` is False)."""
-    observations = field_observations(system, "fit" if runs else method)
+    observations = field_observations(system, method, runs)
     if not observations:
         unknown = system.unknown_params
         raise LoweringError(f"the {method} method infers unknown parameters from "

@@ -81,9 +81,7 @@ def fit_fd(system: System, options, observers: Sequence[Callable] = ()) -> Solut
         raise OptionError("fitting a differential-algebraic system by fd is not supported "
                           "yet (its forward solve runs on the host integrators)",
                           hint="use --method odil or --method pinn for this fit")
-    model = FitModel(program, observations, options.regularization, options.misfit,
-                     options.adjoint, options.hold_out, options.initial_state, options.windows,
-                     options.batch_windows)
+    model = _model(program, observations, options, options.windows)
     unknowns = model.unknowns
     optimizer = _optimizer(options.optimizer, unknowns.size, bool(system.nets))
     scheme = fit_integrator(options.integrator, system, options.dt, options.windows)
@@ -125,17 +123,13 @@ def _single_shooting(model: FitModel, observations, options, theta: np.ndarray,
                      steps: FixedSteps, observers, stages: list[dict]):
     """The fit by single shooting from multiple shooting's result `theta` (its windows'
     starts dropped): (the single-shooting model, theta, result); a stage appended."""
-    single = FitModel(model.program, observations, options.regularization, options.misfit,
-                      options.adjoint, options.hold_out, options.initial_state)
+    single = _model(model.program, observations, options)
     start = single.unknowns.flatten(model.unknowns.free(theta))
     optimizer = _optimizer(options.optimizer, single.unknowns.size,
                            bool(model.program.system.nets))
     result, _ = single.fit(start, steps, optimizer, options.fit_steps, observers, check=False)
-    stages.append({"integrator": stages[-1]["integrator"], "dt": steps.dt,
-                   "steps": _fixed_steps(single, steps.dt), "iterations": result.iterations,
-                   "loss": result.loss, "stopped": result.reason,
-                   "converged": result.converged,
-                   "change": _relative_change(result.z, start), "windows": 1})
+    stages.append(_fixed_stage(single, stages[-1]["integrator"], steps.dt, result,
+                               _relative_change(result.z, start)))
     _check_finite(result.z, model.program.system)
     return single, result.z, result
 
@@ -175,10 +169,7 @@ def _fit_fixed(model: FitModel, options, optimizer: str, scheme: str, observers)
                               adam_steps=0 if stages else options.adam_steps,
                               seed=options.seed)
         moved = _relative_change(result.z, theta) if stages else None
-        stages.append({"integrator": scheme, "dt": dt, "steps": _fixed_steps(model, dt),
-                       "iterations": result.iterations, "loss": result.loss,
-                       "stopped": result.reason, "converged": result.converged,
-                       "change": moved, "windows": model.windows.count if model.windows else 1})
+        stages.append(_fixed_stage(model, scheme, dt, result, moved))
         theta = result.z
         _check_finite(theta, system)
         limit = None if options.dt else model.stable_step(theta, scheme, options.seed)
@@ -253,8 +244,21 @@ def learned_in_space(system: System) -> bool:
     return False
 
 
-def _fixed_steps(model: FitModel, dt: float) -> int:
-    return plan_steps(model.times, dt).total_steps
+def _model(program: FDProgram, observations, options, windows: int = 1) -> FitModel:
+    """The fit's residual as `options` ask, with multiple shooting's `windows`."""
+    return FitModel(program, observations, options.regularization, options.misfit,
+                    options.adjoint, options.hold_out, options.initial_state, windows,
+                    options.batch_windows)
+
+
+def _fixed_stage(model: FitModel, scheme: str, dt: float, result: LeastSquaresResult,
+                 change: float | None) -> dict:
+    """What one fit at a fixed step did, for the result's meta."""
+    return {"integrator": scheme, "dt": dt,
+            "steps": plan_steps(model.times, dt).total_steps,
+            "iterations": result.iterations, "loss": result.loss, "stopped": result.reason,
+            "converged": result.converged, "change": change,
+            "windows": model.windows.count if model.windows else 1}
 
 
 def _check_finite(theta: np.ndarray, system: System) -> None:

@@ -209,17 +209,8 @@ class RunStarts:
     def program(self, program: FDProgram, run: int,
                 fitted: Mapping[str, np.ndarray] | None = None) -> FDProgram:
         """`program` starting from run `run`'s initial state (`fitted`: as in `initial`)."""
-        spec_initial = program.initial
-        own = {k: v[run] for k, v in {**self.values, **(fitted or {})}.items()}
-        t0 = program.system.time.lower
-
-        def initial(params):
-            U0 = spec_initial(params)
-            t = jnp.asarray(t0, program.dtype)
-            return program.closure(t, {**U0, **{k: jnp.asarray(v, program.dtype)
-                                                for k, v in own.items()}}, params)
-
-        return replace(program, initial=initial)
+        return replace(program, initial=lambda params: jax.tree.map(
+            lambda a: a[run], self.initial(program, params, fitted)))
 
 
 def on_nodes(program: FDProgram, o: FieldObservations, rows: np.ndarray,

@@ -225,7 +225,7 @@ def warn_uncovered(solution) -> None:
 def data_region(system: System) -> dict[str, tuple[float, float]]:
     """Per coordinate, the interval the observations span."""
     region: dict[str, tuple[float, float]] = {}
-    for o in field_observations(system, "fit"):
+    for o in field_observations(system, runs=True):
         for k, name in enumerate(o.args):
             lo, hi = float(np.min(o.points[:, k])), float(np.max(o.points[:, k]))
             old = region.get(name, (lo, hi))

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import numpy as np
 
+from pdelang.ir import RUN
+
 from .files import write_atomically
 
 MAX_CURVES = 6
@@ -217,7 +219,7 @@ def _panel(ax, figure, solution, name: str) -> None:
         times = solution.grid[time.name]
     else:
         values, times = values[None], None
-    if not space and solution.sweep:      # runs: a curve each, values (run, time)
+    if not space and RUN in solution.sweep:   # runs: a curve each, values (run, time)
         for label, run in zip(next(iter(solution.sweep.values())), solution.values[name]):
             ax.plot(solution.grid[time.name], run, label=f"run {label:g}")
         ax.set_xlabel(time.name)
