@@ -22,13 +22,15 @@ def finish_solution(method: str, system: System, grid: Mapping[str, np.ndarray],
                     shown_options: dict, extra: Mapping[str, object], started: float,
                     evaluator: Callable | None = None, *,
                     convergence: Convergence,
-                    sweep: Mapping[str, np.ndarray] | None = None) -> Solution:
+                    sweep: Mapping[str, np.ndarray] | None = None,
+                    rates: Mapping[str, np.ndarray] | None = None) -> Solution:
     """The Solution of `values` on `grid` (`params`: inferred parameters); `meta` holds
     `shown_options`, then `extra` (what the solver did), the verdict (`converged`, and
     `convergence`: criterion, reason, figures, options that may help), the seconds since
     `started` (`time.perf_counter()`), and the relative L2 error of each field that the
     system states an exact solution for (the worst member's, for a `sweep`: the swept
-    constants' values, one per member along the values' new first axis)."""
+    constants' values, one per member along the values' new first axis; `rates`: the
+    fields' time derivatives at the frames, `Solution.rates`)."""
     meta = base_meta(method, system, shown_options)
     meta.update(extra)
     meta["converged"] = convergence.converged
@@ -36,7 +38,8 @@ def finish_solution(method: str, system: System, grid: Mapping[str, np.ndarray],
     meta["wall_time_s"] = clock.perf_counter() - started
     if sweep:
         meta["members_of"] = list(sweep)     # the arrays along the members' axis (load)
-    solution = Solution(system, grid, values, params, meta, evaluator, dict(sweep or {}))
+    solution = Solution(system, grid, values, params, meta, evaluator, dict(sweep or {}),
+                        dict(rates or {}))
     members = solution.member_errors() if sweep else {}    # each member's exact solution once
     errors = worst_member(members) if sweep else solution.errors()
     if errors:

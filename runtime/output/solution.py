@@ -38,6 +38,16 @@ def _filled_outside(values: np.ndarray, mask: np.ndarray, args: tuple[str, ...],
     return np.moveaxis(filled, range(values.ndim), order + lead)
 
 
+def rate_names(system: System) -> list[str]:
+    """The names under which a time-dependent result keeps its fields' time derivatives at
+    the frames (`u_t`, `u_tt`: the language's shorthand, which no declared name may be)."""
+    time = system.time
+    if time is None:
+        return []
+    return [f"{f.name}_{time.name * k}" for f in system.fields if time.name in f.args
+            for k in (1, 2)]
+
+
 def worst_member(errors: Mapping[str, list[float]]) -> dict[str, float]:
     """A sweep's error per field: its worst member's."""
     return {name: max(values) for name, values in errors.items()}
@@ -53,7 +63,9 @@ class Solution:
     sweep's Solution has `sweep`, the swept constants' values (one 1-D array each, one
     entry per member), and a first axis on every field for the members; `member(i)` is
     member i's own Solution. A fit of several runs has the same, `sweep["run"]` holding
-    the runs' labels.
+    the runs' labels. `rates` holds, for a time-dependent fd solve, each field's first and
+    second time derivatives at the frames (`u_t`, `u_tt`: arrays shaped as `values["u"]`),
+    from which values between frames are interpolated at the integrator's accuracy.
     """
 
     system: System
@@ -63,6 +75,7 @@ class Solution:
     meta: Mapping[str, object] = field(default_factory=dict)
     evaluator: Evaluator | None = field(default=None, repr=False, compare=False)
     sweep: Mapping[str, np.ndarray] = field(default_factory=dict)
+    rates: Mapping[str, np.ndarray] = field(default_factory=dict)
 
     @property
     def mask(self) -> np.ndarray | None:
@@ -106,7 +119,8 @@ class Solution:
         meta = {**self.meta, "member": index, "member_values": values}
         return Solution(self.system.with_constants(values), self.grid,
                         {k: np.asarray(v)[index] for k, v in self.values.items()},
-                        self.params, meta, self.evaluator)
+                        self.params, meta, self.evaluator,
+                        rates={k: np.asarray(v)[index] for k, v in self.rates.items()})
 
     def __call__(self, name: str, **coordinates: float | np.ndarray) -> np.ndarray:
         """`name` (a field, or an inferred coefficient field) at the given coordinates (all
@@ -226,6 +240,7 @@ class Solution:
         arrays.update({name: np.asarray(v) for name, v in self.values.items()})
         arrays.update({name: np.asarray(v) for name, v in self.params.items()})
         arrays.update({name: np.asarray(v) for name, v in self.sweep.items()})
+        arrays.update({name: np.asarray(v) for name, v in self.rates.items()})
         if self.mask is not None:
             arrays["mask"] = self.mask
         return save_npz(path, arrays, dict(self.meta))
@@ -271,7 +286,8 @@ class Solution:
         values = {f.name: arrays.pop(f.name) for f in system.fields}
         arrays.pop("mask", None)
         sweep = {k: arrays.pop(k) for k in meta.get("members_of", ()) if k in arrays}
-        return cls(system, grid, values, arrays, meta, sweep=sweep)
+        rates = {k: arrays.pop(k) for k in rate_names(system) if k in arrays}
+        return cls(system, grid, values, arrays, meta, sweep=sweep, rates=rates)
 
     def discover(self, library: str = "poly3", tolerance: float = 0.05, refit: bool = True,
                  misfit: str | None = None):
