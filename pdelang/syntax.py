@@ -71,16 +71,18 @@ def _parser() -> Lark:
         postlex=BracketNewlines(),
         propagate_positions=True,
         maybe_placeholders=False,
+        start=["start", "query"],
     )
 
 
-def parse_tree(text: str, file: str = "<input>") -> Tree:
-    """Parse `.pde` text into a lark tree, or raise `PdeSyntaxError` saying where."""
+def parse_tree(text: str, file: str = "<input>", start: str = "start") -> Tree:
+    """Parse `.pde` text into a lark tree, or raise `PdeSyntaxError` saying where. `start`
+    "query" parses one expression with an optional `at x = ...` (pdelang.query)."""
     check(len(text) <= MAX_SOURCE_CHARS, f"the input has {len(text)} characters; the "
           f"limit is {MAX_SOURCE_CHARS}", Span(file, label=file))
     lines = text.splitlines()
     try:
-        tree = _parser().parse(text)
+        tree = _parser().parse(text, start=start)
     except UnexpectedCharacters as exc:
         raise _error(f"unexpected character {text[exc.pos_in_stream]!r}", exc.line,
                      exc.column, 1, lines, file, _expected(exc.allowed)) from None

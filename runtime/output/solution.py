@@ -14,28 +14,28 @@ import sympy as sp
 from pdelang import System
 from pdelang.geometry import closed_mask
 from pdelang.ir import RUN
+from pdelang.query import parse_query
 from pdelang.text import load as load_system
 
 from ..errors import OptionError
+from ..evaluate.expression import Prepared, Term, prepare
+from ..evaluate.grid import GridLayout, term_at
 from .convergence import Convergence
 from .files import save_npz
 
-Evaluator = Callable[[str, Mapping[str, np.ndarray]], np.ndarray]
+Evaluator = Callable[..., np.ndarray]     # (field, {coordinate: points}, derivative=())
+INTERPOLATIONS = {"auto": 0, "linear": 2, "cubic": 4, "quintic": 6}   # nodes per axis
 
 
-def _filled_outside(values: np.ndarray, mask: np.ndarray, args: tuple[str, ...],
-                    space: list[str]) -> np.ndarray:
-    """`values` with the nodes outside the region given their nearest node's value inside,
-    so that interpolating in the cells the boundary cuts reads no NaN (first order there;
-    the nodes themselves keep their values)."""
-    from scipy.ndimage import distance_transform_edt
-
-    order = [args.index(a) for a in space]
-    lead = [i for i in range(values.ndim) if i not in order]      # time, for a series
-    moved = np.moveaxis(values, order + lead, range(values.ndim))
-    nearest = distance_transform_edt(~mask, return_distances=False, return_indices=True)
-    filled = moved[tuple(nearest)]
-    return np.moveaxis(filled, range(values.ndim), order + lead)
+def _check_arguments(prepared: Prepared, coordinates: Mapping[str, object]) -> None:
+    """Every coordinate the expression needs is given, and no other."""
+    missing = [a for a in prepared.coordinates if a not in coordinates]
+    extra = [a for a in coordinates if a not in prepared.coordinates]
+    if missing or extra:
+        needs = ", ".join(prepared.coordinates) or "no coordinate"
+        raise OptionError(f"{prepared.text} needs {needs}" +
+                          (f" (missing {', '.join(missing)})" if missing else "") +
+                          (f" ({', '.join(extra)} is not one of them)" if extra else ""))
 
 
 def rate_names(system: System) -> list[str]:
@@ -76,6 +76,7 @@ class Solution:
     evaluator: Evaluator | None = field(default=None, repr=False, compare=False)
     sweep: Mapping[str, np.ndarray] = field(default_factory=dict)
     rates: Mapping[str, np.ndarray] = field(default_factory=dict)
+    _prepared_cache: dict = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def mask(self) -> np.ndarray | None:
@@ -122,44 +123,93 @@ class Solution:
                         self.params, meta, self.evaluator,
                         rates={k: np.asarray(v)[index] for k, v in self.rates.items()})
 
-    def __call__(self, name: str, **coordinates: float | np.ndarray) -> np.ndarray:
-        """`name` (a field, or an inferred coefficient field) at the given coordinates (all
-        of its arguments; time defaults to the end); for a sweep, stacked over members."""
+    def __call__(self, expression: str | sp.Expr, interpolation: str = "auto",
+                 **coordinates: float | np.ndarray) -> np.ndarray | float:
+        """`expression` (a field, or any expression of the language over the fields, their
+        derivatives, the coordinates and parameters: "d(psi, y)", "u^2 + v^2") at the given
+        coordinates (arrays broadcast together; time defaults to the end); for a sweep,
+        stacked over members. Grid results are differentiated by the solve's stencils and
+        interpolated at its accuracy (`interpolation`: "auto", or "linear", "cubic",
+        "quintic"; runtime.evaluate); network results are differentiated exactly."""
+        if interpolation not in INTERPOLATIONS:
+            raise OptionError(f"interpolation {interpolation!r}: one of "
+                              f"{', '.join(INTERPOLATIONS)}")
         if self.sweep:
-            return np.stack([np.asarray(self.member(i)(name, **coordinates))
+            return np.stack([np.asarray(self.member(i)(expression, interpolation,
+                                                       **coordinates))
                              for i in range(self.members)])
-        field_ = self._field(name)
-        inferred = name not in self.values
+        prepared = self._prepared(expression)
         time = self.system.time
-        if time is not None and time.name in field_.args and time.name not in coordinates:
+        if time is not None and time.name in prepared.coordinates \
+                and time.name not in coordinates:
             coordinates = {**coordinates, time.name: float(self.grid[time.name][-1])}
-        missing = [a for a in field_.args if a not in coordinates]
-        extra = [a for a in coordinates if a not in field_.args]
-        if missing or extra:
-            raise OptionError(f"{name} is {name}({', '.join(field_.args)}): give "
-                              f"{', '.join(field_.args)}" + (f" (missing {', '.join(missing)})"
-                                                             if missing else "") +
-                              (f" ({', '.join(extra)} is not an argument)" if extra else ""))
-        arrays = np.broadcast_arrays(*(np.asarray(coordinates[a], float) for a in field_.args))
+        _check_arguments(prepared, coordinates)
+        arrays = np.broadcast_arrays(*(np.asarray(coordinates[a], float)
+                                       for a in prepared.coordinates))
+        shape = arrays[0].shape if arrays else ()
+        given = {a: v.ravel() for a, v in zip(prepared.coordinates, arrays)}
+        values = [self._term(term, given, interpolation) for term in prepared.terms]
+        result = np.broadcast_to(np.asarray(prepared(values, given), float),
+                                 (int(np.prod(shape)),)).reshape(shape)
+        return result if result.ndim else float(result)
+
+    def _prepared(self, expression: str | sp.Expr) -> Prepared:
+        """The expression parsed (text) and made ready to evaluate, once per Solution."""
+        key = expression if isinstance(expression, str) else sp.srepr(expression)
+        if key not in self._prepared_cache:
+            if isinstance(expression, str):
+                expr = parse_query(expression, self.system).expr
+            else:
+                expr = sp.sympify(expression)
+            self._prepared_cache[key] = prepare(expr, str(expression), self.system, self.params)
+        return self._prepared_cache[key]
+
+    def _term(self, term: Term, given: Mapping[str, np.ndarray],
+              interpolation: str) -> np.ndarray:
+        """One term (a field or inferred coefficient field, maybe differentiated) at the
+        points `given`."""
+        owner = self._field(term.name)
+        count = len(next(iter(given.values()))) if given else 1
+        fixed = dict(term.fixed)
+        points = {a: np.full(count, fixed[a]) if a in fixed else given[a] for a in owner.args}
+        self._check_range(term.name, points)
+        inferred = term.name not in self.values
+        if not inferred:
+            self._check_inside(term.name, owner.args,
+                               np.stack([points[a] for a in owner.args], axis=-1))
         if self.evaluator is not None and not inferred:
-            return self.evaluator(name, dict(zip(field_.args, arrays)))
-        points = np.stack([a.ravel() for a in arrays], axis=-1)
-        for a, column in zip(field_.args, points.T):
+            if term.derivative:
+                return np.asarray(self.evaluator(term.name, points, term.derivative), float)
+            return np.asarray(self.evaluator(term.name, points), float)
+        values = np.asarray(self.params[term.name] if inferred else self.values[term.name])
+        rates = () if inferred else self._rates_of(term.name)
+        return term_at(values, rates, owner.args, term.derivative, points,
+                       self._layout(interpolation))
+
+    def _rates_of(self, name: str) -> tuple[np.ndarray, ...]:
+        """Field `name`'s first and second time derivatives at the frames (empty: not kept)."""
+        time = self.system.time
+        keys = [f"{name}_{time.name * k}" for k in (1, 2)] if time is not None else []
+        return tuple(self.rates[k] for k in keys) if keys and all(
+            k in self.rates for k in keys) else ()
+
+    def _layout(self, interpolation: str) -> GridLayout:
+        options = self.meta.get("options", {}) if isinstance(self.meta, Mapping) else {}
+        accuracy = int(options.get("accuracy", 2)) if isinstance(options, Mapping) else 2
+        if interpolation == "auto":
+            width = 2 if self.meta.get("shock_scheme") else accuracy + 2
+        else:
+            width = INTERPOLATIONS[interpolation]
+        time = self.system.time
+        return GridLayout(self.grid, frozenset(self.system.periodic),
+                          time.name if time is not None else None, accuracy, width)
+
+    def _check_range(self, name: str, points: Mapping[str, np.ndarray]) -> None:
+        """Points outside the grid's box are an error."""
+        for a, column in points.items():
             lo, hi = self.grid[a][0], self.grid[a][-1]
             if np.any(column < lo - 1e-12 * (hi - lo)) or np.any(column > hi + 1e-12 * (hi - lo)):
                 raise OptionError(f"{a} outside [{lo:g}, {hi:g}] where {name} is known")
-        if not inferred:                  # inferred coefficient fields span the box
-            self._check_inside(name, field_.args, points)
-        from scipy.interpolate import RegularGridInterpolator  # 0.4 s: only when used
-
-        values = self.params[name] if inferred else self.values[name]
-        if self.system.domain is not None and not inferred:
-            values = _filled_outside(np.asarray(values), self.mask, field_.args,
-                                     [c.name for c in self.system.space])
-        interpolate = RegularGridInterpolator([self.grid[a] for a in field_.args],
-                                              np.asarray(values), method="linear")
-        result = interpolate(points).reshape(arrays[0].shape)
-        return result if result.ndim else float(result)
 
     def _region_of(self, name: str, shape: tuple[int, ...]) -> np.ndarray | None:
         """On a shaped domain, the mask broadcast to field `name`'s array (None: a box)."""

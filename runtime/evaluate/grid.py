@@ -1,0 +1,99 @@
+"""A term of an expression (a field, maybe differentiated) at any points of a grid result
+(fd, odil): stencils on the grid, then Lagrange polynomials between nodes and, where the
+result keeps its time derivatives at the frames, the quintic Hermite polynomial between
+frames (else Lagrange across frames, as along any axis).
+
+On a shaped domain a node without a value (outside the region, or where no stencil of a
+derivative fits) is filled with its nearest valued neighbour's value; a point's stencil
+then keeps to valued nodes, narrowing to multilinear in the cells the boundary cuts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+
+from .differences import differentiate
+from .hermite import frame_of, hermite_weights
+from .lagrange import AxisStencils, NodeAxis, axis_stencils, gather, interpolate
+
+
+@dataclass(frozen=True)
+class GridLayout:
+    """What evaluation needs of a grid result: its coordinates (all points, as files show
+    them), periodic axes, the time coordinate, the stencils' accuracy and the width of
+    the interpolating stencils."""
+
+    coordinates: Mapping[str, np.ndarray]
+    periodic: frozenset[str]
+    time: str | None
+    accuracy: int
+    width: int
+
+    def axis(self, name: str) -> NodeAxis:
+        return NodeAxis(np.asarray(self.coordinates[name], float), name in self.periodic)
+
+
+def differentiated(values: np.ndarray, args: tuple[str, ...], derivative: tuple[str, ...],
+                   layout: GridLayout) -> np.ndarray:
+    """`values` (axes `args`) differentiated by each coordinate of `derivative` in turn."""
+    for name in dict.fromkeys(derivative):
+        values = differentiate(values, args.index(name), derivative.count(name),
+                               layout.accuracy, layout.axis(name))
+    return values
+
+
+def term_at(values: np.ndarray, rates: tuple[np.ndarray, ...], args: tuple[str, ...],
+            derivative: tuple[str, ...], points: Mapping[str, np.ndarray],
+            layout: GridLayout) -> np.ndarray:
+    """The term at `points` (one flat array per argument). `rates`: the field's first and
+    second time derivatives at the frames (empty: none kept)."""
+    time = layout.time if layout.time in args and rates and layout.width > 2 else None
+    if time is None:
+        array = differentiated(values, args, derivative, layout)
+        inside = np.isfinite(array)
+        return interpolate(_filled(array), [layout.axis(a) for a in args],
+                           [points[a] for a in args], layout.width,
+                           inside=None if inside.all() else inside)
+    space = tuple(a for a in args if a != time)
+    in_space = tuple(d for d in derivative if d != time)
+    arrays = [np.moveaxis(differentiated(a, args, in_space, layout), args.index(time), 0)
+              for a in (values, *rates)]
+    inside = np.isfinite(arrays[0][0])
+    stencils = [axis_stencils(layout.axis(a), points[a], layout.width) for a in space]
+    frame, s, span = frame_of(layout.coordinates[time], np.asarray(points[time], float))
+    known = len(arrays)                        # the value, u_t, u_tt
+    weights = hermite_weights(s, span, known, derivative.count(time))
+    out = np.zeros(len(s))
+    for q, array in enumerate(arrays):
+        filled = _filled(array)
+        for end in (0, 1):
+            part = _in_region(filled, stencils, frame + end, inside, layout, space, points)
+            out += weights[end * known + q] * part
+    return out
+
+
+def _in_region(array: np.ndarray, stencils: list[AxisStencils], frame: np.ndarray,
+               inside: np.ndarray, layout: GridLayout, space: tuple[str, ...],
+               points: Mapping[str, np.ndarray]) -> np.ndarray:
+    """Frame `frame`'s slice at the points (a box: the stencils already made)."""
+    if inside.all():
+        return gather(array, stencils, frame)
+    return interpolate(array, [layout.axis(a) for a in space], [points[a] for a in space],
+                       layout.width, lead=frame, inside=inside)
+
+
+def _filled(values: np.ndarray) -> np.ndarray:
+    """`values` with each NaN replaced by its nearest number's value (along the last axes:
+    NaN marks the same nodes in every leading slice)."""
+    missing = np.isnan(values)
+    if not missing.any():
+        return values
+    if missing.all():
+        raise ValueError("no node holds a value")
+    from scipy.ndimage import distance_transform_edt
+
+    nearest = distance_transform_edt(missing, return_distances=False, return_indices=True)
+    return values[tuple(nearest)]
