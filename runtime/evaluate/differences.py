@@ -38,7 +38,7 @@ def differentiate(values: np.ndarray, axis: int, order: int, accuracy: int,
     starts = sorted(range(-(width - 1), 1), key=lambda a: (abs(2 * a + width - 1), a))
     out = np.full(moved.shape, np.nan)
     for offsets in [centred, *(tuple(range(a, a + width)) for a in starts)]:
-        estimate = sum(float(w) * _shifted(moved, o)
+        estimate = sum(float(w) * shifted(moved, o)
                        for o, w in zip(offsets, exact_weights(order, offsets)) if w != 0)
         take = np.isnan(out) & np.isfinite(estimate)
         out[take] = estimate[take]
@@ -46,12 +46,15 @@ def differentiate(values: np.ndarray, axis: int, order: int, accuracy: int,
     return np.moveaxis(out / h ** order, 0, axis)
 
 
-def _shifted(values: np.ndarray, offset: int) -> np.ndarray:
-    """values[i + offset] at i, NaN where i + offset leaves the axis."""
+def shifted(values: np.ndarray, offset: int, axis: int = 0) -> np.ndarray:
+    """values[i + offset] at i along `axis`, NaN where i + offset leaves it."""
     out = np.full(values.shape, np.nan)
-    n = values.shape[0]
-    if offset >= 0:
-        out[: n - offset] = values[offset:]
-    else:
-        out[-offset:] = values[: n + offset]
+    n = values.shape[axis]
+    if abs(offset) >= n:
+        return out
+    take = [slice(None)] * values.ndim
+    put = [slice(None)] * values.ndim
+    take[axis] = slice(offset, None) if offset >= 0 else slice(None, n + offset)
+    put[axis] = slice(None, n - offset) if offset >= 0 else slice(-offset, None)
+    out[tuple(put)] = values[tuple(take)]
     return out

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .differences import differentiate
+from .differences import differentiate, shifted
 from .hermite import frame_of, hermite_weights
 from .lagrange import AxisStencils, NodeAxis, axis_stencils, gather, interpolate
 
@@ -86,14 +86,31 @@ def _in_region(array: np.ndarray, stencils: list[AxisStencils], frame: np.ndarra
 
 
 def _filled(values: np.ndarray) -> np.ndarray:
-    """`values` with each NaN replaced by its nearest number's value (along the last axes:
-    NaN marks the same nodes in every leading slice)."""
+    """`values` with each NaN next to two numbers in a row along an axis replaced by their
+    linear extrapolation (the mean over such axes and directions: second order, so that a
+    cell the boundary cuts reads values as good as the solve's), and any other NaN by its
+    nearest number's value. NaN marks the same nodes in every leading slice (frames), so
+    nothing is taken across them."""
     missing = np.isnan(values)
     if not missing.any():
         return values
     if missing.all():
         raise ValueError("no node holds a value")
+    total = np.zeros(values.shape)
+    count = np.zeros(values.shape)
+    for axis in range(values.ndim):
+        for step in (1, -1):
+            first, second = shifted(values, step, axis), shifted(values, 2 * step, axis)
+            ok = missing & np.isfinite(first) & np.isfinite(second)
+            total[ok] += 2 * first[ok] - second[ok]
+            count[ok] += 1
+    out = values.copy()
+    extrapolated = count > 0
+    out[extrapolated] = total[extrapolated] / count[extrapolated]
+    missing = np.isnan(out)
+    if not missing.any():
+        return out
     from scipy.ndimage import distance_transform_edt
 
     nearest = distance_transform_edt(missing, return_distances=False, return_indices=True)
-    return values[tuple(nearest)]
+    return out[tuple(nearest)]

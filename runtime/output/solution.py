@@ -148,10 +148,101 @@ class Solution:
                                        for a in prepared.coordinates))
         shape = arrays[0].shape if arrays else ()
         given = {a: v.ravel() for a, v in zip(prepared.coordinates, arrays)}
-        values = [self._term(term, given, interpolation) for term in prepared.terms]
-        result = np.broadcast_to(np.asarray(prepared(values, given), float),
-                                 (int(np.prod(shape)),)).reshape(shape)
+        result = self._evaluate(prepared, given, interpolation).reshape(shape)
         return result if result.ndim else float(result)
+
+    def _evaluate(self, prepared: Prepared, given: Mapping[str, np.ndarray],
+                  interpolation: str, near_region: bool = False, count: int = 1
+                  ) -> np.ndarray:
+        """The expression at the flat points `given` (`count` of them where none is given:
+        a constant); `near_region`: points just outside a shaped domain are allowed
+        (quadrature's sub-cells that the boundary cuts)."""
+        count = len(next(iter(given.values()))) if given else count
+        values = [self._term(term, given, interpolation, near_region)
+                  for term in prepared.terms]
+        return np.broadcast_to(np.asarray(prepared(values, given), float), (count,))
+
+    def integral(self, expression: str | sp.Expr, over: tuple[str, ...] | str | None = None,
+                 interpolation: str = "auto", **coordinates: float | np.ndarray
+                 ) -> np.ndarray | float:
+        """The integral of `expression` over the coordinates `over` (default: all space
+        coordinates; time for a system without space), over the region on a shaped domain;
+        the other coordinates the expression needs are given (time defaults to the end).
+        Grid results integrate the interpolant `sol(...)` evaluates (as accurate as it);
+        network results use Gauss-Legendre points (runtime.evaluate.quadrature)."""
+        if self.sweep:
+            return np.stack([np.asarray(self.member(i).integral(expression, over,
+                                                                interpolation, **coordinates))
+                             for i in range(self.members)])
+        space = tuple(c.name for c in self.system.space)
+        time = self.system.time
+        over = (over,) if isinstance(over, str) else tuple(over or space or (time.name,))
+        known = {c.name for c in self.system.coordinates}
+        for a in over:
+            if a not in known:
+                raise OptionError(f"over {a!r}: not a coordinate (coordinates: "
+                                  f"{', '.join(sorted(known))})")
+            if a in coordinates:
+                raise OptionError(f"{a} is integrated over (over=...) and also given a value")
+        shaped = self.system.domain is not None and any(a in space for a in over)
+        if shaped and not set(space) <= set(over):
+            raise OptionError("a shaped domain is integrated over all its space coordinates "
+                              f"({', '.join(space)}) at once")
+        prepared = self._prepared(expression)
+        rest = {a: v for a, v in coordinates.items()}
+        if time is not None and time.name in prepared.coordinates and time.name not in over \
+                and time.name not in rest:
+            rest[time.name] = float(self.grid[time.name][-1])
+        _check_arguments(prepared, {**rest, **{a: 0 for a in over
+                                               if a in prepared.coordinates}})
+        points, weights = self._quadrature(over, shaped, interpolation)
+        fixed = np.broadcast_arrays(*(np.asarray(rest[a], float) for a in rest))
+        shape = fixed[0].shape if fixed else ()
+        given = {a: np.repeat(v.ravel(), len(weights)) for a, v in zip(rest, fixed)}
+        count = int(np.prod(shape))
+        given.update({a: np.tile(p, count) for a, p in points.items()
+                      if a in prepared.coordinates})
+        values = self._evaluate(prepared, given, interpolation, shaped, count * len(weights))
+        result = values.reshape(count, len(weights)) @ weights
+        return float(result[0]) if not shape else result.reshape(shape)
+
+    def _quadrature(self, over: tuple[str, ...], shaped: bool, interpolation: str
+                    ) -> tuple[dict[str, np.ndarray], np.ndarray]:
+        """Points (one flat array per coordinate of `over`) and weights."""
+        from ..evaluate.quadrature import (
+            gauss_legendre,
+            interpolant_weights,
+            region_samples,
+        )
+
+        space = [c.name for c in self.system.space]
+        if shaped:
+            samples, weights = region_samples(self.system.domain,
+                                              [np.asarray(self.grid[a]) for a in space])
+            lines = dict(zip(space, samples))
+            rules = [(lines, weights)]
+            rest = [a for a in over if a not in space]
+        else:
+            rules, rest = [], list(over)
+        layout = self._layout(interpolation)
+        for a in rest:
+            if self.evaluator is not None:
+                lo, hi = self.grid[a][0], self.grid[a][-1]
+                x, w = gauss_legendre(float(lo), float(hi))
+            else:
+                axis = layout.axis(a)
+                w = interpolant_weights(axis, layout.width)
+                x = axis.nodes
+                x, w = x[w != 0], w[w != 0]
+            rules.append(({a: x}, w))
+        points: dict[str, np.ndarray] = {}
+        weights = np.ones(1)
+        for lines, w in rules:                      # the tensor product, flat
+            count = len(weights)
+            points = {a: np.repeat(v, len(w)) for a, v in points.items()}
+            points.update({a: np.tile(v, count) for a, v in lines.items()})
+            weights = np.outer(weights, w).ravel()
+        return points, weights
 
     def _prepared(self, expression: str | sp.Expr) -> Prepared:
         """The expression parsed (text) and made ready to evaluate, once per Solution."""
@@ -164,8 +255,8 @@ class Solution:
             self._prepared_cache[key] = prepare(expr, str(expression), self.system, self.params)
         return self._prepared_cache[key]
 
-    def _term(self, term: Term, given: Mapping[str, np.ndarray],
-              interpolation: str) -> np.ndarray:
+    def _term(self, term: Term, given: Mapping[str, np.ndarray], interpolation: str,
+              near_region: bool = False) -> np.ndarray:
         """One term (a field or inferred coefficient field, maybe differentiated) at the
         points `given`."""
         owner = self._field(term.name)
@@ -174,7 +265,7 @@ class Solution:
         points = {a: np.full(count, fixed[a]) if a in fixed else given[a] for a in owner.args}
         self._check_range(term.name, points)
         inferred = term.name not in self.values
-        if not inferred:
+        if not inferred and not near_region:
             self._check_inside(term.name, owner.args,
                                np.stack([points[a] for a in owner.args], axis=-1))
         if self.evaluator is not None and not inferred:
