@@ -71,6 +71,10 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     solve.add_argument("--plot", help="write a picture of the result (.png, .pdf, .svg)")
     solve.add_argument("--animate", help="write an animation over time (.gif, or .mp4 with "
                                          "ffmpeg)")
+    solve.add_argument("--probe", action="append", default=[], metavar="EXPR",
+                       help="an expression of the language at fixed coordinates, over the "
+                            "result's grid of the others: \"d(psi, y) at x = 0.5\"; written "
+                            "to --out as probe.K (repeatable)")
     solve.add_argument("--quiet", action="store_true", help="no progress output")
     if flags:
         groups = _option_groups(solve)
@@ -254,11 +258,16 @@ def run_solve(args: argparse.Namespace) -> int:
     from .output.targets import check_targets
 
     check_targets(system, args.out, args.plot, args.animate)   # before the work, not after
+    from .evaluate.probe import parse_probe
+
+    for text in args.probe:
+        parse_probe(text, system)                                # a typo fails before the solve
     from .observe.progress import Progress
 
     span = system.time.bounds if system.time is not None else None
     with Progress(enabled=not args.quiet and lead, span=span) as progress:
         solution = runtime.solve(system, method, observers=(progress,), **options)
+    solution = solution.with_probes(args.probe) if args.probe and lead else solution
     if lead:
         print(solution.summary())
     status = EXIT_NOT_CONVERGED if solution.converged is False else EXIT_OK

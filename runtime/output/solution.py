@@ -4,8 +4,8 @@ parameters, files, plots."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -20,6 +20,7 @@ from pdelang.text import load as load_system
 from ..errors import OptionError
 from ..evaluate.expression import Prepared, Term, prepare
 from ..evaluate.grid import GridLayout, term_at
+from ..evaluate.probe import Probe, probe
 from .convergence import Convergence
 from .files import save_npz
 
@@ -63,7 +64,8 @@ class Solution:
     sweep's Solution has `sweep`, the swept constants' values (one 1-D array each, one
     entry per member), and a first axis on every field for the members; `member(i)` is
     member i's own Solution. A fit of several runs has the same, `sweep["run"]` holding
-    the runs' labels. `rates` holds, for a time-dependent fd solve, each field's first and
+    the runs' labels. `probes` are the series `with_probes` took (runtime.evaluate.probe),
+    written with the result. `rates` holds, for a time-dependent fd solve, each field's first and
     second time derivatives at the frames (`u_t`, `u_tt`: arrays shaped as `values["u"]`),
     from which values between frames are interpolated at the integrator's accuracy.
     """
@@ -76,6 +78,7 @@ class Solution:
     evaluator: Evaluator | None = field(default=None, repr=False, compare=False)
     sweep: Mapping[str, np.ndarray] = field(default_factory=dict)
     rates: Mapping[str, np.ndarray] = field(default_factory=dict)
+    probes: tuple[Probe, ...] = ()
     _prepared_cache: dict = field(default_factory=dict, repr=False, compare=False)
 
     @property
@@ -244,6 +247,16 @@ class Solution:
             weights = np.outer(weights, w).ravel()
         return points, weights
 
+    def probe(self, text: str) -> Probe:
+        """`text`, an expression with `at x = ...` fixing some coordinates ("d(psi, y) at x
+        = 0.5"), over the grid lines of the others (the frames, for time)."""
+        return probe(text, self.system, self.grid, self.params, self, self.members)
+
+    def with_probes(self, texts: Sequence[str]) -> Solution:
+        """This Solution with the probes `texts` taken, to be written with it."""
+        return replace(self, probes=self.probes + tuple(self.probe(t) for t in texts),
+                       _prepared_cache={})
+
     def _prepared(self, expression: str | sp.Expr) -> Prepared:
         """The expression parsed (text) and made ready to evaluate, once per Solution."""
         key = expression if isinstance(expression, str) else sp.srepr(expression)
@@ -384,7 +397,12 @@ class Solution:
         arrays.update({name: np.asarray(v) for name, v in self.rates.items()})
         if self.mask is not None:
             arrays["mask"] = self.mask
-        return save_npz(path, arrays, dict(self.meta))
+        meta = dict(self.meta)
+        if self.probes:
+            names = [f"probe.{k + 1}" for k in range(len(self.probes))]
+            arrays.update({n: np.asarray(p.values) for n, p in zip(names, self.probes)})
+            meta["probes"] = [p.as_meta(n) for n, p in zip(names, self.probes)]
+        return save_npz(path, arrays, meta)
 
     def plot(self, path: str | Path | None = None, **options):
         """A default picture of the solution; saved to `path` when given (a sweep's: its
@@ -428,7 +446,9 @@ class Solution:
         arrays.pop("mask", None)
         sweep = {k: arrays.pop(k) for k in meta.get("members_of", ()) if k in arrays}
         rates = {k: arrays.pop(k) for k in rate_names(system) if k in arrays}
-        return cls(system, grid, values, arrays, meta, sweep=sweep, rates=rates)
+        probes = tuple(Probe(p["expression"], p["at"], tuple(p["axes"]), arrays.pop(p["name"]))
+                       for p in meta.get("probes", ()) if p.get("name") in arrays)
+        return cls(system, grid, values, arrays, meta, sweep=sweep, rates=rates, probes=probes)
 
     def discover(self, library: str = "poly3", tolerance: float = 0.05, refit: bool = True,
                  misfit: str | None = None):
@@ -491,6 +511,7 @@ class Solution:
                 lines.append(f"  {k}({args}): inferred on {' x '.join(map(str, np.shape(v)))} "
                              f"points, from {np.min(v):.4g} to {np.max(v):.4g}")
         lines += [f"  relative L2 error of {k}: {e:.3e}" for k, e in self.errors().items()]
+        lines += [f"  {p.describe()}" for p in self.probes]
         verdict = self.convergence
         if verdict is not None and not verdict.converged:
             lines += [verdict.warning(), f"  criterion: {verdict.criterion}"]
