@@ -3,9 +3,9 @@
 result keeps its time derivatives at the frames, the quintic Hermite polynomial between
 frames (else Lagrange across frames, as along any axis).
 
-On a shaped domain a node without a value (outside the region, or where no stencil of a
-derivative fits) is filled with its nearest valued neighbour's value; a point's stencil
-then keeps to valued nodes, narrowing to multilinear in the cells the boundary cuts.
+On a shaped domain the nodes without a value (outside the region, or where no stencil of
+a derivative fits) are extrapolated from the region, a few layers deep, so that cells the
+boundary cuts keep the stencils' width; a stencil that would reach further narrows.
 """
 
 from __future__ import annotations
@@ -52,23 +52,23 @@ def term_at(values: np.ndarray, rates: tuple[np.ndarray, ...], args: tuple[str, 
     second time derivatives at the frames (empty: none kept)."""
     time = layout.time if layout.time in args and rates and layout.width > 2 else None
     if time is None:
-        array = differentiated(values, args, derivative, layout)
-        inside = np.isfinite(array)
-        return interpolate(_filled(array), [layout.axis(a) for a in args],
+        array, inside = _extended(differentiated(values, args, derivative, layout),
+                                  layout.width // 2)
+        return interpolate(array, [layout.axis(a) for a in args],
                            [points[a] for a in args], layout.width,
                            inside=None if inside.all() else inside)
     space = tuple(a for a in args if a != time)
     in_space = tuple(d for d in derivative if d != time)
     arrays = [np.moveaxis(differentiated(a, args, in_space, layout), args.index(time), 0)
               for a in (values, *rates)]
-    inside = np.isfinite(arrays[0][0])
+    inside = _extended(arrays[0][0], layout.width // 2)[1]
     stencils = [axis_stencils(layout.axis(a), points[a], layout.width) for a in space]
     frame, s, span = frame_of(layout.coordinates[time], np.asarray(points[time], float))
     known = len(arrays)                        # the value, u_t, u_tt
     weights = hermite_weights(s, span, known, derivative.count(time))
     out = np.zeros(len(s))
     for q, array in enumerate(arrays):
-        filled = _filled(array)
+        filled = _extended(array, layout.width // 2)[0]
         for end in (0, 1):
             part = _in_region(filled, stencils, frame + end, inside, layout, space, points)
             out += weights[end * known + q] * part
@@ -85,32 +85,41 @@ def _in_region(array: np.ndarray, stencils: list[AxisStencils], frame: np.ndarra
                        layout.width, lead=frame, inside=inside)
 
 
-def _filled(values: np.ndarray) -> np.ndarray:
-    """`values` with each NaN next to two numbers in a row along an axis replaced by their
-    linear extrapolation (the mean over such axes and directions: second order, so that a
-    cell the boundary cuts reads values as good as the solve's), and any other NaN by its
-    nearest number's value. NaN marks the same nodes in every leading slice (frames), so
-    nothing is taken across them."""
+def _extended(values: np.ndarray, rings: int) -> tuple[np.ndarray, np.ndarray]:
+    """`values` with NaN nodes filled, and where the fill is good: `rings` layers of NaN
+    nodes next to numbers are extrapolated along the axes, each layer from the ones inside
+    it (quadratic from three numbers in a row, linear from two; the mean over axes and
+    directions), so that the interpolating stencils of a cell the boundary cuts keep their
+    width and order; any other NaN takes its nearest number's value (read only by
+    multilinear stencils, if at all). Returns (values, the nodes valued or extrapolated).
+    NaN marks the same nodes in every leading slice (frames): nothing is taken across."""
     missing = np.isnan(values)
     if not missing.any():
-        return values
+        return values, ~missing
     if missing.all():
         raise ValueError("no node holds a value")
-    total = np.zeros(values.shape)
-    count = np.zeros(values.shape)
-    for axis in range(values.ndim):
-        for step in (1, -1):
-            first, second = shifted(values, step, axis), shifted(values, 2 * step, axis)
-            ok = missing & np.isfinite(first) & np.isfinite(second)
-            total[ok] += 2 * first[ok] - second[ok]
-            count[ok] += 1
     out = values.copy()
-    extrapolated = count > 0
-    out[extrapolated] = total[extrapolated] / count[extrapolated]
-    missing = np.isnan(out)
-    if not missing.any():
-        return out
-    from scipy.ndimage import distance_transform_edt
+    for _ in range(rings):
+        total = np.zeros(values.shape)
+        count = np.zeros(values.shape)
+        for axis in range(values.ndim):
+            for step in (1, -1):
+                first, second, third = (shifted(out, k * step, axis) for k in (1, 2, 3))
+                linear = missing & np.isfinite(first) & np.isfinite(second)
+                quadratic = linear & np.isfinite(third)
+                linear &= ~quadratic
+                total[linear] += 2 * first[linear] - second[linear]
+                total[quadratic] += (3 * first - 3 * second + third)[quadratic]
+                count[linear | quadratic] += 1
+        extrapolated = count > 0
+        if not extrapolated.any():
+            break
+        out[extrapolated] = total[extrapolated] / count[extrapolated]
+        missing = np.isnan(out)
+    valued = ~missing
+    if missing.any():
+        from scipy.ndimage import distance_transform_edt
 
-    nearest = distance_transform_edt(missing, return_distances=False, return_indices=True)
-    return out[tuple(nearest)]
+        nearest = distance_transform_edt(missing, return_distances=False, return_indices=True)
+        out = out[tuple(nearest)]
+    return out, valued
