@@ -186,7 +186,7 @@ class Solution:
                 raise OptionError(f"over {a!r}: not a coordinate (coordinates: "
                                   f"{', '.join(sorted(known))})")
             if a in coordinates:
-                raise OptionError(f"{a} is integrated over (over=...) and also given a value")
+                raise OptionError(f"{a} is integrated over and also given a value")
         shaped = self.system.domain is not None and any(a in space for a in over)
         if shaped and not set(space) <= set(over):
             raise OptionError("a shaped domain is integrated over all its space coordinates "
