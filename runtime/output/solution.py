@@ -42,11 +42,15 @@ def _check_arguments(prepared: Prepared, coordinates: Mapping[str, object]) -> N
 def rate_names(system: System) -> list[str]:
     """The names under which a time-dependent result keeps its fields' time derivatives at
     the frames (`u_t`, `u_tt`: the language's shorthand, which no declared name may be)."""
+    return [key for f in system.fields for key in rate_keys(system, f.name)]
+
+
+def rate_keys(system: System, name: str) -> list[str]:
+    """Field `name`'s rate names (`u_t`, `u_tt`); none if it does not depend on time."""
     time = system.time
-    if time is None:
+    if time is None or time.name not in system.field(name).args:
         return []
-    return [f"{f.name}_{time.name * k}" for f in system.fields if time.name in f.args
-            for k in (1, 2)]
+    return [f"{name}_{time.name * k}" for k in (1, 2)]
 
 
 def worst_member(errors: Mapping[str, list[float]]) -> dict[str, float]:
@@ -292,14 +296,13 @@ class Solution:
 
     def _rates_of(self, name: str) -> tuple[np.ndarray, ...]:
         """Field `name`'s first and second time derivatives at the frames (empty: not kept)."""
-        time = self.system.time
-        keys = [f"{name}_{time.name * k}" for k in (1, 2)] if time is not None else []
+        keys = rate_keys(self.system, name)
         return tuple(self.rates[k] for k in keys) if keys and all(
             k in self.rates for k in keys) else ()
 
     def _layout(self, interpolation: str) -> GridLayout:
         options = self.meta.get("options", {}) if isinstance(self.meta, Mapping) else {}
-        accuracy = int(options.get("accuracy", 2)) if isinstance(options, Mapping) else 2
+        accuracy = int(options.get("accuracy") or 2) if isinstance(options, Mapping) else 2
         if interpolation == "auto":
             width = 2 if self.meta.get("shock_scheme") else accuracy + 2
         else:
