@@ -49,8 +49,9 @@ from ..output.convergence import Convergence
 from ..output.finish import finish_solution
 from ..output.solution import Solution
 from ..reuse import Remembered
+from .points import make_point_derivatives, network_values, point_evaluator
 from .sampling import sample_points
-from .solve import grid_values, lowered, output_grid, point_evaluator
+from .solve import grid_values, lowered, output_grid
 
 TANGENT_BYTES = 2**30  # the most memory the column products' tangents take at once
 RIDGE = 1e-12          # relative to the largest diagonal entry of the scaled normal matrix
@@ -104,6 +105,12 @@ class ELMSystem:
     @cached_property
     def evaluate(self) -> Callable:
         return jax.jit(self.program.evaluate)
+
+    @cached_property
+    def point_derivatives(self) -> Callable:
+        """The fields and their derivatives at any points (`runtime.pinn.points`), compiled
+        once per problem."""
+        return make_point_derivatives(self.program.evaluate)
 
     @cached_property
     def columns(self) -> list[Columns]:
@@ -163,8 +170,8 @@ def _solve(system: System, options, started: float, dtype) -> Solution:
     mesh = np.meshgrid(*(grid[c] for c in program.coordinates), indexing="ij")
     points = jnp.asarray(np.stack([m.ravel() for m in mesh], axis=1), dtype)
     values = grid_values(system, program, problem.evaluate(nets, points), mesh)
-    evaluator = point_evaluator(program.coordinates, True, dtype,
-                                lambda at: problem.evaluate(nets, jnp.asarray(at)))
+    evaluator = point_evaluator(program.coordinates, True, dtype, network_values(
+        problem.point_derivatives, nets, program.physical))
     rows = sum(len(p) for p in problem.points.values())
     verdict = Convergence(converged, "Gauss-Newton on the output weights stopped by its "
                           f"tolerance (tol {options.tol:g}), by an exact linear model, or at "

@@ -24,6 +24,7 @@ import numpy as np
 from compiler.pinn.marching import MarchingProgram
 
 from ..errors import OptionError
+from .points import Derivatives, PointValues
 from .train import TrainOptions, TrainResult, train
 
 FIRST_SHARE = 2.0             # the first window's share of the budget, a later one's 1
@@ -73,6 +74,25 @@ class MarchResult:
                 column = out.setdefault(name, np.zeros(len(points), np.asarray(value).dtype))
                 column[chosen] = np.asarray(value)
         return out
+
+    def point_values(self, derivatives: Derivatives) -> PointValues:
+        """(name, axes, points) -> values (`runtime.pinn.points`), each point's from the
+        networks of the window its time lies in (`window_of`: a time on an edge, the later
+        window's), at its local time: the window's start subtracted, which leaves every
+        derivative as it is. The windows are routed here, on the host, and each window's
+        networks differentiated at its own points."""
+
+        def at(name: str, axes: tuple[int, ...], points: np.ndarray) -> np.ndarray:
+            windows = self.march.window_of(points[:, self.march.time_column])
+            out = np.zeros(len(points), points.dtype)
+            for k, result in enumerate(self.windows):
+                chosen = np.flatnonzero(windows == k)
+                if chosen.size:
+                    out[chosen] = derivatives(result.nets, result.physical, name, axes,
+                                              self.march.local(points[chosen], k))
+            return out
+
+        return at
 
 
 def train_marching(march: MarchingProgram, options: TrainOptions, *, dtype=jnp.float32,

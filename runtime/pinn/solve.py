@@ -11,7 +11,7 @@ them, the networks replicated (`pinn.parallel`); `meta` records the devices."""
 from __future__ import annotations
 
 import time as clock
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import fields, replace
 
 import jax
@@ -46,6 +46,7 @@ from ..output.solution import Solution
 from ..reuse import Remembered
 from .marching import check_marching_options, train_marching
 from .parallel import make_point_map
+from .points import make_point_derivatives, network_values, point_evaluator
 from .train import TrainOptions, train
 
 HISTORY_POINTS = 200          # loss history entries kept in meta (evenly spaced steps)
@@ -123,10 +124,9 @@ def _solve(system: System, options: PINNSolveOptions, observers, x64: bool,
                              result.placement, points.shape)
     flat = on_grid((result.nets, result.physical), points)
     nets = jax.device_get(result.nets)             # calls evaluate on one device
-    evaluate = jax.jit(program.evaluate)
     params = inferred_params(program, result.nets, flat, mesh[0].shape)
-    evaluator = point_evaluator(program.coordinates, x64, dtype,
-                           lambda pts: evaluate(nets, jnp.asarray(pts), result.physical))
+    evaluator = point_evaluator(program.coordinates, x64, dtype, network_values(
+        make_point_derivatives(program.evaluate), nets, result.physical))
     extra = {"steps": result.steps, "final_loss": float(result.history["loss"][-1]),
              "loss_weights": result.weights, "training_time_s": result.wall_time,
              "loss_history": _history(result.history), **result.info,
@@ -148,21 +148,18 @@ def _solve_marching(system: System, options: PINNSolveOptions, observers, x64: b
     grid = output_grid(system, options)
     mesh = np.meshgrid(*(grid[c] for c in program.coordinates), indexing="ij")
     dtype = jax.tree.leaves(result.last.nets)[0].dtype
-    evaluate = jax.jit(program.evaluate)
-
-    def at(points: np.ndarray) -> dict[str, np.ndarray]:
-        return result.evaluate(evaluate, np.asarray(points, dtype))
-
-    flat = at(np.stack([m.ravel() for m in mesh], axis=1))
+    flat = result.evaluate(jax.jit(program.evaluate),
+                           np.asarray(np.stack([m.ravel() for m in mesh], axis=1), dtype))
     info = result.info()
     extra = {"steps": sum(w.steps for w in result.windows),
              "final_loss": max(w["final_loss"] for w in info["time_windows"]),
              "loss_weights": result.last.weights, "training_time_s": result.wall_time,
              "loss_history": _history(result.history()), **info,
              **result.last.placement.describe()}
+    evaluator = point_evaluator(program.coordinates, x64, dtype, result.point_values(
+        make_point_derivatives(program.evaluate)))      # each point's window's networks
     return finish_solution(method, system, grid, grid_values(system, program, flat, mesh), {},
-                           _options_meta(options), extra, started,
-                           point_evaluator(program.coordinates, x64, dtype, at),
+                           _options_meta(options), extra, started, evaluator,
                            convergence=marching_convergence(result))
 
 
@@ -189,24 +186,6 @@ def grid_values(system: System, program: PINNProgram, flat: dict, mesh) -> dict:
     """Each field on the output grid (over its own arguments)."""
     return {f.name: _reduce_to_args(np.asarray(flat[f.name]).reshape(mesh[0].shape),
                                     program.coordinates, f.args) for f in system.fields}
-
-
-def point_evaluator(coordinates: tuple[str, ...], x64: bool, dtype,
-               evaluate_points: Callable[[np.ndarray], Mapping]) -> Callable:
-    """The Solution's evaluator: (field name, coordinates) -> values, from a function of a
-    point array (n, len(coordinates)) to every output."""
-
-    def evaluator(name: str, given: dict[str, np.ndarray]) -> np.ndarray:
-        columns = [given.get(c, np.zeros_like(next(iter(given.values()))))
-                   for c in coordinates]
-        shape = np.shape(columns[0])
-        with jax.enable_x64(x64):          # the networks' dtype, outside the solve too
-            pts = np.asarray(np.stack([np.ravel(c) for c in columns], axis=1), dtype)
-            out = np.asarray(evaluate_points(pts)[name], dtype=float)
-        out = out.reshape(shape)
-        return out if out.ndim else float(out)
-
-    return evaluator
 
 
 def time_windows(system: System, options: PINNSolveOptions) -> int:
