@@ -193,6 +193,22 @@ def test_a_float64_pinn_gives_exact_derivatives():
     x, t = np.meshgrid(solution.grid["x"], solution.grid["t"])
     np.testing.assert_allclose(solution.evaluator("u", {"t": t, "x": x}), solution.values["u"],
                                rtol=1e-12, atol=1e-12)
+    # the same through the Solution's expressions, as a user asks
+    asked = solution("d(u, x)", t=points["t"], x=points["x"])
+    step = 1e-5
+    difference = (solution("u", t=points["t"], x=points["x"] + step)
+                  - solution("u", t=points["t"], x=points["x"] - step)) / (2 * step)
+    assert worst(asked, difference) < 1e-5
+    np.testing.assert_allclose(solution("d(u, t) - d(u, x, 2)", t=points["t"], x=points["x"]),
+                               solution.evaluator("u", points, ("t",))
+                               - solution.evaluator("u", points, ("x", "x")), rtol=1e-12)
+    # an integral by Gauss-Legendre points against SciPy's adaptive quadrature
+    from scipy.integrate import quad
+
+    (lo, hi), = [c.bounds for c in HEAT.space]
+    by_scipy = quad(lambda s: solution("u^2", t=0.3, x=s), float(lo), float(hi),
+                    epsabs=1e-13, epsrel=1e-12)[0]
+    assert abs(solution.integral("u^2", t=0.3) - by_scipy) < 1e-10
 
 
 @pytest.mark.slow
