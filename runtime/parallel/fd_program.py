@@ -10,7 +10,8 @@ need stencils lowered per device block; slabs along the first coordinate, which
 `mesh_shape` prefers, beat both 2-D meshes there).
 What is not: the bound parameter arrays, which compile into the program as constants and
 so sit whole on every device; the initial state, computed whole on each process and handed
-to the loop once; the output, gathered whole (or cut to this process's part) on the host.
+to the loop once; the output, gathered whole (or cut to this process's part) on the host;
+its rates at the frames, differentiated from the gathered states (`output_rates`).
 Steady problems (`runtime.algebra.newton`, and ODIL's space-time grids) split their residual and
 colour jvps the same way; their sparse LU runs on the host (SciPy), which holds the whole
 Jacobian, so their output is always whole.
@@ -92,7 +93,8 @@ def output_rates(program: FDProgram, t: np.ndarray, U: Mapping[str, jax.Array], 
     A split state is gathered and differentiated whole, on this process's default device,
     in batches of frames: XLA's partitioner miscomputes the closure's scatters inside these
     nested jvps on unevenly split axes (wave1d at 66 nodes over 4 devices: u_tt wrong at
-    each block's first node, at 64 or 68 nodes right), which the integrator never meets."""
+    each block's first node, at 64 or 68 nodes right; the solves' own closures, which the
+    split tests compare with one device's, are right there)."""
     names = rate_fields(program)
     if program.rhs is None or program.mass is not None or not names:
         return {}
