@@ -95,8 +95,8 @@ def fit_fd(system: System, options, observers: Sequence[Callable] = ()) -> Solut
                                                 observers, stages)
         unknowns = model.unknowns
     starts = {k: np.asarray(v) for k, v in unknowns.fitted_states(theta).items()}
-    values, times, extra = _evolve_runs(model, unknowns.params(theta), starts, options,
-                                        observers)
+    values, times, extra, rates = _evolve_runs(model, unknowns.params(theta), starts,
+                                               options, observers)
     grid = {system.time.name: times, **output_coordinates(program, extra.get("part"))}
     residual = model.residual_at(theta, steps)
     fit = {"optimizer": optimizer, "scheme": scheme, "integrator": scheme, "stages": stages,
@@ -116,7 +116,7 @@ def fit_fd(system: System, options, observers: Sequence[Callable] = ()) -> Solut
     runs = {RUN: model.runs.labels} if model.runs is not None else None
     fitted = {k: v for k, v in unknowns.unravel(theta).items() if k not in unknowns.states}
     return _fitted_solution(program, system, options, grid, values, fitted,
-                            shown, extra, fit, result, started, verdict, runs)
+                            shown, extra, fit, result, started, verdict, runs, rates)
 
 
 def _single_shooting(model: FitModel, observations, options, theta: np.ndarray,
@@ -137,8 +137,8 @@ def _single_shooting(model: FitModel, observations, options, theta: np.ndarray,
 def _evolve_runs(model: FitModel, params, starts: dict[str, np.ndarray], options,
                  observers):
     """The forward solve at the fitted values (`starts`: fitted initial states); with
-    several runs, one from each run's own initial state, every field stacked on a new
-    first axis (a Solution's members)."""
+    several runs, one from each run's own initial state, every field and rate stacked on
+    a new first axis (a Solution's members)."""
     if model.starts is None:
         return evolve(model.program, params, options, observers)
     if model.runs is None:
@@ -146,9 +146,10 @@ def _evolve_runs(model: FitModel, params, starts: dict[str, np.ndarray], options
                       observers)
     solved = [evolve(model.runs.program(model.program, r, starts), params, options, observers)
               for r in range(len(model.runs))]
-    values = {name: np.stack([v[name] for v, _, _ in solved]) for name in solved[0][0]}
-    extra = {**solved[-1][2], "steps": sum(e.get("steps") or 0 for _, _, e in solved)}
-    return values, solved[0][1], extra
+    values = {name: np.stack([v[name] for v, *_ in solved]) for name in solved[0][0]}
+    rates = {name: np.stack([r[name] for *_, r in solved]) for name in solved[0][3]}
+    extra = {**solved[-1][2], "steps": sum(e.get("steps") or 0 for _, _, e, _ in solved)}
+    return values, solved[0][1], extra, rates
 
 
 def _fit_fixed(model: FitModel, options, optimizer: str, scheme: str, observers):
@@ -293,11 +294,13 @@ def _fit_steady(program: FDProgram, observations, options, observers,
 def _fitted_solution(program: FDProgram, system: System, options, grid, values, fitted,
                      shown: dict, extra: dict, fit: dict, result: LeastSquaresResult,
                      started: float, verdict: Convergence,
-                     runs: dict[str, np.ndarray] | None = None) -> Solution:
+                     runs: dict[str, np.ndarray] | None = None,
+                     rates: dict[str, np.ndarray] | None = None) -> Solution:
     """The Solution of a fit of `system` as written (its program's system has learned
     functions' derivatives expanded): the forward solution at the fitted values, the inferred
     values, and `meta` with the options, what the solver did (`extra`) and the fit; several
-    runs' are the Solution's members (`runs`: {"run": labels})."""
+    runs' are the Solution's members (`runs`: {"run": labels}); `rates`: the forward
+    solution's time derivatives at its frames."""
     options_shown = {"grid": {a.name: a.points for a in program.grid.axes},
                      "accuracy": options.accuracy, "scheme": options.scheme or "auto",
                      "misfit": options.misfit, "adjoint": options.adjoint,
@@ -314,7 +317,7 @@ def _fitted_solution(program: FDProgram, system: System, options, grid, values, 
         inferred.update(net_arrays(nets[name], value) if name in nets else
                         {name: _inferred_value(program, name, value)})
     return finish_solution("fd", system, grid, values, inferred, options_shown, extra,
-                           started, convergence=verdict, sweep=runs)
+                           started, convergence=verdict, sweep=runs, rates=rates)
 
 
 def fit_verdict(result: LeastSquaresResult, relative_misfit: dict[str, float]) -> Convergence:

@@ -14,6 +14,7 @@ import sympy as sp
 
 from compiler.common.grid import grid_sizes
 from compiler.fd import FDOptions, FDProgram, lower_fd
+from compiler.fd.dae import is_dae
 from pdelang import System
 
 from ..algebra.steady_program import solve_program_steady
@@ -23,7 +24,12 @@ from ..observe.memory import check_fd_memory
 from ..output.convergence import integration_verdict
 from ..output.finish import finish_solution
 from ..output.solution import Solution
-from ..parallel.fd_program import output_coordinates, output_fields, place_fd
+from ..parallel.fd_program import (
+    output_coordinates,
+    output_fields,
+    output_rates,
+    place_fd,
+)
 from ..reuse import Remembered
 from ..time.base import Rhs
 from ..time.integrators import HOST_INTEGRATORS
@@ -47,7 +53,8 @@ def solve_forward(system: System, options: FDSolveOptions,
     started = clock.perf_counter()
     frames = options.frames if isinstance(options.frames, int) else len(options.frames) + 2
     check_fd_memory(system, grid_sizes(options.grid, system), dtype=options.dtype,
-                    integrator=options.integrator, frames=frames, accuracy=options.accuracy)
+                    integrator=options.integrator, frames=frames, accuracy=options.accuracy,
+                    rates=not is_dae(system))
     program, rhs = lowered(system, FDOptions(options.grid, options.accuracy, options.scheme,
                                              options.dtype, options.face_mean))
     dtype = program.dtype
@@ -62,8 +69,9 @@ def solve_forward(system: System, options: FDSolveOptions,
                                                       options.max_iter, observers, placement,
                                                       options.linear_solver)
         grid = program.output_coordinates()
+        rates = {}
     else:
-        values, times, extra = evolve(program, params, options, observers, rhs)
+        values, times, extra, rates = evolve(program, params, options, observers, rhs)
         grid = {program.system.time.name: times,
                 **output_coordinates(program, extra.get("part"))}
         verdict = integration_verdict(extra["steps"], extra["final_time"])
@@ -72,14 +80,17 @@ def solve_forward(system: System, options: FDSolveOptions,
              "dtype": options.dtype, "integrator": extra.get("integrator"),
              "dt": extra.get("dt")}
     return finish_solution("fd", system, grid, values, {}, shown, extra, started,
-                           convergence=verdict)
+                           convergence=verdict, rates=rates)
 
 
 def evolve(program: FDProgram, params, options: FDSolveOptions, observers,
            rhs: Rhs | None = None):
     """Integrate `program` with `params` fixed: (values per field in argument order, output
-    times, what the integrator did). `rhs`: the program bound to `params` when the caller
-    keeps one (`lowered`), else bound here."""
+    times, what the integrator did, the fields' time derivatives at the output times as
+    `Solution.rates` keeps them). `rhs`: the program bound to `params` when the caller
+    keeps one (`lowered`), else bound here. The rates come from the program's own rhs at
+    the states reached (`output_rates`), whichever integrator reached them; a
+    differential-algebraic program has none (its algebraic fields take no rate from rhs)."""
     system = program.system
     t0, t1 = system.time.bounds
     t_eval = frame_times(options.frames, t0, t1)
@@ -126,11 +137,21 @@ def evolve(program: FDProgram, params, options: FDSolveOptions, observers,
                                  options.parts)
     values = {f.name: np.transpose(arrays[f.name], argument_order(system, f.name))
               for f in system.fields}
+    rates = _named_rates(system, output_rates(program, trajectory.t, trajectory.U, params,
+                                              placement, options.parts))
     stats = trajectory.stats
     extra = {"integrator": method, "dt": stats.dt, "steps": stats.steps,
              "rejected_steps": stats.rejected, "final_time": float(trajectory.t[-1]),
              **(placement.describe() if placement else {}), **({"part": part} if part else {})}
-    return values, np.asarray(trajectory.t), extra
+    return values, np.asarray(trajectory.t), extra, rates
+
+
+def _named_rates(system: System, rates) -> dict[str, np.ndarray]:
+    """`output_rates`' {field: (d/dt, d2/dt2)} as `Solution.rates` names them (u_t, u_tt),
+    each in the field's argument order like its values."""
+    time = system.time.name
+    return {f"{name}_{time * k}": np.transpose(pair[k - 1], argument_order(system, name))
+            for name, pair in rates.items() for k in (1, 2)}
 
 
 _PROGRAMS = Remembered(8)     # lowered programs with their bound right-hand sides

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import time as clock
 from collections.abc import Callable, Mapping, Sequence
+from functools import partial
 
 import jax
 import jax.numpy as jnp
@@ -29,6 +30,7 @@ from ..output.convergence import Convergence, integration_verdict
 from ..output.finish import finish_solution
 from ..output.solution import Solution
 from ..parallel.devices import select_devices
+from ..parallel.fd_program import RATE_BATCH_BYTES, frame_rates, rate_fields
 from ..reuse import Remembered
 from ..time.integrators import HOST_INTEGRATORS
 from ..time.stability import spectral_radius, stable_dt
@@ -128,16 +130,17 @@ def solve_sweep(system: System, options: FDSolveOptions,
     if system.time is None:
         values, grid, extra, verdict = _steady_members(program, params, axes, count,
                                                        swept, options, observers)
+        rates = {}
     else:
-        values, grid, extra, verdict = _evolve_members(program, params, axes, swept,
-                                                       options, devices)
+        values, grid, extra, verdict, rates = _evolve_members(program, params, axes, swept,
+                                                              options, devices)
     _check_reached(values, swept)
     shown = {"grid": {a.name: a.points for a in program.grid.axes},
              "accuracy": options.accuracy, "scheme": options.scheme or "auto",
              "dtype": options.dtype, "integrator": extra.get("integrator"),
              "dt": extra.get("dt"), "sweep": {k: v.tolist() for k, v in swept.items()}}
     return finish_solution("fd", system, grid, values, {}, shown, extra, started,
-                           convergence=verdict, sweep=swept)
+                           convergence=verdict, sweep=swept, rates=rates)
 
 
 def member_params(program: FDProgram, swept: Mapping[str, np.ndarray]):
@@ -152,10 +155,11 @@ def member_params(program: FDProgram, swept: Mapping[str, np.ndarray]):
 def _evolve_members(program: FDProgram, params, axes, swept, options: FDSolveOptions,
                     devices=()):
     """Integrate every member at once: the integrator and the step are chosen for the
-    stiffest member (largest spectral radius at t0) and shared."""
+    stiffest member (largest spectral radius at t0) and shared. Also each member's rates
+    at the frames (`Solution.rates`, the member axis first), from the program's rhs."""
     t0, t1 = program.system.time.bounds
     t_eval = frame_times(options.frames, t0, t1)
-    initial, closed = _compiled(program, axes)
+    initial, closed, differentiate = _compiled(program, axes)
     U0 = initial(params)
     count = len(next(iter(swept.values())))
     key = jax.random.PRNGKey(options.seed)
@@ -183,13 +187,14 @@ def _evolve_members(program: FDProgram, params, axes, swept, options: FDSolveOpt
                                     dt=dt, stiffest=stiffest, rtol=options.rtol,
                                     atol=options.atol, key=key, devices=devices)
     _check_members(trajectory, swept, t1)
-    fields = closed(jnp.asarray(trajectory.t, program.dtype), trajectory.U, params)
+    times = jnp.asarray(trajectory.t, program.dtype)
+    fields = closed(times, trajectory.U, params)
     system = program.system
-    values = {}
-    for f in system.fields:
-        order = argument_order(system, f.name)
-        array = np.asarray(program.to_output(f.name, np.asarray(fields[f.name])))
-        values[f.name] = np.transpose(array, [0] + [1 + k for k in order])
+    values = {f.name: _members_output(program, f.name, fields[f.name])
+              for f in system.fields}
+    first, second = differentiate(times, trajectory.U, params)
+    rates = {f"{name}_{system.time.name * k}": _members_output(program, name, rate[name])
+             for name in first for k, rate in ((1, first), (2, second))}
     grid = {system.time.name: trajectory.t, **program.output_coordinates()}
     extra = {"integrator": method, "dt": trajectory.dt, "members": count,
              "steps": int(trajectory.steps.max()),
@@ -197,23 +202,45 @@ def _evolve_members(program: FDProgram, params, axes, swept, options: FDSolveOpt
              "final_time": float(trajectory.reached.min()),
              "integration_time_s": trajectory.wall_time_s, "devices": max(1, len(devices))}
     verdict = integration_verdict(extra["steps"], extra["final_time"])
-    return values, grid, extra, verdict
+    return values, grid, extra, verdict, rates
+
+
+def _members_output(program: FDProgram, name: str, array) -> np.ndarray:
+    """A closed field of every member (axes: member, time, grid) as output values: periodic
+    end points, NaN outside a shaped domain, the grid axes in the field's argument order."""
+    order = argument_order(program.system, name)
+    output = np.asarray(program.to_output(name, np.asarray(array)))
+    return np.transpose(output, [0] + [1 + k for k in order])
 
 
 _COMPILED = Remembered(8)
 
 
 def _compiled(program: FDProgram, axes):
-    """The members' initial states and their closed output fields, jitted and vmapped
-    once per program and set of swept names (a repeated sweep reuses them)."""
+    """The members' initial states, their closed output fields and those fields' first and
+    second time derivatives (`frame_rates`), jitted and vmapped once per program and set
+    of swept names (a repeated sweep reuses them)."""
     def make():
         initial = jax.jit(jax.vmap(lambda p: program.initial(program.prepare(p)),
                                    in_axes=(axes,)))
         closed = jax.jit(jax.vmap(jax.vmap(program.closure, in_axes=(0, 0, None)),
                                   in_axes=(None, 0, axes)))
-        return initial, closed
+        return initial, closed, jax.jit(partial(_member_rates, program, axes))
 
     return _COMPILED.get((id(program), tuple(sorted(axes.items()))), make)
+
+
+def _member_rates(program: FDProgram, axes, t, U, params):
+    """`frame_rates` of every member (`U`: axes member, time, grid), vmapped; the members
+    share one batch of frames' worth of memory."""
+    members = len(next(iter(U.values())))
+    share = max(1, RATE_BATCH_BYTES // members)
+
+    def one(U, p):
+        return frame_rates(program.rhs, program.closure, rate_fields(program), t, U,
+                           program.prepare(p), share)
+
+    return jax.vmap(one, in_axes=(0, axes))(U, params)
 
 
 def _check_members(trajectory, swept, t1: float) -> None:

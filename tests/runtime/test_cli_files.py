@@ -36,8 +36,9 @@ def test_npz_holds_coordinates_fields_and_meta(examples_dir, tmp_path, capsys):
     assert solve(f"{examples_dir}/heat1d.pde", *HEAT, "--out", str(out), "--quiet") == 0
     assert f"wrote {out}" in capsys.readouterr().out
     with np.load(out) as data:
-        assert sorted(data.files) == ["meta", "t", "u", "x"]
+        assert sorted(data.files) == ["meta", "t", "u", "u_t", "u_tt", "x"]
         t, x, u = data["t"], data["x"], data["u"]
+        assert data["u_t"].shape == data["u_tt"].shape == u.shape      # the rates at the frames
         meta = json.loads(str(data["meta"]))
     assert t.shape == (4,) and x.shape == (17,)
     assert np.allclose(x, np.linspace(0, 1, 17)) and np.allclose(t, np.linspace(0, 0.5, 4))

@@ -135,6 +135,15 @@ def test_a_run_result_loads_with_its_members(tmp_path):
     loaded = Solution.load(path)
     assert loaded.members == 3
     assert np.allclose(loaded.member(2)("u", t=1.0), solution.member(2)("u", t=1.0))
+    # each run's rates, the run axis first, kept by the file: the equations' own right-hand
+    # side at the fitted values (beta 0.9, gamma 0.8)
+    assert set(loaded.rates) == {"u_t", "u_tt", "v_t", "v_tt"}
+    assert loaded.rates["u_t"].shape == solution.values["u"].shape == (3, len(solution.grid["t"]))
+    member = loaded.member(1)
+    u, v = member.values["u"], member.values["v"]
+    beta, gamma = solution.params["beta"], solution.params["gamma"]
+    assert np.allclose(member.rates["u_t"], 1.3 * u - beta * u * v, rtol=1e-12, atol=1e-12)
+    assert np.allclose(member.rates["v_t"], gamma * u * v - 1.8 * v, rtol=1e-12, atol=1e-12)
 
 
 def test_methods_that_fit_one_run_refuse_several_at_the_data_line(tmp_path):

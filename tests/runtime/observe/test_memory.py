@@ -37,3 +37,17 @@ def test_the_estimate_grows_with_grid_and_frames(examples_dir):
                         accuracy=2, available=small - 1)
     check_fd_memory(system, {"x": 101}, dtype="float64", integrator="rk4", frames=21,
                     accuracy=2, available=small)
+
+
+def test_a_frame_counts_its_values_and_their_two_rates(examples_dir):
+    """Each frame holds u, u_t and u_tt (Solution.rates), on the device and on the host; a
+    solve that keeps no rates (a DAE) counts the values only."""
+    system = pl.load(f"{examples_dir}/heat1d.pde")
+    state = 101 * 8
+
+    def frame(**given):
+        return (fd_bytes(system, {"x": 101}, frames=2, **given)
+                - fd_bytes(system, {"x": 101}, frames=1, **given))
+
+    assert frame() == 2 * 3 * state
+    assert frame(rates=False) == 2 * state

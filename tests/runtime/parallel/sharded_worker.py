@@ -6,7 +6,8 @@ devices run this script in a subprocess with XLA_FLAGS set:
     XLA_FLAGS=--xla_force_host_platform_device_count=4 python sharded_worker.py OUT CASE...
 
 For each CASE it writes OUT/CASE.npz holding `one` (the field on one device), `split`
-(the same solve over the devices of the case's mesh), `meta` (the split run's meta) and
+(the same solve over the devices of the case's mesh), for time-dependent fd cases
+`one_rates` and `split_rates` (u_t and u_tt stacked), `meta` (the split run's meta) and
 `params` (the inferred constants of both runs, {"one": ..., "split": ...}) and, for
 steady and odil cases, `collectives` (how many of each collective operation the compiled
 colour jvps of the split run hold).
@@ -96,7 +97,10 @@ def run(case: str, out: Path) -> None:
     split = runtime.solve(system, method, devices=int(np.prod(list(mesh.values()))),
                           mesh=mesh, **options)
     steady = method == "odil" or system.time is None
-    np.savez(out / f"{case}.npz", one=one.values["u"], split=split.values["u"],
+    rates = {} if steady else {
+        f"{run}_rates": np.stack([solution.rates["u_t"], solution.rates["u_tt"]])
+        for run, solution in (("one", one), ("split", split))}
+    np.savez(out / f"{case}.npz", one=one.values["u"], split=split.values["u"], **rates,
              meta=json.dumps(split.meta, default=str),
              params=json.dumps({"one": one.params, "split": split.params}),
              collectives=json.dumps(collectives(system, method, options, mesh) if steady

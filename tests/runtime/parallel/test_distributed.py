@@ -72,6 +72,9 @@ def test_two_processes_write_the_file_of_one(examples_dir, one_process, tmp_path
     assert sorted(one) == sorted(two)
     for name in ("t", "x", "y", "u"):
         np.testing.assert_array_equal(two[name], one[name])
+    for name in ("u_t", "u_tt"):
+        np.testing.assert_allclose(two[name], one[name], rtol=0,
+                                   atol=1e-11 * np.max(np.abs(one[name])))
     meta = json.loads(str(two["meta"]))
     assert (meta["devices"], meta["processes"], meta["mesh"]) == (4, 2, {"x": 2, "y": 2})
     assert sorted(meta) == sorted(json.loads(str(one["meta"])) | {
@@ -88,5 +91,8 @@ def test_each_process_writes_its_part(examples_dir, one_process, tmp_path):
     assert all(sorted(p) == sorted(one) for p in parts)
     np.testing.assert_array_equal(np.concatenate([p["x"] for p in parts]), one["x"])
     np.testing.assert_array_equal(np.concatenate([p["u"] for p in parts], axis=1), one["u"])
+    for name in ("u_t", "u_tt"):
+        np.testing.assert_allclose(np.concatenate([p[name] for p in parts], axis=1), one[name],
+                                   rtol=0, atol=1e-11 * np.max(np.abs(one[name])))
     first = json.loads(str(parts[0]["meta"]))["part"]
     assert first == {"process": 0, "processes": 2, "ranges": {"x": [0, 12]}}
