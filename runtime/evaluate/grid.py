@@ -59,20 +59,47 @@ def term_at(values: np.ndarray, rates: tuple[np.ndarray, ...], args: tuple[str, 
                            inside=None if inside.all() else inside)
     space = tuple(a for a in args if a != time)
     in_space = tuple(d for d in derivative if d != time)
-    arrays = [np.moveaxis(differentiated(a, args, in_space, layout), args.index(time), 0)
+    arrays = [_extended(np.moveaxis(differentiated(a, args, in_space, layout),
+                                    args.index(time), 0), layout.width // 2)
               for a in (values, *rates)]
-    inside = _extended(arrays[0][0], layout.width // 2)[1]
+    inside = arrays[0][1][0]
     stencils = [axis_stencils(layout.axis(a), points[a], layout.width) for a in space]
-    frame, s, span = frame_of(layout.coordinates[time], np.asarray(points[time], float))
-    known = len(arrays)                        # the value, u_t, u_tt
-    weights = hermite_weights(s, span, known, derivative.count(time))
-    out = np.zeros(len(s))
-    for q, array in enumerate(arrays):
-        filled = _extended(array, layout.width // 2)[0]
-        for end in (0, 1):
-            part = _in_region(filled, stencils, frame + end, inside, layout, space, points)
-            out += weights[end * known + q] * part
+
+    def at_frames(array: np.ndarray, frames: np.ndarray) -> np.ndarray:
+        return _in_region(array, stencils, frames, inside, layout, space, points)
+
+    frames = np.asarray(layout.coordinates[time], float)
+    frame, s, span = frame_of(frames, np.asarray(points[time], float))
+    ends = [[at_frames(array, frame + end) for end in (0, 1)] for array, _ in arrays]
+    order = derivative.count(time)
+    weights = hermite_weights(s, span, len(arrays), order)
+    out = sum(weights[end * len(arrays) + q] * ends[q][end]
+              for q in range(len(arrays)) for end in (0, 1))
+    if order or len(frames) < 4:
+        return out
+    (u0, u1), (d0, d1), (a0, a1) = ends
+    defect = np.abs(u1 - u0 - span / 2 * (d0 + d1) - span ** 2 / 12 * (a0 - a1))
+    across, error = _across_frames(arrays[0][0], at_frames, layout.axis(time),
+                                   np.asarray(points[time], float))
+    noisy = defect > error
+    out[noisy] = across[noisy]
     return out
+
+
+def _across_frames(values: np.ndarray, at_frames, frames: NodeAxis, t: np.ndarray
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    """Lagrange polynomials across the frames (time as any axis): the value through up to
+    6 frames around each time, and its difference from the one through 4 (an estimate of
+    the latter's error, so a bound on the former's)."""
+    wide = axis_stencils(frames, t, 6)
+    narrow = axis_stencils(frames, t, 4)
+    read = [at_frames(values, index) for index in wide.indices]
+    value = sum(w * v for w, v in zip(wide.weights, read))
+    first = narrow.indices[0] - wide.indices[0]          # the 4 frames lie among the 6
+    rows = np.arange(len(t))
+    stacked = np.stack(read)
+    narrower = sum(w * stacked[first + j, rows] for j, w in enumerate(narrow.weights))
+    return value, np.abs(value - narrower)
 
 
 def _in_region(array: np.ndarray, stencils: list[AxisStencils], frame: np.ndarray,
