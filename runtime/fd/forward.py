@@ -23,7 +23,7 @@ from ..observe.checkpoint import checkpointing
 from ..observe.memory import check_fd_memory
 from ..output.convergence import integration_verdict
 from ..output.finish import finish_solution
-from ..output.solution import Solution
+from ..output.solution import Solution, rate_keys
 from ..parallel.fd_program import (
     output_coordinates,
     output_fields,
@@ -142,6 +142,7 @@ def evolve(program: FDProgram, params, options: FDSolveOptions, observers,
     stats = trajectory.stats
     extra = {"integrator": method, "dt": stats.dt, "steps": stats.steps,
              "rejected_steps": stats.rejected, "final_time": float(trajectory.t[-1]),
+             **({"shock_scheme": program.shock_scheme} if program.shock_scheme else {}),
              **(placement.describe() if placement else {}), **({"part": part} if part else {})}
     return values, np.asarray(trajectory.t), extra, rates
 
@@ -149,9 +150,8 @@ def evolve(program: FDProgram, params, options: FDSolveOptions, observers,
 def _named_rates(system: System, rates) -> dict[str, np.ndarray]:
     """`output_rates`' {field: (d/dt, d2/dt2)} as `Solution.rates` names them (u_t, u_tt),
     each in the field's argument order like its values."""
-    time = system.time.name
-    return {f"{name}_{time * k}": np.transpose(pair[k - 1], argument_order(system, name))
-            for name, pair in rates.items() for k in (1, 2)}
+    return {key: np.transpose(rate, argument_order(system, name))
+            for name, pair in rates.items() for key, rate in zip(rate_keys(system, name), pair)}
 
 
 _PROGRAMS = Remembered(8)     # lowered programs with their bound right-hand sides

@@ -28,7 +28,7 @@ from ..errors import OptionError, SolveError
 from ..observe.memory import check_fd_memory
 from ..output.convergence import Convergence, integration_verdict
 from ..output.finish import finish_solution
-from ..output.solution import Solution
+from ..output.solution import Solution, rate_keys
 from ..parallel.devices import select_devices
 from ..parallel.fd_program import RATE_BATCH_BYTES, frame_rates, rate_fields
 from ..reuse import Remembered
@@ -193,10 +193,11 @@ def _evolve_members(program: FDProgram, params, axes, swept, options: FDSolveOpt
     values = {f.name: _members_output(program, f.name, fields[f.name])
               for f in system.fields}
     first, second = differentiate(times, trajectory.U, params)
-    rates = {f"{name}_{system.time.name * k}": _members_output(program, name, rate[name])
-             for name in first for k, rate in ((1, first), (2, second))}
+    rates = {key: _members_output(program, name, rate[name]) for name in first
+             for key, rate in zip(rate_keys(system, name), (first, second))}
     grid = {system.time.name: trajectory.t, **program.output_coordinates()}
     extra = {"integrator": method, "dt": trajectory.dt, "members": count,
+             **({"shock_scheme": program.shock_scheme} if program.shock_scheme else {}),
              "steps": int(trajectory.steps.max()),
              "rejected_steps": int(trajectory.rejected.sum()),
              "final_time": float(trajectory.reached.min()),

@@ -304,12 +304,20 @@ class Solution:
         options = self.meta.get("options", {}) if isinstance(self.meta, Mapping) else {}
         accuracy = int(options.get("accuracy") or 2) if isinstance(options, Mapping) else 2
         if interpolation == "auto":
-            width = 2 if self.meta.get("shock_scheme") else accuracy + 2
+            width = 2 if self._captures_shocks(options) else accuracy + 2
         else:
             width = INTERPOLATIONS[interpolation]
         time = self.system.time
         return GridLayout(self.grid, frozenset(self.system.periodic),
                           time.name if time is not None else None, accuracy, width)
+
+    def _captures_shocks(self, options: Mapping) -> bool:
+        """Whether a shock-capturing scheme (WENO, MUSCL) made the result: it is read
+        linearly, so that no value between nodes leaves their range next to a shock."""
+        from compiler.fd.schemes import SCHEMES, ReconstructionScheme
+
+        named = SCHEMES.get(str(options.get("scheme")))
+        return bool(self.meta.get("shock_scheme")) or isinstance(named, ReconstructionScheme)
 
     def _check_range(self, name: str, points: Mapping[str, np.ndarray]) -> None:
         """Points outside the grid's box are an error."""
