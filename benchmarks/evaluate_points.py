@@ -5,9 +5,8 @@ the same grid and points (issue 21).
     the edges, exact u = sin(pi x) sin(pi y) / (2 pi^2)
 
 pdelang solves it with fd on grid 257; the solution is then read at 10^6 random points of the
-square by `sol("u", ...)` (and by `sol("u", ..., interpolation="linear")` and
-`sol("d(u, x)", ...)` where this version has them: a version without prints "n/a"), and by
-what a user would reach for on the same grid values: SciPy's RegularGridInterpolator
+square by `sol("u", ...)`, `sol("u", ..., interpolation="linear")` and `sol("d(u, x)",
+...)`, and by what a user would reach for on the same grid values: SciPy's RegularGridInterpolator
 (linear, cubic) and RectBivariateSpline (cubic). Each is timed warm (the best of two calls
 after a first one) and its largest error against the exact solution is shown; the fd
 solution's own error at its nodes is the floor an interpolant can reach. The derivative's
@@ -26,6 +25,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+from timing import first_and_best
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "poisson2d.pde"
 
@@ -37,19 +37,6 @@ def exact(x: np.ndarray, y: np.ndarray) -> np.ndarray:
 
 def exact_dx(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     return np.cos(np.pi * x) * np.sin(np.pi * y) / (2 * np.pi)
-
-
-def timed(read: Callable[[], np.ndarray], repeats: int) -> tuple[np.ndarray, float, float]:
-    """(values, seconds of the first call, best seconds of `repeats` calls after it)."""
-    start = time.perf_counter()
-    values = np.asarray(read())
-    first = time.perf_counter() - start
-    best = np.inf
-    for _ in range(repeats):
-        start = time.perf_counter()
-        np.asarray(read())
-        best = min(best, time.perf_counter() - start)
-    return values, first, best
 
 
 def readers(sol, xs: np.ndarray, ys: np.ndarray) -> list[tuple[str, Callable, Callable]]:
@@ -74,19 +61,10 @@ def readers(sol, xs: np.ndarray, ys: np.ndarray) -> list[tuple[str, Callable, Ca
 
 
 def measure(sol, xs: np.ndarray, ys: np.ndarray, repeats: int) -> list[dict]:
-    """One row per reader: its warm and first seconds and largest error, or None where this
-    version does not have it (a keyword or a derivative being added: TypeError or
-    OptionError)."""
-    from runtime.errors import OptionError
-
+    """One row per reader: its warm and first seconds and largest error."""
     rows = []
     for name, read, truth in readers(sol, xs, ys):
-        try:
-            values, first, warm = timed(read, repeats)
-        except (TypeError, OptionError) as absent:
-            rows.append({"reader": name, "warm_s": None, "first_s": None, "max_error": None,
-                         "absent": f"{type(absent).__name__}: {absent}"})
-            continue
+        values, first, warm = first_and_best(read, repeats)
         rows.append({"reader": name, "warm_s": warm, "first_s": first,
                      "max_error": float(np.abs(values - truth(xs, ys)).max())})
     return rows
@@ -118,16 +96,12 @@ def main() -> None:
     print(f"the fd solution's own max error at its nodes: {at_nodes:.2e}")
     print(f"{'reader':<38} {'warm (s)':>9} {'first (s)':>9} {'Mpoints/s':>10} {'max error':>10}")
     for row in rows:
-        if row["warm_s"] is None:
-            print(f"{row['reader']:<38} {'n/a':>9} {'n/a':>9} {'n/a':>10} {'n/a':>10}  "
-                  f"(not in this version: {row['absent'].split(':')[0]})")
-            continue
         print(f"{row['reader']:<38} {row['warm_s']:9.3f} {row['first_s']:9.3f} "
               f"{args.points / row['warm_s'] / 1e6:10.2f} {row['max_error']:10.2e}")
     print(json.dumps({
         "benchmark": "evaluate_points", "grid": args.grid, "points": args.points,
         "solve_s": round(solve_s, 3), "max_error_at_nodes": at_nodes,
-        "readers": [{k: (round(v, 4) if k.endswith("_s") and v is not None else v)
+        "readers": [{k: (round(v, 4) if k.endswith("_s") else v)
                      for k, v in row.items()} for row in rows]}))
 
 

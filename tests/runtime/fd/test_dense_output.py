@@ -9,21 +9,7 @@ import pdelang as pl
 import runtime
 from benchmarks.allen_cahn_dense import POINTS, SPEC, TIMES, dense_error, reference
 
-HEAT = """
-problem "heat 1d, one sine mode"
-space x in [0, 1]
-time  t in [0, 0.1]
-field u(t, x)
-pde d(u, t) = d(u, x, 2)
-bc u = 0 at x = 0
-bc u = 0 at x = 1
-ic u = sin(pi*x) at t = 0
-exact u = exp(-pi^2*t)*sin(pi*x)
-"""
-
-
-def _heat(t, x):
-    return np.exp(-np.pi**2 * t) * np.sin(np.pi * x)
+from ..heat_case import exact, heat_mode
 
 
 def _halfway(values: np.ndarray) -> np.ndarray:
@@ -35,14 +21,14 @@ def _heat_errors(grid: int) -> dict[str, float]:
     `grid` points (default 21 frames): halfway between nodes and halfway between frames
     ("both"), halfway between nodes at the frames ("space"), at the nodes halfway between
     frames ("time")."""
-    sol = runtime.solve(pl.parse(HEAT), method="fd", grid=grid, accuracy=4)
+    sol = runtime.solve(heat_mode(), method="fd", grid=grid, accuracy=4)
     x, t = np.asarray(sol.grid["x"]), np.asarray(sol.grid["t"])
     assert len(t) == 21
     errors = {}
     for name, (ts, xs) in {"both": (_halfway(t), _halfway(x)), "space": (t, _halfway(x)),
                            "time": (_halfway(t), x)}.items():
         T, X = np.meshgrid(ts, xs, indexing="ij")
-        errors[name] = float(np.abs(sol("u", x=X, t=T) - _heat(T, X)).max())
+        errors[name] = float(np.abs(sol("u", x=X, t=T) - exact(T, X)).max())
     return errors
 
 

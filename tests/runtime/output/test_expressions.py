@@ -11,6 +11,9 @@ import runtime
 from runtime.errors import OptionError
 from runtime.output.solution import Solution
 
+from ..heat_case import exact as heat_exact
+from ..heat_case import heat_mode
+
 EXAMPLES = Path(__file__).resolve().parents[3] / "examples"
 RNG = np.random.default_rng(2026)
 X, Y = RNG.random(1000), RNG.random(1000)
@@ -121,19 +124,10 @@ def test_a_sweep_gives_each_members_expression_and_a_loaded_result_the_same(tmp_
 
 
 def test_time_derivatives_and_space_derivatives_of_a_heat_solution_agree():
-    heat = pl.parse("""
-    space x in [0, 1]
-    time t in [0, 0.1]
-    field u(t, x)
-    pde d(u, t) = d(u, x, 2)
-    bc u = 0 at x = 0
-    bc u = 0 at x = 1
-    ic u = sin(pi*x)
-    """)
-    sol = runtime.solve(heat, method="fd", grid=65, accuracy=4)
+    sol = runtime.solve(heat_mode(), method="fd", grid=65, accuracy=4)
     t = RNG.random(200) * 0.1
     x = RNG.random(200)
-    exact = np.exp(-np.pi ** 2 * t) * np.sin(np.pi * x)
+    exact = heat_exact(t, x)
     assert np.abs(sol("u", t=t, x=x) - exact).max() < 1e-7
     assert np.abs(sol("d(u, t)", t=t, x=x) + np.pi ** 2 * exact).max() < 1e-5
     assert np.abs(sol("d(u, t) - d(u, x, 2)", t=t, x=x)).max() < 1e-5

@@ -15,15 +15,9 @@ import runtime
 from compiler.fd import FDOptions, lower_fd
 from runtime.output.solution import Solution
 
-HEAT = """
-space x in [0, 1]
-time  t in [0, 0.1]
-field u(t, x)
-pde   d(u, t) = d(u, x, 2)
-bc    u = 0 at x = 0
-bc    u = 0 at x = 1
-ic    u = sin(pi*x) at t = 0
-"""
+from .. import heat_case
+
+HEAT = heat_case.SPEC
 
 # nonlinear, forced in time, a boundary value of time and a Robin end (closed from inside)
 FORCED = """
@@ -127,7 +121,7 @@ def test_rates_on_a_shaped_domain_match_differences_of_frames(examples_dir):
 
 def test_a_boundary_value_of_time_has_its_exact_rates():
     """u = sin(t) at x = 0: the boundary node's u_t is cos(t) and u_tt -sin(t), exactly."""
-    spec = HEAT.replace("bc    u = 0 at x = 0", "bc    u = sin(5*t) at x = 0")
+    spec = HEAT.replace("bc u = 0 at x = 0", "bc u = sin(5*t) at x = 0")
     solution = runtime.solve(pl.parse(spec), "fd", grid=17, frames=5)
     t = solution.grid["t"]
     assert np.allclose(solution.rates["u_t"][:, 0], 5 * np.cos(5 * t), rtol=0, atol=1e-13)
