@@ -53,6 +53,30 @@ def test_npz_holds_coordinates_fields_and_meta(examples_dir, tmp_path, capsys):
     assert error < 1e-2
 
 
+def test_probes_are_written_and_printed_and_a_bad_one_stops_before_the_solve(
+        examples_dir, tmp_path, capsys):
+    out = tmp_path / "r.npz"
+    assert solve(f"{examples_dir}/heat1d.pde", *HEAT, "--out", str(out), "--quiet",
+                 "--probe", "d(u, x) at x = 0.25", "--probe", "u^2 at t = 0.5, x = 0.5") == 0
+    printed = capsys.readouterr().out
+    assert "probe d(u, x) at x = 0.25: over t (4 values)" in printed
+    with np.load(out) as data:
+        series, point, t = data["probe.1"], data["probe.2"], data["t"]
+        meta = json.loads(str(data["meta"]))
+    # d(u, x) of cos(pi x) exp(-alpha pi^2 t) at x = 1/4, over the frames: second order
+    exact = -np.pi * np.sin(np.pi / 4) * np.exp(-0.1 * np.pi ** 2 * t)
+    np.testing.assert_allclose(series, exact, atol=2e-2)
+    assert point.shape == () and abs(point - heat_exact(t[-1:], np.array([0.5]))[0, 0] ** 2) < 1e-3
+    assert meta["probes"][0] == {"name": "probe.1", "expression": "d(u, x) at x = 0.25",
+                                 "at": {"x": 0.25}, "axes": ["t"]}
+    for probe, words in [("d(u, y) at x = 0.5", "coordinates"),
+                         ("u at x = 3", "outside [0, 1]")]:
+        assert solve(f"{examples_dir}/heat1d.pde", *HEAT, "--quiet", "--probe", probe) == 1
+        captured = capsys.readouterr()
+        assert words in captured.err and "Traceback" not in captured.err
+        assert "by fd" not in captured.out                  # refused before the solve
+
+
 def test_npz_axes_follow_the_declared_argument_order(examples_dir, tmp_path):
     text = (tmp_path / "heat_xt.pde")
     text.write_text(open(f"{examples_dir}/heat1d.pde").read()
