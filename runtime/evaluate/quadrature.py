@@ -18,7 +18,7 @@ from pdelang.geometry import Shape
 from .lagrange import NodeAxis, axis_stencils
 
 GAUSS_POINTS = 64            # per axis, for network results on a box
-SUBCELLS = 8                 # per cell and axis, on a shaped domain
+SUBCELLS = {1: 16, 2: 8, 3: 4}   # per cell and axis, on a shaped domain of each dimension
 
 
 def interpolant_weights(axis: NodeAxis, width: int) -> np.ndarray:
@@ -48,8 +48,9 @@ def region_samples(shape: Shape, lines: list[np.ndarray]) -> tuple[list[np.ndarr
     integrate over the region: the centres of SUBCELLS^d sub-cells of each grid cell whose
     lines are `lines`, each weighed by its volume times the share of it inside."""
     centres, sizes = [], []
+    per_cell = SUBCELLS.get(len(lines), 4)
     for line in lines:
-        edges = np.linspace(line[0], line[-1], (len(line) - 1) * SUBCELLS + 1)
+        edges = np.linspace(line[0], line[-1], (len(line) - 1) * per_cell + 1)
         centres.append((edges[:-1] + edges[1:]) / 2)
         sizes.append(edges[1] - edges[0])
     mesh = np.meshgrid(*centres, indexing="ij")
