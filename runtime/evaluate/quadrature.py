@@ -43,6 +43,13 @@ def gauss_legendre(lower: float, upper: float, points: int = GAUSS_POINTS
     return lower + (x + 1) * (upper - lower) / 2, w * (upper - lower) / 2
 
 
+def per_interval(edges: np.ndarray, points: int = 4) -> tuple[np.ndarray, np.ndarray]:
+    """Gauss-Legendre points and weights in each interval between `edges` (frames, whose
+    quintic Hermite interpolant 4 points integrate exactly)."""
+    pairs = [gauss_legendre(lo, hi, points) for lo, hi in zip(edges[:-1], edges[1:])]
+    return np.concatenate([x for x, _ in pairs]), np.concatenate([w for _, w in pairs])
+
+
 def region_samples(shape: Shape, lines: list[np.ndarray]) -> tuple[list[np.ndarray], np.ndarray]:
     """Points (one flat array per axis, in the shape's coordinate order) and weights that
     integrate over the region: the centres of SUBCELLS^d sub-cells of each grid cell whose

@@ -219,6 +219,7 @@ class Solution:
         from ..evaluate.quadrature import (
             gauss_legendre,
             interpolant_weights,
+            per_interval,
             region_samples,
         )
 
@@ -236,6 +237,8 @@ class Solution:
             if self.evaluator is not None:
                 lo, hi = self.grid[a][0], self.grid[a][-1]
                 x, w = gauss_legendre(float(lo), float(hi))
+            elif a == layout.time and self.rates and layout.width > 2:
+                x, w = per_interval(np.asarray(self.grid[a], float))   # between frames
             else:
                 axis = layout.axis(a)
                 w = interpolant_weights(axis, layout.width)
