@@ -3,7 +3,8 @@
 # The lid (y = 1) moves in +x with speed 1; the other walls are at rest. Both wall
 # conditions are written for psi (psi = 0 and its normal derivative); w has none: the
 # second condition on psi closes w at the wall (pdelang/faces.py). Compare with Ghia,
-# Ghia and Shin (1982), J. Comput. Phys. 48, 387-411.
+# Ghia and Shin (1982), J. Comput. Phys. 48, 387-411: their centreline velocity comes from
+#   pdelang solve examples/lid_driven_cavity.pde --probe "d(psi, y) at x = 0.5" --out r.npz
 problem "lid-driven cavity"
 
 space x in [0, 1], y in [0, 1]
