@@ -24,6 +24,12 @@ def differentiate(values: np.ndarray, axis: int, order: int, accuracy: int,
     the given even `accuracy`; NaN where no stencil fits (outside a shaped domain)."""
     moved = np.moveaxis(np.asarray(values, float), axis, 0)
     h = (nodes.nodes[-1] - nodes.nodes[0]) / (len(nodes.nodes) - 1)
+    if not np.allclose(np.diff(nodes.nodes), h, rtol=1e-9, atol=0):
+        raise OptionError("a derivative by stencils needs evenly spaced nodes, and these "
+                          f"are not ({nodes.nodes[0]:g}, {nodes.nodes[1]:g}, "
+                          f"{nodes.nodes[2]:g}, ...)",
+                          hint="give evenly spaced --frames (a result with time derivatives "
+                               "at its frames differentiates in time without stencils)")
     centred = central(order, accuracy).offsets
     if nodes.periodic:
         core = moved[:-1]
