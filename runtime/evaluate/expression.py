@@ -19,6 +19,7 @@ from sympy.core.function import AppliedUndef
 
 from pdelang import System
 from pdelang.expressions import Mean, NetOutput, NormalDerivative
+from pdelang.scope import Scope
 
 from ..errors import OptionError
 
@@ -63,8 +64,7 @@ def prepare(expr: sp.Expr, text: str, system: System,
                               hint="give the fields' expression; sol.integral() takes means "
                                    "and sol.discover() reads nets back as formulas")
     expr = _with_known_coefficients(expr, system).doit()
-    constants = {p.symbol: p.value for p in system.params
-                 if not p.is_field and not p.is_unknown and p.value is not None}
+    constants = Scope(system.coordinates, system.fields, system.params).constants()
     constants.update({sp.Symbol(k): sp.Float(float(v)) for k, v in inferred.items()
                       if np.ndim(v) == 0 and not k.startswith("net.")})
     expr = expr.xreplace(constants)

@@ -11,12 +11,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
+import sympy as sp
 
 from pdelang import System
 from pdelang.query import Query, parse_query
 
 from ..errors import OptionError
-from .expression import prepare
+from .expression import Prepared
 
 
 @dataclass(frozen=True)
@@ -55,13 +56,14 @@ def parse_probe(text: str, system: System) -> Query:
 
 
 def probe(text: str, system: System, grid: Mapping[str, np.ndarray],
-          inferred: Mapping[str, object], evaluate: Callable[..., np.ndarray],
+          prepared_for: Callable[[sp.Expr, str], Prepared],
+          evaluate: Callable[..., np.ndarray],
           members: int = 0) -> Probe:
     """The probe `text` on a result: `evaluate(expression, **coordinates)` is the result's
-    own `sol(...)`; `grid` its coordinates; `members` the sweep's size (a first
-    axis "member" then)."""
+    own `sol(...)`, which `prepared_for(expression, text)` made ready (once, for both); `grid` its
+    coordinates; `members` the sweep's size (a first axis "member" then)."""
     query = parse_probe(text, system)
-    prepared = prepare(query.expr, text, system, inferred)
+    prepared = prepared_for(query.expr, text)
     axes = tuple(a for a in prepared.coordinates if a not in query.at)
     lines = np.meshgrid(*(np.asarray(grid[a], float) for a in axes), indexing="ij")
     coordinates = {**{a: v for a, v in query.at.items() if a in prepared.coordinates},

@@ -21,6 +21,7 @@ from ..errors import OptionError
 from ..evaluate.expression import Prepared, Term, prepare
 from ..evaluate.grid import GridLayout, term_at
 from ..evaluate.probe import Probe, probe
+from ..evaluate.quadrature import gauss_legendre, interpolant_weights, per_interval, region_samples
 from .convergence import Convergence
 from .files import save_npz
 
@@ -165,8 +166,14 @@ class Solution:
         a constant); `near_region`: points just outside a shaped domain are allowed
         (quadrature's sub-cells that the boundary cuts)."""
         count = len(next(iter(given.values()))) if given else count
-        values = [self._term(term, given, interpolation, near_region)
-                  for term in prepared.terms]
+        points = {term: self._points(term, given, count) for term in prepared.terms}
+        checked = set()
+        for term in prepared.terms:                # each set of points once
+            key = (term.name in self.values, self._field(term.name).args, term.fixed)
+            if key not in checked:
+                checked.add(key)
+                self._check_points(term.name, points[term], near_region)
+        values = [self._term(term, points[term], interpolation) for term in prepared.terms]
         return np.broadcast_to(np.asarray(prepared(values, given), float), (count,))
 
     def integral(self, expression: str | sp.Expr, over: tuple[str, ...] | str | None = None,
@@ -196,7 +203,7 @@ class Solution:
             raise OptionError("a shaped domain is integrated over all its space coordinates "
                               f"({', '.join(space)}) at once")
         prepared = self._prepared(expression)
-        rest = {a: v for a, v in coordinates.items()}
+        rest = dict(coordinates)
         if time is not None and time.name in prepared.coordinates and time.name not in over \
                 and time.name not in rest:
             rest[time.name] = float(self.grid[time.name][-1])
@@ -216,13 +223,6 @@ class Solution:
     def _quadrature(self, over: tuple[str, ...], shaped: bool, interpolation: str
                     ) -> tuple[dict[str, np.ndarray], np.ndarray]:
         """Points (one flat array per coordinate of `over`) and weights."""
-        from ..evaluate.quadrature import (
-            gauss_legendre,
-            interpolant_weights,
-            per_interval,
-            region_samples,
-        )
-
         space = [c.name for c in self.system.space]
         if shaped:
             samples, weights = region_samples(self.system.domain,
@@ -257,37 +257,47 @@ class Solution:
     def probe(self, text: str) -> Probe:
         """`text`, an expression with `at x = ...` fixing some coordinates ("d(psi, y) at x
         = 0.5"), over the grid lines of the others (the frames, for time)."""
-        return probe(text, self.system, self.grid, self.params, self, self.members)
+        return probe(text, self.system, self.grid, self._prepared, self, self.members)
 
     def with_probes(self, texts: Sequence[str]) -> Solution:
         """This Solution with the probes `texts` taken, to be written with it."""
         return replace(self, probes=self.probes + tuple(self.probe(t) for t in texts),
                        _prepared_cache={})
 
-    def _prepared(self, expression: str | sp.Expr) -> Prepared:
-        """The expression parsed (text) and made ready to evaluate, once per Solution."""
+    def _prepared(self, expression: str | sp.Expr, text: str | None = None) -> Prepared:
+        """The expression parsed (text) and made ready to evaluate, once per Solution;
+        `text`: how messages name a SymPy expression (default: SymPy's own form)."""
         key = expression if isinstance(expression, str) else sp.srepr(expression)
         if key not in self._prepared_cache:
             if isinstance(expression, str):
                 expr = parse_query(expression, self.system).expr
             else:
                 expr = sp.sympify(expression)
-            self._prepared_cache[key] = prepare(expr, str(expression), self.system, self.params)
+            self._prepared_cache[key] = prepare(expr, text or str(expression), self.system,
+                                                self.params)
         return self._prepared_cache[key]
 
-    def _term(self, term: Term, given: Mapping[str, np.ndarray], interpolation: str,
-              near_region: bool = False) -> np.ndarray:
-        """One term (a field or inferred coefficient field, maybe differentiated) at the
-        points `given`."""
-        owner = self._field(term.name)
-        count = len(next(iter(given.values()))) if given else 1
+    def _points(self, term: Term, given: Mapping[str, np.ndarray], count: int
+                ) -> dict[str, np.ndarray]:
+        """The term's arguments at the `count` points `given` (its fixed ones repeated)."""
         fixed = dict(term.fixed)
-        points = {a: np.full(count, fixed[a]) if a in fixed else given[a] for a in owner.args}
-        self._check_range(term.name, points)
+        return {a: np.full(count, fixed[a]) if a in fixed else given[a]
+                for a in self._field(term.name).args}
+
+    def _check_points(self, name: str, points: Mapping[str, np.ndarray],
+                      near_region: bool) -> None:
+        """Points of `name` outside the box, or (a field; unless `near_region`) outside
+        a shaped region, are an error."""
+        self._check_range(name, points)
+        if name in self.values and not near_region:
+            self._check_inside(name, tuple(points), np.stack(list(points.values()), axis=-1))
+
+    def _term(self, term: Term, points: Mapping[str, np.ndarray], interpolation: str
+              ) -> np.ndarray:
+        """One term (a field or inferred coefficient field, maybe differentiated) at its
+        `points` (checked)."""
+        owner = self._field(term.name)
         inferred = term.name not in self.values
-        if not inferred and not near_region:
-            self._check_inside(term.name, owner.args,
-                               np.stack([points[a] for a in owner.args], axis=-1))
         if self.evaluator is not None and not inferred:
             if term.derivative:
                 return np.asarray(self.evaluator(term.name, points, term.derivative), float)
